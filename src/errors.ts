@@ -1,0 +1,60 @@
+/**
+ * sampan's error classes. Callers branch on the class (`instanceof`) or on the stable `code`,
+ * never on message text. Caller mistakes extend {@link CallerError}; conditions of the running
+ * system extend {@link RuntimeConditionError}.
+ */
+
+/** Base class of every error sampan throws or rejects with. */
+export class SampanError extends Error {
+  /** A stable, machine-readable code such as `SHARD_NOT_FOUND`. */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The caller asked for something that can never succeed as asked. */
+export class CallerError extends SampanError {}
+
+/** The system could not do it now; the same call may succeed later. */
+export class RuntimeConditionError extends SampanError {}
+
+/** A configuration or option value is invalid. */
+export class InvalidOptionError extends CallerError {
+  constructor(message: string, options?: { cause?: unknown }) { super('INVALID_OPTION', message, options); }
+}
+
+/** An operation is not valid in the current state (e.g. removing data of a running replica). */
+export class InvalidOperationError extends CallerError {
+  constructor(message: string, options?: { cause?: unknown }) { super('INVALID_OPERATION', message, options); }
+}
+
+/** A payload is larger than the configured limit. */
+export class PayloadTooBigError extends CallerError {
+  constructor(message: string) { super('PAYLOAD_TOO_BIG', message); }
+}
+
+/** Persistent data is damaged: a checksum failed, a record is malformed, a file is missing. */
+export class CorruptionError extends SampanError {
+  /** The file in which the corruption was found, when known. */
+  readonly file: string | undefined;
+  /** The byte offset in `file` at which the corruption was found, when known. */
+  readonly offset: number | undefined;
+  constructor(message: string, where?: { file?: string; offset?: number; cause?: unknown }) {
+    super('CORRUPTION', message, { cause: where?.cause });
+    this.file = where?.file;
+    this.offset = where?.offset;
+  }
+}
+
+/** Bytes from the network or disk do not decode: the codec's only error. */
+export class CodecError extends SampanError {
+  constructor(message: string) { super('CODEC', message); }
+}
+
+/** The component was closed; the operation cannot run. */
+export class ClosedError extends RuntimeConditionError {
+  constructor(message = 'closed') { super('CLOSED', message); }
+}
