@@ -1,0 +1,105 @@
+/**
+ * Configuration of one replica's protocol instance. Every field states its trade-off; the
+ * host derives ticks from its round-trip time setting (electionRTT, heartbeatRTT).
+ */
+import { InvalidOptionError } from '../errors.js';
+import type { RandomSource } from './random.js';
+
+/** Protocol settings of one replica. */
+export interface RaftConfig {
+  readonly shardId: number;
+  readonly replicaId: number;
+  /**
+   * Ticks without hearing from a leader before a follower campaigns. The actual timeout is
+   * drawn from [electionTicks, 2·electionTicks) so that split votes resolve. Must exceed
+   * 2·heartbeatTicks so that one lost heartbeat does not start an election.
+   */
+  readonly electionTicks: number;
+  /** Ticks between leader heartbeats. Lower detects failures sooner and costs more messages. */
+  readonly heartbeatTicks: number;
+  /**
+   * A leader that has not heard from a quorum within an election timeout steps down, and
+   * followers ignore vote requests while they hear from a live leader (lease). Needed for
+   * ReadIndex safety against a partitioned old leader.
+   */
+  readonly checkQuorum: boolean;
+  /** Pre-vote (thesis §9.6): a partitioned replica cannot disturb the term of the others. */
+  readonly preVote: boolean;
+  /** Most Replicate messages in flight to one remote. */
+  readonly maxInflightMsgs: number;
+  /** Most entry bytes in flight to one remote; 0 for no byte limit. */
+  readonly maxInflightBytes: number;
+  /** Cap on the entry bytes in one Replicate message (always at least one entry). */
+  readonly maxEntryBytesPerMsg: number;
+  /** Cap on the bytes of committed entries in one update. */
+  readonly maxApplyBytes: number;
+  /**
+   * Bytes of in-memory log (appended, not yet applied) beyond which proposals are refused as
+   * busy; 0 disables rate limiting. Followers report their size to the leader.
+   */
+  readonly maxInMemLogSize: number;
+  /** Each membership change names the version it expects; stale changes are rejected. */
+  readonly orderedConfigChange: boolean;
+  /** This replica joins as a non-voting member: receives the log, never votes or leads. */
+  readonly isNonVoting: boolean;
+  /** This replica is a witness: votes and receives metadata only, never leads. */
+  readonly isWitness: boolean;
+  /** Stop heartbeats when the shard has been idle for a while; any activity wakes it. */
+  readonly quiesce: boolean;
+  /** Random source for election timeouts; seeded in tests so runs replay exactly. */
+  readonly random: RandomSource;
+}
+
+/** Defaults for every optional field. */
+export const RAFT_DEFAULTS = {
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  checkQuorum: true,
+  preVote: true,
+  maxInflightMsgs: 256,
+  maxInflightBytes: 32 * 1024 * 1024,
+  maxEntryBytesPerMsg: 4 * 1024 * 1024,
+  maxApplyBytes: 64 * 1024 * 1024,
+  maxInMemLogSize: 0,
+  orderedConfigChange: false,
+  isNonVoting: false,
+  isWitness: false,
+  quiesce: false,
+} as const;
+
+/** Fields a caller must give; the rest default from {@link RAFT_DEFAULTS}. */
+export type RaftConfigInput = Partial<RaftConfig> & Pick<RaftConfig, 'shardId' | 'replicaId' | 'random'>;
+
+function positiveInt(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidOptionError(`${name} must be a positive integer, got ${v}`);
+}
+
+function nonNegativeInt(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new InvalidOptionError(`${name} must be a non-negative integer, got ${v}`);
+}
+
+/**
+ * Fills defaults and validates.
+ * @throws InvalidOptionError naming the first invalid field.
+ */
+export function resolveRaftConfig(input: RaftConfigInput): RaftConfig {
+  const c: RaftConfig = { ...RAFT_DEFAULTS, ...input };
+  positiveInt('shardId', c.shardId);
+  positiveInt('replicaId', c.replicaId);
+  positiveInt('heartbeatTicks', c.heartbeatTicks);
+  positiveInt('electionTicks', c.electionTicks);
+  if (c.electionTicks <= 2 * c.heartbeatTicks) {
+    throw new InvalidOptionError(`electionTicks (${c.electionTicks}) must be greater than 2 × heartbeatTicks (${c.heartbeatTicks})`);
+  }
+  positiveInt('maxInflightMsgs', c.maxInflightMsgs);
+  nonNegativeInt('maxInflightBytes', c.maxInflightBytes);
+  positiveInt('maxEntryBytesPerMsg', c.maxEntryBytesPerMsg);
+  positiveInt('maxApplyBytes', c.maxApplyBytes);
+  nonNegativeInt('maxInMemLogSize', c.maxInMemLogSize);
+  if (c.maxInflightBytes > 0 && c.maxInflightBytes < c.maxEntryBytesPerMsg) {
+    throw new InvalidOptionError('maxInflightBytes must be 0 or at least maxEntryBytesPerMsg');
+  }
+  if (c.isNonVoting && c.isWitness) throw new InvalidOptionError('a replica cannot be both non-voting and a witness');
+  if (typeof c.random?.intn !== 'function') throw new InvalidOptionError('random must provide intn(n)');
+  return c;
+}

@@ -1,0 +1,476 @@
+/**
+ * Message handling, dispatched by role through one table per role. Each table names every
+ * message kind (the type system refuses a missing one, and `checkHandlerTables` verifies it
+ * again at load), with `ignore` where a role has nothing to do: no long switch, no silent gap.
+ */
+import { HINT_TRANSFER, Role, type Raft } from './raft.js';
+import { ProgressState } from './progress.js';
+import { EntryType, MessageType, message, type Message, type ReadContext } from './types.js';
+
+type Handler = (r: Raft, m: Message) => void;
+type Table = Readonly<Record<MessageType, Handler>>;
+
+const ignore: Handler = () => {};
+
+function ctxOf(m: Message): ReadContext {
+  return { low: m.hint, high: m.hintHigh };
+}
+
+function isLocalOrigin(r: Raft, m: Message): boolean {
+  return m.from === r.id || m.from === 0;
+}
+
+/** Drops a proposal; only the replica that received it from its client can report it. */
+function dropProposal(r: Raft, m: Message): void {
+  if (isLocalOrigin(r, m)) for (const e of m.entries) r.droppedEntries.push(e);
+}
+
+function dropRead(r: Raft, m: Message): void {
+  if (isLocalOrigin(r, m)) r.droppedReads.push(ctxOf(m));
+}
+
+// ---- shared by every role ---------------------------------------------------------------------
+
+/** §5.2, §5.4.1 and §9.6: grant a vote (or pre-vote) to an up-to-date candidate. */
+const onVoteRequest: Handler = (r, m) => {
+  if (r.role === Role.NonVoting) return;
+  const pre = m.type === MessageType.RequestPreVote;
+  const canVote = r.vote === m.from || (r.vote === 0 && r.leaderId === 0) || (pre && m.term > r.term);
+  const respType = pre ? MessageType.RequestPreVoteResp : MessageType.RequestVoteResp;
+  if (canVote && r.log.isUpToDate(m.logIndex, m.logTerm)) {
+    r.send(message({ type: respType, to: m.from, term: pre ? m.term : r.term }));
+    if (!pre) {
+      r.electionElapsed = 0;
+      r.vote = m.from;
+    }
+  } else {
+    r.send(message({ type: respType, to: m.from, term: r.term, reject: true }));
+  }
+};
+
+const onElection: Handler = (r) => {
+  if (r.role !== Role.Leader) r.campaign(false);
+};
+
+// ---- follower, non-voting, witness --------------------------------------------------------
+
+function followLeader(r: Raft, m: Message): void {
+  r.electionElapsed = 0;
+  if (r.leaderId !== m.from) {
+    r.leaderId = m.from;
+    r.softStateChanged = true;
+  }
+}
+
+/** §5.3: the consistency check, with the fast back-off hint on rejection. */
+const onReplicate: Handler = (r, m) => {
+  followLeader(r, m);
+  if (m.logIndex < r.log.committed) {
+    r.send(message({ type: MessageType.ReplicateResp, to: m.from, logIndex: r.log.committed }));
+    return;
+  }
+  const last = r.log.maybeAppend(m.logIndex, m.logTerm, m.commit, m.entries);
+  if (last >= 0) {
+    r.rateLimiter.appended(m.entries);
+    r.send(message({ type: MessageType.ReplicateResp, to: m.from, logIndex: last }));
+    return;
+  }
+  const hintIndex = r.log.findConflictByTerm(Math.min(m.logIndex, r.log.lastIndex()), m.logTerm);
+  r.send(message({
+    type: MessageType.ReplicateResp, to: m.from, reject: true, logIndex: m.logIndex,
+    hint: hintIndex, logTerm: r.log.term(hintIndex),
+  }));
+};
+
+const onHeartbeat: Handler = (r, m) => {
+  followLeader(r, m);
+  r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
+  r.send(message({ type: MessageType.HeartbeatResp, to: m.from, hint: m.hint, hintHigh: m.hintHigh }));
+};
+
+/** Installs the leader's snapshot unless the log already covers it. */
+const onInstallSnapshot: Handler = (r, m) => {
+  followLeader(r, m);
+  const ss = m.snapshot;
+  if (ss === null) return;
+  if (ss.index <= r.log.committed) {
+    r.send(message({ type: MessageType.ReplicateResp, to: m.from, logIndex: r.log.committed }));
+    return;
+  }
+  if (r.log.matchTerm(ss.index, ss.term)) {
+    // The log already holds the snapshot's position: fast-forward the commit instead.
+    r.log.commitTo(ss.index);
+    r.send(message({ type: MessageType.ReplicateResp, to: m.from, logIndex: r.log.lastIndex() }));
+    return;
+  }
+  r.log.restore(ss);
+  r.rateLimiter.reset();
+  r.setMembership(ss.membership);
+  r.send(message({ type: MessageType.ReplicateResp, to: m.from, logIndex: ss.index }));
+};
+
+const forwardToLeader = (drop: Handler): Handler => (r, m) => {
+  if (r.leaderId === 0 || r.leaderId === r.id) {
+    drop(r, m);
+    return;
+  }
+  r.send({ ...m, to: r.leaderId });
+};
+
+const onReadIndexResp: Handler = (r, m) => {
+  r.readyToReads.push({ index: m.logIndex, ctx: ctxOf(m) });
+};
+
+const onTimeoutNow: Handler = (r) => {
+  // §3.10: the leader chose us; campaign at once, skipping pre-vote and the lease.
+  if (r.canCampaign()) r.campaign(true);
+};
+
+const onQuiesce: Handler = (r) => {
+  if (r.cfg.quiesce) r.quiesced = true;
+};
+
+const dropLeaderTransfer: Handler = () => {};
+
+const followerTable: Table = {
+  [MessageType.LocalTick]: ignore,
+  [MessageType.Election]: onElection,
+  [MessageType.LeaderHeartbeat]: ignore,
+  [MessageType.Propose]: forwardToLeader(dropProposal),
+  [MessageType.SnapshotStatus]: ignore,
+  [MessageType.Unreachable]: ignore,
+  [MessageType.CheckQuorum]: ignore,
+  [MessageType.ReadIndex]: forwardToLeader(dropRead),
+  [MessageType.LeaderTransfer]: forwardToLeader(dropLeaderTransfer),
+  [MessageType.ConfigChangeApplied]: ignore,
+  [MessageType.Replicate]: onReplicate,
+  [MessageType.ReplicateResp]: ignore,
+  [MessageType.RequestVote]: onVoteRequest,
+  [MessageType.RequestVoteResp]: ignore,
+  [MessageType.RequestPreVote]: onVoteRequest,
+  [MessageType.RequestPreVoteResp]: ignore,
+  [MessageType.InstallSnapshot]: onInstallSnapshot,
+  [MessageType.Heartbeat]: onHeartbeat,
+  [MessageType.HeartbeatResp]: ignore,
+  [MessageType.ReadIndexResp]: onReadIndexResp,
+  [MessageType.TimeoutNow]: onTimeoutNow,
+  [MessageType.Quiesce]: onQuiesce,
+  [MessageType.RateLimit]: ignore,
+  [MessageType.SnapshotReceived]: ignore,
+};
+
+const nonVotingTable: Table = {
+  ...followerTable,
+  [MessageType.Election]: ignore,
+  [MessageType.TimeoutNow]: ignore,
+  [MessageType.RequestVote]: ignore,
+  [MessageType.RequestPreVote]: ignore,
+};
+
+/** Witnesses vote and keep the log's shape, but serve no client. */
+const witnessTable: Table = {
+  ...followerTable,
+  [MessageType.Election]: ignore,
+  [MessageType.TimeoutNow]: ignore,
+  [MessageType.Propose]: dropProposal,
+  [MessageType.ReadIndex]: dropRead,
+  [MessageType.LeaderTransfer]: ignore,
+  [MessageType.ReadIndexResp]: ignore,
+};
+
+// ---- candidates ----------------------------------------------------------------------------
+
+/** A candidate that hears from a leader of its term (§5.2) returns to follower. */
+const stepDownThen = (h: Handler): Handler => (r, m) => {
+  r.becomeFollower(m.term, m.from);
+  h(r, m);
+};
+
+const onVoteResp = (pre: boolean): Handler => (r, m) => {
+  r.votes.set(m.from, !m.reject);
+  r.checkVotes(pre);
+};
+
+const candidateTable: Table = {
+  ...followerTable,
+  [MessageType.Propose]: dropProposal,
+  [MessageType.ReadIndex]: dropRead,
+  [MessageType.LeaderTransfer]: dropLeaderTransfer,
+  [MessageType.Replicate]: stepDownThen(onReplicate),
+  [MessageType.Heartbeat]: stepDownThen(onHeartbeat),
+  [MessageType.InstallSnapshot]: stepDownThen(onInstallSnapshot),
+  [MessageType.RequestVoteResp]: onVoteResp(false),
+  [MessageType.TimeoutNow]: ignore,
+  [MessageType.Quiesce]: ignore,
+  [MessageType.ReadIndexResp]: ignore,
+};
+
+const preCandidateTable: Table = {
+  ...candidateTable,
+  [MessageType.RequestVoteResp]: ignore,
+  [MessageType.RequestPreVoteResp]: onVoteResp(true),
+};
+
+// ---- leader --------------------------------------------------------------------------------
+
+const onPropose: Handler = (r, m) => {
+  if (r.leaderTransferTarget !== 0 || r.rateLimiter.limited()) {
+    dropProposal(r, m);
+    return;
+  }
+  const accepted: Message['entries'][number][] = [];
+  for (const e of m.entries) {
+    if (e.type === EntryType.ConfigChange) {
+      // One change at a time, and none before the no-op of this term is applied.
+      if (r.pendingConfigIndex > r.log.applied) {
+        if (isLocalOrigin(r, m)) r.droppedEntries.push(e);
+        continue;
+      }
+      r.pendingConfigIndex = r.log.lastIndex() + accepted.length + 1;
+    }
+    accepted.push(e);
+  }
+  if (accepted.length === 0) return;
+  r.appendEntries(accepted);
+  r.broadcastReplicate();
+};
+
+const onReplicateResp: Handler = (r, m) => {
+  const pr = r.progressOf(m.from);
+  if (pr === undefined) return;
+  pr.recentActive = true;
+  if (m.reject) {
+    // Fast back-off: skip the whole divergent term the follower reported.
+    const next = m.logTerm > 0 ? r.log.findConflictByTerm(m.hint, m.logTerm) : m.hint;
+    if (pr.maybeDecrTo(m.logIndex, next)) {
+      if (pr.state === ProgressState.Replicate) pr.becomeProbe();
+      r.sendReplicate(m.from, pr);
+    }
+    return;
+  }
+  if (m.logIndex > r.log.lastIndex()) return;
+  const wasPaused = pr.isPaused();
+  if (!pr.maybeUpdate(m.logIndex)) return;
+  if (pr.state === ProgressState.Probe) {
+    pr.becomeReplicate();
+  } else if (pr.state === ProgressState.Snapshot && pr.match >= pr.pendingSnapshot) {
+    pr.becomeProbe();
+    pr.becomeReplicate();
+  } else if (pr.state === ProgressState.Replicate) {
+    pr.inflights.freeTo(m.logIndex);
+  }
+  if (r.tryCommit()) {
+    r.broadcastReplicate();
+  } else if (wasPaused) {
+    r.sendReplicate(m.from, pr);
+  }
+  // Keep the pipeline full, within the window and a bounded number of messages.
+  for (let i = 0; i < 64 && r.sendReplicate(m.from, pr); i++);
+  if (m.from === r.leaderTransferTarget && pr.match === r.log.lastIndex()) r.sendTimeoutNow(m.from);
+};
+
+const onHeartbeatResp: Handler = (r, m) => {
+  const pr = r.progressOf(m.from);
+  if (pr === undefined) return;
+  pr.recentActive = true;
+  pr.resumeOnHeartbeat();
+  if (pr.match < r.log.lastIndex()) r.sendReplicate(m.from, pr);
+  if (m.hint === 0 && m.hintHigh === 0) return;
+  const acks = r.readOnly.recvAck(m.from, ctxOf(m));
+  if (acks === undefined) return;
+  const voting = r.votingIds();
+  let n = 0;
+  for (const id of acks) if (voting.has(id)) n++;
+  if (n < r.quorum()) return;
+  for (const read of r.readOnly.advance(ctxOf(m))) r.respondRead(read.ctx, read.from, read.index);
+};
+
+const onLeaderReadIndex: Handler = (r, m) => {
+  // §6.4: a new leader does not know its commit index until an entry of its term commits.
+  if (!r.committedInTerm()) {
+    r.pendingReads.push({ ctx: ctxOf(m), from: m.from });
+    return;
+  }
+  r.startRead(ctxOf(m), m.from);
+};
+
+const onCheckQuorum: Handler = (r) => {
+  let active = 0;
+  for (const id of r.votingIds()) {
+    const pr = r.progressOf(id);
+    if (id === r.id || pr?.recentActive) active++;
+    if (pr && id !== r.id) pr.recentActive = false;
+  }
+  for (const pr of r.nonVoting.values()) pr.recentActive = false;
+  if (active < r.quorum()) r.becomeFollower(r.term, 0);
+};
+
+const onSnapshotStatus: Handler = (r, m) => {
+  const pr = r.progressOf(m.from);
+  if (pr === undefined || pr.state !== ProgressState.Snapshot) return;
+  if (m.reject) pr.pendingSnapshot = 0;
+  pr.becomeProbe();
+  // Wait for a heartbeat response before probing: the remote may still be restoring.
+  pr.probeSent = true;
+};
+
+const onUnreachable: Handler = (r, m) => {
+  const pr = r.progressOf(m.from);
+  if (pr !== undefined && pr.state === ProgressState.Replicate) pr.becomeProbe();
+};
+
+/** §3.10: catch the target up, then tell it to campaign; proposals wait meanwhile. */
+const onLeaderTransfer: Handler = (r, m) => {
+  const target = m.hint;
+  const pr = r.voters.get(target);
+  if (target === r.id || pr === undefined) return;
+  if (r.leaderTransferTarget === target) return;
+  r.leaderTransferTarget = target;
+  r.electionElapsed = 0;
+  if (pr.match === r.log.lastIndex()) r.sendTimeoutNow(target);
+  else r.sendReplicate(target, pr);
+};
+
+const onRateLimit: Handler = (r, m) => {
+  r.rateLimiter.setFollowerSize(m.from, m.hint);
+};
+
+const leaderTable: Table = {
+  [MessageType.LocalTick]: ignore,
+  [MessageType.Election]: ignore,
+  [MessageType.LeaderHeartbeat]: (r) => r.broadcastHeartbeat(),
+  [MessageType.Propose]: onPropose,
+  [MessageType.SnapshotStatus]: onSnapshotStatus,
+  [MessageType.Unreachable]: onUnreachable,
+  [MessageType.CheckQuorum]: onCheckQuorum,
+  [MessageType.ReadIndex]: onLeaderReadIndex,
+  [MessageType.LeaderTransfer]: onLeaderTransfer,
+  [MessageType.ConfigChangeApplied]: ignore,
+  [MessageType.Replicate]: ignore,
+  [MessageType.ReplicateResp]: onReplicateResp,
+  [MessageType.RequestVote]: onVoteRequest,
+  [MessageType.RequestVoteResp]: ignore,
+  [MessageType.RequestPreVote]: onVoteRequest,
+  [MessageType.RequestPreVoteResp]: ignore,
+  [MessageType.InstallSnapshot]: ignore,
+  [MessageType.Heartbeat]: ignore,
+  [MessageType.HeartbeatResp]: onHeartbeatResp,
+  [MessageType.ReadIndexResp]: ignore,
+  [MessageType.TimeoutNow]: ignore,
+  [MessageType.Quiesce]: ignore,
+  [MessageType.RateLimit]: onRateLimit,
+  [MessageType.SnapshotReceived]: ignore,
+};
+
+/** The dispatch table of every role. */
+export const HANDLERS: Readonly<Record<Role, Table>> = {
+  [Role.Follower]: followerTable,
+  [Role.PreCandidate]: preCandidateTable,
+  [Role.Candidate]: candidateTable,
+  [Role.Leader]: leaderTable,
+  [Role.NonVoting]: nonVotingTable,
+  [Role.Witness]: witnessTable,
+};
+
+/**
+ * Verifies that every role's table has a handler for every message kind.
+ * @throws Error naming the first gap.
+ */
+export function checkHandlerTables(): void {
+  for (const role of Object.values(Role)) {
+    const table = HANDLERS[role];
+    for (const type of Object.values(MessageType)) {
+      if (typeof table[type] !== 'function') throw new Error(`no handler for message ${type} in role ${role}`);
+    }
+  }
+}
+checkHandlerTables();
+
+/** Messages that only a leader sends in its term. */
+function fromLeader(t: MessageType): boolean {
+  return t === MessageType.Replicate || t === MessageType.Heartbeat || t === MessageType.InstallSnapshot
+    || t === MessageType.TimeoutNow || t === MessageType.Quiesce;
+}
+
+/** Messages that do not count as activity for quiescence. */
+function isQuietMessage(t: MessageType): boolean {
+  return t === MessageType.Heartbeat || t === MessageType.HeartbeatResp || t === MessageType.Quiesce
+    || t === MessageType.LocalTick || t === MessageType.LeaderHeartbeat || t === MessageType.CheckQuorum
+    || t === MessageType.RateLimit || t === MessageType.Unreachable;
+}
+
+/**
+ * Steps one message: term rules first (§5.1, the lease of §6 / check-quorum, pre-vote §9.6),
+ * then the role's handler.
+ */
+export function step(r: Raft, m: Message): void {
+  // A removed replica that never learnt of its removal must not disturb the shard (thesis
+  // §4.2.3): nothing it sends is heard.
+  if (m.from !== r.id && r.membership.removed.has(m.from)) return;
+  if (!isQuietMessage(m.type)) r.activity();
+  if (m.term > r.term) {
+    const isVote = m.type === MessageType.RequestVote || m.type === MessageType.RequestPreVote;
+    if (isVote) {
+      // Lease: while we hear from a live leader, a vote request is a disruption, not a need.
+      const inLease = r.cfg.checkQuorum && r.leaderId !== 0 && r.electionElapsed < r.cfg.electionTicks;
+      if (inLease && m.hint !== HINT_TRANSFER) return;
+    }
+    const keepTerm = m.type === MessageType.RequestPreVote
+      || (m.type === MessageType.RequestPreVoteResp && !m.reject);
+    if (!keepTerm) r.becomeFollower(m.term, fromLeader(m.type) ? m.from : 0);
+  } else if (m.term < r.term && m.term !== 0) {
+    if ((r.cfg.checkQuorum || r.cfg.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.Replicate)) {
+      // Tell a stale leader our term, so that it steps down (it may be cut off by pre-vote).
+      r.send(message({ type: MessageType.ReplicateResp, to: m.from }));
+    } else if (m.type === MessageType.RequestPreVote) {
+      r.send(message({ type: MessageType.RequestPreVoteResp, to: m.from, term: r.term, reject: true }));
+    }
+    return;
+  }
+  HANDLERS[r.role][m.type](r, m);
+}
+
+/** Advances logical time by one tick. */
+export function tick(r: Raft): void {
+  r.rateLimiter.onTick();
+  if (r.quiesced) return;
+  r.idleTicks++;
+  if (r.role === Role.Leader) tickLeader(r);
+  else tickFollower(r);
+}
+
+function tickFollower(r: Raft): void {
+  r.electionElapsed++;
+  if (r.cfg.quiesce && r.idleTicks >= r.cfg.electionTicks * QUIESCE_IDLE_ELECTIONS) r.quiesced = true;
+  if (r.rateLimiter.enabled && r.leaderId !== 0 && r.leaderId !== r.id && r.electionElapsed % r.cfg.heartbeatTicks === 0) {
+    r.send(message({ type: MessageType.RateLimit, to: r.leaderId, hint: r.rateLimiter.size }));
+  }
+  if (r.canCampaign() && r.electionElapsed >= r.randomizedElectionTimeout) {
+    r.electionElapsed = 0;
+    step(r, message({ type: MessageType.Election, from: r.id }));
+  }
+}
+
+function tickLeader(r: Raft): void {
+  r.heartbeatElapsed++;
+  r.electionElapsed++;
+  if (r.electionElapsed >= r.cfg.electionTicks) {
+    r.electionElapsed = 0;
+    if (r.cfg.checkQuorum) step(r, message({ type: MessageType.CheckQuorum, from: r.id }));
+    if (r.role !== Role.Leader) return;
+    // A transfer that did not finish within an election timeout is abandoned.
+    r.leaderTransferTarget = 0;
+  }
+  if (r.cfg.quiesce && r.idleTicks >= r.cfg.electionTicks * QUIESCE_IDLE_ELECTIONS) {
+    r.forEachRemote((id) => r.send(message({ type: MessageType.Quiesce, to: id })));
+    r.quiesced = true;
+    return;
+  }
+  if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
+    r.heartbeatElapsed = 0;
+    step(r, message({ type: MessageType.LeaderHeartbeat, from: r.id }));
+  }
+}
+
+/** A shard idle for this many election timeouts quiesces (when enabled). */
+export const QUIESCE_IDLE_ELECTIONS = 10;

@@ -1,0 +1,27 @@
+/**
+ * The Raft protocol core: pure, synchronous, deterministic. A host drives each replica through
+ * a {@link Peer}: `step` messages and `tick` in, one {@link Update} out at a time.
+ * @packageDocumentation
+ */
+export { Peer } from './peer.js';
+export type { Update, SoftState, PeerStart, PeerStatus } from './peer.js';
+export { resolveRaftConfig, RAFT_DEFAULTS } from './config.js';
+export type { RaftConfig, RaftConfigInput } from './config.js';
+export { Role, RoleName } from './raft.js';
+export { MemoryLogStorage, limitSize } from './log-storage.js';
+export type { LogStorage } from './log-storage.js';
+export { SeededRandom } from './random.js';
+export type { RandomSource } from './random.js';
+export { CompactedError, UnavailableError, SnapshotOutOfDateError } from './errors.js';
+export {
+  validateConfigChange, applyConfigChange, encodeConfigChange, decodeConfigChange, isMember, membershipOf,
+} from './membership.js';
+export { majority, quorumIndex, voteResult, VoteResult } from './quorum.js';
+export { ProgressState } from './progress.js';
+export {
+  EntryType, SeriesId, NO_SESSION, EMPTY_HARD_STATE, ConfigChangeType, StateMachineType, MessageType,
+  MessageTypeName, EMPTY_BYTES, emptyMembership, emptySnapshot, message, entry, entrySize,
+} from './types.js';
+export type {
+  Entry, HardState, Membership, ConfigChange, SnapshotFile, SnapshotMeta, Message, ReadContext, ReadyToRead,
+} from './types.js';

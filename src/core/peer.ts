@@ -1,0 +1,281 @@
+/**
+ * The driver of one replica's protocol: the only way a host talks to the core. Inputs are
+ * `step` (a message) and `tick`; the output is one {@link Update} at a time, which the host
+ * carries out and then acknowledges with `commit`.
+ *
+ * The host's duties for an update, in order:
+ * 1. persist `snapshot` (if any), `entriesToSave` and `hardState` durably — one LogDB batch;
+ *    Replicate messages from a leader may be sent before this write completes (thesis
+ *    §10.2.1); every other message only after it;
+ * 2. send `messages`;
+ * 3. recover the state machine from `snapshot` (if any), then apply `committedEntries`;
+ * 4. call `commit(update)`; and `notifyApplied` as the state machine applies.
+ * Only one update may be outstanding: take the next one after acknowledging the last.
+ */
+import { resolveRaftConfig, type RaftConfigInput } from './config.js';
+import { step as stepRaft, tick as tickRaft } from './handlers.js';
+import type { LogStorage } from './log-storage.js';
+import { encodeConfigChange, membershipOf } from './membership.js';
+import { Raft, Role, RoleName } from './raft.js';
+import {
+  ConfigChangeType, EMPTY_HARD_STATE, EntryType, MessageType, emptyMembership, entry, message,
+  type ConfigChange, type Entry, type HardState, type Membership, type Message, type ReadContext,
+  type ReadyToRead, type SnapshotMeta,
+} from './types.js';
+import { InvalidOptionError } from '../errors.js';
+
+/** What changed about leadership since the previous update. */
+export interface SoftState {
+  readonly leaderId: number;
+  readonly role: Role;
+  readonly term: number;
+}
+
+/** The work a host must do for one replica; see the module comment for the order. */
+export interface Update {
+  readonly shardId: number;
+  readonly replicaId: number;
+  /** Hard state to persist; null when unchanged. */
+  readonly hardState: HardState | null;
+  /** Entries to persist, in order; the first may overwrite the persisted tail. */
+  readonly entriesToSave: readonly Entry[];
+  /** A snapshot from the leader: persist its record, then recover the state machine from it. */
+  readonly snapshot: SnapshotMeta | null;
+  readonly messages: readonly Message[];
+  /** Entries to apply, in order, after the entries above are persisted. */
+  readonly committedEntries: readonly Entry[];
+  /** Reads that may be served once the state machine has applied their index. */
+  readonly readyToReads: readonly ReadyToRead[];
+  /** Proposals refused (no leader, transfer under way, rate limited, config change pending). */
+  readonly droppedEntries: readonly Entry[];
+  /** Reads refused (no leader, or leadership lost before they were confirmed). */
+  readonly droppedReads: readonly ReadContext[];
+  /** Set when the leader or role changed. */
+  readonly softState: SoftState | null;
+}
+
+/** How a replica starts. */
+export interface PeerStart {
+  /** Voters of a new shard. Only for a replica with an empty log; writes the bootstrap entries. */
+  readonly initialMembers?: ReadonlyMap<number, string>;
+  /** Persisted hard state of a restarting replica. */
+  readonly hardState?: HardState;
+  /** Membership as of `applied` (from the newest snapshot) for a restarting replica. */
+  readonly membership?: Membership;
+  /** Index the state machine has already applied (snapshot index, or an on-disk state machine's). */
+  readonly applied?: number;
+}
+
+/** A snapshot of the replica's protocol state, for status pages and tests. */
+export interface PeerStatus {
+  readonly shardId: number;
+  readonly replicaId: number;
+  readonly term: number;
+  readonly vote: number;
+  readonly leaderId: number;
+  readonly role: string;
+  readonly commit: number;
+  readonly applied: number;
+  readonly lastIndex: number;
+  readonly firstIndex: number;
+  readonly quiesced: boolean;
+  readonly leaderTransferTarget: number;
+  /** Leader only: match index of each remote. */
+  readonly progress: ReadonlyMap<number, { match: number; next: number; state: number }>;
+}
+
+/** One replica's protocol instance. */
+export class Peer {
+  private readonly r: Raft;
+  private prevHard: HardState;
+
+  /**
+   * @throws InvalidOptionError for an invalid config or an inconsistent start (initial
+   *   members given to a replica that already has a log).
+   */
+  constructor(config: RaftConfigInput, storage: LogStorage, start: PeerStart = {}) {
+    const cfg = resolveRaftConfig(config);
+    this.r = new Raft(cfg, storage);
+    const r = this.r;
+    const hs = start.hardState ?? EMPTY_HARD_STATE;
+    const fresh = storage.lastIndex() === 0 && hs.term === 0;
+    if (start.initialMembers !== undefined && start.initialMembers.size > 0) {
+      if (!fresh) throw new InvalidOptionError(`replica ${cfg.replicaId} of shard ${cfg.shardId} already has a log; start it without initial members`);
+      if (!start.initialMembers.has(cfg.replicaId) && !cfg.isNonVoting && !cfg.isWitness) {
+        throw new InvalidOptionError(`initial members do not include replica ${cfg.replicaId}`);
+      }
+      this.bootstrap(start.initialMembers);
+    } else {
+      const ss = storage.snapshot();
+      r.setMembership(start.membership ?? (ss.index > 0 ? ss.membership : emptyMembership()));
+      r.becomeFollower(hs.term, 0);
+      r.vote = hs.vote;
+      if (hs.commit > 0) r.log.commitTo(Math.min(hs.commit, r.log.lastIndex()));
+      const applied = Math.max(start.applied ?? 0, r.log.firstIndex() - 1);
+      if (applied > r.log.committed) {
+        throw new InvalidOptionError(`applied index ${applied} is past the commit index ${r.log.committed}`);
+      }
+      r.log.applied = applied;
+      r.rateLimiter.reset();
+    }
+    this.prevHard = hs;
+  }
+
+  /** §3.x bootstrap: the initial membership as committed config-change entries at term 1. */
+  private bootstrap(members: ReadonlyMap<number, string>): void {
+    const r = this.r;
+    r.setMembership(membershipOf(members));
+    r.becomeFollower(1, 0);
+    const ids = [...members.keys()].sort((a, b) => a - b);
+    const ents = ids.map((id, i) => entry({
+      term: 1, index: i + 1, type: EntryType.ConfigChange,
+      cmd: encodeConfigChange({ configChangeId: 0, type: ConfigChangeType.AddVoter, replicaId: id, address: members.get(id) ?? '', initialize: true }),
+    }));
+    r.log.append(ents);
+    r.log.commitTo(ents.length);
+  }
+
+  get shardId(): number { return this.r.shardId; }
+  get replicaId(): number { return this.r.id; }
+  get leaderId(): number { return this.r.leaderId; }
+  get term(): number { return this.r.term; }
+  get role(): Role { return this.r.role; }
+  get isLeader(): boolean { return this.r.role === Role.Leader; }
+  get membership(): Membership { return this.r.membership; }
+  get quiesced(): boolean { return this.r.quiesced; }
+
+  /** Advances logical time by one tick. */
+  tick(): void { tickRaft(this.r); }
+
+  /** Steps a message received from another replica (or a local one built by the host). */
+  step(m: Message): void {
+    if (m.shardId !== 0 && m.shardId !== this.r.shardId) return;
+    stepRaft(this.r, m);
+  }
+
+  /** Proposes entries (their index and term are assigned by the leader). */
+  propose(entries: readonly Entry[]): void {
+    this.step(message({ type: MessageType.Propose, from: this.r.id, entries }));
+  }
+
+  /** Proposes a membership change with the host's proposal `key`. */
+  proposeConfigChange(cc: ConfigChange, key: number): void {
+    this.propose([entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) })]);
+  }
+
+  /** Starts a linearizable read identified by `ctx`. */
+  readIndex(ctx: ReadContext): void {
+    this.step(message({ type: MessageType.ReadIndex, from: this.r.id, hint: ctx.low, hintHigh: ctx.high }));
+  }
+
+  /** Asks leadership to move to `target` (forwarded to the leader from a follower). */
+  requestLeaderTransfer(target: number): void {
+    this.step(message({ type: MessageType.LeaderTransfer, from: this.r.id, hint: target }));
+  }
+
+  /** Starts an election now (tests, and hosts that want a fast first leader). */
+  campaign(): void {
+    this.step(message({ type: MessageType.Election, from: this.r.id }));
+  }
+
+  /** The transport could not reach `replicaId`: stop streaming to it. */
+  reportUnreachable(replicaId: number): void {
+    this.step(message({ type: MessageType.Unreachable, from: replicaId }));
+  }
+
+  /** The snapshot sent to `replicaId` was installed (or failed). */
+  reportSnapshotStatus(replicaId: number, failed: boolean): void {
+    this.step(message({ type: MessageType.SnapshotStatus, from: replicaId, reject: failed }));
+  }
+
+  /**
+   * A committed config change was validated and applied by the state machine at `index`;
+   * the protocol adopts the new membership.
+   */
+  applyConfigChange(cc: ConfigChange, index: number): void {
+    this.r.applyConfigChange(cc, index);
+  }
+
+  /** The state machine applied entries up to `index` (drives rate limiting). */
+  notifyApplied(index: number): void {
+    this.r.rateLimiter.appliedTo(index);
+  }
+
+  /** True while proposals would be refused as busy (in-memory log over its limit). */
+  rateLimited(): boolean { return this.r.rateLimiter.limited(); }
+
+  private hardState(): HardState {
+    return { term: this.r.term, vote: this.r.vote, commit: this.r.log.committed };
+  }
+
+  private hardStateChanged(): boolean {
+    const h = this.prevHard;
+    return h.term !== this.r.term || h.vote !== this.r.vote || h.commit !== this.r.log.committed;
+  }
+
+  /** Whether there is work for the host. */
+  hasUpdate(): boolean {
+    const r = this.r;
+    return r.msgs.length > 0 || r.log.unstable.entries.length > 0 || r.log.unstable.snapshot !== null
+      || r.log.hasEntriesToApply() || r.readyToReads.length > 0 || r.droppedEntries.length > 0
+      || r.droppedReads.length > 0 || r.softStateChanged || this.hardStateChanged();
+  }
+
+  /** Takes the pending work. Call `commit` with it once done, before taking another. */
+  getUpdate(): Update {
+    const r = this.r;
+    const u: Update = {
+      shardId: r.shardId,
+      replicaId: r.id,
+      hardState: this.hardStateChanged() ? this.hardState() : null,
+      entriesToSave: r.log.unstable.entries.slice(),
+      snapshot: r.log.unstable.snapshot,
+      messages: r.msgs,
+      committedEntries: r.log.entriesToApply(),
+      readyToReads: r.readyToReads,
+      droppedEntries: r.droppedEntries,
+      droppedReads: r.droppedReads,
+      softState: r.softStateChanged ? { leaderId: r.leaderId, role: r.role, term: r.term } : null,
+    };
+    r.msgs = [];
+    r.readyToReads = [];
+    r.droppedEntries = [];
+    r.droppedReads = [];
+    r.softStateChanged = false;
+    return u;
+  }
+
+  /** Acknowledges that the host carried out `u` (persisted, sent, handed entries to apply). */
+  commit(u: Update): void {
+    const r = this.r;
+    if (u.hardState !== null) this.prevHard = u.hardState;
+    if (u.snapshot !== null) {
+      r.log.stableSnapTo(u.snapshot.index);
+      if (u.snapshot.index > r.log.applied) r.log.applied = u.snapshot.index;
+    }
+    const lastSaved = u.entriesToSave[u.entriesToSave.length - 1];
+    if (lastSaved !== undefined) {
+      r.log.stableTo(lastSaved.index, lastSaved.term);
+      r.selfPersisted(lastSaved.index, lastSaved.term);
+    }
+    const lastApplied = u.committedEntries[u.committedEntries.length - 1];
+    if (lastApplied !== undefined && lastApplied.index > r.log.applied) r.log.appliedTo(lastApplied.index);
+  }
+
+  /** The replica's protocol state. */
+  status(): PeerStatus {
+    const r = this.r;
+    const progress = new Map<number, { match: number; next: number; state: number }>();
+    if (r.role === Role.Leader) {
+      for (const m of [r.voters, r.witnesses, r.nonVoting]) {
+        for (const [id, pr] of m) progress.set(id, { match: pr.match, next: pr.next, state: pr.state });
+      }
+    }
+    return {
+      shardId: r.shardId, replicaId: r.id, term: r.term, vote: r.vote, leaderId: r.leaderId,
+      role: RoleName[r.role], commit: r.log.committed, applied: r.log.applied,
+      lastIndex: r.log.lastIndex(), firstIndex: r.log.firstIndex(), quiesced: r.quiesced,
+      leaderTransferTarget: r.leaderTransferTarget, progress,
+    };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Majority arithmetic: the commit index a set of voters agrees on, and the outcome of an
+ * election. Pure functions of their inputs; the property tests compare them with a
+ * deliberately naive reference.
+ */
+
+/** The smallest number of voters that forms a majority of `n`. */
+export function majority(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
+
+/**
+ * The highest index that a majority of `voters` has matched: the quorum-th largest match.
+ * With no voters there is no quorum and the result is 0.
+ */
+export function quorumIndex(voters: Iterable<number>, matchOf: (id: number) => number): number {
+  const matches: number[] = [];
+  for (const id of voters) matches.push(matchOf(id));
+  if (matches.length === 0) return 0;
+  matches.sort((a, b) => b - a);
+  return matches[majority(matches.length) - 1] ?? 0;
+}
+
+/** The state of an election. */
+export const VoteResult = { Pending: 0, Won: 1, Lost: 2 } as const;
+/** One of {@link VoteResult}. */
+export type VoteResult = (typeof VoteResult)[keyof typeof VoteResult];
+
+/**
+ * Tallies `votes` (granted or refused, by voter id) among `voters`. Votes from ids that are not
+ * voters do not count. Won once a majority granted; Lost once a majority can no longer grant.
+ */
+export function voteResult(voters: ReadonlySet<number>, votes: ReadonlyMap<number, boolean>): VoteResult {
+  let granted = 0;
+  let refused = 0;
+  for (const [id, v] of votes) {
+    if (!voters.has(id)) continue;
+    if (v) granted++;
+    else refused++;
+  }
+  const q = majority(voters.size);
+  if (granted >= q) return VoteResult.Won;
+  if (voters.size - refused < q) return VoteResult.Lost;
+  return VoteResult.Pending;
+}

@@ -1,0 +1,42 @@
+/**
+ * `npm run sim -- --seeds N [--first S] [--seed S] [--steps K] [--shards M] [--replicas R]`
+ * Runs the deterministic simulator over many seeds and prints `sim: N seeds, V violations`.
+ * A failing seed prints the one-line command that replays it.
+ */
+import { parseArgs } from 'node:util';
+import { runSeed } from './sim/simulator.js';
+
+const { values } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '100' },
+    first: { type: 'string', default: '1' },
+    seed: { type: 'string' },
+    steps: { type: 'string', default: '1500' },
+    shards: { type: 'string', default: '2' },
+    replicas: { type: 'string', default: '3' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+
+const steps = Number(values.steps);
+const shards = Number(values.shards);
+const replicas = Number(values.replicas);
+const seeds: number[] = [];
+if (values.seed !== undefined) seeds.push(Number(values.seed));
+else for (let i = 0; i < Number(values.seeds); i++) seeds.push(Number(values.first) + i);
+
+let violations = 0;
+const totals: Record<string, number> = {};
+for (const seed of seeds) {
+  const res = runSeed({ seed, steps, shards, replicas });
+  for (const [k, v] of Object.entries(res.stats)) totals[k] = (totals[k] ?? 0) + v;
+  if (values.verbose) console.log(`seed ${seed}: ${JSON.stringify(res.stats)}`);
+  if (res.violations.length > 0) {
+    violations += res.violations.length;
+    console.log(`seed ${seed} FAILED:\n  ${res.violations.join('\n  ')}`);
+    console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps} --shards ${shards} --replicas ${replicas}`);
+  }
+}
+console.log(`totals: ${JSON.stringify(totals)}`);
+console.log(`sim: ${seeds.length} seeds, ${violations} violations`);
+process.exitCode = violations > 0 ? 1 : 0;

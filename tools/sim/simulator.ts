@@ -1,0 +1,434 @@
+/**
+ * The deterministic simulator: replicas of several shards over a simulated network with a
+ * seeded random source and virtual time, under message loss, duplication, reordering and
+ * delay, partitions (symmetric and one-way), crashes (including a leader that sent entries
+ * before persisting them), restarts from persisted state, membership changes and leader
+ * transfers. After every step it checks the safety properties of Raft; at the end it heals
+ * everything and checks liveness. A failing seed replays exactly from its seed.
+ */
+import {
+  ConfigChangeType, MessageType, SeededRandom, entry, isMember,
+  type Entry, type Message, type RaftConfigInput, type Update,
+} from '../../src/core/index.js';
+import { SimReplica, entryDigest, isEarly, type ReplicaObserver, type SnapshotStore } from './replica.js';
+
+/** Settings of one simulation run. */
+export interface SimOptions {
+  readonly seed: number;
+  /** Virtual steps of the faulty phase. */
+  readonly steps?: number;
+  readonly shards?: number;
+  /** Initial voters per shard. */
+  readonly replicas?: number;
+  /** Turn the nemesis off (for debugging a seed). */
+  readonly faults?: boolean;
+}
+
+/** Outcome of one run. */
+export interface SimResult {
+  readonly seed: number;
+  readonly violations: readonly string[];
+  readonly stats: Readonly<Record<string, number>>;
+}
+
+interface Queued { due: number; seq: number; m: Message }
+
+const TICK_EVERY = 2;
+
+/** One simulated world; `run()` executes it. */
+export class Simulation {
+  private readonly rnd: SeededRandom;
+  private readonly steps: number;
+  private readonly shardCount: number;
+  private readonly faults: boolean;
+  private readonly store: SnapshotStore = new Map();
+  /** Replicas by shard, then replica id. */
+  private readonly shards = new Map<number, Map<number, SimReplica>>();
+  private readonly down = new Set<number>();
+  private readonly restartAt = new Map<number, number>();
+  private cut = new Set<string>();
+  private healAt = 0;
+  private queue: Queued[] = [];
+  private seq = 0;
+  private time = 0;
+  private nextHostId: number;
+  private nextCmd = 1;
+  private readonly violations: string[] = [];
+  private readonly stats: Record<string, number> = {};
+  // Checkers' memory.
+  private readonly leaders = new Map<string, number>();
+  private readonly logEntries = new Map<string, number>();
+  private readonly applied = new Map<string, { term: number; digest: number }>();
+  private readonly maxApplied = new Map<number, number>();
+  private readonly pendingReads = new Map<string, { shard: number; floor: number }>();
+  private readonly finals = new Set<string>();
+  private readonly votes = new Map<string, number>();
+  private readonly writes = new Map<string, { u: Update; doneAt: number }>();
+  private readonly intensity: number;
+  private readonly config: Partial<RaftConfigInput>;
+  private dropRate: number;
+  private dupRate: number;
+  private readonly maxDelay: number;
+
+  constructor(private readonly opts: SimOptions) {
+    this.rnd = new SeededRandom(opts.seed);
+    this.steps = opts.steps ?? 1500;
+    this.shardCount = opts.shards ?? 2;
+    this.faults = opts.faults ?? true;
+    const voters = opts.replicas ?? 3;
+    this.nextHostId = voters + 1;
+    this.config = {
+      electionTicks: 10, heartbeatTicks: 1,
+      checkQuorum: this.rnd.intn(2) === 0, preVote: this.rnd.intn(3) !== 0,
+      maxInflightMsgs: 1 + this.rnd.intn(8), maxInflightBytes: 0,
+      maxEntryBytesPerMsg: 100 + this.rnd.intn(400),
+    };
+    this.dropRate = this.faults ? this.rnd.intn(10) / 100 : 0;
+    this.dupRate = this.faults ? this.rnd.intn(5) / 100 : 0;
+    this.maxDelay = 1 + this.rnd.intn(6);
+    this.intensity = 1 + this.rnd.intn(4);
+    const members = new Map<number, string>();
+    for (let id = 1; id <= voters; id++) members.set(id, `host-${id}`);
+    const snapshotEvery = this.rnd.intn(3) === 0 ? 0 : 5 + this.rnd.intn(30);
+    for (let s = 1; s <= this.shardCount; s++) {
+      const m = new Map<number, SimReplica>();
+      for (const id of members.keys()) m.set(id, this.makeReplica(s, id, members, snapshotEvery));
+      this.shards.set(s, m);
+    }
+  }
+
+  private snapshotEvery = 0;
+
+  private makeReplica(shardId: number, id: number, members: ReadonlyMap<number, string> | undefined, snapshotEvery: number): SimReplica {
+    this.snapshotEvery = snapshotEvery;
+    return new SimReplica({
+      shardId, replicaId: id, seed: this.opts.seed, store: this.store, config: this.config,
+      snapshotEvery, compactionOverhead: this.rnd.intn(5), initialMembers: members, observer: this.observer(),
+    });
+  }
+
+  private count(k: string, n = 1): void { this.stats[k] = (this.stats[k] ?? 0) + n; }
+
+  private violation(msg: string): void {
+    if (this.violations.length < 20) this.violations.push(`t=${this.time}: ${msg}`);
+  }
+
+  private observer(): ReplicaObserver {
+    return {
+      saved: (r, ents) => {
+        for (const e of ents) {
+          const k = `${r.shardId}/${e.index}/${e.term}`;
+          const d = entryDigest(e);
+          const prior = this.logEntries.get(k);
+          if (prior === undefined) this.logEntries.set(k, d);
+          else if (prior !== d) this.violation(`log matching: shard ${r.shardId} entry ${e.index}/${e.term} differs on replica ${r.id}`);
+        }
+      },
+      applied: (r, e) => {
+        const k = `${r.shardId}/${e.index}`;
+        const d = entryDigest(e);
+        const prior = this.applied.get(k);
+        if (prior === undefined) this.applied.set(k, { term: e.term, digest: d });
+        else if (prior.digest !== d) this.violation(`state machine safety: shard ${r.shardId} index ${e.index} applied differently on replica ${r.id}`);
+        if (r.id === this.leaderOf(r.shardId)?.id && new TextDecoder().decode(e.cmd).startsWith('final-')) this.finals.add(String(r.shardId));
+        if ((this.maxApplied.get(r.shardId) ?? 0) < e.index) this.maxApplied.set(r.shardId, e.index);
+        this.count('applied');
+      },
+      becameLeader: (r, term) => {
+        const k = `${r.shardId}/${term}`;
+        const prior = this.leaders.get(k);
+        if (prior !== undefined && prior !== r.id) this.violation(`election safety: shard ${r.shardId} term ${term} has leaders ${prior} and ${r.id}`);
+        this.leaders.set(k, r.id);
+        this.count('elections');
+        this.checkLeaderCompleteness(r);
+      },
+      read: (r, rr) => {
+        const k = `${rr.ctx.low}:${rr.ctx.high}`;
+        const p = this.pendingReads.get(k);
+        if (p === undefined) return;
+        this.pendingReads.delete(k);
+        if (rr.index < p.floor) this.violation(`linearizable read: shard ${p.shard} read index ${rr.index} < ${p.floor} applied before the read began`);
+        this.count('reads');
+      },
+      dropped: (_r, ents, reads) => {
+        this.count('dropped', ents.length + reads.length);
+        for (const c of reads) this.pendingReads.delete(`${c.low}:${c.high}`);
+      },
+    };
+  }
+
+  /** §5.4.3: a new leader holds every entry that was applied anywhere. */
+  private checkLeaderCompleteness(r: SimReplica): void {
+    const max = this.maxApplied.get(r.shardId) ?? 0;
+    const first = r.storage.firstIndex();
+    for (let i = Math.max(first, 1); i <= max; i++) {
+      const a = this.applied.get(`${r.shardId}/${i}`);
+      if (a === undefined) continue;
+      let t = -1;
+      try { t = r.storage.term(i); } catch { /* missing */ }
+      if (t !== a.term) {
+        this.violation(`leader completeness: shard ${r.shardId} leader ${r.id} lacks applied entry ${i}/${a.term}`);
+        return;
+      }
+    }
+  }
+
+  private replicasOnHost(id: number): SimReplica[] {
+    const out: SimReplica[] = [];
+    for (const m of this.shards.values()) { const r = m.get(id); if (r) out.push(r); }
+    return out;
+  }
+
+  private send(m: Message): void {
+    if (m.type === MessageType.RequestVoteResp && !m.reject) {
+      // A replica grants at most one candidate per term (the vote is persisted first).
+      const k = `${m.shardId}/${m.term}/${m.from}`;
+      const prior = this.votes.get(k);
+      if (prior !== undefined && prior !== m.to) this.violation(`vote safety: shard ${m.shardId} replica ${m.from} voted for ${prior} and ${m.to} in term ${m.term}`);
+      this.votes.set(k, m.to);
+    }
+    if (this.down.has(m.to) || this.down.has(m.from) || this.cut.has(`${m.from}->${m.to}`) || this.rnd.float() < this.dropRate) {
+      this.count('lost');
+      if (m.type === MessageType.InstallSnapshot) this.enqueue({ ...m, type: MessageType.SnapshotStatus, reject: true, to: m.from, from: m.to }, 1);
+      return;
+    }
+    this.enqueue(m, 1 + this.rnd.intn(this.maxDelay));
+    if (this.rnd.float() < this.dupRate) this.enqueue(m, 1 + this.rnd.intn(this.maxDelay * 2));
+  }
+
+  private enqueue(m: Message, delay: number): void {
+    this.queue.push({ due: this.time + delay, seq: this.seq++, m });
+  }
+
+  private deliverDue(): void {
+    const due = this.queue.filter((q) => q.due <= this.time).sort((a, b) => a.due - b.due || a.seq - b.seq);
+    this.queue = this.queue.filter((q) => q.due > this.time);
+    for (const { m } of due) {
+      const r = this.shards.get(m.shardId)?.get(m.to);
+      if (r === undefined || this.down.has(m.to)) {
+        // The stream broke: the transport reports the failure to the sender.
+        if (m.type === MessageType.InstallSnapshot) this.enqueue({ ...m, type: MessageType.SnapshotStatus, reject: true, to: m.from, from: m.to }, 1);
+        continue;
+      }
+      if (m.type === MessageType.SnapshotStatus) {
+        // A failed snapshot stream, reported locally to the sender.
+        r.peer.reportSnapshotStatus(m.from, m.reject);
+        continue;
+      }
+      r.peer.step(m);
+      if (m.type === MessageType.InstallSnapshot) {
+        this.count('snapshots');
+        this.enqueue({ ...m, type: MessageType.SnapshotStatus, reject: false, to: m.from, from: m.to }, 1);
+      }
+    }
+  }
+
+  /**
+   * Carries out updates the way the host's engine does: a leader's Replicate messages go out
+   * at once, the write completes a little later (meanwhile messages keep being stepped), and
+   * only then are the other messages sent, entries applied and the update acknowledged. A
+   * crash while a write is in flight loses it.
+   */
+  private process(): void {
+    for (const m of this.shards.values()) {
+      for (const [id, r] of m) if (!this.down.has(id)) this.processReplica(r);
+    }
+  }
+
+  /**
+   * Carries out updates the way the host's engine does: a leader's Replicate messages go out
+   * at once, the write completes a little later (meanwhile messages keep being stepped), and
+   * only then are the other messages sent, entries applied and the update acknowledged. A
+   * crash while a write is in flight loses it.
+   */
+  private processReplica(r: SimReplica): void {
+    const key = `${r.shardId}/${r.id}`;
+    for (let i = 0; i < 8; i++) {
+      const w = this.writes.get(key);
+      if (w !== undefined) {
+        if (w.doneAt > this.time) return;
+        this.writes.delete(key);
+        r.handle(w.u, (msg) => this.send(msg), true);
+        continue;
+      }
+      if (!r.peer.hasUpdate()) return;
+      const u = r.peer.getUpdate();
+      for (const msg of u.messages) if (isEarly(msg)) this.send(msg);
+      const slow = u.entriesToSave.length > 0 || u.hardState !== null || u.snapshot !== null;
+      this.writes.set(key, { u, doneAt: this.time + (slow ? this.rnd.intn(3) : 0) });
+    }
+  }
+
+  private crashHost(id: number): void {
+    if (this.down.has(id)) return;
+    this.down.add(id);
+    for (const k of [...this.writes.keys()]) {
+      if (k.endsWith(`/${id}`)) { this.writes.delete(k); this.count('writesLost'); }
+    }
+    this.restartAt.set(id, this.time + 5 + this.rnd.intn(this.rnd.intn(2) === 0 ? 20 : 150));
+    this.count('crashes');
+  }
+
+  private restartHost(id: number): void {
+    this.down.delete(id);
+    this.restartAt.delete(id);
+    for (const r of this.replicasOnHost(id)) r.restart();
+  }
+
+  private hosts(): number[] {
+    const s = new Set<number>();
+    for (const m of this.shards.values()) for (const id of m.keys()) s.add(id);
+    return [...s].sort((a, b) => a - b);
+  }
+
+  private pick<T>(xs: readonly T[]): T | undefined {
+    return xs.length === 0 ? undefined : xs[this.rnd.intn(xs.length)];
+  }
+
+  private leaderOf(shard: number): SimReplica | undefined {
+    for (const [id, r] of this.shards.get(shard) ?? []) if (!this.down.has(id) && r.peer.isLeader) return r;
+    return undefined;
+  }
+
+  private nemesis(): void {
+    if (this.healAt > 0 && this.time >= this.healAt) { this.cut.clear(); this.healAt = 0; }
+    for (const [id, at] of [...this.restartAt]) if (this.time >= at) this.restartHost(id);
+    const hosts = this.hosts();
+    const roll = this.rnd.float() / this.intensity;
+    if (roll < 0.004 && this.healAt === 0) {
+      this.partition(hosts);
+    } else if (roll < 0.008) {
+      const victim = this.rnd.intn(2) === 0 ? this.leaderOf(1 + this.rnd.intn(this.shardCount))?.id : this.pick(hosts);
+      if (victim !== undefined && this.down.size < Math.floor(hosts.length / 2)) this.crashHost(victim);
+    } else if (roll < 0.010) {
+      this.membershipChange();
+    } else if (roll < 0.012) {
+      const shard = 1 + this.rnd.intn(this.shardCount);
+      const l = this.leaderOf(shard);
+      const target = this.pick([...(l?.membership.voters.keys() ?? [])]);
+      if (l && target !== undefined) { l.peer.requestLeaderTransfer(target); this.count('transfers'); }
+    }
+  }
+
+  private partition(hosts: number[]): void {
+    const shuffled = [...hosts].sort(() => this.rnd.float() - 0.5);
+    const side = new Set(shuffled.slice(0, 1 + this.rnd.intn(Math.max(1, hosts.length - 1))));
+    const oneWay = this.rnd.intn(3) === 0;
+    this.cut = new Set();
+    for (const a of hosts) {
+      for (const b of hosts) {
+        if (side.has(a) && !side.has(b)) {
+          this.cut.add(`${a}->${b}`);
+          if (!oneWay) this.cut.add(`${b}->${a}`);
+        }
+      }
+    }
+    this.healAt = this.time + 30 + this.rnd.intn(250);
+    this.count(oneWay ? 'oneWayPartitions' : 'partitions');
+  }
+
+  private membershipChange(): void {
+    const shard = 1 + this.rnd.intn(this.shardCount);
+    const l = this.leaderOf(shard);
+    if (l === undefined) return;
+    const mem = l.membership;
+    const choice = this.rnd.intn(4);
+    const replicas = this.shards.get(shard) as Map<number, SimReplica>;
+    if (choice === 0 && mem.voters.size + mem.nonVoting.size < 6) {
+      const id = this.nextHostId++;
+      replicas.set(id, this.makeReplica(shard, id, undefined, this.snapshotEvery));
+      const type = this.rnd.intn(2) === 0 ? ConfigChangeType.AddVoter : ConfigChangeType.AddNonVoting;
+      l.peer.proposeConfigChange({ configChangeId: 0, type, replicaId: id, address: `host-${id}`, initialize: false }, 0);
+      this.count('adds');
+    } else if (choice === 1 && mem.nonVoting.size > 0) {
+      const id = this.pick([...mem.nonVoting.keys()]) as number;
+      l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.AddVoter, replicaId: id, address: mem.nonVoting.get(id) ?? '', initialize: false }, 0);
+      this.count('promotions');
+    } else if (choice === 2 && mem.voters.size > 3) {
+      const id = this.pick([...mem.voters.keys()]) as number;
+      l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.RemoveReplica, replicaId: id, address: '', initialize: false }, 0);
+      this.count('removals');
+    }
+  }
+
+  private clientOps(): void {
+    if (this.rnd.float() < 0.3) {
+      const shard = 1 + this.rnd.intn(this.shardCount);
+      const r = this.pick([...(this.shards.get(shard)?.values() ?? [])]);
+      if (r && !this.down.has(r.id)) {
+        const cmd = new TextEncoder().encode(`c${this.nextCmd++}`);
+        r.peer.propose([entry({ term: 0, index: 0, cmd, key: this.nextCmd } as Partial<Entry> & { term: number; index: number })]);
+        this.count('proposals');
+      }
+    }
+    if (this.rnd.float() < 0.05) {
+      const shard = 1 + this.rnd.intn(this.shardCount);
+      const r = this.pick([...(this.shards.get(shard)?.values() ?? [])]);
+      if (r && !this.down.has(r.id)) {
+        const ctx = { low: this.seq++, high: this.opts.seed };
+        this.pendingReads.set(`${ctx.low}:${ctx.high}`, { shard, floor: this.maxApplied.get(shard) ?? 0 });
+        r.peer.readIndex(ctx);
+      }
+    }
+  }
+
+  private stepOnce(withFaults: boolean, withClients: boolean): void {
+    this.time++;
+    if (this.time % TICK_EVERY === 0) {
+      for (const m of this.shards.values()) for (const [id, r] of m) if (!this.down.has(id)) r.peer.tick();
+    }
+    this.deliverDue();
+    if (withFaults) this.nemesis();
+    if (withClients) this.clientOps();
+    this.process();
+  }
+
+  /** Runs the faulty phase, heals, and checks liveness. */
+  run(): SimResult {
+    try {
+      for (let i = 0; i < this.steps && this.violations.length === 0; i++) this.stepOnce(this.faults, true);
+      if (this.violations.length === 0) this.checkLiveness();
+    } catch (e) {
+      this.violation(`exception: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+    return { seed: this.opts.seed, violations: this.violations, stats: this.stats };
+  }
+
+  private checkLiveness(): void {
+    this.cut.clear();
+    this.healAt = 0;
+    for (const id of [...this.down]) this.restartHost(id);
+    const dropRate = this.dropRate;
+    this.dropRate = 0;
+    this.dupRate = 0;
+    for (let i = 0; i < 400; i++) this.stepOnce(false, false);
+    const marks = new Map<number, Uint8Array>();
+    for (const shard of this.shards.keys()) {
+      const l = this.leaderOf(shard);
+      if (l === undefined) {
+        this.violation(`liveness: shard ${shard} has no leader after healing (drop rate was ${dropRate})`);
+        continue;
+      }
+      const cmd = new TextEncoder().encode(`final-${shard}`);
+      marks.set(shard, cmd);
+      l.peer.propose([entry({ term: 0, index: 0, cmd })]);
+    }
+    for (let i = 0; i < 400; i++) this.stepOnce(false, false);
+    for (const [shard, replicas] of this.shards) {
+      const l = this.leaderOf(shard);
+      if (l === undefined) continue;
+      for (const [id, r] of replicas) {
+        if (!isMember(l.membership, id) || r.removed) continue;
+        if (r.appliedIndex < l.appliedIndex - 0 || r.digest !== l.digest) {
+          this.violation(`liveness: shard ${shard} replica ${id} applied ${r.appliedIndex}, leader ${l.id} applied ${l.appliedIndex}`);
+        }
+      }
+      if (marks.has(shard) && !this.finals.has(String(shard))) this.violation(`liveness: shard ${shard} did not apply a proposal made after healing`);
+    }
+  }
+}
+
+/** Runs one seed. */
+export function runSeed(opts: SimOptions): SimResult {
+  return new Simulation(opts).run();
+}
