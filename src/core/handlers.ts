@@ -98,9 +98,11 @@ const onInstallSnapshot: Handler = (r, m) => {
     return;
   }
   if (r.log.matchTerm(ss.index, ss.term)) {
-    // The log already holds the snapshot's position: fast-forward the commit instead.
+    // The log already holds the snapshot's position: fast-forward the commit instead. Answer
+    // with the commit index, not the last index: entries past the snapshot may be of an older
+    // term, and must not be counted toward a commit.
     r.log.commitTo(ss.index);
-    r.send(message({ type: MessageType.ReplicateResp, to: m.from, logIndex: r.log.lastIndex() }));
+    r.send(message({ type: MessageType.ReplicateResp, to: m.from, logIndex: r.log.committed }));
     return;
   }
   r.log.restore(ss);
@@ -262,7 +264,7 @@ const onReplicateResp: Handler = (r, m) => {
   if (r.tryCommit()) {
     r.broadcastReplicate();
   } else if (wasPaused) {
-    r.sendReplicate(m.from, pr);
+    r.sendReplicate(m.from, pr, true);
   }
   // Keep the pipeline full, within the window and a bounded number of messages.
   for (let i = 0; i < 64 && r.sendReplicate(m.from, pr); i++);
@@ -274,7 +276,9 @@ const onHeartbeatResp: Handler = (r, m) => {
   if (pr === undefined) return;
   pr.recentActive = true;
   pr.resumeOnHeartbeat();
-  if (pr.match < r.log.lastIndex()) r.sendReplicate(m.from, pr);
+  // An empty Replicate when nothing new is due: if earlier ones were lost, the rejection it
+  // draws sends the remote back to probe, so a quiet shard still repairs a follower.
+  if (pr.match < r.log.lastIndex()) r.sendReplicate(m.from, pr, true);
   if (m.hint === 0 && m.hintHigh === 0) return;
   const acks = r.readOnly.recvAck(m.from, ctxOf(m));
   if (acks === undefined) return;
@@ -328,7 +332,7 @@ const onLeaderTransfer: Handler = (r, m) => {
   r.leaderTransferTarget = target;
   r.electionElapsed = 0;
   if (pr.match === r.log.lastIndex()) r.sendTimeoutNow(target);
-  else r.sendReplicate(target, pr);
+  else r.sendReplicate(target, pr, true);
 };
 
 const onRateLimit: Handler = (r, m) => {

@@ -216,12 +216,17 @@ export class Raft {
   becomeLeader(): void {
     this.reset(this.term);
     this.setRole(Role.Leader, this.id);
-    for (const pr of this.voters.values()) pr.recentActive = true;
+    // Only the leader itself counts as heard from: a leader cut off right after winning steps
+    // down at the first check-quorum.
+    const self = this.progressOf(this.id);
+    if (self !== undefined) self.recentActive = true;
     // Until the no-op of this term is applied, no config change may be proposed: this is the
     // 2015 fix for single-server changes (a leader must commit an entry of its term first).
     this.pendingConfigIndex = this.log.lastIndex() + 1;
     this.appendEntries([{ term: this.term, index: 0, type: EntryType.Application, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: EMPTY_BYTES }]);
-    if (this.tryCommit()) this.broadcastReplicate();
+    // Announce the new term at once: followers learn the leader and receive the no-op.
+    this.tryCommit();
+    this.broadcastReplicate();
   }
 
   resetRandomizedElectionTimeout(): void {

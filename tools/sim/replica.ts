@@ -83,6 +83,8 @@ export class SimReplica {
 
   get id(): number { return this.opts.replicaId; }
   get shardId(): number { return this.opts.shardId; }
+  /** Whether this replica was started as a witness. */
+  get isWitness(): boolean { return this.opts.config?.isWitness === true; }
 
   private config(): RaftConfigInput {
     return {
@@ -95,8 +97,7 @@ export class SimReplica {
   private makePeer(initialMembers?: ReadonlyMap<number, string>): Peer {
     const ss = this.storage.snapshot();
     if (ss.index > 0) {
-      const img = this.opts.store.get(snapshotKey(this.shardId, ss.index, ss.term));
-      if (img === undefined) throw new Error(`sim: snapshot image ${ss.index} missing`);
+      const img = this.image(ss.index, ss.term);
       this.digest = img.digest;
       this.appliedCount = img.count;
       this.membership = ss.membership;
@@ -111,6 +112,14 @@ export class SimReplica {
     return new Peer(this.config(), this.storage, {
       hardState: this.storage.hardState, membership: this.membership, applied: ss.index,
     });
+  }
+
+  /** The state machine image of a snapshot; a witness has none of its own. */
+  private image(index: number, term: number): SmImage {
+    const img = this.opts.store.get(snapshotKey(this.shardId, index, term));
+    if (img !== undefined) return img;
+    if (this.isWitness) return { digest: 0, membership: emptyMembership(), count: 0 };
+    throw new Error(`sim: snapshot image ${index}/${term} missing`);
   }
 
   /** Loses everything not persisted and starts again from the "disk". */
@@ -140,8 +149,7 @@ export class SimReplica {
     const obs = this.opts.observer;
     if (u.snapshot !== null) {
       this.storage.applySnapshot(u.snapshot);
-      const img = this.opts.store.get(snapshotKey(this.shardId, u.snapshot.index, u.snapshot.term));
-      if (img === undefined) throw new Error(`sim: received snapshot ${u.snapshot.index} has no image`);
+      const img = this.image(u.snapshot.index, u.snapshot.term);
       this.digest = img.digest;
       this.appliedCount = img.count;
       this.membership = u.snapshot.membership;
@@ -194,10 +202,13 @@ export class SimReplica {
     const key = snapshotKey(this.shardId, this.appliedIndex, term);
     const img: SmImage = { digest: this.digest, membership: this.membership, count: this.appliedCount };
     const prior = this.opts.store.get(key);
-    if (prior !== undefined && prior.digest !== img.digest) {
+    if (this.isWitness) {
+      // A witness's snapshot is metadata only: it has no state machine to record.
+    } else if (prior !== undefined && prior.digest !== img.digest) {
       throw new Error(`sim: replica ${this.id} snapshot at ${this.appliedIndex} differs from another replica's`);
+    } else {
+      this.opts.store.set(key, img);
     }
-    this.opts.store.set(key, img);
     this.storage.setSnapshot({ ...emptySnapshot(this.shardId), index: this.appliedIndex, term, membership: this.membership });
     const overhead = this.opts.compactionOverhead ?? 0;
     if (this.appliedIndex > overhead) this.storage.compact(this.appliedIndex - overhead);

@@ -99,10 +99,10 @@ export class Simulation {
 
   private snapshotEvery = 0;
 
-  private makeReplica(shardId: number, id: number, members: ReadonlyMap<number, string> | undefined, snapshotEvery: number): SimReplica {
+  private makeReplica(shardId: number, id: number, members: ReadonlyMap<number, string> | undefined, snapshotEvery: number, witness = false): SimReplica {
     this.snapshotEvery = snapshotEvery;
     return new SimReplica({
-      shardId, replicaId: id, seed: this.opts.seed, store: this.store, config: this.config,
+      shardId, replicaId: id, seed: this.opts.seed, store: this.store, config: { ...this.config, isWitness: witness },
       snapshotEvery, compactionOverhead: this.rnd.intn(5), initialMembers: members, observer: this.observer(),
     });
   }
@@ -116,6 +116,7 @@ export class Simulation {
   private observer(): ReplicaObserver {
     return {
       saved: (r, ents) => {
+        if (r.isWitness) return; // witnesses hold metadata entries: same positions, no payload
         for (const e of ents) {
           const k = `${r.shardId}/${e.index}/${e.term}`;
           const d = entryDigest(e);
@@ -125,6 +126,7 @@ export class Simulation {
         }
       },
       applied: (r, e) => {
+        if (r.isWitness) return; // a witness applies metadata entries only
         const k = `${r.shardId}/${e.index}`;
         const d = entryDigest(e);
         const prior = this.applied.get(k);
@@ -135,6 +137,7 @@ export class Simulation {
         this.count('applied');
       },
       becameLeader: (r, term) => {
+        if (r.isWitness) this.violation(`witness ${r.id} of shard ${r.shardId} became leader`);
         const k = `${r.shardId}/${term}`;
         const prior = this.leaders.get(k);
         if (prior !== undefined && prior !== r.id) this.violation(`election safety: shard ${r.shardId} term ${term} has leaders ${prior} and ${r.id}`);
@@ -348,6 +351,12 @@ export class Simulation {
       const id = this.pick([...mem.voters.keys()]) as number;
       l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.RemoveReplica, replicaId: id, address: '', initialize: false }, 0);
       this.count('removals');
+    } else if (choice === 3 && mem.witnesses.size === 0) {
+      // A witness votes and holds the log's shape (metadata entries) but never leads.
+      const id = this.nextHostId++;
+      replicas.set(id, this.makeReplica(shard, id, undefined, this.snapshotEvery, true));
+      l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.AddWitness, replicaId: id, address: `host-${id}`, initialize: false }, 0);
+      this.count('witnesses');
     }
   }
 
@@ -418,7 +427,7 @@ export class Simulation {
       const l = this.leaderOf(shard);
       if (l === undefined) continue;
       for (const [id, r] of replicas) {
-        if (!isMember(l.membership, id) || r.removed) continue;
+        if (!isMember(l.membership, id) || r.removed || r.isWitness) continue;
         if (r.appliedIndex < l.appliedIndex - 0 || r.digest !== l.digest) {
           this.violation(`liveness: shard ${shard} replica ${id} applied ${r.appliedIndex}, leader ${l.id} applied ${l.appliedIndex}`);
         }
