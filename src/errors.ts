@@ -58,3 +58,16 @@ export class CodecError extends SampanError {
 export class ClosedError extends RuntimeConditionError {
   constructor(message = 'closed') { super('CLOSED', message); }
 }
+
+/** Log entries below the first one a LogDB still holds were asked for (they were removed). */
+export class EntriesCompactedError extends RuntimeConditionError {
+  constructor(message: string) { super('ENTRIES_COMPACTED', message); }
+}
+
+/**
+ * A storage write or sync failed. The store stops accepting work: after a failed fsync the
+ * state of the file is unknown, so retrying could acknowledge data that is not durable.
+ */
+export class StorageError extends SampanError {
+  constructor(message: string, options?: { cause?: unknown }) { super('STORAGE', message, options); }
+}

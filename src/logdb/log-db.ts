@@ -1,0 +1,234 @@
+/**
+ * The LogDB contract: durable storage of every replica's Raft log, hard state, snapshot
+ * record and bootstrap info on a host. One LogDB serves all shards of a host, so a single
+ * durable sync can cover the updates of every shard that was ready in the same round.
+ *
+ * ## Ordering
+ * Calls take effect in the order they are made. Reads are synchronous and see the effect of
+ * every write call whose promise has resolved; they may also see later writes early (never
+ * a part of one call: a call's updates become visible together). `removeEntriesTo` and
+ * `removeReplicaData` take effect for readers at once, before their promise resolves.
+ *
+ * ## Durability
+ * A write call's promise resolves only once its data is durable (with `fsync` on, after an
+ * fdatasync covering it); a crash before that may keep or lose the call, but never keeps a
+ * part of it. Removals that are lost in a crash are harmless: the removed entries reappear
+ * below the snapshot that replaced them.
+ *
+ * ## Ownership
+ * Entries, snapshot records and bootstrap info passed in become the LogDB's: the caller must
+ * not mutate them (or their `cmd` bytes) afterwards. Values returned by reads are shared and
+ * must not be mutated by the caller either.
+ *
+ * ## Errors
+ * Caller mistakes reject (or throw, for reads) with {@link InvalidOperationError}; reading
+ * below the first entry held throws {@link EntriesCompactedError}; damaged files make
+ * `open` reject with {@link CorruptionError} naming the file and offset; a failed write or
+ * sync rejects that call and every later one with {@link StorageError}; every call made
+ * after `close()` rejects (or throws) {@link ClosedError}.
+ */
+import type { Entry, HardState, SnapshotMeta, StateMachineType } from '../core/types.js';
+import { InvalidOperationError } from '../errors.js';
+import type { ClosedError, CorruptionError, EntriesCompactedError, StorageError } from '../errors.js';
+
+// Referenced from doc comments only.
+export type { ClosedError, CorruptionError, EntriesCompactedError, StorageError };
+
+/** What a replica needs to start for the first time: initial members, join flag, SM kind. */
+export interface Bootstrap {
+  /** Initial voting members (replica id → address); empty when joining. */
+  readonly members: ReadonlyMap<number, string>;
+  /** The replica joins an existing shard instead of forming a new one. */
+  readonly join: boolean;
+  readonly smType: StateMachineType;
+}
+
+/** One (shard, replica)'s part of a round of updates. */
+export interface ReplicaUpdate {
+  readonly shardId: number;
+  readonly replicaId: number;
+  /** The new hard state, when it changed. */
+  readonly hardState?: HardState | undefined;
+  /**
+   * Entries to append, with consecutive indexes. When `entries[0].index` is at or below the
+   * last stored index the stored tail from that index is replaced (a new leader's log); it
+   * must not be above `last + 1` while entries are stored (a gap).
+   */
+  readonly entries: readonly Entry[];
+  /**
+   * The newest snapshot record, when one was installed or created. Applied before `entries`.
+   * A record not newer (by index) than the stored one is ignored. As in Raft's restore, the
+   * stored entries are all dropped when the snapshot's index is past the last stored entry or
+   * the stored entry at that index has another term; otherwise they are kept.
+   */
+  readonly snapshot?: SnapshotMeta | undefined;
+}
+
+/** Indexes of the first and last stored entries of a replica. */
+export interface EntryRange { readonly firstIndex: number; readonly lastIndex: number }
+
+/** A (shard, replica) pair. */
+export interface ReplicaKey { readonly shardId: number; readonly replicaId: number }
+
+/** Durable storage for the Raft state of every replica on a host. See the module comment. */
+export interface LogDB {
+  /**
+   * Saves every update with ONE durable sync, all-or-nothing per call, and resolves after
+   * it. Updates apply in array order (several may name the same replica).
+   * @throws InvalidOperationError (rejects) for a gap or non-consecutive entries; nothing of
+   * the call is stored then.
+   */
+  saveUpdates(updates: readonly ReplicaUpdate[]): Promise<void>;
+  /**
+   * Entries in `[low, high)`, stopping before the first entry that takes the total size
+   * (by `entrySize`) past `maxBytes`, but always at least one if any is in range. Entries
+   * past the last stored one are simply not returned.
+   * @throws EntriesCompactedError when `low` is below the first stored entry.
+   */
+  readEntries(shardId: number, replicaId: number, low: number, high: number, maxBytes: number): Entry[];
+  /** The stored entries' range, or null when none are stored. */
+  getEntryRange(shardId: number, replicaId: number): EntryRange | null;
+  /** The stored hard state; EMPTY_HARD_STATE when none was saved. */
+  readHardState(shardId: number, replicaId: number): HardState;
+  /** The newest stored snapshot record, or null. */
+  getSnapshot(shardId: number, replicaId: number): SnapshotMeta | null;
+  /** Durably stores bootstrap info, replacing any earlier one. */
+  saveBootstrap(shardId: number, replicaId: number, info: Bootstrap): Promise<void>;
+  /** The stored bootstrap info, or null. */
+  getBootstrap(shardId: number, replicaId: number): Bootstrap | null;
+  /** Removes entries at or below `index` at once for readers; resolves once durable. */
+  removeEntriesTo(shardId: number, replicaId: number, index: number): Promise<void>;
+  /**
+   * As {@link removeEntriesTo}, and also gives back the space they held (exactly when is
+   * the implementation's space bound; see README "Log storage").
+   */
+  compactEntriesTo(shardId: number, replicaId: number, index: number): Promise<void>;
+  /** Removes everything stored for the replica (at once for readers); resolves once durable. */
+  removeReplicaData(shardId: number, replicaId: number): Promise<void>;
+  /**
+   * Replaces the replica's whole state with an imported snapshot: the snapshot record, hard
+   * state `{term: snapshot.term, vote: 0, commit: snapshot.index}`, no entries, and
+   * bootstrap info `{members: empty, join: true, smType: snapshot.type}` so the replica
+   * restarts from the snapshot's membership. The shard is `snapshot.shardId`.
+   */
+  importSnapshot(snapshot: SnapshotMeta, replicaId: number): Promise<void>;
+  /** Every replica with stored data, in no particular order. */
+  listReplicas(): ReplicaKey[];
+  /** Waits for pending writes, then releases files. Idempotent. */
+  close(): Promise<void>;
+}
+
+function checkId(what: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new InvalidOperationError(`${what} ${v} is not a non-negative safe integer`);
+}
+
+/**
+ * Checks what can be checked of an update without the stored state: ids, and entries that
+ * are consecutive from an index >= 1.
+ * @throws InvalidOperationError
+ */
+export function checkUpdateShape(u: ReplicaUpdate): void {
+  checkId('shard id', u.shardId);
+  checkId('replica id', u.replicaId);
+  let prev = -1;
+  for (const e of u.entries) {
+    if (!Number.isSafeInteger(e.index) || e.index < 1) throw new InvalidOperationError(`entry index ${e.index} is invalid`);
+    if (prev >= 0 && e.index !== prev + 1) {
+      throw new InvalidOperationError(`entries of shard ${u.shardId} replica ${u.replicaId} are not consecutive at ${e.index}`);
+    }
+    prev = e.index;
+  }
+}
+
+/** Checks the (shard, replica) ids of a non-update call. @throws InvalidOperationError */
+export function checkReplicaIds(shardId: number, replicaId: number): void {
+  checkId('shard id', shardId);
+  checkId('replica id', replicaId);
+}
+
+/** The key a replica is filed under in maps. */
+export function replicaKey(shardId: number, replicaId: number): string { return `${shardId}:${replicaId}`; }
+
+/** The gap error both implementations raise. */
+export function gapError(u: ReplicaUpdate, last: number): InvalidOperationError {
+  return new InvalidOperationError(
+    `entries of shard ${u.shardId} replica ${u.replicaId} start at ${u.entries[0]?.index}, past last index ${last} + 1`);
+}
+
+/** A replica's stored entry window and snapshot index; `first === 0` when no entries. */
+export interface LogWindow { readonly first: number; readonly last: number; readonly snapshotIndex: number }
+
+/** The window of a replica with nothing stored. */
+export const EMPTY_WINDOW: LogWindow = Object.freeze({ first: 0, last: 0, snapshotIndex: 0 });
+
+/** What an update does to a replica's log; both LogDBs follow it so they cannot disagree. */
+export interface UpdatePlan {
+  /** The update's snapshot record is newer than the stored one and replaces it. */
+  readonly takeSnapshot: boolean;
+  /** Every stored entry is dropped (the snapshot replaced them) before entries are added. */
+  readonly dropEntries: boolean;
+  /** The window after the update. */
+  readonly after: LogWindow;
+}
+
+/**
+ * Plans `u` against a replica's window. `termAt(i)` answers for stored `first <= i <= last`.
+ * @throws InvalidOperationError for a gap after the stored entries.
+ */
+export function planUpdate(w: LogWindow, u: ReplicaUpdate, termAt: (index: number) => number | undefined): UpdatePlan {
+  let { first, last, snapshotIndex } = w;
+  let takeSnapshot = false, dropEntries = false;
+  const ss = u.snapshot;
+  if (ss !== undefined && ss.index > snapshotIndex) {
+    takeSnapshot = true;
+    snapshotIndex = ss.index;
+    if (first > 0 && ss.index >= first && (ss.index > last || termAt(ss.index) !== ss.term)) {
+      dropEntries = true;
+      first = 0; last = 0;
+    }
+  }
+  const e0 = u.entries[0];
+  if (e0 !== undefined) {
+    const eN = (u.entries[u.entries.length - 1] as Entry).index;
+    if (first === 0 || e0.index <= first) first = e0.index;
+    else if (e0.index > last + 1) throw gapError(u, last);
+    last = eN;
+  }
+  return { takeSnapshot, dropEntries, after: { first, last, snapshotIndex } };
+}
+
+/**
+ * Plans a whole call before any of it is applied (all-or-nothing), tracking replicas that
+ * several updates of the call touch.
+ * @throws InvalidOperationError for the first bad update; nothing is planned then.
+ */
+export function planCall(
+  updates: readonly ReplicaUpdate[],
+  stored: (u: ReplicaUpdate) => { window: LogWindow; termAt: (index: number) => number | undefined },
+): UpdatePlan[] {
+  const seen = new Map<string, { window: LogWindow; overlays: (readonly Entry[])[]; termAt: (i: number) => number | undefined }>();
+  const plans: UpdatePlan[] = [];
+  for (const u of updates) {
+    checkUpdateShape(u);
+    const key = replicaKey(u.shardId, u.replicaId);
+    let s = seen.get(key);
+    if (s === undefined) {
+      const st = stored(u);
+      s = { window: st.window, overlays: [], termAt: st.termAt };
+      seen.set(key, s);
+    }
+    const { overlays, termAt } = s;
+    const plan = planUpdate(s.window, u, (i) => {
+      for (let k = overlays.length - 1; k >= 0; k--) {
+        const arr = overlays[k] as readonly Entry[];
+        const f = arr[0]?.index ?? 0;
+        if (i >= f && i < f + arr.length) return arr[i - f]?.term;
+      }
+      return termAt(i);
+    });
+    if (u.entries.length > 0) overlays.push(u.entries);
+    s.window = plan.after;
+    plans.push(plan);
+  }
+  return plans;
+}

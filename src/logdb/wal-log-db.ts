@@ -1,0 +1,516 @@
+/**
+ * The default LogDB: one write-ahead log shared by every shard of a host.
+ *
+ * Writes queue up and are laid out into ONE batch frame per group commit: while a write and
+ * its fdatasync are in flight, every call that arrives waits in the queue, and the next
+ * commit carries all of them with one write and one sync. The in-memory index (wal-index.ts)
+ * changes as a batch is laid out, so a call's effect is visible to readers from then on;
+ * its promise resolves once the batch is durable. Recovery is in wal-recovery.ts, space
+ * reclamation in wal-compaction.ts, the file format in wal-format.ts and wal-records.ts.
+ */
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
+import { ClosedError, CorruptionError, EntriesCompactedError, InvalidOptionError, StorageError } from '../errors.js';
+import {
+  checkReplicaIds, checkUpdateShape, planCall,
+  type Bootstrap, type EntryRange, type LogDB, type ReplicaKey, type ReplicaUpdate,
+} from './log-db.js';
+import { ByteReader, ByteWriter, ENTRY_HEADER_BYTES, readEntry, writeBootstrap, writeEntry, writeHardState, writeSnapshot } from './record-codec.js';
+import { SegmentFiles, syncDir } from './segment-files.js';
+import { chooseVictim, copyLiveEntries, overBound, type CopiedEntry } from './wal-compaction.js';
+import { FRAME_HEADER_BYTES, FrameType, sealFrame } from './wal-format.js';
+import { WalIndex, type WalReplica } from './wal-index.js';
+import { beginRecord, endRecord, entryTermAt, RecordType, writeCheckpoint, type CheckpointReplica } from './wal-records.js';
+import { importInto, recoverWal } from './wal-recovery.js';
+
+const writeAsync = promisify(fs.write);
+const fdatasyncAsync = promisify(fs.fdatasync);
+
+/** Options of {@link WalLogDB.open}. */
+export interface WalLogDBOptions {
+  /** The LogDB's directory; created if missing. */
+  readonly dir: string;
+  /** Where segment files go (e.g. a faster device), as dragonboat's WALDir. Default: `dir`. */
+  readonly walDir?: string;
+  /** A segment is sealed once it reaches this size. Default 64 MiB; 4 KiB to 1 GiB. */
+  readonly segmentBytes?: number;
+  /**
+   * Sync writes and directories (default true). Off, a write survives a process crash but
+   * not an OS crash or power loss; for tests and benchmarks only.
+   */
+  readonly fsync?: boolean;
+  /** Bytes of recent entries kept in memory for reads. Default 64 MiB. */
+  readonly cacheBytes?: number;
+  /** Most live bytes compaction copies forward in one group commit. Default 4 MiB. */
+  readonly compactionCopyBytes?: number;
+}
+
+/** Counters for tests, benchmarks and metrics. */
+export interface WalStats {
+  readonly segments: number;
+  /** Bytes of all segment files. */
+  readonly totalBytes: number;
+  /** Bytes of live entries (what the space bound is stated against). */
+  readonly liveBytes: number;
+  readonly writes: number;
+  readonly syncs: number;
+  readonly bytesWritten: number;
+  /** Bytes of live entries compaction has copied forward. */
+  readonly copiedBytes: number;
+  /** Bytes cut from a torn tail at open. */
+  readonly truncatedAtOpen: number;
+}
+
+type Op = { resolve: () => void; reject: (err: unknown) => void } & (
+  | { kind: 'save'; updates: readonly ReplicaUpdate[] }
+  | { kind: 'bootstrap'; shardId: number; replicaId: number; info: Bootstrap }
+  | { kind: 'removeTo'; shardId: number; replicaId: number; index: number; compact: boolean }
+  | { kind: 'removeReplica'; shardId: number; replicaId: number }
+  | { kind: 'import'; shardId: number; replicaId: number; snapshot: SnapshotMeta }
+);
+type OpInput = Op extends infer O ? (O extends Op ? Omit<O, 'resolve' | 'reject'> : never) : never;
+
+const MiB = 1 << 20;
+
+/** Size `entrySize` charges for a stored entry of `len` encoded bytes, without decoding it. */
+const storedEntrySize = (len: number): number => entrySize({ term: 0, index: 0, type: 0, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) }) + len - ENTRY_HEADER_BYTES;
+
+/** A size guess for a commit's buffer, so laying it out rarely grows the buffer. */
+function estimateBytes(ops: readonly Op[]): number {
+  let n = 64 * 1024;
+  for (const op of ops) {
+    if (op.kind !== 'save') continue;
+    for (const u of op.updates) {
+      n += 128;
+      for (const e of u.entries) n += e.cmd.length + ENTRY_HEADER_BYTES;
+    }
+  }
+  return n;
+}
+
+/** The write-ahead-log {@link LogDB}. Open with {@link WalLogDB.open}. */
+export class WalLogDB implements LogDB {
+  private readonly queue: Op[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private gcWanted = false;
+  private needRotate = true;
+  private current = 0;
+  private segEnd = 0;
+  private lastCheckpointBytes = 0;
+  private closing = false;
+  private closePromise: Promise<void> | null = null;
+  private failure: StorageError | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private background: Promise<void> = Promise.resolve();
+  private counters = { writes: 0, syncs: 0, bytesWritten: 0, copiedBytes: 0, truncatedAtOpen: 0 };
+
+  private constructor(
+    private readonly segments: SegmentFiles,
+    private readonly index: WalIndex,
+    private readonly opts: Required<Omit<WalLogDBOptions, 'walDir'>>,
+  ) {}
+
+  /**
+   * Opens (or creates) the LogDB in `options.dir`, replaying its log. A torn tail is
+   * truncated; the new segment it then starts is durable before this resolves.
+   * @throws InvalidOptionError for bad options; CorruptionError (naming file and offset)
+   * for damage other than a torn tail; file system errors as they come.
+   */
+  static async open(options: WalLogDBOptions): Promise<WalLogDB> {
+    const opts = {
+      dir: options.dir, segmentBytes: options.segmentBytes ?? 64 * MiB, fsync: options.fsync ?? true,
+      cacheBytes: options.cacheBytes ?? 64 * MiB, compactionCopyBytes: options.compactionCopyBytes ?? 4 * MiB,
+    };
+    const walDir = options.walDir ?? options.dir;
+    if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 4096 || opts.segmentBytes > 1024 * MiB) {
+      throw new InvalidOptionError(`segmentBytes ${opts.segmentBytes} is not an integer in [4096, 1 GiB]`);
+    }
+    if (!(opts.cacheBytes >= 0) || !(opts.compactionCopyBytes >= 4096)) {
+      throw new InvalidOptionError('cacheBytes must be >= 0 and compactionCopyBytes >= 4096');
+    }
+    for (const d of new Set([opts.dir, walDir])) {
+      fs.mkdirSync(d, { recursive: true });
+      if (opts.fsync) await syncDir(d);
+    }
+    const segments = new SegmentFiles(walDir, opts.fsync);
+    const index = new WalIndex();
+    try {
+      const { lastId, truncatedBytes } = recoverWal(segments, index);
+      const db = new WalLogDB(segments, index, opts);
+      db.current = lastId;
+      db.counters.truncatedAtOpen = truncatedBytes;
+      await db.flushOnce();
+      db.afterCommit();
+      return db;
+    } catch (err) {
+      segments.closeAll();
+      throw err;
+    }
+  }
+
+  // ---- writes ---------------------------------------------------------------------------
+
+  private enqueue(op: OpInput): Promise<void> {
+    if (this.closing) return Promise.reject(new ClosedError('LogDB is closed'));
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ ...op, resolve, reject } as Op);
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.scheduled) return;
+    this.scheduled = true;
+    // A microtask lets every call made in the same tick join the first commit.
+    queueMicrotask(() => void this.flushLoop());
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.scheduled = false;
+    this.flushing = true;
+    try {
+      while (this.failure === null && (this.queue.length > 0 || this.gcWanted)) {
+        await this.flushOnce();
+        this.afterCommit();
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0 && this.failure === null) this.schedule();
+      else for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= err instanceof StorageError ? err : new StorageError(`WAL write failed: ${String(err)}`, { cause: err });
+    for (const op of this.queue.splice(0)) op.reject(this.failure);
+  }
+
+  /** One group commit: lay out every queued op (and compaction copies), write, sync. */
+  private async flushOnce(): Promise<void> {
+    if (this.needRotate) {
+      const id = this.current + 1;
+      await this.segments.create(id);
+      this.current = id;
+      this.segEnd = 0;
+    }
+    const ops = this.queue.splice(0);
+    const w = new ByteWriter(estimateBytes(ops) + (this.gcWanted ? this.opts.compactionCopyBytes : 0));
+    if (this.needRotate) {
+      w.pos = FRAME_HEADER_BYTES;
+      writeCheckpoint(w, this.checkpointRows(), this.index.replicas.size);
+      sealFrame(w.buf, 0, w.pos, FrameType.Checkpoint);
+      this.lastCheckpointBytes = w.pos;
+      this.needRotate = false;
+    }
+    const batchStart = w.pos;
+    w.ensure(FRAME_HEADER_BYTES);
+    w.pos += FRAME_HEADER_BYTES;
+    const base = this.segEnd;
+    // Copies go first: they restate entries as they are before this batch's ops.
+    const copies = this.gcWanted ? this.planCopies(w) : [];
+    const accepted: Op[] = [];
+    for (const op of ops) {
+      try { this.layOut(op, w, base); accepted.push(op); } catch (err) { op.reject(err); }
+    }
+    if (w.pos === batchStart + FRAME_HEADER_BYTES) w.pos = batchStart;
+    else sealFrame(w.buf, batchStart, w.pos, FrameType.Batch);
+    try {
+      if (w.pos > 0) {
+        const fd = this.segments.fd(this.current);
+        for (let done = 0; done < w.pos;) done += (await writeAsync(fd, w.buf, done, w.pos - done, base + done)).bytesWritten;
+        this.counters.writes++;
+        this.counters.bytesWritten += w.pos;
+        if (this.opts.fsync) { await fdatasyncAsync(fd); this.counters.syncs++; }
+        this.segEnd += w.pos;
+        this.segments.setSize(this.current, this.segEnd);
+      }
+    } catch (err) {
+      this.fail(err);
+      for (const op of accepted) op.reject(this.failure);
+      return;
+    }
+    for (const c of copies) {
+      const r = this.index.replicas.get(c.key);
+      if (r !== undefined) this.index.relocate(r, c.index, { seg: c.fromSeg, off: c.fromOff }, this.current, base + c.bufPos);
+    }
+    for (const op of accepted) op.resolve();
+  }
+
+  private *checkpointRows(): Generator<CheckpointReplica> {
+    for (const r of this.index.replicas.values()) {
+      const { first, last } = this.index.window(r);
+      yield { shardId: r.shardId, replicaId: r.replicaId, hardState: r.hardState, snapshot: r.snapshot, bootstrap: r.bootstrap, first, last };
+    }
+  }
+
+  private planCopies(w: ByteWriter): CopiedEntry[] {
+    const victim = chooseVictim(this.segments, this.index, this.current);
+    if (victim === null) { this.gcWanted = false; return []; }
+    const copies = copyLiveEntries(w, this.segments, this.index, victim, this.opts.compactionCopyBytes);
+    for (const c of copies) {
+      const r = this.index.replicas.get(c.key) as WalReplica;
+      this.counters.copiedBytes += r.locs.lenAt(c.index);
+    }
+    return copies;
+  }
+
+  /** Encodes one op into the batch and applies it to the index. Throws before either if invalid. */
+  private layOut(op: Op, w: ByteWriter, base: number): void {
+    const { index } = this;
+    switch (op.kind) {
+      case 'save': {
+        const plans = planCall(op.updates, (u) => {
+          const r = index.get(u.shardId, u.replicaId);
+          return { window: index.window(r), termAt: (i: number) => (r === undefined ? undefined : this.termAt(r, i)) };
+        });
+        op.updates.forEach((u, k) => {
+          const plan = plans[k];
+          if (plan === undefined || (u.hardState === undefined && !plan.takeSnapshot && u.entries.length === 0)) return;
+          const r = index.ensure(u.shardId, u.replicaId);
+          if (plan.takeSnapshot && u.snapshot !== undefined) {
+            const at = beginRecord(w, RecordType.Snapshot, u.shardId, u.replicaId);
+            w.u8(plan.dropEntries ? 1 : 0);
+            writeSnapshot(w, u.snapshot);
+            endRecord(w, at);
+            r.snapshot = u.snapshot;
+            if (plan.dropEntries) index.dropEntries(r);
+          }
+          if (u.entries.length > 0) this.layOutEntries(r, u.entries, w, base);
+          if (u.hardState !== undefined) {
+            const at = beginRecord(w, RecordType.HardState, u.shardId, u.replicaId);
+            writeHardState(w, u.hardState);
+            endRecord(w, at);
+            r.hardState = u.hardState;
+          }
+        });
+        break;
+      }
+      case 'bootstrap': {
+        const at = beginRecord(w, RecordType.Bootstrap, op.shardId, op.replicaId);
+        writeBootstrap(w, op.info);
+        endRecord(w, at);
+        index.ensure(op.shardId, op.replicaId).bootstrap = op.info;
+        break;
+      }
+      case 'removeTo': {
+        const at = beginRecord(w, RecordType.RemoveTo, op.shardId, op.replicaId);
+        w.u64(op.index);
+        endRecord(w, at);
+        const r = index.get(op.shardId, op.replicaId);
+        if (r !== undefined) index.removeTo(r, op.index);
+        if (op.compact) this.gcWanted = true;
+        break;
+      }
+      case 'removeReplica':
+        endRecord(w, beginRecord(w, RecordType.RemoveReplica, op.shardId, op.replicaId));
+        index.removeReplica(op.shardId, op.replicaId);
+        break;
+      case 'import': {
+        const at = beginRecord(w, RecordType.Import, op.shardId, op.replicaId);
+        writeSnapshot(w, op.snapshot);
+        endRecord(w, at);
+        importInto(index, op.shardId, op.replicaId, op.snapshot);
+        break;
+      }
+    }
+  }
+
+  private layOutEntries(r: WalReplica, entries: readonly Entry[], w: ByteWriter, base: number): void {
+    const { index } = this;
+    const e0 = (entries[0] as Entry).index;
+    if (r.locs.count === 0 || e0 <= r.locs.first) index.dropEntries(r);
+    else index.truncateFrom(r, e0);
+    const at = beginRecord(w, RecordType.Entries, r.shardId, r.replicaId);
+    w.u32(entries.length);
+    for (const e of entries) {
+      const pos = w.pos;
+      writeEntry(w, e);
+      index.push(r, e.index, this.current, base + pos, w.pos - pos, e);
+    }
+    endRecord(w, at);
+  }
+
+  /** Bookkeeping after a commit: delete dead segments, decide on compaction and rotation. */
+  private afterCommit(): void {
+    const { index, segments } = this;
+    for (const id of segments.ids()) {
+      if (id === this.current || (index.live.get(id) ?? 0) > 0) continue;
+      index.live.delete(id);
+      const del = segments.delete(id);
+      // Deletion is reclamation, not durability: a failure leaves a file recovery replays harmlessly.
+      this.background = this.background.then(() => del).catch(() => undefined);
+    }
+    this.gcWanted = overBound(segments.totalBytes(), index.liveBytes(), this.opts.segmentBytes)
+      && chooseVictim(segments, index, this.current) !== null;
+    if (this.segEnd >= this.opts.segmentBytes && this.segEnd >= 2 * this.lastCheckpointBytes) this.needRotate = true;
+    index.evict(this.opts.cacheBytes);
+  }
+
+  /** {@inheritDoc LogDB.saveUpdates} */
+  saveUpdates(updates: readonly ReplicaUpdate[]): Promise<void> {
+    try { for (const u of updates) checkUpdateShape(u); } catch (err) { return Promise.reject(err); }
+    return this.enqueue({ kind: 'save', updates });
+  }
+
+  /** {@inheritDoc LogDB.saveBootstrap} */
+  saveBootstrap(shardId: number, replicaId: number, info: Bootstrap): Promise<void> {
+    try { checkReplicaIds(shardId, replicaId); } catch (err) { return Promise.reject(err); }
+    return this.enqueue({ kind: 'bootstrap', shardId, replicaId, info });
+  }
+
+  /** {@inheritDoc LogDB.removeEntriesTo} */
+  removeEntriesTo(shardId: number, replicaId: number, index: number): Promise<void> {
+    return this.remove(shardId, replicaId, index, false);
+  }
+
+  /**
+   * {@inheritDoc LogDB.compactEntriesTo}
+   * Segments left without live entries are deleted after the commit that records the
+   * removal; compaction copies run in following commits while the space bound is exceeded.
+   */
+  compactEntriesTo(shardId: number, replicaId: number, index: number): Promise<void> {
+    return this.remove(shardId, replicaId, index, true);
+  }
+
+  private remove(shardId: number, replicaId: number, index: number, compact: boolean): Promise<void> {
+    try { checkReplicaIds(shardId, replicaId); } catch (err) { return Promise.reject(err); }
+    const p = this.enqueue({ kind: 'removeTo', shardId, replicaId, index, compact });
+    const r = this.index.get(shardId, replicaId);
+    // At once for readers; the queued record repeats it in order (removal is idempotent).
+    if (!this.closing && this.failure === null && r !== undefined) this.index.removeTo(r, index);
+    return p;
+  }
+
+  /** {@inheritDoc LogDB.removeReplicaData} */
+  removeReplicaData(shardId: number, replicaId: number): Promise<void> {
+    try { checkReplicaIds(shardId, replicaId); } catch (err) { return Promise.reject(err); }
+    const p = this.enqueue({ kind: 'removeReplica', shardId, replicaId });
+    if (!this.closing && this.failure === null) this.index.removeReplica(shardId, replicaId);
+    return p;
+  }
+
+  /** {@inheritDoc LogDB.importSnapshot} */
+  importSnapshot(snapshot: SnapshotMeta, replicaId: number): Promise<void> {
+    try { checkReplicaIds(snapshot.shardId, replicaId); } catch (err) { return Promise.reject(err); }
+    return this.enqueue({ kind: 'import', shardId: snapshot.shardId, replicaId, snapshot });
+  }
+
+  // ---- reads ----------------------------------------------------------------------------
+
+  private replica(shardId: number, replicaId: number): WalReplica | undefined {
+    if (this.closing) throw new ClosedError('LogDB is closed');
+    return this.index.get(shardId, replicaId);
+  }
+
+  private termAt(r: WalReplica, i: number): number | undefined {
+    const c = this.index.cached(r, i);
+    if (c !== undefined) return c.term;
+    if (r.locs.count === 0 || i < r.locs.first || i > r.locs.last) return undefined;
+    return entryTermAt(this.segments.read(r.locs.segAt(i), r.locs.offAt(i), 8), 0);
+  }
+
+  /** {@inheritDoc LogDB.readEntries} */
+  readEntries(shardId: number, replicaId: number, low: number, high: number, maxBytes: number): Entry[] {
+    const r = this.replica(shardId, replicaId);
+    if (r === undefined || r.locs.count === 0) return [];
+    const { locs } = r;
+    if (low < locs.first) throw new EntriesCompactedError(`shard ${shardId} replica ${replicaId}: entry ${low} is below first ${locs.first}`);
+    const end = Math.min(high, locs.last + 1);
+    const out: Entry[] = [];
+    let size = 0;
+    let i = low;
+    while (i < end) {
+      const c = this.index.cached(r, i);
+      if (c !== undefined) {
+        size += entrySize(c);
+        if (out.length > 0 && size > maxBytes) break;
+        out.push(c);
+        i++;
+        continue;
+      }
+      // Entries stored back to back in one segment come back with one read.
+      const seg = locs.segAt(i), off0 = locs.offAt(i);
+      const diskEnd = r.cache.length > 0 ? Math.min(end, r.cacheFirst) : end;
+      let j = i, at = off0, full = false;
+      for (; j < diskEnd && locs.segAt(j) === seg && locs.offAt(j) === at; j++) {
+        const s = storedEntrySize(locs.lenAt(j));
+        if (out.length + (j - i) > 0 && size + s > maxBytes) { full = true; break; }
+        size += s;
+        at += locs.lenAt(j);
+      }
+      if (j > i) {
+        const reader = new ByteReader(this.segments.read(seg, off0, at - off0));
+        for (let k = i; k < j; k++) out.push(this.decodeAt(reader, seg, off0, k));
+      }
+      if (full) break;
+      i = j;
+    }
+    return out;
+  }
+
+  private decodeAt(reader: ByteReader, seg: number, off0: number, expected: number): Entry {
+    const at = reader.pos;
+    try {
+      const e = readEntry(reader, false);
+      if (e.index !== expected) throw new Error(`found entry ${e.index}`);
+      return e;
+    } catch (err) {
+      throw new CorruptionError(`bad entry ${expected} in ${this.segments.file(seg)} at offset ${off0 + at}`,
+        { file: this.segments.file(seg), offset: off0 + at, cause: err });
+    }
+  }
+
+  /** {@inheritDoc LogDB.getEntryRange} */
+  getEntryRange(shardId: number, replicaId: number): EntryRange | null {
+    const r = this.replica(shardId, replicaId);
+    if (r === undefined || r.locs.count === 0) return null;
+    return { firstIndex: r.locs.first, lastIndex: r.locs.last };
+  }
+
+  /** {@inheritDoc LogDB.readHardState} */
+  readHardState(shardId: number, replicaId: number): HardState {
+    return this.replica(shardId, replicaId)?.hardState ?? EMPTY_HARD_STATE;
+  }
+
+  /** {@inheritDoc LogDB.getSnapshot} */
+  getSnapshot(shardId: number, replicaId: number): SnapshotMeta | null {
+    return this.replica(shardId, replicaId)?.snapshot ?? null;
+  }
+
+  /** {@inheritDoc LogDB.getBootstrap} */
+  getBootstrap(shardId: number, replicaId: number): Bootstrap | null {
+    return this.replica(shardId, replicaId)?.bootstrap ?? null;
+  }
+
+  /** {@inheritDoc LogDB.listReplicas} */
+  listReplicas(): ReplicaKey[] {
+    if (this.closing) throw new ClosedError('LogDB is closed');
+    return [...this.index.replicas.values()].map((r) => ({ shardId: r.shardId, replicaId: r.replicaId }));
+  }
+
+  /** Counters and sizes; see {@link WalStats}. */
+  stats(): WalStats {
+    return {
+      ...this.counters, segments: this.segments.ids().length, totalBytes: this.segments.totalBytes(), liveBytes: this.index.liveBytes(),
+    };
+  }
+
+  /**
+   * {@inheritDoc LogDB.close}
+   * Rejects with the StorageError if a write had failed; files are released either way.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= (async () => {
+      this.closing = true;
+      if (this.flushing || this.scheduled || this.queue.length > 0) await new Promise<void>((res) => this.idleWaiters.push(res));
+      await this.background;
+      this.segments.closeAll();
+    })();
+    return this.closePromise;
+  }
+}
