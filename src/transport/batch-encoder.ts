@@ -1,0 +1,87 @@
+/** Turns a queue of messages into batch frames ready for a socket. */
+import type { Message } from '../core/types.js';
+import { BufferWriter } from './buffer-writer.js';
+import { writeBatchHeader, writeMessage } from './codec.js';
+import { FRAME_HEADER_SIZE, FrameKind, writeFrameHeader } from './frame.js';
+
+/**
+ * Encodes messages for one remote host. The scratch writer is reused across flushes, so a
+ * flush costs one allocation per frame (the copy handed to the socket, which keeps it until
+ * written). Frames close once their payload passes `batchBytes`; no frame exceeds `maxPayload`.
+ */
+export class BatchFrameEncoder {
+  private w = new BufferWriter(64 * 1024);
+  private countAt = 0;
+  private count = 0;
+
+  constructor(
+    private readonly deploymentId: number,
+    private readonly sourceAddress: string,
+    private readonly batchBytes: number,
+    private readonly maxPayload: number,
+  ) {}
+
+  /**
+   * Encodes `msgs` in order into frames. A message that cannot be encoded, or is alone larger
+   * than `maxPayload`, is skipped and passed to `onDrop`; the rest still go out.
+   */
+  encode(msgs: readonly Message[], onDrop: (m: Message, reason: unknown) => void): Buffer[] {
+    const frames: Buffer[] = [];
+    this.open();
+    for (const m of msgs) {
+      let mark = this.w.length;
+      if (!this.tryWrite(m, onDrop)) continue;
+      if (this.w.length - FRAME_HEADER_SIZE > this.maxPayload) {
+        this.w.truncate(mark);
+        if (this.count === 0) {
+          onDrop(m, new Error(`message larger than the maximum frame size ${this.maxPayload}`));
+          continue;
+        }
+        frames.push(this.close());
+        this.open();
+        mark = this.w.length;
+        if (!this.tryWrite(m, onDrop)) continue;
+        if (this.w.length - FRAME_HEADER_SIZE > this.maxPayload) {
+          this.w.truncate(mark);
+          onDrop(m, new Error(`message larger than the maximum frame size ${this.maxPayload}`));
+          continue;
+        }
+      }
+      this.count++;
+      if (this.w.length - FRAME_HEADER_SIZE >= this.batchBytes) {
+        frames.push(this.close());
+        this.open();
+      }
+    }
+    if (this.count > 0) frames.push(this.close());
+    // A huge batch should not keep a huge scratch buffer alive forever.
+    if (this.w.capacity > 8 * 1024 * 1024) this.w = new BufferWriter(64 * 1024);
+    return frames;
+  }
+
+  private tryWrite(m: Message, onDrop: (m: Message, reason: unknown) => void): boolean {
+    const mark = this.w.length;
+    try {
+      writeMessage(this.w, m);
+      return true;
+    } catch (err) {
+      this.w.truncate(mark);
+      onDrop(m, err);
+      return false;
+    }
+  }
+
+  private open(): void {
+    this.w.reset();
+    this.w.skip(FRAME_HEADER_SIZE);
+    this.countAt = writeBatchHeader(this.w, this.deploymentId, this.sourceAddress);
+    this.count = 0;
+  }
+
+  private close(): Buffer {
+    this.w.patchU32(this.countAt, this.count);
+    const out = this.w.copyOut();
+    writeFrameHeader(out, 0, FrameKind.Batch, out.subarray(FRAME_HEADER_SIZE));
+    return out;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * One accepted connection. Its first frame decides its role for life: a Batch frame makes it
+ * a message connection, a SnapshotHeader frame a snapshot stream. Any violation (bad frame,
+ * wrong deployment, local message kinds, a frame that does not finish in time, a frame of the
+ * other role) closes this connection only, with a counter and a log line.
+ */
+import type net from 'node:net';
+import { CodecError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { decodeBatch, type MessageBatch } from './codec.js';
+import { FrameDecoder, FrameKind, type Frame } from './frame.js';
+import { decodeSnapshotHeader, type SnapshotStreamHeader } from './snapshot-protocol.js';
+import { isNetworkMessageType, type TransportStats } from './transport.js';
+
+/** The part of a snapshot session an inbound connection drives. */
+export interface SnapshotSink {
+  onFrame(f: Frame): void;
+  fail(err: Error): void;
+}
+
+/** What an inbound connection needs from its transport. */
+export interface InboundContext {
+  readonly deploymentId: number;
+  readonly maxFrameSize: number;
+  readonly frameTimeoutMs: number;
+  readonly stats: TransportStats;
+  readonly logger: Logger;
+  deliver(batch: MessageBatch): void;
+  /** Starts a snapshot session for a validated header; null if the stream was refused. */
+  openSnapshot(socket: net.Socket, header: SnapshotStreamHeader): SnapshotSink | null;
+  closed(conn: InboundConnection): void;
+}
+
+/** A connection accepted by the server. */
+export class InboundConnection {
+  private readonly decoder: FrameDecoder;
+  private role: 'new' | 'messages' | 'snapshot' = 'new';
+  private snapshot: SnapshotSink | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private dead = false;
+  private readonly remote: string;
+
+  constructor(readonly socket: net.Socket, private readonly ctx: InboundContext) {
+    this.decoder = new FrameDecoder(ctx.maxFrameSize);
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.dead = true;
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.snapshot?.fail(new Error('snapshot connection closed'));
+      ctx.closed(this);
+    });
+    this.startTimer();
+  }
+
+  /** Closes the connection (transport shutdown). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private startTimer(): void {
+    this.timer = setTimeout(() => this.reject(`no complete frame within ${this.ctx.frameTimeoutMs} ms`), this.ctx.frameTimeoutMs);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.dead) return;
+    this.ctx.stats.bytesReceived += chunk.length;
+    let frames: Frame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.reject((err as Error).message);
+      return;
+    }
+    // The deadline measures progress: it restarts when a frame completes and runs while a
+    // frame is incomplete, so a trickle that never completes a frame is cut off.
+    if (frames.length > 0 && this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    for (const f of frames) {
+      if (this.dead) return;
+      this.onFrame(f);
+    }
+    if (this.decoder.error !== null) return this.reject(this.decoder.error.message);
+    if (!this.dead && this.timer === null && this.decoder.buffered > 0) this.startTimer();
+  }
+
+  private onFrame(f: Frame): void {
+    if (this.role === 'new') {
+      if (f.kind === FrameKind.Batch) this.role = 'messages';
+      else if (f.kind === FrameKind.SnapshotHeader) return this.startSnapshot(f);
+      else return this.reject(`unexpected first frame kind ${f.kind}`);
+    }
+    if (this.role === 'snapshot') {
+      this.snapshot?.onFrame(f);
+      return undefined;
+    }
+    if (f.kind !== FrameKind.Batch) return this.reject(`unexpected frame kind ${f.kind} on a message connection`);
+    let batch: MessageBatch;
+    try {
+      batch = decodeBatch(f.payload);
+    } catch (err) {
+      return this.reject((err as Error).message);
+    }
+    if (batch.deploymentId !== this.ctx.deploymentId) {
+      return this.reject(`deployment id ${batch.deploymentId} is not ours`);
+    }
+    for (const m of batch.messages) {
+      if (!isNetworkMessageType(m.type)) return this.reject(`local message type ${m.type} from the network`);
+    }
+    this.ctx.stats.batchesReceived++;
+    this.ctx.stats.messagesReceived += batch.messages.length;
+    this.ctx.deliver(batch);
+    return undefined;
+  }
+
+  private startSnapshot(f: Frame): void {
+    let header: SnapshotStreamHeader;
+    try {
+      header = decodeSnapshotHeader(f.payload);
+    } catch (err) {
+      return this.reject((err as Error).message);
+    }
+    if (header.deploymentId !== this.ctx.deploymentId) return this.reject(`deployment id ${header.deploymentId} is not ours`);
+    this.role = 'snapshot';
+    this.snapshot = this.ctx.openSnapshot(this.socket, header);
+    return undefined;
+  }
+
+  private reject(reason: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.ctx.stats.badFrames++;
+    this.ctx.logger.warn('transport: bad frame, connection closed', { remote: this.remote, reason });
+    this.snapshot?.fail(new CodecError(reason));
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * A {@link Transport} on a {@link MemoryNetwork}: the same contract as TCP without sockets,
+ * for tests of whole clusters in one process. Snapshot files are copied through the file
+ * system into the receiver's `tempDir`, as the TCP transport would stream them.
+ */
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Message, SnapshotMeta } from '../core/types.js';
+import { ClosedError, InvalidOperationError, InvalidOptionError } from '../errors.js';
+import { noopLogger, type Logger } from '../logger.js';
+import { decodeBatch, encodeBatch, type MessageBatch } from './codec.js';
+import type { MemoryNetwork, MemoryTransportOptions } from './memory-network.js';
+import { StaticAddressResolver } from './static-resolver.js';
+import { emptyStats, type AddressResolver, type Transport, type TransportStats } from './transport.js';
+
+/** One host on a {@link MemoryNetwork}. Create it with {@link MemoryNetwork.createTransport}. */
+export class MemoryTransport implements Transport {
+  /** This host's address (fixed at construction). */
+  readonly address: string;
+  private readonly deploymentId: number;
+  private readonly resolver: AddressResolver;
+  private readonly maxSendQueue: number;
+  private readonly encode: boolean;
+  private readonly logger: Logger;
+  private readonly counters = emptyStats();
+  private state: 'new' | 'started' | 'closed' = 'new';
+  private outbox = new Map<string, Message[]>();
+  private flushScheduled = false;
+  /** Unreachable already reported, per destination, until that destination is back. */
+  private readonly reported = new Map<string, Set<string>>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  /** @throws InvalidOptionError on a bad option. */
+  constructor(private readonly network: MemoryNetwork, private readonly options: MemoryTransportOptions) {
+    if (options.address === '') throw new InvalidOptionError('address must not be empty');
+    this.address = options.address;
+    this.deploymentId = options.deploymentId ?? 0;
+    this.resolver = options.resolver ?? new StaticAddressResolver();
+    this.maxSendQueue = options.maxSendQueue ?? 8192;
+    this.encode = options.encode ?? true;
+    this.logger = options.logger ?? noopLogger;
+  }
+
+  /** Joins the network. @throws ClosedError if closed; InvalidOperationError if started or the address is taken. */
+  start(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new ClosedError('transport closed'));
+    if (this.state === 'started') return Promise.reject(new InvalidOperationError('transport already started'));
+    if (!this.network.join(this)) return Promise.reject(new InvalidOperationError(`address ${this.address} in use`));
+    this.state = 'started';
+    return Promise.resolve();
+  }
+
+  /** See {@link Transport.send}. */
+  send(m: Message): boolean {
+    const address = this.state === 'started' ? this.resolver.resolve(m.shardId, m.to) : undefined;
+    if (address === undefined) {
+      this.counters.messagesDropped++;
+      return false;
+    }
+    if (this.network.host(address) === undefined) {
+      this.counters.messagesDropped++;
+      this.unreachable(address, m);
+      return false;
+    }
+    this.reported.delete(address);
+    let q = this.outbox.get(address);
+    if (q === undefined) this.outbox.set(address, (q = []));
+    if (q.length >= this.maxSendQueue) {
+      this.counters.messagesDropped++;
+      return false;
+    }
+    q.push(m);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+    return true;
+  }
+
+  /** See {@link Transport.sendSnapshot}. Fails (with a status) if the link is cut or the receiver is gone. */
+  sendSnapshot(m: Message): boolean {
+    const address = this.state === 'started' ? this.resolver.resolve(m.shardId, m.to) : undefined;
+    if (address === undefined || m.snapshot === null) return false;
+    const run = async (): Promise<void> => {
+      const dest = this.network.host(address);
+      if (dest === undefined || !this.network.linkUp(this.address, address)) throw new Error(`snapshot target ${address} unreachable`);
+      await dest.receiveSnapshot(m);
+    };
+    run().then(() => {
+      this.counters.snapshotsSent++;
+      this.options.handler.handleSnapshotStatus(m.shardId, m.to, false);
+    }, (err: unknown) => {
+      this.counters.snapshotFailures++;
+      this.logger.warn('transport: snapshot send failed', { remote: address, error: String(err) });
+      this.options.handler.handleSnapshotStatus(m.shardId, m.to, true);
+    });
+    return true;
+  }
+
+  /** See {@link Transport.setAddress}. */
+  setAddress(shardId: number, replicaId: number, address: string): void {
+    this.resolver.set(shardId, replicaId, address);
+  }
+
+  /** See {@link Transport.removeAddress}. */
+  removeAddress(shardId: number, replicaId: number): void {
+    this.resolver.remove(shardId, replicaId);
+  }
+
+  /** See {@link Transport.stats}. */
+  stats(): TransportStats {
+    return { ...this.counters };
+  }
+
+  /** Leaves the network; messages in flight to this host are lost. Idempotent. */
+  close(): Promise<void> {
+    if (this.state !== 'closed') {
+      this.state = 'closed';
+      this.network.leave(this);
+      for (const t of this.timers) clearTimeout(t);
+      this.timers.clear();
+      this.outbox.clear();
+    }
+    return Promise.resolve();
+  }
+
+  /** Receives a batch from the network. Internal to the in-memory network. */
+  receiveBatch(batch: MessageBatch, encoded: Buffer | null): void {
+    if (this.state !== 'started') return;
+    let b = batch;
+    if (encoded !== null) {
+      b = decodeBatch(encoded);
+      this.counters.bytesReceived += encoded.length;
+    }
+    if (b.deploymentId !== this.deploymentId) {
+      this.counters.badFrames++;
+      this.logger.warn('transport: batch of another deployment dropped', { from: b.sourceAddress });
+      return;
+    }
+    this.counters.batchesReceived++;
+    this.counters.messagesReceived += b.messages.length;
+    this.options.handler.handleMessageBatch(b);
+  }
+
+  /** Copies a snapshot's files into this host's temp dir and completes it. Internal. */
+  async receiveSnapshot(m: Message): Promise<void> {
+    const snap = m.snapshot!;
+    const receiver = this.options.handler.snapshotReceiver;
+    try {
+      const dir = receiver.tempDir(snap, m.from);
+      await mkdir(dir, { recursive: true });
+      const local: SnapshotMeta = {
+        ...snap,
+        filepath: snap.filepath === '' ? '' : path.join(dir, path.basename(snap.filepath)),
+        files: snap.files.map((f) => ({ ...f, filepath: path.join(dir, `external-file-${f.fileId}`) })),
+      };
+      if (snap.filepath !== '') await copyFile(snap.filepath, local.filepath);
+      for (let i = 0; i < snap.files.length; i++) await copyFile(snap.files[i]!.filepath, local.files[i]!.filepath);
+      if (this.state !== 'started') throw new ClosedError('receiver closed');
+      this.counters.snapshotsReceived++;
+      receiver.complete({ ...m, snapshot: local });
+    } catch (err) {
+      this.counters.snapshotFailures++;
+      receiver.failed(m, err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+  }
+
+  private unreachable(address: string, m: Message): void {
+    let s = this.reported.get(address);
+    if (s === undefined) this.reported.set(address, (s = new Set()));
+    const key = `${m.shardId}:${m.to}`;
+    if (s.has(key)) return;
+    s.add(key);
+    this.counters.unreachableReported++;
+    this.options.handler.handleUnreachable(m.shardId, m.to);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const outbox = this.outbox;
+    this.outbox = new Map();
+    for (const [address, msgs] of outbox) this.transmit(address, msgs);
+  };
+
+  private transmit(address: string, msgs: Message[]): void {
+    const net = this.network;
+    const f = net.currentFaults;
+    const now: Message[] = [];
+    for (const m of msgs) {
+      if (!net.linkUp(this.address, address) || net.chance(f.dropRate)) continue;
+      const copies = net.chance(f.duplicateRate) ? 2 : 1;
+      for (let c = 0; c < copies; c++) {
+        if (net.chance(f.delayRate)) {
+          const lo = f.delayMinMs ?? 0;
+          const delay = lo + net.random.intn(Math.max(1, (f.delayMaxMs ?? lo) - lo + 1));
+          const t = setTimeout(() => {
+            this.timers.delete(t);
+            this.deliver(address, [m]);
+          }, delay);
+          this.timers.add(t);
+        } else {
+          now.push(m);
+        }
+      }
+    }
+    if (net.chance(f.reorderRate)) {
+      for (let i = now.length - 1; i > 0; i--) {
+        const j = net.random.intn(i + 1);
+        [now[i], now[j]] = [now[j]!, now[i]!];
+      }
+    }
+    this.counters.messagesSent += msgs.length;
+    if (now.length > 0) this.deliver(address, now);
+  }
+
+  private deliver(address: string, messages: Message[]): void {
+    const dest = this.network.host(address);
+    // A partition that starts while a message is delayed still stops it.
+    if (dest === undefined || !this.network.linkUp(this.address, address)) return;
+    const batch: MessageBatch = { deploymentId: this.deploymentId, sourceAddress: this.address, messages };
+    let encoded: Buffer | null = null;
+    try {
+      if (this.encode) {
+        encoded = encodeBatch(batch);
+        this.counters.bytesSent += encoded.length;
+      }
+    } catch (err) {
+      this.counters.messagesDropped += messages.length;
+      this.logger.error('transport: batch not encodable, dropped', { remote: address, error: String(err) });
+      return;
+    }
+    this.counters.batchesSent++;
+    try {
+      dest.receiveBatch(batch, encoded);
+    } catch (err) {
+      this.logger.error('transport: handleMessageBatch threw', { remote: address, error: String(err) });
+    }
+  }
+}

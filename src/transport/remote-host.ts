@@ -1,0 +1,182 @@
+/**
+ * The sending side of one remote host: a bounded queue, one connection that carries every
+ * shard's messages, batching per event-loop turn, reconnect with back-off, and the circuit
+ * breaker that makes a dead host cheap.
+ *
+ * States: idle (no socket; the next send dials) → connecting (queueing) → connected
+ * (flushing) → on any failure, backoff (the circuit is open: sends are refused in O(1)) →
+ * idle again when the back-off delay ends (half-open: the next send tries one connection).
+ */
+import type net from 'node:net';
+import type { RandomSource } from '../core/random.js';
+import type { Message } from '../core/types.js';
+import type { Logger } from '../logger.js';
+import { BatchFrameEncoder } from './batch-encoder.js';
+import { dial, type TlsMaterial } from './dial.js';
+import type { ResolvedTcpOptions } from './tcp-options.js';
+import type { TransportStats } from './transport.js';
+
+/** What a {@link RemoteHost} shares with its transport. */
+export interface RemoteHostContext {
+  readonly opts: ResolvedTcpOptions;
+  readonly tls: TlsMaterial | undefined;
+  readonly stats: TransportStats;
+  readonly random: RandomSource;
+  readonly logger: Logger;
+  /** This host's advertised address, written into every batch. */
+  readonly sourceAddress: string;
+  readonly reportUnreachable: (shardId: number, replicaId: number) => void;
+}
+
+type State = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
+
+/** Delay before reconnect attempt `failures` (≥ 1): exponential, capped, with equal jitter. */
+export function backoffDelay(failures: number, initialMs: number, maxMs: number, random: RandomSource): number {
+  const cap = Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 30));
+  const half = Math.max(1, Math.floor(cap / 2));
+  return half + random.intn(half + 1);
+}
+
+/** Outgoing messages to one remote address. Not exported from the package: an internal of TcpTransport. */
+export class RemoteHost {
+  private state: State = 'idle';
+  private queue: Message[] = [];
+  private socket: net.Socket | null = null;
+  private flushScheduled = false;
+  private draining = false;
+  private failures = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** Replicas told Unreachable during the current failure episode (so: once, not per message). */
+  private reported = new Map<number, Set<number>>();
+  private readonly encoder: BatchFrameEncoder;
+
+  constructor(readonly address: string, private readonly ctx: RemoteHostContext) {
+    this.encoder = new BatchFrameEncoder(ctx.opts.deploymentId, ctx.sourceAddress, ctx.opts.batchBytes, ctx.opts.maxFrameSize);
+  }
+
+  /** True while the circuit is open (the last attempt failed and the back-off delay runs). */
+  get circuitOpen(): boolean {
+    return this.state === 'backoff';
+  }
+
+  /** Queues a message; false if it was dropped. Never throws. */
+  send(m: Message): boolean {
+    const state = this.state;
+    if (state === 'backoff' || state === 'closed') {
+      this.ctx.stats.messagesDropped++;
+      if (state === 'backoff') this.unreachable(m.shardId, m.to);
+      return false;
+    }
+    if (this.queue.length >= this.ctx.opts.maxSendQueue) {
+      this.ctx.stats.messagesDropped++;
+      return false;
+    }
+    this.queue.push(m);
+    if (state === 'idle') this.connect();
+    else if (state === 'connected' && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+    return true;
+  }
+
+  /** Closes the connection and drops the queue. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.ctx.stats.messagesDropped += this.queue.length;
+    this.queue = [];
+    this.socket?.destroy();
+    this.socket = null;
+  }
+
+  private connect(): void {
+    this.state = 'connecting';
+    dial(this.address, this.ctx.tls, this.ctx.opts.connectTimeoutMs).then((socket) => {
+      if (this.state !== 'connecting') {
+        socket.destroy();
+        return;
+      }
+      this.socket = socket;
+      this.state = 'connected';
+      if (this.failures > 0) this.ctx.logger.info('transport: reconnected', { remote: this.address, after: this.failures });
+      this.failures = 0;
+      socket.on('error', (err) => this.broken(socket, err));
+      socket.on('close', () => this.broken(socket, new Error('connection closed by peer')));
+      // Peers never write on a message connection; discard anything so it cannot pile up.
+      socket.on('data', () => {});
+      this.flush();
+    }, (err: unknown) => this.broken(null, err));
+  }
+
+  private broken(socket: net.Socket | null, err: unknown): void {
+    if (socket !== this.socket || (this.state !== 'connecting' && this.state !== 'connected')) return;
+    this.socket?.destroy();
+    this.socket = null;
+    this.draining = false;
+    this.failures++;
+    this.ctx.stats.connectionFailures++;
+    this.reported.clear();
+    const dropped = this.queue;
+    this.queue = [];
+    this.ctx.stats.messagesDropped += dropped.length;
+    for (const m of dropped) this.unreachable(m.shardId, m.to);
+    const delay = backoffDelay(this.failures, this.ctx.opts.backoffInitialMs, this.ctx.opts.backoffMaxMs, this.ctx.random);
+    const fields = { remote: this.address, error: err instanceof Error ? err.message : String(err), failures: this.failures, retryInMs: delay };
+    // Warn once per outage; the retries of a long outage would otherwise flood the log.
+    if (this.failures === 1) this.ctx.logger.warn('transport: connection to remote failed', fields);
+    else this.ctx.logger.debug('transport: connection to remote failed', fields);
+    this.state = 'backoff';
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.state === 'backoff') this.state = 'idle';
+    }, delay);
+    this.timer.unref();
+  }
+
+  private unreachable(shardId: number, replicaId: number): void {
+    let s = this.reported.get(shardId);
+    if (s === undefined) this.reported.set(shardId, (s = new Set()));
+    if (s.has(replicaId)) return;
+    s.add(replicaId);
+    this.ctx.stats.unreachableReported++;
+    this.ctx.reportUnreachable(shardId, replicaId);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const socket = this.socket;
+    if (this.state !== 'connected' || socket === null || this.draining || this.queue.length === 0) return;
+    const msgs = this.queue;
+    this.queue = [];
+    let dropped = 0;
+    const frames = this.encoder.encode(msgs, (m, reason) => {
+      dropped++;
+      this.ctx.logger.error('transport: message not sendable, dropped', {
+        remote: this.address, type: m.type, shardId: m.shardId, error: reason instanceof Error ? reason.message : String(reason),
+      });
+    });
+    let ok = true;
+    let bytes = 0;
+    socket.cork();
+    for (const f of frames) {
+      ok = socket.write(f);
+      bytes += f.length;
+    }
+    socket.uncork();
+    const s = this.ctx.stats;
+    s.messagesDropped += dropped;
+    s.messagesSent += msgs.length - dropped;
+    s.batchesSent += frames.length;
+    s.bytesSent += bytes;
+    if (!ok) {
+      // Backpressure: keep queueing (bounded) until the kernel buffer drains.
+      this.draining = true;
+      socket.once('drain', () => {
+        this.draining = false;
+        this.flush();
+      });
+    }
+  };
+}

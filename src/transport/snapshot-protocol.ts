@@ -1,0 +1,104 @@
+/**
+ * Payloads of the frames on a snapshot stream connection:
+ *
+ * ```
+ * sender → receiver: SnapshotHeader, SnapshotChunk*, SnapshotEnd
+ * receiver → sender: SnapshotAck
+ * header = version:u8 deploymentId sourceAddress:str hasDataFile:u8 fileCount size* message
+ * chunk  = fileIndex offset data...        (chunks arrive in file order, offsets contiguous)
+ * ack    = ok:u8 reason:str
+ * ```
+ *
+ * Streamed file 0 is `snapshot.filepath` when `hasDataFile`, and the rest are
+ * `snapshot.files` in order. Each chunk is protected by its frame's CRC-32.
+ */
+import type { Message } from '../core/types.js';
+import { MessageType } from '../core/types.js';
+import { CodecError } from '../errors.js';
+import { BufferReader } from './buffer-reader.js';
+import { BufferWriter } from './buffer-writer.js';
+import { CODEC_VERSION, readMessage, writeMessage } from './codec.js';
+
+/** The opening frame of a snapshot stream. */
+export interface SnapshotStreamHeader {
+  readonly deploymentId: number;
+  readonly sourceAddress: string;
+  /** Whether streamed file 0 is the snapshot data file (`snapshot.filepath`). */
+  readonly hasDataFile: boolean;
+  /** Byte size of each streamed file, in stream order. */
+  readonly fileSizes: readonly number[];
+  /** The InstallSnapshot message; `snapshot` is non-null. */
+  readonly message: Message;
+}
+
+/** Encodes a stream header. @throws CodecError on unencodable fields. */
+export function encodeSnapshotHeader(h: SnapshotStreamHeader): Buffer {
+  const w = new BufferWriter(1024);
+  w.u8(CODEC_VERSION);
+  w.varint(h.deploymentId);
+  w.string(h.sourceAddress);
+  w.u8(h.hasDataFile ? 1 : 0);
+  w.varint(h.fileSizes.length);
+  for (const s of h.fileSizes) w.varint(s);
+  writeMessage(w, h.message);
+  return w.copyOut();
+}
+
+/**
+ * Decodes and validates a stream header: an InstallSnapshot with a snapshot, and exactly one
+ * size per streamed file. @throws CodecError otherwise.
+ */
+export function decodeSnapshotHeader(buf: Uint8Array): SnapshotStreamHeader {
+  const r = new BufferReader(buf);
+  const version = r.u8();
+  if (version !== CODEC_VERSION) throw new CodecError(`unsupported codec version ${version}`);
+  const deploymentId = r.varint();
+  const sourceAddress = r.string();
+  const flag = r.u8();
+  if (flag > 1) throw new CodecError('bad hasDataFile flag');
+  const n = r.count(1);
+  const fileSizes: number[] = [];
+  for (let i = 0; i < n; i++) fileSizes.push(r.varint());
+  const message = readMessage(r);
+  r.expectEnd();
+  const snapshot = message.snapshot;
+  if (message.type !== MessageType.InstallSnapshot || snapshot === null) {
+    throw new CodecError('snapshot stream header does not carry an InstallSnapshot with a snapshot');
+  }
+  if (n !== flag + snapshot.files.length) throw new CodecError('snapshot stream file count does not match the snapshot');
+  return { deploymentId, sourceAddress, hasDataFile: flag === 1, fileSizes, message };
+}
+
+/** Writes the chunk prefix (file index, offset) at `at` in `out`; returns its length (≤ 16). */
+export function writeChunkPrefix(out: Buffer, at: number, fileIndex: number, offset: number): number {
+  const w = new BufferWriter(64);
+  w.varint(fileIndex);
+  w.varint(offset);
+  w.view().copy(out, at);
+  return w.length;
+}
+
+/** Splits a chunk payload. @throws CodecError if malformed. */
+export function decodeChunk(payload: Uint8Array): { fileIndex: number; offset: number; data: Uint8Array } {
+  const r = new BufferReader(payload);
+  const fileIndex = r.varint();
+  const offset = r.varint();
+  return { fileIndex, offset, data: r.rest() };
+}
+
+/** Encodes the receiver's verdict. */
+export function encodeAck(ok: boolean, reason: string): Buffer {
+  const w = new BufferWriter(128);
+  w.u8(ok ? 1 : 0);
+  w.string(reason.slice(0, 512));
+  return w.copyOut();
+}
+
+/** Decodes the receiver's verdict. @throws CodecError if malformed. */
+export function decodeAck(payload: Uint8Array): { ok: boolean; reason: string } {
+  const r = new BufferReader(payload);
+  const ok = r.u8() === 1;
+  const reason = r.string();
+  r.expectEnd();
+  return { ok, reason };
+}

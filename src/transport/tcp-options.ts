@@ -1,0 +1,110 @@
+/** Options of the TCP transport, their defaults and their validation. */
+import type { RandomSource } from '../core/random.js';
+import { InvalidOptionError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { AddressResolver, TransportHandler } from './transport.js';
+
+/** Paths of the PEM files for mutual TLS. Both sides present a certificate signed by `caFile`. */
+export interface TlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /**
+   * Check that the server certificate names the host dialled (default true). Turn off only for
+   * clusters whose certificates carry no host names; the CA check still applies.
+   */
+  readonly verifyHostname?: boolean;
+}
+
+/** Configuration of a {@link TcpTransport}. Sizes are bytes, times milliseconds. */
+export interface TcpTransportOptions {
+  /** `host:port` to bind (`[v6]:port` for IPv6); port 0 picks an ephemeral port. */
+  readonly listenAddress: string;
+  /** `host:port` peers dial; defaults to the bound listen address. Differs behind NAT or 0.0.0.0. */
+  readonly advertiseAddress?: string;
+  /** Cluster id written into every batch; batches with another id are refused. */
+  readonly deploymentId: number;
+  readonly handler: TransportHandler;
+  /** Mutual TLS. When set, plaintext peers and peers with certificates of another CA are refused. */
+  readonly tls?: TlsFiles;
+  readonly resolver?: AddressResolver;
+  readonly logger?: Logger;
+  /** Jitter source for reconnect back-off (injected for replayable tests). */
+  readonly random?: RandomSource;
+  /** Messages queued per remote host before new ones are dropped. Default 8192. */
+  readonly maxSendQueue?: number;
+  /** Largest frame payload sent or accepted. Default 64 MiB. */
+  readonly maxFrameSize?: number;
+  /** A batch frame is closed once its payload passes this size. Default 4 MiB. */
+  readonly batchBytes?: number;
+  /** Default 5000. */
+  readonly connectTimeoutMs?: number;
+  /** First reconnect delay; doubles per failure up to `backoffMaxMs`, with full jitter. Default 100. */
+  readonly backoffInitialMs?: number;
+  /** Default 5000. */
+  readonly backoffMaxMs?: number;
+  /**
+   * A started frame must complete within this time, and a new connection must deliver its
+   * first frame within it; slower peers are cut off (slowloris). Default 15000.
+   */
+  readonly frameTimeoutMs?: number;
+  /** Concurrent incoming connections accepted; beyond, new ones are closed. Default 1024. */
+  readonly maxInboundConnections?: number;
+  /** Snapshot chunk size. Default 2 MiB. */
+  readonly snapshotChunkSize?: number;
+  /** Concurrent outgoing / incoming snapshot streams. Default 4 each. */
+  readonly maxSnapshotSends?: number;
+  readonly maxSnapshotReceives?: number;
+  /** Each snapshot chunk (and the final acknowledgement) must move within this time. Default 10000. */
+  readonly snapshotChunkTimeoutMs?: number;
+}
+
+/** The options with every default filled in. */
+export type ResolvedTcpOptions = Required<Omit<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'resolver' | 'random'>> &
+  Pick<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'resolver' | 'random'>;
+
+/** Splits `host:port` / `[v6]:port`. @throws InvalidOptionError if malformed. */
+export function parseAddress(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || port > 65535) throw new InvalidOptionError(`bad address "${address}": want host:port`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+/** Formats a host and port as an address, bracketing IPv6 hosts. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function positive(name: string, v: number | undefined, dflt: number): number {
+  const x = v ?? dflt;
+  if (!Number.isSafeInteger(x) || x <= 0) throw new InvalidOptionError(`${name} must be a positive integer, got ${x}`);
+  return x;
+}
+
+/** Fills defaults and checks ranges. @throws InvalidOptionError on a bad value. */
+export function resolveTcpOptions(o: TcpTransportOptions, logger: Logger): ResolvedTcpOptions {
+  parseAddress(o.listenAddress);
+  if (o.advertiseAddress !== undefined) parseAddress(o.advertiseAddress);
+  if (!Number.isSafeInteger(o.deploymentId) || o.deploymentId < 0) {
+    throw new InvalidOptionError('deploymentId must be a non-negative safe integer');
+  }
+  const maxFrameSize = positive('maxFrameSize', o.maxFrameSize, 64 * 1024 * 1024);
+  const batchBytes = positive('batchBytes', o.batchBytes, Math.min(4 * 1024 * 1024, maxFrameSize));
+  const snapshotChunkSize = positive('snapshotChunkSize', o.snapshotChunkSize, Math.min(2 * 1024 * 1024, maxFrameSize - 64));
+  if (batchBytes > maxFrameSize) throw new InvalidOptionError('batchBytes must not exceed maxFrameSize');
+  if (snapshotChunkSize + 64 > maxFrameSize) throw new InvalidOptionError('snapshotChunkSize must fit in maxFrameSize');
+  return {
+    ...o, logger,
+    maxSendQueue: positive('maxSendQueue', o.maxSendQueue, 8192),
+    maxFrameSize, batchBytes, snapshotChunkSize,
+    connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 5000),
+    backoffInitialMs: positive('backoffInitialMs', o.backoffInitialMs, 100),
+    backoffMaxMs: positive('backoffMaxMs', o.backoffMaxMs, 5000),
+    frameTimeoutMs: positive('frameTimeoutMs', o.frameTimeoutMs, 15000),
+    maxInboundConnections: positive('maxInboundConnections', o.maxInboundConnections, 1024),
+    maxSnapshotSends: positive('maxSnapshotSends', o.maxSnapshotSends, 4),
+    maxSnapshotReceives: positive('maxSnapshotReceives', o.maxSnapshotReceives, 4),
+    snapshotChunkTimeoutMs: positive('snapshotChunkTimeoutMs', o.snapshotChunkTimeoutMs, 10000),
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * The default transport: TCP between hosts, optionally mutual TLS. One connection per remote
+ * host carries every shard's messages (see {@link RemoteHost}); each snapshot stream gets a
+ * connection of its own. See {@link Transport} for the contract and `frame.ts` / `codec.ts`
+ * for the wire format.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { SeededRandom } from '../core/random.js';
+import type { Message } from '../core/types.js';
+import { ClosedError, InvalidOperationError } from '../errors.js';
+import { noopLogger, type Logger } from '../logger.js';
+import type { MessageBatch } from './codec.js';
+import { loadTls, tlsServerOptions, type TlsMaterial } from './dial.js';
+import { InboundConnection, type SnapshotSink } from './inbound-connection.js';
+import { RemoteHost } from './remote-host.js';
+import type { SnapshotStreamHeader } from './snapshot-protocol.js';
+import { SnapshotReceiveSession } from './snapshot-receive.js';
+import { sendSnapshotStream } from './snapshot-send.js';
+import { StaticAddressResolver } from './static-resolver.js';
+import { formatAddress, parseAddress, resolveTcpOptions, type ResolvedTcpOptions, type TcpTransportOptions } from './tcp-options.js';
+import { emptyStats, type AddressResolver, type Transport, type TransportStats } from './transport.js';
+import { encodeAck } from './snapshot-protocol.js';
+import { encodeFrame, FrameKind } from './frame.js';
+
+/**
+ * A {@link Transport} over TCP. Construct, then `start()` to listen; `address` is then the
+ * advertised address (the bound one unless `advertiseAddress` was given).
+ */
+export class TcpTransport implements Transport {
+  private readonly opts: ResolvedTcpOptions;
+  private readonly logger: Logger;
+  private readonly tls: TlsMaterial | undefined;
+  private readonly resolver: AddressResolver;
+  private readonly counters = emptyStats();
+  private readonly remotes = new Map<string, RemoteHost>();
+  private readonly inbound = new Set<InboundConnection>();
+  private readonly server: net.Server;
+  private state: 'new' | 'started' | 'closed' = 'new';
+  private advertised = '';
+  private snapshotSends = 0;
+  private snapshotReceives = 0;
+  private readonly sends = new Set<Promise<void>>();
+
+  /** @throws InvalidOptionError on a bad option or an unreadable TLS file. */
+  constructor(options: TcpTransportOptions) {
+    this.logger = options.logger ?? noopLogger;
+    this.opts = resolveTcpOptions(options, this.logger);
+    this.tls = options.tls === undefined ? undefined : loadTls(options.tls);
+    this.resolver = options.resolver ?? new StaticAddressResolver();
+    const onConnection = (socket: net.Socket): void => this.accept(socket);
+    if (this.tls === undefined) {
+      this.server = net.createServer({ noDelay: true }, onConnection);
+    } else {
+      const server = tls.createServer({ ...tlsServerOptions(this.tls), handshakeTimeout: this.opts.frameTimeoutMs }, onConnection);
+      // Plaintext peers and certificates of another CA end here, before any frame is read.
+      server.on('tlsClientError', (err, socket) => {
+        this.counters.connectionsRejected++;
+        this.logger.warn('transport: TLS handshake refused', { remote: socket.remoteAddress, error: err.message });
+      });
+      this.server = server;
+    }
+    this.server.on('error', (err) => this.logger.error('transport: server error', { error: err.message }));
+  }
+
+  /** The advertised address; empty before `start()` resolves. */
+  get address(): string {
+    return this.advertised;
+  }
+
+  /**
+   * Binds the listen address.
+   * @throws ClosedError if closed; InvalidOperationError if already started; the listen error otherwise.
+   */
+  async start(): Promise<void> {
+    if (this.state === 'closed') throw new ClosedError('transport closed');
+    if (this.state === 'started') throw new InvalidOperationError('transport already started');
+    const { host, port } = parseAddress(this.opts.listenAddress);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = this.server.address() as net.AddressInfo;
+    this.advertised = this.opts.advertiseAddress ?? formatAddress(host, bound.port);
+    this.state = 'started';
+    this.logger.info('transport: listening', { listen: formatAddress(host, bound.port), advertise: this.advertised, tls: this.tls !== undefined });
+  }
+
+  /** See {@link Transport.send}. Unencodable messages are dropped and logged when flushed. */
+  send(m: Message): boolean {
+    if (this.state !== 'started') {
+      this.counters.messagesDropped++;
+      return false;
+    }
+    const address = this.resolver.resolve(m.shardId, m.to);
+    if (address === undefined) {
+      this.counters.messagesDropped++;
+      return false;
+    }
+    let remote = this.remotes.get(address);
+    if (remote === undefined) {
+      remote = new RemoteHost(address, {
+        opts: this.opts, tls: this.tls, stats: this.counters, random: this.opts.random ?? new SeededRandom((Math.random() * 2 ** 32) >>> 0),
+        logger: this.logger, sourceAddress: this.advertised, reportUnreachable: this.reportUnreachable,
+      });
+      this.remotes.set(address, remote);
+    }
+    return remote.send(m);
+  }
+
+  /** See {@link Transport.sendSnapshot}. */
+  sendSnapshot(m: Message): boolean {
+    const address = this.resolver.resolve(m.shardId, m.to);
+    if (this.state !== 'started' || address === undefined || m.snapshot === null || this.snapshotSends >= this.opts.maxSnapshotSends) {
+      return false;
+    }
+    this.snapshotSends++;
+    const ctx = {
+      tls: this.tls, deploymentId: this.opts.deploymentId, sourceAddress: this.advertised, connectTimeoutMs: this.opts.connectTimeoutMs,
+      chunkSize: this.opts.snapshotChunkSize, chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs,
+    };
+    const p: Promise<void> = sendSnapshotStream(ctx, address, m).then(() => {
+      this.counters.snapshotsSent++;
+      this.snapshotStatus(m, false);
+    }, (err: unknown) => {
+      this.counters.snapshotFailures++;
+      this.logger.warn('transport: snapshot send failed', { remote: address, shardId: m.shardId, error: (err as Error).message });
+      this.snapshotStatus(m, true);
+    }).finally(() => {
+      this.snapshotSends--;
+      this.sends.delete(p);
+    });
+    this.sends.add(p);
+    return true;
+  }
+
+  /** See {@link Transport.setAddress}. */
+  setAddress(shardId: number, replicaId: number, address: string): void {
+    parseAddress(address);
+    this.resolver.set(shardId, replicaId, address);
+  }
+
+  /** See {@link Transport.removeAddress}. */
+  removeAddress(shardId: number, replicaId: number): void {
+    this.resolver.remove(shardId, replicaId);
+  }
+
+  /** See {@link Transport.stats}. */
+  stats(): TransportStats {
+    return { ...this.counters };
+  }
+
+  /** Whether the circuit to `address` is open (its last connection attempt failed). For tests and diagnostics. */
+  circuitOpen(address: string): boolean {
+    return this.remotes.get(address)?.circuitOpen ?? false;
+  }
+
+  /** See {@link Transport.close}. Waits for outgoing snapshot streams to settle (they fail fast once sockets close). */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasStarted = this.state === 'started';
+    this.state = 'closed';
+    for (const r of this.remotes.values()) r.close();
+    this.remotes.clear();
+    for (const c of this.inbound) c.destroy();
+    if (wasStarted) await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.allSettled([...this.sends]);
+  }
+
+  private readonly reportUnreachable = (shardId: number, replicaId: number): void => {
+    try {
+      this.opts.handler.handleUnreachable(shardId, replicaId);
+    } catch (err) {
+      this.logger.error('transport: handleUnreachable threw', { error: String(err) });
+    }
+  };
+
+  private snapshotStatus(m: Message, failed: boolean): void {
+    try {
+      this.opts.handler.handleSnapshotStatus(m.shardId, m.to, failed);
+    } catch (err) {
+      this.logger.error('transport: handleSnapshotStatus threw', { error: String(err) });
+    }
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.state !== 'started' || this.inbound.size >= this.opts.maxInboundConnections) {
+      this.counters.connectionsRejected++;
+      socket.destroy();
+      return;
+    }
+    this.counters.connectionsAccepted++;
+    const conn = new InboundConnection(socket, {
+      deploymentId: this.opts.deploymentId, maxFrameSize: this.opts.maxFrameSize, frameTimeoutMs: this.opts.frameTimeoutMs,
+      stats: this.counters, logger: this.logger,
+      deliver: (batch: MessageBatch) => {
+        try {
+          this.opts.handler.handleMessageBatch(batch);
+        } catch (err) {
+          this.logger.error('transport: handleMessageBatch threw', { error: String(err) });
+        }
+      },
+      openSnapshot: (s, header) => this.openSnapshot(s, header),
+      closed: (c) => this.inbound.delete(c),
+    });
+    this.inbound.add(conn);
+  }
+
+  private openSnapshot(socket: net.Socket, header: SnapshotStreamHeader): SnapshotSink | null {
+    if (this.snapshotReceives >= this.opts.maxSnapshotReceives) {
+      this.logger.warn('transport: incoming snapshot refused, too many streams', { from: header.sourceAddress });
+      socket.end(encodeFrame(FrameKind.SnapshotAck, encodeAck(false, 'busy: too many snapshot streams')));
+      return null;
+    }
+    this.snapshotReceives++;
+    return new SnapshotReceiveSession(socket, {
+      stats: this.counters, logger: this.logger, receiver: this.opts.handler.snapshotReceiver,
+      chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs,
+    }, header, () => this.snapshotReceives--);
+  }
+}

@@ -1,0 +1,122 @@
+// Codec and framing: round trips, and total decoding of hostile bytes (CodecError only, no hang).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { MessageType, message } from '../../src/core/types.js';
+import { CodecError } from '../../src/errors.js';
+import { BufferWriter } from '../../src/transport/buffer-writer.js';
+import { decodeBatch, decodeMessage, encodeBatch, encodeMessage } from '../../src/transport/codec.js';
+import { FRAME_HEADER_SIZE, FrameDecoder, FrameKind, encodeFrame } from '../../src/transport/frame.js';
+import { decodeAck, decodeChunk, decodeSnapshotHeader } from '../../src/transport/snapshot-protocol.js';
+import { arbMessage, norm } from './helpers.js';
+
+function onlyCodecErrors(f: () => unknown): void {
+  try {
+    f();
+  } catch (err) {
+    if (!(err instanceof CodecError)) throw err;
+  }
+}
+
+describe('codec', () => {
+  it('round-trips any message', () => {
+    fc.assert(fc.property(arbMessage, (m) => {
+      assert.deepStrictEqual(norm(decodeMessage(encodeMessage(m))), norm(m));
+    }), { numRuns: 300 });
+  });
+
+  it('round-trips batches, reusing one writer', () => {
+    const w = new BufferWriter(16);
+    fc.assert(fc.property(fc.nat(), fc.string({ maxLength: 30 }), fc.array(arbMessage, { maxLength: 6 }), (dep, src, msgs) => {
+      const b = decodeBatch(encodeBatch({ deploymentId: dep, sourceAddress: src, messages: msgs }, w));
+      assert.equal(b.deploymentId, dep);
+      assert.equal(b.sourceAddress, src);
+      assert.deepStrictEqual(norm(b.messages), norm(msgs));
+    }), { numRuns: 150 });
+  });
+
+  it('decodes random bytes with CodecError only', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+      onlyCodecErrors(() => decodeBatch(bytes));
+      onlyCodecErrors(() => decodeMessage(bytes));
+      onlyCodecErrors(() => decodeSnapshotHeader(bytes));
+      onlyCodecErrors(() => decodeChunk(bytes));
+      onlyCodecErrors(() => decodeAck(bytes));
+    }), { numRuns: 2000 });
+  });
+
+  it('rejects every truncation and single-byte corruption of a valid batch with CodecError only', () => {
+    fc.assert(fc.property(fc.array(arbMessage, { minLength: 1, maxLength: 3 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (msgs, pos, x) => {
+      const enc = encodeBatch({ deploymentId: 7, sourceAddress: 'a:1', messages: msgs });
+      const cut = pos % enc.length;
+      assert.throws(() => decodeBatch(enc.subarray(0, cut)), CodecError);
+      const bad = Buffer.from(enc);
+      bad[cut] = bad[cut]! ^ x;
+      onlyCodecErrors(() => decodeBatch(bad));
+    }), { numRuns: 500 });
+  });
+
+  it('refuses counts that the payload cannot hold, without allocating them', () => {
+    const w = new BufferWriter();
+    w.u8(1); w.varint(0); w.string(''); w.u32(0xffffffff);
+    const t0 = Date.now();
+    assert.throws(() => decodeBatch(w.copyOut()), CodecError);
+    assert.ok(Date.now() - t0 < 100);
+  });
+
+  it('refuses to encode numbers that cannot round-trip', () => {
+    for (const bad of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1, NaN]) {
+      assert.throws(() => encodeMessage(message({ type: MessageType.Heartbeat, term: bad })), CodecError);
+    }
+  });
+});
+
+describe('frames', () => {
+  const payload = encodeBatch({ deploymentId: 1, sourceAddress: 'x:1', messages: [message({ type: MessageType.Heartbeat, to: 2 })] });
+  const frame = encodeFrame(FrameKind.Batch, payload);
+
+  it('reassembles frames split at every byte boundary', () => {
+    for (let split = 0; split <= frame.length * 2; split++) {
+      const two = Buffer.concat([frame, frame]);
+      const d = new FrameDecoder(1024);
+      const out = [...d.push(two.subarray(0, split)), ...d.push(two.subarray(split))];
+      assert.equal(out.length, 2);
+      assert.deepEqual(out[1]!.payload, payload);
+      assert.equal(d.buffered, 0);
+    }
+  });
+
+  it('handles empty payloads, alone and between others', () => {
+    const empty = encodeFrame(FrameKind.SnapshotEnd, Buffer.alloc(0));
+    const d = new FrameDecoder(1024);
+    assert.equal(d.push(empty).length, 1);
+    const out = [...d.push(Buffer.concat([frame, empty]).subarray(0, 5)), ...d.push(Buffer.concat([frame, empty, frame]).subarray(5))];
+    assert.deepEqual(out.map((f) => f.payload.length), [payload.length, 0, payload.length]);
+  });
+
+  it('rejects bad magic at the first wrong byte', () => {
+    assert.throws(() => new FrameDecoder(1024).push(Buffer.from('SX')), CodecError);
+  });
+
+  it('rejects oversize lengths before buffering the payload', () => {
+    assert.throws(() => new FrameDecoder(10).push(frame.subarray(0, FRAME_HEADER_SIZE)), /exceeds the limit/);
+  });
+
+  it('rejects any corrupted byte', () => {
+    for (let i = 0; i < frame.length; i++) {
+      const bad = Buffer.from(frame);
+      bad[i] = bad[i]! ^ 0x40;
+      assert.throws(() => new FrameDecoder(1024).push(bad), CodecError, `byte ${i}`);
+    }
+  });
+
+  it('decodes random streams with CodecError only and bounded memory', () => {
+    fc.assert(fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), (chunks) => {
+      const d = new FrameDecoder(256);
+      onlyCodecErrors(() => {
+        for (const c of chunks) d.push(Buffer.from(c));
+      });
+      assert.ok(d.buffered <= 256 + FRAME_HEADER_SIZE + 64);
+    }), { numRuns: 1000 });
+  });
+});
