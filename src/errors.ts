@@ -71,3 +71,61 @@ export class EntriesCompactedError extends RuntimeConditionError {
 export class StorageError extends SampanError {
   constructor(message: string, options?: { cause?: unknown }) { super('STORAGE', message, options); }
 }
+
+/** A snapshot that was asked for by index is not (or no longer) on disk. */
+export class SnapshotNotFoundError extends RuntimeConditionError {
+  constructor(message: string) { super('SNAPSHOT_NOT_FOUND', message); }
+}
+
+/** No shard with that id runs on this host. */
+export class ShardNotFoundError extends CallerError {
+  constructor(shardId: number) { super('SHARD_NOT_FOUND', `shard ${shardId} not found on this host`); }
+}
+
+/** A replica of that shard already runs on this host. */
+export class ShardAlreadyExistsError extends CallerError {
+  constructor(shardId: number) { super('SHARD_ALREADY_EXISTS', `shard ${shardId} already runs on this host`); }
+}
+
+/** The shard has no leader yet, or is still starting; retry shortly. */
+export class ShardNotReadyError extends RuntimeConditionError {
+  constructor(message: string) { super('SHARD_NOT_READY', message); }
+}
+
+/**
+ * The request did not complete in time, or its AbortSignal fired. It may still take effect:
+ * aborting stops the wait, not the commit.
+ */
+export class TimeoutError extends RuntimeConditionError {
+  constructor(message = 'request timed out', options?: { cause?: unknown }) { super('TIMEOUT', message, options); }
+}
+
+/** Too many requests are pending, or the in-memory log is over its limit; back off. */
+export class SystemBusyError extends RuntimeConditionError {
+  constructor(message = 'system busy') { super('SYSTEM_BUSY', message); }
+}
+
+/** The request was refused by the state of the shard (nothing to snapshot, a stale membership, …). */
+export class RejectedError extends RuntimeConditionError {
+  constructor(message: string) { super('REJECTED', message); }
+}
+
+/** The request was dropped (no leader, leadership changed, a transfer in progress); retry. */
+export class DroppedError extends RuntimeConditionError {
+  constructor(message = 'request dropped') { super('DROPPED', message); }
+}
+
+/** A directory that must exist does not. */
+export class DirNotExistError extends CallerError {
+  constructor(path: string) { super('DIR_NOT_EXIST', `directory ${path} does not exist`); }
+}
+
+/** The replica was removed from its shard. */
+export class ReplicaRemovedError extends RuntimeConditionError {
+  constructor(shardId: number, replicaId: number) { super('REPLICA_REMOVED', `replica ${replicaId} was removed from shard ${shardId}`); }
+}
+
+/** The replica's state machine failed; the replica stopped. */
+export class StateMachineError extends RuntimeConditionError {
+  constructor(message: string, options?: { cause?: unknown }) { super('STATE_MACHINE', message, options); }
+}

@@ -1,0 +1,205 @@
+/**
+ * Writes one snapshot data file (format: format.ts). The state machine sees it as a
+ * {@link SnapshotWriter}: `write` copies the bytes into the current block at once, so a caller
+ * may reuse its buffer as soon as `write` returns; full blocks are checksummed, optionally
+ * compressed and written in order. The Promise of `write` resolves once every block before
+ * the newest sealed one is written: one block may be on its way to disk while the caller fills
+ * the next, so checksumming overlaps the I/O, and memory stays bounded at about three blocks.
+ */
+import * as fsp from 'node:fs/promises';
+import { InvalidOperationError, InvalidOptionError, StorageError } from '../errors.js';
+import type { SnapshotWriter } from '../statemachine.js';
+import { compressionType, snappyCompress, type CompressionName, CompressionType } from './compression.js';
+import { storageError } from './durable-fs.js';
+import {
+  BLOCK_HEADER_BYTES, BlockFlag, DEFAULT_BLOCK_SIZE, encodeBlockHeader, encodeFooter, encodeHeader,
+  fileChecksum, foldDigest, HEADER_BYTES, MAX_BLOCK_SIZE,
+} from './format.js';
+import { crc32 } from '../logdb/crc32.js';
+
+/** Options of {@link SnapshotFileWriter.create}. */
+export interface SnapshotFileWriterOptions {
+  /** Block compression; default 'none'. */
+  readonly compression?: CompressionName;
+  /** Largest raw bytes per block, 1 B .. 64 MiB; default 1 MiB. */
+  readonly blockSize?: number;
+}
+
+/** What a finished file is: its size and the checksum to record in `SnapshotMeta`. */
+export interface SnapshotFileSummary {
+  readonly fileSize: number;
+  /** The footer CRC (4 bytes, little-endian); it covers every other checksum of the file. */
+  readonly checksum: Uint8Array;
+  /** Raw payload bytes written through `write`. */
+  readonly payloadSize: number;
+}
+
+const State = { Open: 0, Finished: 1, Aborted: 2, Failed: 3 } as const;
+type State = (typeof State)[keyof typeof State];
+
+/**
+ * A snapshot file being written. Create with {@link SnapshotFileWriter.create}; end with
+ * exactly one of {@link finish} or {@link abort}. Not a durable commit by itself: the file's
+ * directory entry is made durable by the snapshotter's commit.
+ */
+export class SnapshotFileWriter implements SnapshotWriter {
+  private block: Buffer;
+  private fill = 0;
+  private readonly free: Buffer[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  /** The chain as it was before the newest sealed block: what `write` waits for. */
+  private lagging: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+  private state: State = State.Open;
+  private position: number;
+  private digest: number;
+  private blockCount = 0;
+  private payloadSize = 0;
+  private blocksBytes = 0;
+
+  private constructor(
+    /** The file being written. */
+    readonly path: string,
+    private readonly handle: fsp.FileHandle,
+    private readonly blockSize: number,
+    private readonly compression: CompressionType,
+    dataStart: number,
+    headerCrc: number,
+    metadataCrc: number,
+  ) {
+    this.block = Buffer.allocUnsafe(blockSize);
+    this.position = dataStart;
+    this.digest = foldDigest(foldDigest(0, headerCrc), metadataCrc);
+  }
+
+  /**
+   * Creates `path` (which must not exist) and writes the header, the sessions and the
+   * membership.
+   * @throws InvalidOptionError for a bad block size or compression name.
+   * @throws StorageError when the file cannot be created or written (nothing is left behind).
+   */
+  static async create(path: string, options: SnapshotFileWriterOptions, sessions: Uint8Array, membership: Uint8Array): Promise<SnapshotFileWriter> {
+    const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+    if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
+      throw new InvalidOptionError(`blockSize must be an integer in 1..${MAX_BLOCK_SIZE}, got ${blockSize}`);
+    }
+    const name = options.compression ?? 'none';
+    if (name !== 'none' && name !== 'snappy') throw new InvalidOptionError(`unknown compression '${String(name)}'`);
+    const compression = compressionType(name);
+    const metadataCrc = crc32(membership, crc32(sessions));
+    const header = encodeHeader({ compression, blockSize, sessionsSize: sessions.length, membershipSize: membership.length, metadataCrc });
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(path, 'wx');
+    } catch (err) {
+      throw storageError(`create snapshot file ${path}`, err);
+    }
+    try {
+      await handle.writev([header, sessions, membership], 0);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await fsp.rm(path, { force: true }).catch(() => undefined);
+      throw storageError(`write snapshot header ${path}`, err);
+    }
+    const dataStart = HEADER_BYTES + sessions.length + membership.length;
+    return new SnapshotFileWriter(path, handle, blockSize, compression, dataStart, header.readUInt32LE(HEADER_BYTES - 4), metadataCrc);
+  }
+
+  /**
+   * Appends payload bytes. The bytes are copied before this returns; the Promise resolves when
+   * all but the newest full block are written (see the class comment).
+   * @throws InvalidOperationError after finish/abort; StorageError (rejects) if an earlier
+   *   block write failed — the file is then unusable and should be aborted.
+   */
+  write(data: Uint8Array): Promise<void> {
+    if (this.state !== State.Open) return Promise.reject(this.notOpen());
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    let off = 0;
+    while (off < data.length) {
+      const n = Math.min(data.length - off, this.blockSize - this.fill);
+      this.block.set(data.subarray(off, off + n), this.fill);
+      this.fill += n;
+      off += n;
+      if (this.fill === this.blockSize) this.sealBlock();
+    }
+    return this.lagging;
+  }
+
+  /**
+   * Writes the last partial block and the footer, fsyncs and closes the file.
+   * @throws InvalidOperationError when not open; StorageError on a failed write or sync (the
+   *   file is then removed).
+   */
+  async finish(): Promise<SnapshotFileSummary> {
+    if (this.state !== State.Open) throw this.notOpen();
+    if (this.fill > 0) this.sealBlock();
+    this.state = State.Finished;
+    try {
+      await this.chain;
+      const footer = encodeFooter({ blockCount: this.blockCount, payloadSize: this.payloadSize, blocksBytes: this.blocksBytes, digest: this.digest });
+      await this.writeAt([footer]);
+      await this.handle.sync();
+      await this.handle.close();
+      return { fileSize: this.position, checksum: fileChecksum(footer.readUInt32LE(36)), payloadSize: this.payloadSize };
+    } catch (err) {
+      this.state = State.Failed;
+      await this.discard();
+      throw storageError(`finish snapshot file ${this.path}`, err);
+    }
+  }
+
+  /** Stops writing and removes the file. Idempotent; never throws. */
+  async abort(): Promise<void> {
+    if (this.state === State.Aborted) return;
+    this.state = State.Aborted;
+    await this.chain.catch(() => undefined);
+    await this.discard();
+  }
+
+  private async discard(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+    await fsp.rm(this.path, { force: true }).catch(() => undefined);
+  }
+
+  private notOpen(): Error {
+    return this.failure ?? new InvalidOperationError(`snapshot file ${this.path} is no longer open for writing`);
+  }
+
+  /** Hands the filled part of the current block to the write chain and starts a new block. */
+  private sealBlock(): void {
+    const raw = this.block.subarray(0, this.fill);
+    const full = this.block;
+    this.block = this.free.pop() ?? Buffer.allocUnsafe(this.blockSize);
+    this.fill = 0;
+    const compressed = this.compression === CompressionType.Snappy ? snappyCompress(raw) : null;
+    const stored = compressed ?? raw;
+    const { header, crc } = encodeBlockHeader(stored, raw.length, compressed === null ? BlockFlag.Raw : BlockFlag.Snappy);
+    this.digest = foldDigest(this.digest, crc);
+    this.blockCount++;
+    this.payloadSize += raw.length;
+    this.blocksBytes += BLOCK_HEADER_BYTES + stored.length;
+    this.lagging = this.chain;
+    this.chain = this.chain.then(async () => {
+      await this.writeAt([header, stored]);
+      if (this.free.length < 2) this.free.push(full);
+    });
+    // Record the first failure so later calls report it rather than an unrelated state error.
+    this.chain.catch((err: unknown) => { this.failure ??= storageError(`write snapshot file ${this.path}`, err); });
+  }
+
+  private async writeAt(bufs: Uint8Array[]): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    const want = bufs.reduce((sum, b) => sum + b.length, 0);
+    let written = (await this.handle.writev(bufs, this.position)).bytesWritten;
+    // writev may write short (signals, some filesystems); finish the rest piece by piece.
+    while (written < want) {
+      let skip = written, i = 0;
+      while (skip >= (bufs[i] as Uint8Array).length) { skip -= (bufs[i] as Uint8Array).length; i++; }
+      const b = bufs[i] as Uint8Array;
+      const { bytesWritten } = await this.handle.write(b, skip, b.length - skip, this.position + written);
+      if (bytesWritten === 0) throw new StorageError(`no progress writing ${this.path}`);
+      written += bytesWritten;
+    }
+    this.position += want;
+  }
+}

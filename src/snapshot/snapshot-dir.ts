@@ -1,0 +1,105 @@
+/**
+ * One committed snapshot directory, read and checked on its own: used by the snapshotter for
+ * its replica's snapshots and by the import tool for an exported one (which has the same
+ * layout: a data file, external files, and the metadata file).
+ */
+import type { Dirent } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import type { SnapshotMeta } from '../core/types.js';
+import { CorruptionError, SnapshotNotFoundError } from '../errors.js';
+import { isErrno, storageError } from './durable-fs.js';
+import { fileCrc } from './external-files.js';
+import { verifySnapshotFile } from './file-reader.js';
+import { readMetadataFile, type SnapshotDirMetadata } from './metadata-file.js';
+import { type DirKind, parseDirName } from './snapshot-names.js';
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/**
+ * Reads the metadata of the snapshot directory `dir` (not the data). When the directory name
+ * has the `snapshot-<hex>` form, the recorded index must match it.
+ * @throws SnapshotNotFoundError when `dir` or its metadata file does not exist.
+ * @throws CorruptionError when the metadata file is damaged or names another index.
+ * @throws StorageError when it cannot be read.
+ */
+export async function readSnapshotDir(dir: string): Promise<SnapshotDirMetadata> {
+  const md = await readMetadataFile(dir);
+  if (md === null) throw new SnapshotNotFoundError(`no snapshot metadata in ${dir}`);
+  const parsed = parseDirName(path.basename(dir));
+  if (parsed !== null && parsed.index !== md.meta.index) {
+    throw new CorruptionError(`snapshot directory ${dir} holds index ${md.meta.index}`, { file: dir });
+  }
+  return md;
+}
+
+/**
+ * Checks every byte of a snapshot directory: the metadata file, the whole data file (which
+ * must match the recorded size and checksum) and each external file (size and CRC-32).
+ * @returns the metadata, with paths inside `dir`.
+ * @throws SnapshotNotFoundError, CorruptionError, StorageError as {@link readSnapshotDir};
+ *   CorruptionError naming the file for any damaged or missing data or external file.
+ */
+export async function verifySnapshotDir(dir: string): Promise<SnapshotDirMetadata> {
+  const md = await readSnapshotDir(dir);
+  const { meta } = md;
+  if (meta.filepath !== '') {
+    const missing = await fsp.stat(meta.filepath).then(() => false, (err: unknown) => {
+      if (isErrno(err, 'ENOENT')) return true;
+      throw storageError(`stat ${meta.filepath}`, err);
+    });
+    if (missing) throw new CorruptionError('snapshot data file is missing', { file: meta.filepath });
+    const v = await verifySnapshotFile(meta.filepath);
+    if (v.fileSize !== meta.fileSize || !sameBytes(v.checksum, meta.checksum)) {
+      throw new CorruptionError('snapshot data file does not match its recorded size and checksum', { file: meta.filepath });
+    }
+  }
+  for (const f of meta.files) {
+    let got: { crc: number; size: number };
+    try {
+      got = await fileCrc(f.filepath);
+    } catch (err) {
+      if (isErrno((err as Error).cause, 'ENOENT')) throw new CorruptionError('snapshot external file is missing', { file: f.filepath });
+      throw err;
+    }
+    if (got.size !== f.fileSize) throw new CorruptionError(`external file is ${got.size} bytes, recorded ${f.fileSize}`, { file: f.filepath, offset: Math.min(got.size, f.fileSize) });
+    if (got.crc !== md.fileCrcs.get(f.fileId)) throw new CorruptionError('external file checksum mismatch', { file: f.filepath });
+  }
+  return md;
+}
+
+/** True when two records describe the same snapshot files (for comparing a caller's meta). */
+export function sameSnapshotFiles(a: SnapshotMeta, b: SnapshotMeta): boolean {
+  return a.index === b.index && a.fileSize === b.fileSize && sameBytes(a.checksum, b.checksum) &&
+    a.files.length === b.files.length && a.files.every((f, i) => f.fileId === b.files[i]?.fileId && f.fileSize === b.files[i]?.fileSize);
+}
+
+/** A directory of a snapshot root that this layer owns. */
+export interface SnapshotDirEntry {
+  readonly name: string;
+  readonly index: number;
+  readonly kind: DirKind;
+}
+
+/**
+ * The directories of snapshot root `root` whose names this layer owns (final and temporary),
+ * in no particular order; other entries are ignored. A missing root has none.
+ * @throws StorageError when the root cannot be listed.
+ */
+export async function listSnapshotDirs(root: string): Promise<SnapshotDirEntry[]> {
+  let dirents: Dirent[];
+  try {
+    dirents = await fsp.readdir(root, { withFileTypes: true });
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [];
+    throw storageError(`list ${root}`, err);
+  }
+  const out: SnapshotDirEntry[] = [];
+  for (const d of dirents) {
+    const parsed = d.isDirectory() ? parseDirName(d.name) : null;
+    if (parsed !== null) out.push({ name: d.name, ...parsed });
+  }
+  return out;
+}

@@ -1,0 +1,410 @@
+/**
+ * The snapshotter of one replica (dragonboat's `Snapshotter`): owns the replica's snapshot
+ * root and the rules that make snapshots appear atomically.
+ *
+ * - A snapshot is written into a temporary directory (`snapshot-<hex>[-n].generating` for
+ *   saves, `.receiving` for incoming streams) and becomes visible only by `commit`: metadata
+ *   file written and fsynced, every file and the directory fsynced, one rename to
+ *   `snapshot-<hex>`, the root fsynced. A crash at any point leaves the previous set or the
+ *   new one; `cleanupAtStart` removes what a crash left.
+ * - A commit older than (or equal to) a committed snapshot is refused
+ *   ({@link SnapshotOutOfDateError}) and its temporary directory removed.
+ * - Removal renames the directory to `.deleting` first, so no crash leaves half of a final
+ *   directory behind, and is deferred while a stream holds the snapshot (`acquire`).
+ *
+ * Commits, removals and cleanup run one at a time (an internal queue), so a commit never races
+ * a removal. All methods throw typed errors: StorageError for I/O, CorruptionError for damage.
+ */
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import * as path from 'node:path';
+import { SnapshotOutOfDateError } from '../core/errors.js';
+import type { SnapshotFile, SnapshotMeta } from '../core/types.js';
+import { EMPTY_BYTES } from '../core/types.js';
+import { CorruptionError, InvalidOperationError, SnapshotNotFoundError } from '../errors.js';
+import { noopLogger, type Logger } from '../logger.js';
+import { fsyncDirTree, isErrno, mkdirDurable, removeDirDurable, renameDurable, storageError } from './durable-fs.js';
+import { fileCrc, linkOrCopyInto } from './external-files.js';
+import { verifySnapshotFile } from './file-reader.js';
+import { writeMetadataFile } from './metadata-file.js';
+import { listSnapshotDirs, readSnapshotDir, sameSnapshotFiles, type SnapshotDirEntry, verifySnapshotDir } from './snapshot-dir.js';
+import { dataFileName, DirKind, finalDirName, tempDirName } from './snapshot-names.js';
+
+/** Why a temporary directory exists. */
+export const EnvKind = { Save: 'save', Receive: 'receive', Export: 'export' } as const;
+/** One of {@link EnvKind}. */
+export type EnvKind = (typeof EnvKind)[keyof typeof EnvKind];
+
+/** Where one snapshot is being written, and where it will live once committed. */
+export interface SnapshotEnv {
+  readonly kind: EnvKind;
+  readonly index: number;
+  /** The temporary directory (already created). */
+  readonly tempDir: string;
+  /** The directory the commit renames `tempDir` to. */
+  readonly finalDir: string;
+  /** Where the snapshot data file should be written (inside `tempDir`). */
+  readonly dataPath: string;
+}
+
+/** Options of a {@link Snapshotter}. */
+export interface SnapshotterOptions {
+  /** The replica's snapshot root, e.g. `<nodeHostDir>/snapshots/shard-<s>-replica-<r>`. */
+  readonly dir: string;
+  readonly shardId: number;
+  readonly replicaId: number;
+  readonly logger?: Logger;
+}
+
+/** What {@link Snapshotter.cleanupAtStart} removed. */
+export interface CleanupReport {
+  /** Temporary directories (`.generating`, `.receiving`, `.deleting`) left by a crash. */
+  readonly removedTemp: readonly string[];
+  /** Final directories whose metadata file was missing, damaged or named another index. */
+  readonly removedInvalid: readonly string[];
+}
+
+/** What {@link Snapshotter.removeOlderThan} did. */
+export interface RemovalReport {
+  readonly removed: readonly number[];
+  /** In use by a stream; removed when the last holder releases it. */
+  readonly deferred: readonly number[];
+}
+
+/** The snapshots of one replica on disk. Create, then `cleanupAtStart()` before anything else. */
+export class Snapshotter {
+  /** The replica's snapshot root. */
+  readonly dir: string;
+  private readonly logger: Logger;
+  private readonly fields: Readonly<Record<string, number>>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private unique = 0;
+  private readonly refs = new Map<number, number>();
+  private readonly deferredRemoval = new Set<number>();
+  private readonly removing = new Set<number>();
+
+  /** Records the options; touches no file (see {@link cleanupAtStart}). */
+  constructor(options: SnapshotterOptions) {
+    this.dir = path.resolve(options.dir);
+    this.logger = options.logger ?? noopLogger;
+    this.fields = { shardId: options.shardId, replicaId: options.replicaId };
+  }
+
+  /**
+   * Creates the root if needed, removes every temporary directory a crash left and every final
+   * directory whose metadata file is missing or damaged (each logged). Data files are not read
+   * here; verify the snapshot you recover from with {@link verify}.
+   * @throws StorageError
+   */
+  cleanupAtStart(): Promise<CleanupReport> {
+    return this.serial(async () => {
+      await mkdirDurable(this.dir);
+      const removedTemp: string[] = [], removedInvalid: string[] = [];
+      for (const { name, kind } of await this.entries()) {
+        const full = path.join(this.dir, name);
+        if (kind !== DirKind.Final) {
+          this.logger.info('removing temporary snapshot directory', { ...this.fields, dir: full });
+          await removeDirDurable(full);
+          removedTemp.push(full);
+          continue;
+        }
+        const problem = await readSnapshotDir(full).then(() => null, (err: unknown) => {
+          if (err instanceof CorruptionError || err instanceof SnapshotNotFoundError) return err;
+          throw err;
+        });
+        if (problem !== null) {
+          this.logger.warn('removing invalid snapshot directory', { ...this.fields, dir: full, reason: problem.message });
+          await removeDirDurable(full);
+          removedInvalid.push(full);
+        }
+      }
+      return { removedTemp, removedInvalid };
+    });
+  }
+
+  /**
+   * Creates a temporary directory for saving the snapshot at `index`.
+   * @throws InvalidOperationError for an index that is not a positive safe integer.
+   * @throws StorageError
+   */
+  async prepareSave(index: number): Promise<SnapshotEnv> {
+    checkIndex(index);
+    const tempDir = await this.makeTempDir(this.dir, index, DirKind.Generating);
+    return { kind: EnvKind.Save, index, tempDir, finalDir: path.join(this.dir, finalDirName(index)), dataPath: path.join(tempDir, dataFileName(index)) };
+  }
+
+  /**
+   * Creates a temporary directory for an incoming stream of `meta` (synchronous, because the
+   * transport's `SnapshotReceiver.tempDir` is). The transport names the data file after the
+   * sender's, so use `meta.filepath` of the delivered message, not `dataPath`, at commit.
+   * @throws InvalidOperationError for a bad index; StorageError
+   */
+  prepareReceive(meta: SnapshotMeta): SnapshotEnv {
+    checkIndex(meta.index);
+    let tempDir: string;
+    for (;;) {
+      tempDir = path.join(this.dir, tempDirName(meta.index, DirKind.Receiving, this.unique++));
+      try {
+        fs.mkdirSync(tempDir);
+        break;
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw storageError(`create ${tempDir}`, err);
+      }
+    }
+    return {
+      kind: EnvKind.Receive, index: meta.index, tempDir, finalDir: path.join(this.dir, finalDirName(meta.index)),
+      dataPath: path.join(tempDir, dataFileName(meta.index)),
+    };
+  }
+
+  /**
+   * Creates a temporary directory for exporting the snapshot at `index` into `exportPath`
+   * (which must exist). Exports never touch this replica's own snapshots.
+   * @throws StorageError (ENOENT in `cause` when `exportPath` is missing); InvalidOperationError
+   */
+  async prepareExport(exportPath: string, index: number): Promise<SnapshotEnv> {
+    checkIndex(index);
+    const root = path.resolve(exportPath);
+    const tempDir = await this.makeTempDir(root, index, DirKind.Generating);
+    return { kind: EnvKind.Export, index, tempDir, finalDir: path.join(root, finalDirName(index)), dataPath: path.join(tempDir, dataFileName(index)) };
+  }
+
+  /**
+   * Links or copies an external file into `env.tempDir` (see external-files.ts); put the
+   * returned record in the committed meta's `files`.
+   * @throws InvalidOptionError, StorageError
+   */
+  addExternalFile(env: SnapshotEnv, fileId: number, srcPath: string, metadata: Uint8Array = EMPTY_BYTES): Promise<SnapshotFile> {
+    return linkOrCopyInto(env.tempDir, fileId, srcPath, metadata);
+  }
+
+  /**
+   * Makes a saved or exported snapshot durable and visible (see the class comment). `meta`'s
+   * paths must point into `env.tempDir`; the returned meta's point into `env.finalDir`.
+   * @throws SnapshotOutOfDateError when a snapshot at `meta.index` or later is already
+   *   committed (for exports: when the export directory already has this index); `tempDir` is
+   *   removed.
+   * @throws CorruptionError when an external file's size differs from its record.
+   * @throws InvalidOperationError when `meta.index` differs from `env.index`; StorageError.
+   *   After these, `tempDir` is left for {@link removeTemp} (or the next `cleanupAtStart`).
+   */
+  commit(meta: SnapshotMeta, env: SnapshotEnv): Promise<SnapshotMeta> {
+    return this.serial(() => this.commitNow(meta, env));
+  }
+
+  /**
+   * Checks and commits a snapshot received from a leader: the data file is verified in full
+   * and must match `meta`'s size and checksum; any failure removes `tempDir`.
+   * @throws CorruptionError for damaged data; otherwise as {@link commit}.
+   */
+  commitReceived(meta: SnapshotMeta, env: SnapshotEnv): Promise<SnapshotMeta> {
+    return this.serial(async () => {
+      if (meta.index !== env.index) throw new InvalidOperationError(`snapshot index ${meta.index} committed into the directory of ${env.index}`);
+      // Cheap check first: no point reading a large file that will be refused anyway.
+      const current = await this.committedAtOrAfter(env);
+      if (current !== null) {
+        await this.removeTemp(env);
+        throw new SnapshotOutOfDateError(meta.index, current);
+      }
+      try {
+        if (meta.filepath !== '') {
+          const v = await verifySnapshotFile(meta.filepath);
+          if (!sameSnapshotFiles({ ...meta, fileSize: v.fileSize, checksum: v.checksum }, meta)) {
+            throw new CorruptionError('received snapshot does not match the size and checksum the leader sent', { file: meta.filepath });
+          }
+        }
+      } catch (err) {
+        await this.removeTemp(env);
+        throw err;
+      }
+      return this.commitNow(meta, env);
+    });
+  }
+
+  /** Removes a temporary directory that will not be committed (stopped save, failed stream). Never throws. */
+  async removeTemp(env: SnapshotEnv): Promise<void> {
+    await removeDirDurable(env.tempDir).catch((err: unknown) => {
+      this.logger.error('cannot remove temporary snapshot directory', { ...this.fields, dir: env.tempDir, error: String(err) });
+    });
+  }
+
+  /**
+   * The newest committed snapshot whose metadata file is valid, or null. Invalid ones are
+   * logged and skipped (cleanup removes them).
+   * @throws StorageError
+   */
+  async newest(): Promise<SnapshotMeta | null> {
+    const finals = (await this.finalIndexes()).reverse();
+    for (const index of finals) {
+      const meta = await this.readValid(index);
+      if (meta !== null) return meta;
+    }
+    return null;
+  }
+
+  /** Every committed snapshot with a valid metadata file, oldest first. @throws StorageError */
+  async list(): Promise<SnapshotMeta[]> {
+    const out: SnapshotMeta[] = [];
+    for (const index of await this.finalIndexes()) {
+      const meta = await this.readValid(index);
+      if (meta !== null) out.push(meta);
+    }
+    return out;
+  }
+
+  /**
+   * Reads and checks every byte of the committed snapshot `meta.index` (data file, external
+   * files, metadata) and that it matches `meta`.
+   * @throws SnapshotNotFoundError when it is not committed; CorruptionError on any damage or
+   *   mismatch; StorageError
+   */
+  async verify(meta: SnapshotMeta): Promise<SnapshotMeta> {
+    const md = await verifySnapshotDir(path.join(this.dir, finalDirName(meta.index)));
+    if (!sameSnapshotFiles(md.meta, meta)) {
+      throw new CorruptionError(`snapshot ${meta.index} on disk does not match the record`, { file: md.meta.filepath });
+    }
+    return md.meta;
+  }
+
+  /**
+   * Holds the committed snapshot at `index` (an in-flight stream reads it): removal is
+   * deferred until every holder has released it.
+   * @throws SnapshotNotFoundError when it is not committed or is being removed.
+   */
+  acquire(index: number): void {
+    const dir = path.join(this.dir, finalDirName(index));
+    if (this.removing.has(index) || !fs.existsSync(dir)) throw new SnapshotNotFoundError(`snapshot ${index} is not available in ${this.dir}`);
+    this.refs.set(index, (this.refs.get(index) ?? 0) + 1);
+  }
+
+  /**
+   * Releases one hold on `index`; the last release performs a deferred removal.
+   * @throws InvalidOperationError when `index` is not held; StorageError from a removal.
+   */
+  async release(index: number): Promise<void> {
+    const n = this.refs.get(index);
+    if (n === undefined) throw new InvalidOperationError(`snapshot ${index} is not acquired`);
+    if (n > 1) { this.refs.set(index, n - 1); return; }
+    this.refs.delete(index);
+    if (!this.deferredRemoval.delete(index)) return;
+    // Marked now, not when the queued removal starts, so no acquire slips in between.
+    this.removing.add(index);
+    await this.serial(() => this.removeNow(index));
+  }
+
+  /**
+   * Removes committed snapshots except the newest `keepNewest` (default 3); those held by
+   * {@link acquire} are removed on their last release instead.
+   * @throws InvalidOperationError for `keepNewest` < 1; StorageError
+   */
+  removeOlderThan(keepNewest = 3): Promise<RemovalReport> {
+    if (!Number.isInteger(keepNewest) || keepNewest < 1) return Promise.reject(new InvalidOperationError(`keepNewest must be >= 1, got ${keepNewest}`));
+    return this.serial(async () => {
+      const old = (await this.finalIndexes()).slice(0, -keepNewest);
+      const removed: number[] = [], deferred: number[] = [];
+      for (const index of old) {
+        if ((this.refs.get(index) ?? 0) > 0) {
+          this.deferredRemoval.add(index);
+          deferred.push(index);
+          this.logger.info('snapshot in use, removal deferred', { ...this.fields, index });
+        } else {
+          await this.removeNow(index);
+          removed.push(index);
+        }
+      }
+      return { removed, deferred };
+    });
+  }
+
+  private async commitNow(meta: SnapshotMeta, env: SnapshotEnv): Promise<SnapshotMeta> {
+    if (meta.index !== env.index) throw new InvalidOperationError(`snapshot index ${meta.index} committed into the directory of ${env.index}`);
+    const current = await this.committedAtOrAfter(env);
+    if (current !== null) {
+      await this.removeTemp(env);
+      throw new SnapshotOutOfDateError(meta.index, current);
+    }
+    const crcs = new Map<number, number>();
+    for (const f of meta.files) {
+      const { crc, size } = await fileCrc(f.filepath);
+      if (size !== f.fileSize) throw new CorruptionError(`external file is ${size} bytes, recorded ${f.fileSize}`, { file: f.filepath });
+      crcs.set(f.fileId, crc);
+    }
+    await writeMetadataFile(env.tempDir, meta, crcs);
+    await fsyncDirTree(env.tempDir);
+    await renameDurable(env.tempDir, env.finalDir);
+    const moved = (p: string): string => (p === '' ? '' : path.join(env.finalDir, path.basename(p)));
+    this.logger.info('snapshot committed', { ...this.fields, index: meta.index, kind: env.kind, dir: env.finalDir });
+    return { ...meta, filepath: moved(meta.filepath), files: meta.files.map((f) => ({ ...f, filepath: moved(f.filepath) })) };
+  }
+
+  /** The index of a committed snapshot that makes `env` out of date, or null. */
+  private async committedAtOrAfter(env: SnapshotEnv): Promise<number | null> {
+    if (env.kind === EnvKind.Export) {
+      return fs.existsSync(env.finalDir) ? env.index : null;
+    }
+    const finals = await this.finalIndexes();
+    const newest = finals[finals.length - 1];
+    return newest !== undefined && newest >= env.index ? newest : null;
+  }
+
+  private async removeNow(index: number): Promise<void> {
+    const final = path.join(this.dir, finalDirName(index));
+    this.removing.add(index);
+    try {
+      const doomed = path.join(this.dir, tempDirName(index, DirKind.Deleting, this.unique++));
+      try {
+        await renameDurable(final, doomed);
+      } catch (err) {
+        if (isErrno((err as Error).cause, 'ENOENT')) return;
+        throw err;
+      }
+      await removeDirDurable(doomed);
+      this.logger.info('snapshot removed', { ...this.fields, index });
+    } finally {
+      this.removing.delete(index);
+    }
+  }
+
+  private async readValid(index: number): Promise<SnapshotMeta | null> {
+    const dir = path.join(this.dir, finalDirName(index));
+    try {
+      return (await readSnapshotDir(dir)).meta;
+    } catch (err) {
+      if (!(err instanceof CorruptionError || err instanceof SnapshotNotFoundError)) throw err;
+      this.logger.warn('skipping invalid snapshot directory', { ...this.fields, dir, reason: err.message });
+      return null;
+    }
+  }
+
+  /** Indexes of final directories (by name), ascending. */
+  private async finalIndexes(): Promise<number[]> {
+    return (await this.entries()).filter((e) => e.kind === DirKind.Final).map((e) => e.index).sort((a, b) => a - b);
+  }
+
+  private entries(): Promise<SnapshotDirEntry[]> {
+    return listSnapshotDirs(this.dir);
+  }
+
+  private async makeTempDir(root: string, index: number, kind: typeof DirKind.Generating): Promise<string> {
+    for (;;) {
+      const dir = path.join(root, tempDirName(index, kind, this.unique++));
+      try {
+        await fsp.mkdir(dir);
+        return dir;
+      } catch (err) {
+        if (!isErrno(err, 'EEXIST')) throw storageError(`create ${dir}`, err);
+      }
+    }
+  }
+
+  /** Runs `fn` after every earlier serial operation, whatever their outcome. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function checkIndex(index: number): void {
+  if (!Number.isSafeInteger(index) || index < 1) throw new InvalidOperationError(`snapshot index must be a positive integer, got ${index}`);
+}
