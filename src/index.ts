@@ -1,8 +1,34 @@
 /**
- * sampan: multi-group Raft for Node.js. This module names every public export.
+ * sampan: multi-group Raft for Node.js. This module names every public export; the protocol
+ * core is also available on its own as `sampan/core`.
  * @packageDocumentation
  */
+export { NodeHost } from './host/nodehost.js';
+export type {
+  ProposeOptions, MembershipChangeOptions, SnapshotOptions, LeaderInfo, ReplicaInfo, NodeHostInfo,
+} from './host/nodehost.js';
+export type { NodeHostConfig, ShardConfig } from './host/config.js';
+export type { RequestOptions } from './host/request.js';
+export { ClientSession } from './host/session.js';
+export type { NodeHostEvents, NodeHostEventName } from './host/events.js';
+export { importSnapshot, importedMembership } from './host/import-snapshot.js';
+export type { ImportSnapshotOptions } from './host/import-snapshot.js';
+export type {
+  StateMachine, ConcurrentStateMachine, OnDiskStateMachine, AnyStateMachine, StateMachineFactory,
+  SMEntry, SMResult, SnapshotWriter, SnapshotReader, SnapshotFileInfo, SnapshotFileCollection,
+} from './statemachine.js';
+export type { Membership, SnapshotMeta } from './core/types.js';
+export type { Logger, LogFields } from './logger.js';
+export { noopLogger, consoleLogger } from './logger.js';
+export type { LogDB, ReplicaUpdate, Bootstrap } from './logdb/log-db.js';
+export { WalLogDB } from './logdb/wal-log-db.js';
+export { MemoryLogDB } from './logdb/memory-log-db.js';
+export type { Transport, TransportHandler, TransportStats } from './transport/transport.js';
+export { TcpTransport } from './transport/tcp-transport.js';
+export { MemoryNetwork } from './transport/memory-network.js';
 export {
   SampanError, CallerError, RuntimeConditionError, InvalidOptionError, InvalidOperationError,
-  PayloadTooBigError, CorruptionError, CodecError, ClosedError,
+  PayloadTooBigError, CorruptionError, CodecError, ClosedError, EntriesCompactedError, StorageError,
+  ShardNotFoundError, ShardAlreadyExistsError, ShardNotReadyError, TimeoutError, SystemBusyError,
+  RejectedError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, SnapshotNotFoundError,
 } from './errors.js';

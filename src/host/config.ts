@@ -1,0 +1,157 @@
+/**
+ * Configuration of a NodeHost and of each shard's replica on it, with validation that names
+ * the offending field. Times are in milliseconds; the Raft core counts in ticks of
+ * `rttMillisecond` (dragonboat's RTTMillisecond, electionRTT and heartbeatRTT).
+ */
+import { InvalidOptionError } from '../errors.js';
+import { noopLogger, type Logger } from '../logger.js';
+import type { LogDB } from '../logdb/log-db.js';
+import type { Transport, TransportHandler } from '../transport/transport.js';
+
+/** Settings of one NodeHost. */
+export interface NodeHostConfig {
+  /** Directory of the host's data: lock, identity, snapshots (and the WAL unless `walDir`). */
+  readonly nodeHostDir: string;
+  /** A separate directory for the write-ahead log (e.g. a faster disk). */
+  readonly walDir?: string;
+  /** Milliseconds per tick: roughly the round-trip time between hosts. Default 100. */
+  readonly rttMillisecond?: number;
+  /** The address other hosts use to reach this one (`host:port`). */
+  readonly raftAddress: string;
+  /** The address to bind when it differs from `raftAddress`. */
+  readonly listenAddress?: string;
+  /** Hosts of different deployments refuse each other's messages. Default 0. */
+  readonly deploymentId?: number;
+  /** Mutual TLS files; all three or none. */
+  readonly tls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+  /** Proposals and reads waiting per shard before new ones are refused as busy. Default 8192. */
+  readonly maxPendingPerShard?: number;
+  /** Resolve proposals once committed rather than once applied (`proposeCommitted`). */
+  readonly notifyCommit?: boolean;
+  /** Disable fsync (tests only: a crash then loses acknowledged writes). */
+  readonly unsafeNoFsync?: boolean;
+  readonly logger?: Logger;
+  /** Replace the LogDB (tests: a memory LogDB). The host closes it. */
+  readonly logDBFactory?: (dir: string, walDir: string | undefined) => Promise<LogDB>;
+  /** Replace the transport (tests: the in-memory network). The host closes it. */
+  readonly transportFactory?: (handler: TransportHandler) => Transport;
+}
+
+/** Settings of one replica of a shard. */
+export interface ShardConfig {
+  readonly shardId: number;
+  readonly replicaId: number;
+  /** Ticks without a leader before an election. Default 10. */
+  readonly electionRTT?: number;
+  /** Ticks between heartbeats. Default 1. Must be less than electionRTT / 2. */
+  readonly heartbeatRTT?: number;
+  /** Default true. */
+  readonly checkQuorum?: boolean;
+  /** Default true. */
+  readonly preVote?: boolean;
+  /** Take a snapshot every this many applied entries; 0 disables automatic snapshots. */
+  readonly snapshotEntries?: number;
+  /** Entries kept in the log below a snapshot, for slow followers. Default 5000. */
+  readonly compactionOverhead?: number;
+  /** Leave compaction to `requestCompaction`. */
+  readonly disableAutoCompaction?: boolean;
+  /** Membership changes name the version they expect. */
+  readonly orderedConfigChange?: boolean;
+  /** Bytes of unapplied log beyond which proposals are refused as busy; 0 = no limit. */
+  readonly maxInMemLogSize?: number;
+  /** Compress snapshot files. */
+  readonly snapshotCompression?: 'none' | 'lz4' | 'snappy';
+  /** Reserved: compression of entry payloads. Only 'none' today. */
+  readonly entryCompression?: 'none';
+  readonly isNonVoting?: boolean;
+  readonly isWitness?: boolean;
+  /** Stop heartbeats on an idle shard. */
+  readonly quiesce?: boolean;
+  /** Client sessions kept per shard. Default 4096. */
+  readonly maxSessions?: number;
+}
+
+/** A host config with every default filled in. */
+export type ResolvedHostConfig = Required<Omit<NodeHostConfig, 'walDir' | 'tls' | 'logger' | 'logDBFactory' | 'transportFactory' | 'listenAddress'>>
+  & Pick<NodeHostConfig, 'walDir' | 'tls' | 'logDBFactory' | 'transportFactory'> & { readonly listenAddress: string; readonly logger: Logger };
+
+/** A shard config with every default filled in. */
+export type ResolvedShardConfig = Required<ShardConfig>;
+
+const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** Whether `a` looks like `host:port` with a port in 1..65535. */
+export function isAddress(a: string): boolean {
+  const m = ADDRESS.exec(a);
+  if (m === null) return false;
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535;
+}
+
+function int(name: string, v: number, min: number): number {
+  if (!Number.isSafeInteger(v) || v < min) throw new InvalidOptionError(`${name} must be an integer >= ${min}, got ${String(v)}`);
+  return v;
+}
+
+/**
+ * Fills defaults and validates a host config.
+ * @throws InvalidOptionError naming the first invalid field.
+ */
+export function resolveHostConfig(c: NodeHostConfig): ResolvedHostConfig {
+  if (typeof c.nodeHostDir !== 'string' || c.nodeHostDir === '') throw new InvalidOptionError('nodeHostDir is required');
+  if (!isAddress(c.raftAddress)) throw new InvalidOptionError(`raftAddress '${String(c.raftAddress)}' is not host:port`);
+  if (c.listenAddress !== undefined && !isAddress(c.listenAddress)) throw new InvalidOptionError(`listenAddress '${c.listenAddress}' is not host:port`);
+  if (c.tls !== undefined && !(c.tls.caFile && c.tls.certFile && c.tls.keyFile)) {
+    throw new InvalidOptionError('tls needs caFile, certFile and keyFile');
+  }
+  return {
+    nodeHostDir: c.nodeHostDir,
+    walDir: c.walDir,
+    rttMillisecond: int('rttMillisecond', c.rttMillisecond ?? 100, 1),
+    raftAddress: c.raftAddress,
+    listenAddress: c.listenAddress ?? c.raftAddress,
+    deploymentId: int('deploymentId', c.deploymentId ?? 0, 0),
+    tls: c.tls,
+    maxPendingPerShard: int('maxPendingPerShard', c.maxPendingPerShard ?? 8192, 1),
+    notifyCommit: c.notifyCommit ?? false,
+    unsafeNoFsync: c.unsafeNoFsync ?? false,
+    logger: c.logger ?? noopLogger,
+    logDBFactory: c.logDBFactory,
+    transportFactory: c.transportFactory,
+  };
+}
+
+/**
+ * Fills defaults and validates a shard config.
+ * @throws InvalidOptionError naming the first invalid field.
+ */
+export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
+  const r: ResolvedShardConfig = {
+    shardId: int('shardId', c.shardId, 1),
+    replicaId: int('replicaId', c.replicaId, 1),
+    electionRTT: int('electionRTT', c.electionRTT ?? 10, 1),
+    heartbeatRTT: int('heartbeatRTT', c.heartbeatRTT ?? 1, 1),
+    checkQuorum: c.checkQuorum ?? true,
+    preVote: c.preVote ?? true,
+    snapshotEntries: int('snapshotEntries', c.snapshotEntries ?? 0, 0),
+    compactionOverhead: int('compactionOverhead', c.compactionOverhead ?? 5000, 0),
+    disableAutoCompaction: c.disableAutoCompaction ?? false,
+    orderedConfigChange: c.orderedConfigChange ?? false,
+    maxInMemLogSize: int('maxInMemLogSize', c.maxInMemLogSize ?? 0, 0),
+    snapshotCompression: c.snapshotCompression ?? 'none',
+    entryCompression: c.entryCompression ?? 'none',
+    isNonVoting: c.isNonVoting ?? false,
+    isWitness: c.isWitness ?? false,
+    quiesce: c.quiesce ?? false,
+    maxSessions: int('maxSessions', c.maxSessions ?? 4096, 1),
+  };
+  if (r.electionRTT <= 2 * r.heartbeatRTT) {
+    throw new InvalidOptionError(`electionRTT (${r.electionRTT}) must be greater than 2 × heartbeatRTT (${r.heartbeatRTT})`);
+  }
+  if (r.isNonVoting && r.isWitness) throw new InvalidOptionError('a replica cannot be both non-voting and a witness');
+  if (!['none', 'lz4', 'snappy'].includes(r.snapshotCompression)) {
+    throw new InvalidOptionError(`snapshotCompression '${String(r.snapshotCompression)}' is not none, lz4 or snappy`);
+  }
+  if (r.isWitness && r.snapshotEntries > 0) throw new InvalidOptionError('a witness takes no snapshots; snapshotEntries must be 0');
+  return r;
+}

@@ -1,0 +1,66 @@
+/**
+ * Typed events of a NodeHost. Listeners observe; correctness never depends on them, and a
+ * listener that throws is logged and ignored.
+ */
+import type { Membership } from '../core/types.js';
+import type { Logger } from '../logger.js';
+
+/** Every event a NodeHost emits, with its payload. */
+export interface NodeHostEvents {
+  /** A replica learnt of a new leader (leaderId 0: none known) or term. */
+  'leader:updated': { shardId: number; replicaId: number; leaderId: number; term: number };
+  /** A replica applied a membership change. */
+  'membership:changed': { shardId: number; replicaId: number; membership: Membership };
+  /** A replica was started on this host. */
+  'replica:ready': { shardId: number; replicaId: number };
+  /** A replica was stopped on this host. */
+  'replica:unloaded': { shardId: number; replicaId: number };
+  /** A replica's state machine failed; the replica stopped. */
+  'replica:failed': { shardId: number; replicaId: number; error: Error };
+  /** A snapshot was taken (or exported) at `index`. */
+  'snapshot:created': { shardId: number; replicaId: number; index: number; exported: boolean };
+  /** A snapshot from the leader was received and committed. */
+  'snapshot:received': { shardId: number; replicaId: number; index: number; from: number };
+  /** The state machine was recovered from a snapshot. */
+  'snapshot:recovered': { shardId: number; replicaId: number; index: number };
+  /** Snapshots older than the newest few were removed. */
+  'snapshot:compacted': { shardId: number; replicaId: number; index: number };
+  /** Log entries up to `index` were removed. */
+  'log:compacted': { shardId: number; replicaId: number; index: number };
+  /** The host stopped because of an unrecoverable error (e.g. a failed disk write). */
+  'host:failed': { error: Error };
+}
+
+/** An event name. */
+export type NodeHostEventName = keyof NodeHostEvents;
+
+/** A minimal typed emitter. */
+export class TypedEmitter {
+  private readonly listeners = new Map<NodeHostEventName, Set<(p: never) => void>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Adds a listener; returns a function that removes it. */
+  on<K extends NodeHostEventName>(name: K, fn: (payload: NodeHostEvents[K]) => void): () => void {
+    let set = this.listeners.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
+    set.add(fn as (p: never) => void);
+    return () => { set?.delete(fn as (p: never) => void); };
+  }
+
+  /** Calls every listener of `name`; a throwing listener is logged, never propagated. */
+  emit<K extends NodeHostEventName>(name: K, payload: NodeHostEvents[K]): void {
+    const set = this.listeners.get(name);
+    if (set === undefined) return;
+    for (const fn of set) {
+      try {
+        (fn as (p: NodeHostEvents[K]) => void)(payload);
+      } catch (e) {
+        this.logger.warn('event listener threw', { event: name, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+}

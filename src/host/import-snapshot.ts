@@ -1,0 +1,101 @@
+/**
+ * Rebuilding a replica from an exported snapshot: the repair for a shard whose quorum is lost
+ * for good (dragonboat's `tools.ImportSnapshot`). Every surviving (or new) member imports the
+ * same exported snapshot with the same new membership, then starts its replica without
+ * initial members; the shard continues from the snapshot's state.
+ */
+import { copyFile, readFile, rm } from 'node:fs/promises';
+import { join, basename } from 'node:path';
+import type { Membership, SnapshotMeta } from '../core/types.js';
+import { InvalidOperationError, InvalidOptionError } from '../errors.js';
+import { WalLogDB } from '../logdb/wal-log-db.js';
+import { verifySnapshotDir } from '../snapshot/snapshot-dir.js';
+import { Snapshotter } from '../snapshot/snapshotter.js';
+import { isAddress } from './config.js';
+
+/** What to import, and where. */
+export interface ImportSnapshotOptions {
+  /** The stopped host's directory. */
+  readonly nodeHostDir: string;
+  /** The host's separate WAL directory, if it has one. */
+  readonly walDir?: string;
+  /** The exported snapshot directory (`<exportPath>/snapshot-<index>`). */
+  readonly from: string;
+  /** The replica to rebuild on this host. */
+  readonly replicaId: number;
+  /** The shard's new voters (replica id → raft address); must include `replicaId`. */
+  readonly members: ReadonlyMap<number, string>;
+  /** When given, the snapshot must belong to this shard. */
+  readonly shardId?: number;
+}
+
+/**
+ * The membership an import installs: the new voters; every former member that is not among
+ * them is recorded as removed (so it can never return); the version moves to the snapshot's
+ * index so every importer derives the same value.
+ */
+export function importedMembership(old: Membership, members: ReadonlyMap<number, string>, index: number): Membership {
+  const removed = new Set(old.removed);
+  for (const id of [...old.voters.keys(), ...old.nonVoting.keys(), ...old.witnesses.keys()]) {
+    if (!members.has(id)) removed.add(id);
+  }
+  for (const id of members.keys()) {
+    if (removed.has(id)) throw new InvalidOptionError(`replica ${id} was removed from the shard and cannot be a member again`);
+  }
+  return { configChangeId: index, voters: new Map(members), nonVoting: new Map(), witnesses: new Map(), removed };
+}
+
+async function hostIsRunning(dir: string): Promise<number> {
+  try {
+    const pid = Number((await readFile(join(dir, 'LOCK'), 'utf8')).trim());
+    if (!Number.isSafeInteger(pid) || pid <= 0) return 0;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Imports the exported snapshot `from` as the whole state of a replica on a stopped host.
+ * The replica's previous log and snapshots are replaced.
+ * @returns the installed snapshot record.
+ * @throws InvalidOptionError for bad members or a snapshot of another shard;
+ *   InvalidOperationError when the host is running; CorruptionError for a damaged snapshot.
+ */
+export async function importSnapshot(o: ImportSnapshotOptions): Promise<SnapshotMeta> {
+  if (!o.members.has(o.replicaId)) throw new InvalidOptionError(`members do not include replica ${o.replicaId}`);
+  for (const [id, addr] of o.members) {
+    if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidOptionError(`member id ${id} is invalid`);
+    if (!isAddress(addr)) throw new InvalidOptionError(`member ${id} has an invalid address '${addr}'`);
+  }
+  const pid = await hostIsRunning(o.nodeHostDir);
+  if (pid !== 0) throw new InvalidOperationError(`the NodeHost in ${o.nodeHostDir} is running (pid ${pid}); stop it first`);
+  const { meta } = await verifySnapshotDir(o.from);
+  if (o.shardId !== undefined && meta.shardId !== o.shardId) {
+    throw new InvalidOptionError(`the snapshot belongs to shard ${meta.shardId}, not ${o.shardId}`);
+  }
+  const membership = importedMembership(meta.membership, o.members, meta.index);
+  const dir = join(o.nodeHostDir, 'snapshots', `shard-${meta.shardId}-replica-${o.replicaId}`);
+  await rm(dir, { recursive: true, force: true });
+  const snapshotter = new Snapshotter({ dir, shardId: meta.shardId, replicaId: o.replicaId });
+  await snapshotter.cleanupAtStart();
+  const env = snapshotter.prepareReceive(meta);
+  const dataPath = meta.filepath === '' ? '' : join(env.tempDir, basename(meta.filepath));
+  if (dataPath !== '') await copyFile(meta.filepath, dataPath);
+  const files = [];
+  for (const f of meta.files) {
+    const to = join(env.tempDir, basename(f.filepath));
+    await copyFile(f.filepath, to);
+    files.push({ ...f, filepath: to });
+  }
+  const imported: SnapshotMeta = { ...meta, membership, filepath: dataPath, files, imported: true };
+  const committed = await snapshotter.commitReceived(imported, env);
+  const logdb = await WalLogDB.open({ dir: o.walDir ?? join(o.nodeHostDir, 'wal') });
+  try {
+    await logdb.importSnapshot(committed, o.replicaId);
+  } finally {
+    await logdb.close();
+  }
+  return committed;
+}

@@ -1,0 +1,615 @@
+/**
+ * NodeHost: the public facade. One per process; it hosts many shards' replicas, which share
+ * its LogDB, transport, engine and tick clock. Every operation is one async method taking
+ * `{ signal?, timeoutMs? }`; failures are typed errors (see `errors.ts`).
+ */
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { ConfigChangeType, SeriesId, emptyMembership, type Membership, type Message } from '../core/types.js';
+import { membershipOf } from '../core/membership.js';
+import { Role } from '../core/raft.js';
+import {
+  ClosedError, DirNotExistError, InvalidOperationError, InvalidOptionError, ShardAlreadyExistsError, ShardNotFoundError,
+  RejectedError,
+} from '../errors.js';
+import { Snapshotter } from '../snapshot/snapshotter.js';
+import type { SnapshotEnv } from '../snapshot/snapshotter.js';
+import { SnapshotWorker } from './snapshot-worker.js';
+import { Pending } from './request.js';
+import type { LogDB } from '../logdb/log-db.js';
+import { WalLogDB } from '../logdb/wal-log-db.js';
+import { smTypeOf, lookup } from '../rsm/managed.js';
+import type {
+  AnyStateMachine, ConcurrentStateMachine, OnDiskStateMachine, SMResult, StateMachine, StateMachineFactory,
+} from '../statemachine.js';
+import type { MessageBatch } from '../transport/codec.js';
+import { TcpTransport } from '../transport/tcp-transport.js';
+import type { Transport, TransportHandler, SnapshotReceiver } from '../transport/transport.js';
+import {
+  resolveHostConfig, resolveShardConfig, isAddress,
+  type NodeHostConfig, type ResolvedHostConfig, type ShardConfig,
+} from './config.js';
+import { lockHostDir, type DirLock } from './dir-lock.js';
+import { Engine } from './engine.js';
+import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
+import { LogReader } from './log-reader.js';
+import { Replica, type ReplicaHost } from './replica.js';
+import { throwIfAborted, type RequestOptions } from './request.js';
+import { ClientSession } from './session.js';
+
+/** Options of a proposal. */
+export interface ProposeOptions extends RequestOptions {
+  /** A client session for exactly-once application (see {@link NodeHost.getNewSession}). */
+  readonly session?: ClientSession;
+}
+
+/** Options of a membership change. */
+export interface MembershipChangeOptions extends RequestOptions {
+  /** With ordered config changes: the membership version the change expects. */
+  readonly configChangeId?: number;
+}
+
+/** Options of {@link NodeHost.requestSnapshot} (dragonboat's SnapshotOption). */
+export interface SnapshotOptions extends RequestOptions {
+  /** Write the snapshot to `exportPath` instead of the replica's own set; the log is untouched. */
+  readonly exported?: boolean;
+  /** An existing directory for an exported snapshot. Ignored (with a warning) unless exporting. */
+  readonly exportPath?: string;
+  /** With `overrideCompactionOverhead`: entries kept below the snapshot by this compaction. */
+  readonly compactionOverhead?: number;
+  readonly overrideCompactionOverhead?: boolean;
+  /** Compact the log up to exactly this index (at most the snapshot's index). */
+  readonly compactionIndex?: number;
+}
+
+/** Who leads a shard, as this host knows it. */
+export interface LeaderInfo {
+  readonly leaderId: number;
+  readonly term: number;
+  /** False while no leader is known. */
+  readonly valid: boolean;
+}
+
+/** One replica's state, for `getNodeHostInfo`. */
+export interface ReplicaInfo {
+  readonly shardId: number;
+  readonly replicaId: number;
+  readonly leaderId: number;
+  readonly term: number;
+  readonly isLeader: boolean;
+  readonly role: string;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly snapshotIndex: number;
+  readonly firstLogIndex: number;
+  readonly lastLogIndex: number;
+  readonly membership: Membership;
+}
+
+/** The host and the replicas it runs. */
+export interface NodeHostInfo {
+  readonly raftAddress: string;
+  readonly shards: readonly ReplicaInfo[];
+}
+
+/** A process's Raft host. Create with {@link NodeHost.create}. */
+export class NodeHost {
+  private readonly replicas = new Map<number, Replica>();
+  private readonly events: TypedEmitter;
+  private readonly engine: Engine;
+  private readonly ticker: ReturnType<typeof setInterval>;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  /** Snapshot work running now, and waiting for a slot (bounded concurrency). */
+  private snapshotRunning = 0;
+  private readonly snapshotWaiting: Array<() => void> = [];
+  private static readonly MAX_SNAPSHOT_WORK = 2;
+  /** Incoming snapshot streams, by `shard:index:from`. */
+  private readonly receiving = new Map<string, { r: Replica; env: SnapshotEnv }>();
+
+  private constructor(
+    private readonly cfg: ResolvedHostConfig,
+    private readonly lock: DirLock,
+    private readonly logdb: LogDB,
+    private readonly transportFactory: (h: TransportHandler) => Transport,
+  ) {
+    this.events = new TypedEmitter(cfg.logger);
+    this.transport = transportFactory(this.transportHandler());
+    this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.fatal(err), (r, m) => this.sendSnapshot(r, m));
+    this.ticker = setInterval(() => this.tick(), cfg.rttMillisecond);
+    this.ticker.unref?.();
+  }
+
+  private readonly transport: Transport;
+
+  /**
+   * Validates `config`, locks the host directory, opens the LogDB and starts the transport.
+   * @throws InvalidOptionError for a bad config, or a directory of another address/deployment.
+   * @throws InvalidOperationError when another live host holds the directory.
+   */
+  static async create(config: NodeHostConfig): Promise<NodeHost> {
+    const cfg = resolveHostConfig(config);
+    const lock = lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId });
+    let logdb: LogDB | undefined;
+    try {
+      logdb = cfg.logDBFactory !== undefined
+        ? await cfg.logDBFactory(cfg.nodeHostDir, cfg.walDir)
+        : await WalLogDB.open({ dir: cfg.walDir ?? join(cfg.nodeHostDir, 'wal'), fsync: !cfg.unsafeNoFsync });
+      const factory = cfg.transportFactory ?? ((handler: TransportHandler) => new TcpTransport({
+        listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, deploymentId: cfg.deploymentId,
+        handler, tls: cfg.tls, logger: cfg.logger,
+      }));
+      const nh = new NodeHost(cfg, lock, logdb, factory);
+      try {
+        await nh.transport.start();
+      } catch (e) {
+        await nh.close();
+        throw e;
+      }
+      return nh;
+    } catch (e) {
+      if (logdb !== undefined && cfg.logDBFactory === undefined) await logdb.close().catch(() => {});
+      lock.release();
+      throw e;
+    }
+  }
+
+  /** The address other hosts reach this one at. */
+  get raftAddress(): string { return this.cfg.raftAddress; }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends NodeHostEventName>(name: K, fn: (payload: NodeHostEvents[K]) => void): () => void {
+    return this.events.on(name, fn);
+  }
+
+  // ---- starting replicas --------------------------------------------------------------------
+
+  /**
+   * Starts a replica with a regular state machine: with `initialMembers` for a new shard,
+   * `join` to join an existing one, or neither to restart from this host's data.
+   * @throws InvalidOptionError, ShardAlreadyExistsError, ClosedError
+   */
+  async startReplica(initialMembers: ReadonlyMap<number, string>, join: boolean,
+    create: StateMachineFactory<StateMachine>, config: ShardConfig): Promise<void> {
+    await this.start(initialMembers, join, config, (s, r) => ({ kind: 'regular', sm: create(s, r) }));
+  }
+
+  /** As {@link startReplica}, with a concurrent state machine. */
+  async startConcurrentReplica(initialMembers: ReadonlyMap<number, string>, join: boolean,
+    create: StateMachineFactory<ConcurrentStateMachine>, config: ShardConfig): Promise<void> {
+    await this.start(initialMembers, join, config, (s, r) => ({ kind: 'concurrent', sm: create(s, r) }));
+  }
+
+  /** As {@link startReplica}, with an on-disk state machine. */
+  async startOnDiskReplica(initialMembers: ReadonlyMap<number, string>, join: boolean,
+    create: StateMachineFactory<OnDiskStateMachine>, config: ShardConfig): Promise<void> {
+    await this.start(initialMembers, join, config, (s, r) => ({ kind: 'on-disk', sm: create(s, r) }));
+  }
+
+  private async start(initialMembers: ReadonlyMap<number, string>, join: boolean, config: ShardConfig,
+    create: (shardId: number, replicaId: number) => AnyStateMachine): Promise<void> {
+    this.checkOpen();
+    const cfg = resolveShardConfig(config);
+    if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
+    for (const [id, addr] of initialMembers) {
+      if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidOptionError(`initial member id ${id} is invalid`);
+      if (!isAddress(addr)) throw new InvalidOptionError(`initial member ${id} has an invalid address '${addr}'`);
+    }
+    if (join && initialMembers.size > 0) throw new InvalidOptionError('a joining replica takes no initial members');
+    const stored = this.logdb.getBootstrap(cfg.shardId, cfg.replicaId);
+    let members = initialMembers;
+    if (stored === null) {
+      if (!join && initialMembers.size === 0) {
+        throw new InvalidOptionError(`shard ${cfg.shardId} replica ${cfg.replicaId} has no data here: give initial members or join`);
+      }
+      if (!join && !initialMembers.has(cfg.replicaId) && !cfg.isNonVoting && !cfg.isWitness) {
+        throw new InvalidOptionError(`initial members do not include replica ${cfg.replicaId}`);
+      }
+    } else {
+      members = new Map(); // restarting: the log holds the membership
+    }
+    const sm = create(cfg.shardId, cfg.replicaId);
+    const smType = smTypeOf(sm);
+    if (stored !== null && stored.smType !== smType) {
+      throw new InvalidOptionError(`shard ${cfg.shardId} replica ${cfg.replicaId} was started with another state machine kind`);
+    }
+    const reader = new LogReader(this.logdb, cfg.shardId, cfg.replicaId);
+    const ss = reader.snapshot();
+    const snapshotter = new Snapshotter({ dir: this.snapshotDir(cfg.shardId, cfg.replicaId), shardId: cfg.shardId, replicaId: cfg.replicaId, logger: this.cfg.logger });
+    await snapshotter.cleanupAtStart();
+    let onDiskIndex = 0;
+    if (sm.kind === 'on-disk') onDiskIndex = await sm.sm.open(new AbortController().signal);
+    if (stored === null) await this.logdb.saveBootstrap(cfg.shardId, cfg.replicaId, { members: initialMembers, join, smType });
+    this.checkOpen();
+    if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
+    const hardState = this.logdb.readHardState(cfg.shardId, cfg.replicaId);
+    const r = new Replica(cfg, reader, sm, this.replicaHost(), {
+      initialMembers: members.size > 0 ? members : undefined,
+      hardState, membership: members.size > 0 ? membershipOf(members) : ss.index > 0 ? ss.membership : emptyMembership(), applied: ss.index,
+    });
+    r.rsm.onDiskIndex = onDiskIndex;
+    r.worker = new SnapshotWorker({
+      cfg, sm, rsm: r.rsm, reader, logdb: this.logdb, snapshotter, logger: this.cfg.logger, signal: r.abort.signal,
+    });
+    r.snapshotter = snapshotter;
+    if (ss.index > 0) {
+      // §6: a replica restarted from disk recovers from its newest snapshot, then replays the tail.
+      try {
+        await r.worker.recover(ss, onDiskIndex);
+      } catch (e) {
+        await sm.sm.close();
+        throw e;
+      }
+      this.checkOpen();
+      if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
+    }
+    if (members.size > 0) for (const [id, addr] of members) this.transport.setAddress(cfg.shardId, id, addr);
+    else for (const [id, addr] of stored?.members ?? []) this.transport.setAddress(cfg.shardId, id, addr);
+    for (const [id, addr] of [...r.rsm.membership.voters, ...r.rsm.membership.nonVoting, ...r.rsm.membership.witnesses]) {
+      this.transport.setAddress(cfg.shardId, id, addr);
+    }
+    this.replicas.set(cfg.shardId, r);
+    this.events.emit('replica:ready', { shardId: cfg.shardId, replicaId: cfg.replicaId });
+    this.engine.setReady(r);
+  }
+
+  private replicaHost(): ReplicaHost {
+    return {
+      logger: this.cfg.logger,
+      maxPending: this.cfg.maxPendingPerShard,
+      notifyCommit: this.cfg.notifyCommit,
+      setReady: (r) => this.engine.setReady(r),
+      membershipChanged: (r, m) => {
+        for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses]) this.transport.setAddress(r.shardId, id, addr);
+        for (const id of m.removed) this.transport.removeAddress(r.shardId, id);
+        this.events.emit('membership:changed', { shardId: r.shardId, replicaId: r.replicaId, membership: m });
+      },
+      failed: (r, error) => this.events.emit('replica:failed', { shardId: r.shardId, replicaId: r.replicaId, error }),
+      softState: (r, leaderId, term) => this.events.emit('leader:updated', { shardId: r.shardId, replicaId: r.replicaId, leaderId, term }),
+      runSnapshotWork: (work) => { void this.runSnapshotWork(work); },
+      snapshotCreated: (r, index, exported) => this.events.emit('snapshot:created', { shardId: r.shardId, replicaId: r.replicaId, index, exported }),
+      snapshotRecovered: (r, index) => this.events.emit('snapshot:recovered', { shardId: r.shardId, replicaId: r.replicaId, index }),
+    };
+  }
+
+  private snapshotDir(shardId: number, replicaId: number): string {
+    return join(this.cfg.nodeHostDir, 'snapshots', `shard-${shardId}-replica-${replicaId}`);
+  }
+
+  private async runSnapshotWork(work: () => Promise<void>): Promise<void> {
+    if (this.snapshotRunning >= NodeHost.MAX_SNAPSHOT_WORK) await new Promise<void>((res) => this.snapshotWaiting.push(res));
+    this.snapshotRunning++;
+    try {
+      await work();
+    } finally {
+      this.snapshotRunning--;
+      this.snapshotWaiting.shift()?.();
+    }
+  }
+
+  // ---- requests -----------------------------------------------------------------------------
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError('the NodeHost is closed');
+  }
+
+  private replica(shardId: number): Replica {
+    this.checkOpen();
+    const r = this.replicas.get(shardId);
+    if (r === undefined) throw new ShardNotFoundError(shardId);
+    return r;
+  }
+
+  /**
+   * Proposes `cmd` to the shard and resolves with the state machine's result once applied on
+   * this host. Retrying with the same session and series id applies it at most once.
+   * @throws ShardNotFoundError, SystemBusyError, DroppedError, RejectedError, TimeoutError, ClosedError
+   */
+  async propose(shardId: number, cmd: Uint8Array, opts?: ProposeOptions): Promise<SMResult> {
+    throwIfAborted(opts?.signal);
+    const r = this.replica(shardId);
+    const s = opts?.session;
+    if (s !== undefined && s.shardId !== shardId) throw new InvalidOptionError(`session belongs to shard ${s.shardId}`);
+    if (s !== undefined && r.sm.kind === 'on-disk') throw new InvalidOperationError('on-disk state machines do not support client sessions');
+    return await r.propose(cmd, s === undefined ? undefined : { clientId: s.clientId, seriesId: s.seriesId, respondedTo: s.respondedTo }, opts);
+  }
+
+  /** Registers a new client session on the shard (a proposal). */
+  async getNewSession(shardId: number, opts?: RequestOptions): Promise<ClientSession> {
+    throwIfAborted(opts?.signal);
+    const r = this.replica(shardId);
+    const clientId = randomInt(1, 2 ** 47);
+    const res = await r.propose(new Uint8Array(0), { clientId, seriesId: SeriesId.Register, respondedTo: 0 }, opts);
+    if (res.value !== clientId) throw new RejectedError(`session ${clientId} could not be registered`);
+    return new ClientSession(shardId, clientId);
+  }
+
+  /** Unregisters a client session (a proposal). */
+  async closeSession(session: ClientSession, opts?: RequestOptions): Promise<void> {
+    throwIfAborted(opts?.signal);
+    const r = this.replica(session.shardId);
+    await r.propose(new Uint8Array(0), { clientId: session.clientId, seriesId: SeriesId.Unregister, respondedTo: 0 }, opts);
+  }
+
+  /** Waits until a linearizable read may be served locally (ReadIndex, thesis §6.4). */
+  async readIndex(shardId: number, opts?: RequestOptions): Promise<void> {
+    throwIfAborted(opts?.signal);
+    await this.replica(shardId).readIndex(opts);
+  }
+
+  /** Queries the local state machine; linearizable only after {@link readIndex}. */
+  async readLocal(shardId: number, query: unknown): Promise<unknown> {
+    const r = this.replica(shardId);
+    return await lookup(r.sm, query);
+  }
+
+  /** A linearizable read: ReadIndex, then a local lookup. */
+  async read(shardId: number, query: unknown, opts?: RequestOptions): Promise<unknown> {
+    await this.readIndex(shardId, opts);
+    return await this.readLocal(shardId, query);
+  }
+
+  /** A local read that may be stale (no round trip). */
+  async staleRead(shardId: number, query: unknown): Promise<unknown> {
+    return await this.readLocal(shardId, query);
+  }
+
+  private async changeMembership(shardId: number, type: ConfigChangeType, replicaId: number, address: string,
+    opts?: MembershipChangeOptions): Promise<void> {
+    throwIfAborted(opts?.signal);
+    if (!Number.isSafeInteger(replicaId) || replicaId <= 0) throw new InvalidOptionError(`replica id ${replicaId} is invalid`);
+    if (type !== ConfigChangeType.RemoveReplica && !isAddress(address)) throw new InvalidOptionError(`address '${address}' is not host:port`);
+    const r = this.replica(shardId);
+    await r.proposeConfigChange({ type, replicaId, address, configChangeId: opts?.configChangeId ?? 0, initialize: false }, opts);
+  }
+
+  /** Adds a voting replica (or promotes a non-voting one). */
+  async requestAddReplica(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
+    await this.changeMembership(shardId, ConfigChangeType.AddVoter, replicaId, address, opts);
+  }
+
+  /** Adds a non-voting replica. */
+  async requestAddNonVoting(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
+    await this.changeMembership(shardId, ConfigChangeType.AddNonVoting, replicaId, address, opts);
+  }
+
+  /** Adds a witness. */
+  async requestAddWitness(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
+    await this.changeMembership(shardId, ConfigChangeType.AddWitness, replicaId, address, opts);
+  }
+
+  /** Removes a replica; its id can never return. */
+  async requestDeleteReplica(shardId: number, replicaId: number, opts?: MembershipChangeOptions): Promise<void> {
+    await this.changeMembership(shardId, ConfigChangeType.RemoveReplica, replicaId, '', opts);
+  }
+
+  /** The shard's membership, linearizably (ReadIndex first). */
+  async getShardMembership(shardId: number, opts?: RequestOptions): Promise<Membership> {
+    await this.readIndex(shardId, opts);
+    return this.replica(shardId).rsm.membership;
+  }
+
+  /** Who this host believes leads the shard. */
+  getLeaderId(shardId: number): LeaderInfo {
+    const p = this.replica(shardId).peer;
+    return { leaderId: p.leaderId, term: p.term, valid: p.leaderId !== 0 };
+  }
+
+  /** Asks leadership to move to `target` (returns once asked, not once moved). */
+  requestLeaderTransfer(shardId: number, target: number): void {
+    const r = this.replica(shardId);
+    if (!Number.isSafeInteger(target) || target <= 0) throw new InvalidOptionError(`target ${target} is invalid`);
+    r.peer.requestLeaderTransfer(target);
+    this.engine.setReady(r);
+  }
+
+  /** Stops this host's replica of `shardId`; its data stays for a restart. */
+  async stopShard(shardId: number): Promise<void> {
+    const r = this.replica(shardId);
+    this.replicas.delete(shardId);
+    await r.stop();
+    this.events.emit('replica:unloaded', { shardId, replicaId: r.replicaId });
+  }
+
+  /** As {@link stopShard}, checking the replica id. */
+  async stopReplica(shardId: number, replicaId: number): Promise<void> {
+    const r = this.replica(shardId);
+    if (r.replicaId !== replicaId) throw new ShardNotFoundError(shardId);
+    await this.stopShard(shardId);
+  }
+
+  /** Removes a stopped replica's data from this host. @throws InvalidOperationError while it runs. */
+  async removeData(shardId: number, replicaId: number): Promise<void> {
+    this.checkOpen();
+    if (this.replicas.get(shardId)?.replicaId === replicaId) {
+      throw new InvalidOperationError(`replica ${replicaId} of shard ${shardId} is running; stop it first`);
+    }
+    await this.logdb.removeReplicaData(shardId, replicaId);
+    await rm(this.snapshotDir(shardId, replicaId), { recursive: true, force: true });
+  }
+
+  /**
+   * Takes a snapshot of the shard's replica on this host (SNAPSHOTS.md): resolves with its
+   * index. Exported snapshots go to `exportPath` and never touch the log.
+   * @throws ShardNotFoundError; DirNotExistError for a missing export directory (other stat
+   *   errors as they are); InvalidOptionError; SystemBusyError when a request is pending;
+   *   RejectedError when there is nothing new or a snapshot is being taken; TimeoutError.
+   */
+  async requestSnapshot(shardId: number, opts: SnapshotOptions = {}): Promise<number> {
+    throwIfAborted(opts.signal);
+    const r = this.replica(shardId);
+    if (opts.compactionIndex !== undefined && opts.overrideCompactionOverhead === true) {
+      throw new InvalidOptionError('compactionOverhead and compactionIndex cannot both be set');
+    }
+    if (opts.compactionIndex !== undefined && (!Number.isSafeInteger(opts.compactionIndex) || opts.compactionIndex < 0)) {
+      throw new InvalidOptionError(`compactionIndex ${opts.compactionIndex} is invalid`);
+    }
+    if (opts.compactionOverhead !== undefined && (!Number.isSafeInteger(opts.compactionOverhead) || opts.compactionOverhead < 0)) {
+      throw new InvalidOptionError(`compactionOverhead ${opts.compactionOverhead} is invalid`);
+    }
+    let exportPath: string | undefined;
+    if (opts.exported === true) {
+      if (opts.exportPath === undefined || opts.exportPath === '') throw new InvalidOptionError('an exported snapshot needs exportPath');
+      let st;
+      try {
+        st = await stat(opts.exportPath);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DirNotExistError(opts.exportPath);
+        throw e;
+      }
+      if (!st.isDirectory()) throw new DirNotExistError(opts.exportPath);
+      exportPath = opts.exportPath;
+    } else if (opts.exportPath !== undefined && opts.exportPath !== '') {
+      this.cfg.logger.warn('exportPath set when not exporting a snapshot; ignored', { shardId, replicaId: r.replicaId });
+    }
+    const compactTo = (index: number): number | null => {
+      if (opts.compactionIndex !== undefined) return Math.min(opts.compactionIndex, index);
+      if (opts.overrideCompactionOverhead === true) {
+        const overhead = opts.compactionOverhead ?? 0;
+        return index > overhead ? index - overhead : null;
+      }
+      return r.defaultCompactTo(index);
+    };
+    return await r.requestSnapshot((cleanup) => ({
+      req: new Pending<number>(opts, cleanup),
+      target: exportPath === undefined ? { kind: 'local' } : { kind: 'export', path: exportPath },
+      compactTo,
+    }));
+  }
+
+  /**
+   * Compacts the log of the shard's replica up to its snapshot index less the configured
+   * overhead (or `compactionIndex`), for replicas with automatic compaction disabled.
+   * Resolves with the index compacted to (0 when nothing was compacted).
+   */
+  async requestCompaction(shardId: number, opts: { compactionIndex?: number } = {}): Promise<number> {
+    const r = this.replica(shardId);
+    const snap = r.reader.snapshot().index;
+    const target = opts.compactionIndex ?? (snap > r.cfg.compactionOverhead ? snap - r.cfg.compactionOverhead : 0);
+    if (target <= 0 || r.worker === null) return 0;
+    const upTo = await r.worker.compact(target);
+    if (upTo > 0) this.events.emit('log:compacted', { shardId, replicaId: r.replicaId, index: upTo });
+    return upTo;
+  }
+
+  /** The replicas on this host and their state. */
+  getNodeHostInfo(): NodeHostInfo {
+    const shards: ReplicaInfo[] = [];
+    for (const r of this.replicas.values()) {
+      const st = r.peer.status();
+      shards.push({
+        shardId: r.shardId, replicaId: r.replicaId, leaderId: st.leaderId, term: st.term,
+        isLeader: r.peer.role === Role.Leader, role: st.role, commitIndex: st.commit,
+        appliedIndex: r.rsm.lastApplied, snapshotIndex: r.reader.snapshot().index,
+        firstLogIndex: r.reader.firstIndex(), lastLogIndex: st.lastIndex, membership: r.rsm.membership,
+      });
+    }
+    return { raftAddress: this.cfg.raftAddress, shards };
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------------
+
+  private tick(): void {
+    for (const r of this.replicas.values()) {
+      r.peer.tick();
+      if (r.peer.hasUpdate()) this.engine.setReady(r);
+    }
+  }
+
+  private transportHandler(): TransportHandler {
+    const key = (shardId: number, index: number, from: number): string => `${shardId}:${index}:${from}`;
+    const receiver: SnapshotReceiver = {
+      tempDir: (meta, from) => {
+        const r = this.replicas.get(meta.shardId);
+        if (r === undefined || r.snapshotter === null || r.stopped) throw new ShardNotFoundError(meta.shardId);
+        const env = r.snapshotter.prepareReceive(meta);
+        this.receiving.set(key(meta.shardId, meta.index, from), { r, env });
+        return env.tempDir;
+      },
+      complete: (m) => {
+        const ss = m.snapshot;
+        if (ss === null) return;
+        const k = key(ss.shardId, ss.index, m.from);
+        const rec = this.receiving.get(k);
+        this.receiving.delete(k);
+        const snapshotter = rec?.r.snapshotter;
+        if (rec === undefined || snapshotter === null || snapshotter === undefined) return;
+        const { r, env } = rec;
+        void snapshotter.commitReceived(ss, env).then((committed) => {
+          this.events.emit('snapshot:received', { shardId: r.shardId, replicaId: r.replicaId, index: committed.index, from: m.from });
+          this.deliver({ ...m, snapshot: committed });
+        }, (e: unknown) => {
+          this.cfg.logger.warn('received snapshot not committed', { shardId: r.shardId, replicaId: r.replicaId, error: (e as Error).message });
+        });
+      },
+      failed: (m, err) => {
+        const ss = m.snapshot;
+        if (ss === null) return;
+        const k = key(ss.shardId, ss.index, m.from);
+        const rec = this.receiving.get(k);
+        this.receiving.delete(k);
+        this.cfg.logger.warn('snapshot stream failed', { shardId: ss.shardId, error: err.message });
+        if (rec?.r.snapshotter) void rec.r.snapshotter.removeTemp(rec.env).catch(() => {});
+      },
+    };
+    return {
+      handleMessageBatch: (batch: MessageBatch) => {
+        for (const m of batch.messages) this.deliver(m);
+      },
+      handleUnreachable: (shardId, replicaId) => {
+        const r = this.replicas.get(shardId);
+        if (r === undefined) return;
+        r.peer.reportUnreachable(replicaId);
+        this.engine.setReady(r);
+      },
+      handleSnapshotStatus: (shardId, replicaId, failed) => {
+        const r = this.replicas.get(shardId);
+        if (r === undefined) return;
+        r.streamDone(replicaId);
+        r.peer.reportSnapshotStatus(replicaId, failed);
+        this.engine.setReady(r);
+      },
+      snapshotReceiver: receiver,
+    };
+  }
+
+  /** Streams a snapshot to a follower, holding the snapshot's files until the stream ends. */
+  private sendSnapshot(r: Replica, m: Message): boolean {
+    if (m.snapshot === null) return false;
+    return r.streamSnapshot(m, (msg) => this.transport.sendSnapshot(msg));
+  }
+
+  private deliver(m: Message): void {
+    const r = this.replicas.get(m.shardId);
+    if (r === undefined || r.replicaId !== m.to || r.stopped) return;
+    r.peer.step(m);
+    this.engine.setReady(r);
+  }
+
+  private fatal(err: Error): void {
+    this.events.emit('host:failed', { error: err });
+    for (const r of this.replicas.values()) r.rejectAll(err);
+    void this.close();
+  }
+
+  /**
+   * Stops every replica (pending requests fail with ClosedError), the transport and the
+   * LogDB, and releases the directory. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      clearInterval(this.ticker);
+      for (const r of this.replicas.values()) await r.stop();
+      this.replicas.clear();
+      this.engine.close();
+      await this.engine.drain();
+      await this.transport.close();
+      await this.logdb.close();
+      this.lock.release();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,488 @@
+/**
+ * One replica on a host: the protocol instance, its log reader, its replicated state machine,
+ * and the requests waiting on it (proposals, reads, membership changes). The engine moves
+ * updates through it; its apply loop feeds committed entries to the state machine in order.
+ */
+import { randomInt } from 'node:crypto';
+import { Peer } from '../core/peer.js';
+import type { Update } from '../core/peer.js';
+import { SeededRandom } from '../core/random.js';
+import {
+  EntryType, NO_SESSION, entry,
+  type ConfigChange, type Entry, type HardState, type Membership, type ReadContext, type SnapshotMeta,
+} from '../core/types.js';
+import { ctxKey } from '../core/read-only.js';
+import {
+  ClosedError, DroppedError, RejectedError, StateMachineError, SystemBusyError,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
+import { StateMachineManager } from '../rsm/state-machine-manager.js';
+import type { AnyStateMachine, SMResult } from '../statemachine.js';
+import type { ResolvedShardConfig } from './config.js';
+import type { LogReader } from './log-reader.js';
+import { Pending, type RequestOptions } from './request.js';
+import type { SaveTarget, SnapshotWorker } from './snapshot-worker.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
+import type { Message } from '../core/types.js';
+import { rm } from 'node:fs/promises';
+
+/** A session-carrying proposal's identity, or none. */
+export interface ProposalSession {
+  readonly clientId: number;
+  readonly seriesId: number;
+  readonly respondedTo: number;
+}
+
+/** What the replica needs from its host. */
+export interface ReplicaHost {
+  readonly logger: Logger;
+  /** The replica has work for the engine. */
+  setReady(r: Replica): void;
+  /** Membership changed (addresses to the transport, an event to observers). */
+  membershipChanged(r: Replica, m: Membership): void;
+  /** The replica stopped because its state machine failed. */
+  failed(r: Replica, err: Error): void;
+  /** The replica learnt of a new leader or term. */
+  softState(r: Replica, leaderId: number, term: number): void;
+  readonly maxPending: number;
+  readonly notifyCommit: boolean;
+  /** Runs snapshot work beside stepping and applying, with bounded concurrency. */
+  runSnapshotWork(work: () => Promise<void>): void;
+  /** A snapshot was created (or exported). */
+  snapshotCreated(r: Replica, index: number, exported: boolean): void;
+  /** The state machine was recovered from a snapshot received from the leader. */
+  snapshotRecovered(r: Replica, index: number): void;
+}
+
+/** A user's snapshot request, waiting in the replica's one pending slot. */
+export interface SnapshotRequest {
+  readonly req: Pending<number>;
+  readonly target: SaveTarget;
+  /** The compaction index for a snapshot at `index`, or null for none. */
+  readonly compactTo: (index: number) => number | null;
+}
+
+/** Work for the apply loop, in log order. */
+type Task =
+  | { readonly kind: 'entries'; readonly entries: readonly Entry[] }
+  | { readonly kind: 'snapshot'; readonly request: SnapshotRequest | null }
+  | { readonly kind: 'recover'; readonly ss: SnapshotMeta }
+  | { readonly kind: 'stream'; readonly m: Message; readonly send: (m: Message) => boolean };
+
+interface PendingProposal {
+  readonly req: Pending<SMResult>;
+  readonly clientId: number;
+  readonly seriesId: number;
+}
+
+interface PendingRead {
+  readonly req: Pending<void>;
+}
+
+/** One replica of a shard hosted here. */
+export class Replica {
+  readonly peer: Peer;
+  readonly rsm: StateMachineManager;
+  private nextKey: number;
+  private readonly proposals = new Map<number, PendingProposal>();
+  private readonly configChanges = new Map<number, Pending<void>>();
+  /** Reads not yet given a context (batched per engine pass). */
+  private readBatch: PendingRead[] = [];
+  private readonly readsByCtx = new Map<string, PendingRead[]>();
+  /** Reads whose index is known, waiting for the state machine to reach it. */
+  private readsAwaitingApply: Array<{ index: number; reads: PendingRead[] }> = [];
+  private applyQueue: Task[] = [];
+  private applying = false;
+  /** The one pending user snapshot request (SNAPSHOTS.md §1.4) and whether it was admitted. */
+  private snapshotSlot: SnapshotRequest | null = null;
+  private slotAdmitted = false;
+  /** `lastApplied` when the last snapshot was requested (§2). */
+  private reqSnapshotIndex = 0;
+  /** A snapshot is being taken (§3). */
+  private taking = false;
+  private autoQueued = false;
+  /** Aborted when the replica stops: long snapshot work is told through it. */
+  readonly abort = new AbortController();
+  /** Set by the host once the snapshot machinery is attached. */
+  worker: SnapshotWorker | null = null;
+  snapshotter: Snapshotter | null = null;
+  /** Outgoing snapshot streams by target replica: what to release when each ends. */
+  private readonly streams = new Map<number, { index: number; tempDir?: string }>();
+  private readonly ctxHigh: number;
+  private ctxLow = 0;
+  stopped = false;
+  /** Set when the state machine failed; the replica no longer applies. */
+  failure: Error | null = null;
+
+  constructor(
+    readonly cfg: ResolvedShardConfig,
+    readonly reader: LogReader,
+    readonly sm: AnyStateMachine,
+    private readonly host: ReplicaHost,
+    start: { initialMembers?: ReadonlyMap<number, string>; hardState?: HardState; membership?: Membership; applied: number },
+  ) {
+    this.rsm = new StateMachineManager(sm, cfg.orderedConfigChange, cfg.maxSessions);
+    this.rsm.lastApplied = start.applied;
+    if (start.membership !== undefined) this.rsm.membership = start.membership;
+    // Keys are unique per proposer: a random base makes a collision with another host's keys,
+    // which arrive here when their entries are applied, vanishingly unlikely.
+    this.nextKey = randomInt(1, 2 ** 47) * 8;
+    this.ctxHigh = randomInt(1, 2 ** 47);
+    this.peer = new Peer({
+      shardId: cfg.shardId, replicaId: cfg.replicaId,
+      electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
+      checkQuorum: cfg.checkQuorum, preVote: cfg.preVote, maxInMemLogSize: cfg.maxInMemLogSize,
+      orderedConfigChange: cfg.orderedConfigChange, isNonVoting: cfg.isNonVoting, isWitness: cfg.isWitness,
+      quiesce: cfg.quiesce, random: new SeededRandom(randomInt(0, 2 ** 31)),
+    }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
+      ? { initialMembers: start.initialMembers }
+      : { hardState: start.hardState, membership: start.membership, applied: start.applied });
+  }
+
+  get shardId(): number { return this.cfg.shardId; }
+  get replicaId(): number { return this.cfg.replicaId; }
+
+  private pendingCount(): number {
+    return this.proposals.size + this.readBatch.length + this.readsByCtx.size;
+  }
+
+  private admit(): void {
+    if (this.stopped) throw new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} is stopped`);
+    if (this.failure !== null) throw new StateMachineError(`replica ${this.replicaId} of shard ${this.shardId} failed`, { cause: this.failure });
+    if (this.pendingCount() >= this.host.maxPending) throw new SystemBusyError(`shard ${this.shardId} has too many pending requests`);
+    if (this.peer.rateLimited()) throw new SystemBusyError(`shard ${this.shardId} is rate limited (in-memory log over its limit)`);
+  }
+
+  /**
+   * Proposes `cmd`; resolves with the state machine's result once applied here (or once
+   * committed, with the host's notifyCommit).
+   */
+  propose(cmd: Uint8Array, session: ProposalSession | undefined, opts?: RequestOptions): Promise<SMResult> {
+    this.admit();
+    const key = this.nextKey++;
+    const req = new Pending<SMResult>(opts, () => this.proposals.delete(key));
+    this.proposals.set(key, { req, clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0 });
+    this.peer.propose([entry({
+      term: 0, index: 0, type: EntryType.Application, key, cmd,
+      clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
+    })]);
+    this.host.setReady(this);
+    return req.promise;
+  }
+
+  /** Proposes a membership change; resolves once applied. */
+  proposeConfigChange(cc: ConfigChange, opts?: RequestOptions): Promise<void> {
+    this.admit();
+    const key = this.nextKey++;
+    const req = new Pending<void>(opts, () => this.configChanges.delete(key));
+    this.configChanges.set(key, req);
+    this.peer.proposeConfigChange(cc, key);
+    this.host.setReady(this);
+    return req.promise;
+  }
+
+  /** Waits until a linearizable read may be served from the local state machine. */
+  readIndex(opts?: RequestOptions): Promise<void> {
+    this.admit();
+    const holder: { pr?: PendingRead } = {};
+    const req = new Pending<void>(opts, () => {
+      this.readBatch = this.readBatch.filter((r) => r !== holder.pr);
+    });
+    const pr: PendingRead = { req };
+    holder.pr = pr;
+    this.readBatch.push(pr);
+    this.host.setReady(this);
+    return req.promise;
+  }
+
+  /**
+   * Queues a user snapshot request in the replica's one pending slot.
+   * @throws SystemBusyError when a request is already pending.
+   */
+  requestSnapshot(make: (cleanup: () => void) => SnapshotRequest): Promise<number> {
+    if (this.stopped) throw new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} is stopped`);
+    if (this.snapshotSlot !== null) throw new SystemBusyError(`shard ${this.shardId} already has a pending snapshot request`);
+    const request = make(() => {
+      if (this.snapshotSlot === request) {
+        this.snapshotSlot = null;
+        this.slotAdmitted = false;
+      }
+    });
+    this.snapshotSlot = request;
+    this.host.setReady(this);
+    return request.req.promise;
+  }
+
+  /** Engine pass: admits a pending snapshot request (§2) and starts batched reads. */
+  handleEvents(): void {
+    this.admitSnapshotRequest();
+    this.flushReads();
+  }
+
+  private admitSnapshotRequest(): void {
+    const slot = this.snapshotSlot;
+    if (slot === null || this.slotAdmitted) return;
+    if (this.rsm.lastApplied === this.reqSnapshotIndex) {
+      slot.req.reject(new RejectedError(`nothing new to snapshot in shard ${this.shardId} since index ${this.reqSnapshotIndex}`));
+      return;
+    }
+    this.reqSnapshotIndex = this.rsm.lastApplied;
+    this.slotAdmitted = true;
+    this.applyQueue.push({ kind: 'snapshot', request: slot });
+    void this.applyLoop();
+  }
+
+  /** Starts one ReadIndex round for every read that arrived since the last. */
+  private flushReads(): void {
+    if (this.readBatch.length === 0) return;
+    const ctx: ReadContext = { low: ++this.ctxLow, high: this.ctxHigh };
+    this.readsByCtx.set(ctxKey(ctx), this.readBatch);
+    this.readBatch = [];
+    this.peer.readIndex(ctx);
+  }
+
+  /**
+   * Engine: the update was persisted and its messages sent; hand out committed entries,
+   * settle reads and dropped requests, and acknowledge it to the core.
+   */
+  afterPersist(u: Update): void {
+    if (u.snapshot !== null) {
+      this.reader.applySnapshot(u.snapshot);
+      this.applyQueue.push({ kind: 'recover', ss: u.snapshot });
+    }
+    this.reader.append(u.entriesToSave);
+    if (u.committedEntries.length > 0) {
+      this.applyQueue.push({ kind: 'entries', entries: u.committedEntries });
+      if (this.host.notifyCommit) this.notifyCommitted(u.committedEntries);
+    }
+    for (const rr of u.readyToReads) {
+      const reads = this.readsByCtx.get(ctxKey(rr.ctx));
+      if (reads === undefined) continue;
+      this.readsByCtx.delete(ctxKey(rr.ctx));
+      this.readsAwaitingApply.push({ index: rr.index, reads });
+    }
+    for (const c of u.droppedReads) {
+      const reads = this.readsByCtx.get(ctxKey(c));
+      this.readsByCtx.delete(ctxKey(c));
+      for (const r of reads ?? []) r.req.reject(new DroppedError('read dropped: no leader, or leadership changed'));
+    }
+    for (const e of u.droppedEntries) this.dropped(e);
+    if (u.softState !== null) this.host.softState(this, u.softState.leaderId, u.softState.term);
+    this.peer.commit(u);
+    // Acknowledging may produce work at once (a leader whose own write completed a quorum).
+    if (this.peer.hasUpdate()) this.host.setReady(this);
+    this.releaseReads();
+    void this.applyLoop();
+  }
+
+  private dropped(e: Entry): void {
+    if (e.type === EntryType.ConfigChange) {
+      this.configChanges.get(e.key)?.reject(new DroppedError('membership change dropped: no leader, or another change is pending'));
+      return;
+    }
+    this.proposals.get(e.key)?.req.reject(new DroppedError('proposal dropped: no leader, a leader transfer, or busy'));
+  }
+
+  private notifyCommitted(ents: readonly Entry[]): void {
+    for (const e of ents) {
+      const p = this.proposals.get(e.key);
+      if (p !== undefined && p.clientId === e.clientId && p.seriesId === e.seriesId) p.req.resolve({ value: 0 });
+    }
+  }
+
+  private releaseReads(): void {
+    if (this.readsAwaitingApply.length === 0) return;
+    const applied = this.rsm.lastApplied;
+    const keep: typeof this.readsAwaitingApply = [];
+    for (const w of this.readsAwaitingApply) {
+      if (w.index <= applied) for (const r of w.reads) r.req.resolve();
+      else keep.push(w);
+    }
+    this.readsAwaitingApply = keep;
+  }
+
+  /** Applies queued tasks in order: entries in batches, snapshot captures, recoveries. */
+  private async applyLoop(): Promise<void> {
+    if (this.applying || this.stopped || this.failure !== null) return;
+    this.applying = true;
+    try {
+      while (this.applyQueue.length > 0 && !this.stopped) {
+        const task = this.applyQueue.shift() as Task;
+        if (task.kind === 'entries') {
+          const outcomes = await this.rsm.apply(task.entries);
+          for (const o of outcomes) this.settle(o);
+          this.maybeAutoSnapshot();
+        } else if (task.kind === 'snapshot') {
+          await this.takeSnapshot(task.request);
+        } else if (task.kind === 'stream') {
+          await this.streamImage(task.m, task.send);
+        } else {
+          await this.recover(task.ss);
+        }
+        this.peer.notifyApplied(this.rsm.lastApplied);
+        this.releaseReads();
+        this.host.setReady(this);
+      }
+    } catch (e) {
+      if (!this.stopped) this.fail(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      this.applying = false;
+    }
+  }
+
+  /** Automatic snapshots every `snapshotEntries` applied entries, through the same path. */
+  private maybeAutoSnapshot(): void {
+    const every = this.cfg.snapshotEntries;
+    if (every === 0 || this.worker === null || this.taking || this.autoQueued) return;
+    const since = Math.max(this.reader.snapshot().index, this.reqSnapshotIndex);
+    if (this.rsm.lastApplied - since < every) return;
+    this.autoQueued = true;
+    this.applyQueue.push({ kind: 'snapshot', request: null });
+  }
+
+  /** §3: a snapshot task met in log order. */
+  private async takeSnapshot(request: SnapshotRequest | null): Promise<void> {
+    if (request === null) this.autoQueued = false;
+    const worker = this.worker;
+    if (this.taking || worker === null) {
+      request?.req.reject(new RejectedError(`a snapshot of shard ${this.shardId} is already being taken`));
+      return;
+    }
+    this.taking = true;
+    const target: SaveTarget = request?.target ?? { kind: 'local' };
+    const compactTo = request?.compactTo ?? ((i: number) => this.defaultCompactTo(i));
+    const captured = await worker.capture(target);
+    const work = async (): Promise<void> => {
+      try {
+        const index = await worker.save(captured, target, target.kind === 'local' ? compactTo(captured.index) : null);
+        if (index === 0) request?.req.reject(new RejectedError(`nothing new to snapshot in shard ${this.shardId}`));
+        else {
+          request?.req.resolve(index);
+          this.host.snapshotCreated(this, index, target.kind === 'export');
+        }
+      } catch (e) {
+        this.host.logger.error('snapshot failed', { shardId: this.shardId, replicaId: this.replicaId, error: (e as Error).message });
+        request?.req.reject(e);
+      } finally {
+        this.taking = false;
+      }
+    };
+    // A regular state machine cannot change while it is written: the apply loop waits.
+    if (this.sm.kind === 'regular') await work();
+    else this.host.runSnapshotWork(work);
+  }
+
+  /**
+   * Starts streaming the snapshot of an InstallSnapshot message to a follower. The snapshot's
+   * files are held until the stream ends; an on-disk state machine's metadata-only snapshot is
+   * replaced by a full image of its live state, written first. False when refused at once.
+   */
+  streamSnapshot(m: Message, send: (m: Message) => boolean): boolean {
+    const ss = m.snapshot;
+    if (ss === null || this.snapshotter === null || this.streams.has(m.to)) return false;
+    if (ss.dummy && this.sm.kind === 'on-disk') {
+      this.streams.set(m.to, { index: ss.index });
+      this.applyQueue.push({ kind: 'stream', m, send });
+      void this.applyLoop();
+      return true;
+    }
+    this.snapshotter.acquire(ss.index);
+    this.streams.set(m.to, { index: ss.index });
+    const ok = send(m);
+    if (!ok) this.streamDone(m.to);
+    return ok;
+  }
+
+  /** A stream to `to` ended (either way): release what it held. */
+  streamDone(to: number): void {
+    const s = this.streams.get(to);
+    if (s === undefined) return;
+    this.streams.delete(to);
+    if (s.tempDir !== undefined) void rm(s.tempDir, { recursive: true, force: true });
+    else void this.snapshotter?.release(s.index);
+  }
+
+  /** Writes a full image of an on-disk state machine's live state and streams it. */
+  private async streamImage(m: Message, send: (m: Message) => boolean): Promise<void> {
+    const worker = this.worker;
+    const entry = this.streams.get(m.to);
+    if (worker === null || entry === undefined) return;
+    try {
+      const { meta, dir } = await worker.writeStreamImage();
+      entry.tempDir = dir;
+      if (!send({ ...m, snapshot: meta })) {
+        this.streamDone(m.to);
+        this.peer.reportSnapshotStatus(m.to, true);
+      }
+    } catch (e) {
+      this.host.logger.warn('snapshot image for a follower failed', { shardId: this.shardId, replicaId: this.replicaId, error: (e as Error).message });
+      this.streamDone(m.to);
+      this.peer.reportSnapshotStatus(m.to, true);
+    }
+  }
+
+  /** The default compaction point after a snapshot at `index`, or null. */
+  defaultCompactTo(index: number): number | null {
+    if (this.cfg.disableAutoCompaction || index <= this.cfg.compactionOverhead) return null;
+    return index - this.cfg.compactionOverhead;
+  }
+
+  private async recover(ss: SnapshotMeta): Promise<void> {
+    if (this.worker === null) throw new StateMachineError('a snapshot arrived but snapshots are not attached');
+    if (ss.index <= this.rsm.lastApplied) return;
+    await this.worker.recover(ss, this.rsm.onDiskIndex);
+    this.host.membershipChanged(this, this.rsm.membership);
+    this.host.snapshotRecovered(this, ss.index);
+  }
+
+  private settle(o: ApplyOutcome): void {
+    if (o.configChange !== undefined) {
+      this.peer.applyConfigChange(o.configChange, o.index);
+      this.host.membershipChanged(this, this.rsm.membership);
+      this.configChanges.get(o.key)?.resolve();
+      return;
+    }
+    const cc = this.configChanges.get(o.key);
+    if (cc !== undefined && o.rejected) {
+      cc.reject(new RejectedError(`membership change rejected: ${o.reason ?? ''}`));
+      return;
+    }
+    const p = this.proposals.get(o.key);
+    if (p === undefined) return;
+    if (o.rejected) p.req.reject(new RejectedError(o.reason ?? 'proposal rejected'));
+    else p.req.resolve(o.result);
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    this.host.logger.error('state machine failed; replica stopped', { shardId: this.shardId, replicaId: this.replicaId, error: err.message });
+    const e = new StateMachineError(`state machine of shard ${this.shardId} failed: ${err.message}`, { cause: err });
+    this.rejectAll(e);
+    this.host.failed(this, err);
+  }
+
+  /** Fails every waiting request with `err`. */
+  rejectAll(err: Error): void {
+    for (const p of [...this.proposals.values()]) p.req.reject(err);
+    for (const c of [...this.configChanges.values()]) c.reject(err);
+    for (const r of this.readBatch) r.req.reject(err);
+    for (const rs of this.readsByCtx.values()) for (const r of rs) r.req.reject(err);
+    for (const w of this.readsAwaitingApply) for (const r of w.reads) r.req.reject(err);
+    this.readBatch = [];
+    this.readsByCtx.clear();
+    this.readsAwaitingApply = [];
+  }
+
+  /** Stops the replica: pending requests fail with a closed error; the state machine closes. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort(new ClosedError('replica stopping'));
+    this.rejectAll(new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} stopped`));
+    this.snapshotSlot?.req.reject(new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} stopped`));
+    while (this.taking) await new Promise((r) => setTimeout(r, 1));
+    while (this.applying) await new Promise((r) => setTimeout(r, 1));
+    await this.sm.sm.close();
+  }
+}

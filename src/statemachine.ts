@@ -1,0 +1,110 @@
+/**
+ * The state machine contracts users implement, in the three kinds dragonboat offers:
+ *
+ * - {@link StateMachine} (regular): state in memory; sampan never runs `update` while a
+ *   snapshot is being saved or recovered, so the implementation needs no synchronisation.
+ * - {@link ConcurrentStateMachine}: `prepareSnapshot` captures a consistent view between
+ *   updates (e.g. a persistent data structure's root); `saveSnapshot` then writes that view
+ *   while later updates keep being applied, so a large snapshot does not stall the shard.
+ * - {@link OnDiskStateMachine}: the state machine persists its own state and reports the last
+ *   index it applied from `open`; sampan's local snapshots then hold metadata only, and a full
+ *   image is streamed from live state when a follower needs one or a snapshot is exported.
+ *
+ * Every method may return a Promise. Updates of one replica are applied strictly in log order,
+ * one batch at a time. A method that throws stops that replica (its pending requests fail),
+ * never the host.
+ */
+
+/** One committed command handed to `update`. */
+export interface SMEntry {
+  /** The log index of the command. Strictly increasing across calls. */
+  readonly index: number;
+  /** The proposed bytes. */
+  readonly cmd: Uint8Array;
+}
+
+/**
+ * The outcome of applying one command: a number and optional bytes, as dragonboat's `Result`.
+ * It is what the proposer's promise resolves with, and what a client session remembers for
+ * exactly-once replies, so it must be the same on every replica.
+ */
+export interface SMResult {
+  readonly value: number;
+  readonly data?: Uint8Array;
+}
+
+/** Where a state machine writes its snapshot data. Honour the Promise for back-pressure. */
+export interface SnapshotWriter {
+  write(data: Uint8Array): Promise<void>;
+}
+
+/** Where a state machine reads its snapshot data back, as chunks in order. */
+export interface SnapshotReader extends AsyncIterable<Uint8Array> {
+  /** Reads everything into one buffer (for small states). */
+  readAll(): Promise<Uint8Array>;
+}
+
+/** An external file a snapshot carries (dragonboat's file collection). */
+export interface SnapshotFileInfo {
+  readonly fileId: number;
+  /** Local path of the file, inside the snapshot directory once recovered. */
+  readonly path: string;
+  readonly metadata: Uint8Array;
+}
+
+/** Lets `saveSnapshot` attach existing files to the snapshot; they are copied or linked in. */
+export interface SnapshotFileCollection {
+  addFile(fileId: number, path: string, metadata?: Uint8Array): void;
+}
+
+/** A regular, in-memory state machine. */
+export interface StateMachine {
+  /** Applies committed commands in order and returns one result per entry. */
+  update(entries: readonly SMEntry[]): readonly SMResult[] | Promise<readonly SMResult[]>;
+  /** Answers a read. Never mutates state. */
+  lookup(query: unknown): unknown;
+  /** Writes the whole state. `signal` aborts when the replica or host is closing. */
+  saveSnapshot(writer: SnapshotWriter, files: SnapshotFileCollection, signal: AbortSignal): Promise<void>;
+  /** Replaces the whole state with a snapshot's. */
+  recoverFromSnapshot(reader: SnapshotReader, files: readonly SnapshotFileInfo[], signal: AbortSignal): Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** A state machine whose snapshots are written beside updates. */
+export interface ConcurrentStateMachine<Ctx = unknown> {
+  update(entries: readonly SMEntry[]): readonly SMResult[] | Promise<readonly SMResult[]>;
+  lookup(query: unknown): unknown;
+  /** Captures a consistent view, synchronously, between two updates. */
+  prepareSnapshot(): Ctx;
+  /** Writes the view `ctx`; updates may run meanwhile. */
+  saveSnapshot(ctx: Ctx, writer: SnapshotWriter, files: SnapshotFileCollection, signal: AbortSignal): Promise<void>;
+  recoverFromSnapshot(reader: SnapshotReader, files: readonly SnapshotFileInfo[], signal: AbortSignal): Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** A state machine that keeps its own state on disk. */
+export interface OnDiskStateMachine<Ctx = unknown> {
+  /** Opens the state and returns the last index it applied (0 when new). */
+  open(signal: AbortSignal): Promise<number>;
+  /** Applies commands; must persist them (with their indexes) before a later `sync` resolves. */
+  update(entries: readonly SMEntry[]): readonly SMResult[] | Promise<readonly SMResult[]>;
+  lookup(query: unknown): unknown;
+  /** Makes everything applied so far durable. */
+  sync(): Promise<void>;
+  /** Captures a consistent view of live state, synchronously, between two updates. */
+  prepareSnapshot(): Ctx;
+  /** Streams the view `ctx` as a full image (for a follower, or an export). */
+  saveSnapshot(ctx: Ctx, writer: SnapshotWriter, signal: AbortSignal): Promise<void>;
+  /** Replaces the on-disk state with a full image. */
+  recoverFromSnapshot(reader: SnapshotReader, signal: AbortSignal): Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** The state machine of a replica, tagged with its kind. */
+export type AnyStateMachine =
+  | { readonly kind: 'regular'; readonly sm: StateMachine }
+  | { readonly kind: 'concurrent'; readonly sm: ConcurrentStateMachine }
+  | { readonly kind: 'on-disk'; readonly sm: OnDiskStateMachine };
+
+/** Creates the state machine of one replica; called once per start of that replica. */
+export type StateMachineFactory<T> = (shardId: number, replicaId: number) => T;
