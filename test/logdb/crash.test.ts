@@ -5,13 +5,13 @@
  * and each shard's hard state matches its newest entry (records of a batch are atomic).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 import { WalLogDB } from '../../src/logdb/wal-log-db.js';
 import { batchShards, payloadBatch, REPLICA, SHARDS } from './fixtures/crash-plan.js';
 import { removeDir, seeded, tempDir } from './helpers.js';
+import { runUntilKilled } from '../support/kill-child.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'crash-writer.js');
 const ROUNDS = 8;
@@ -19,29 +19,7 @@ const TIME_LIMIT_MS = 20_000;
 
 /** Runs the child until killed after `killAfterMs` of acknowledged writing; returns the acks. */
 function runChild(dir: string, first: number, killAfterMs: number): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(first), String(64 * 1024)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const acks: number[] = [];
-    let buf = '', stderr = '';
-    let timer: NodeJS.Timeout | undefined;
-    const hard = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === 'open') timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        else if (line.startsWith('ack ')) acks.push(Number(line.slice(4)));
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer); clearTimeout(hard);
-      if (signal !== 'SIGKILL') reject(new Error(`child exited ${code} ${signal}: ${stderr}`));
-      else resolve(acks);
-    });
-  });
+  return runUntilKilled({ script: CHILD, args: [dir, String(first), String(64 * 1024)], readyLine: 'open', ackPrefix: 'ack ', killAfterMs });
 }
 
 /** Reopens the WAL and checks it against the acknowledged batches. */

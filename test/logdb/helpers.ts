@@ -1,29 +1,15 @@
 /** Shared helpers of the LogDB tests: temporary directories and a seeded random source. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+
+import { tempDirFor, removeDir, seeded } from '../support/temp.js';
 
 /** A fresh directory under the OS temp dir. */
 export function tempDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `sampan-logdb-${tag}-`));
+  return tempDirFor('logdb', tag);
 }
 
-/** Removes a directory tree, ignoring errors. */
-export function removeDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-/** A small seeded PRNG (mulberry32), so failures replay from their seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { removeDir, seeded };
 
 /** Names of the WAL segment files in `dir`, in log order. */
 export function segmentFiles(dir: string): string[] {

@@ -5,7 +5,6 @@
  * the one after it (committed, not yet reported) — complete, verified byte for byte.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { it } from 'node:test';
@@ -14,6 +13,7 @@ import { openSnapshotFile } from '../../src/snapshot/file-reader.js';
 import { Snapshotter } from '../../src/snapshot/snapshotter.js';
 import { externalOf, payloadOf } from './fixtures/crash-plan.js';
 import { removeDir, seeded, tempDir } from './helpers.js';
+import { runUntilKilled } from '../support/kill-child.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'crash-saver.js');
 const ROUNDS = 12;
@@ -21,29 +21,7 @@ const TIME_LIMIT_MS = 20_000;
 
 /** Runs the child until killed `killAfterMs` after it is ready; returns the committed indexes. */
 function runChild(dir: string, scratch: string, first: number, killAfterMs: number): Promise<number[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, scratch, String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const committed: number[] = [];
-    let buf = '', stderr = '';
-    let timer: NodeJS.Timeout | undefined;
-    const hard = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === 'ready') timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-        else if (line.startsWith('committed ')) committed.push(Number(line.slice(10)));
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer); clearTimeout(hard);
-      if (signal !== 'SIGKILL') reject(new Error(`child exited ${code} ${signal}: ${stderr}`));
-      else resolve(committed);
-    });
-  });
+  return runUntilKilled({ script: CHILD, args: [dir, scratch, String(first)], readyLine: 'ready', ackPrefix: 'committed ', killAfterMs });
 }
 
 void it('a SIGKILL at any moment leaves the previous or the new snapshot, never a partial one', async () => {

@@ -1,31 +1,14 @@
 /** Shared helpers of the snapshot tests: temp directories, seeded bytes, a sample meta. */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { StateMachineType, type Membership, type SnapshotFile, type SnapshotMeta } from '../../src/core/types.js';
 import { SnapshotFileWriter, type SnapshotFileWriterOptions } from '../../src/snapshot/file-writer.js';
+import { tempDirFor, removeDir, seeded } from '../support/temp.js';
 
 /** A fresh directory under the OS temp dir. */
 export function tempDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `sampan-snapshot-${tag}-`));
+  return tempDirFor('snapshot', tag);
 }
 
-/** Removes a directory tree, ignoring errors. */
-export function removeDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
-/** A small seeded PRNG (mulberry32), so failures replay from their seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { removeDir, seeded };
 
 /**
  * `n` bytes that follow from `seed` alone; half random, half runs of one byte, so Snappy has
