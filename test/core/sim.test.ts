@@ -36,3 +36,15 @@ test('simulator: the same seed replays to the same result', () => {
   assert.deepEqual(a, b);
   assert.ok((a.stats['applied'] ?? 0) > 0);
 });
+
+// Seeds that once failed, kept as regression tests (each with what it found):
+// - 152: a removed replica that never learnt of its removal kept bumping the term and stalled
+//   the shard (fixed: messages from removed ids are ignored, thesis §4.2.3).
+// - 20410 (5 replicas, 3 shards): a follower whose appends were lost in replicate state was
+//   never repaired on an idle shard (fixed: heartbeat responses send an empty Replicate).
+test('simulator: regression seeds', () => {
+  for (const [seed, shards, replicas] of [[152, 2, 3], [464, 2, 3], [20410, 3, 5]] as const) {
+    const r = runSeed({ seed, shards, replicas, steps: 1500 });
+    assert.deepEqual(r.violations, [], `seed ${seed}`);
+  }
+});
