@@ -40,6 +40,9 @@ test('simulator: the same seed replays to the same result', () => {
 // Seeds that once failed, kept as regression tests (each with what it found):
 // - 152: a removed replica that never learnt of its removal kept bumping the term and stalled
 //   the shard (fixed: messages from removed ids are ignored, thesis §4.2.3).
+// - 464: a snapshot stream to a crashed replica ended with no status, leaving the leader's
+//   progress in Snapshot state for ever (fixed in the simulated transport, which, like the
+//   real ones, now reports the end of every stream).
 // - 20410 (5 replicas, 3 shards): a follower whose appends were lost in replicate state was
 //   never repaired on an idle shard (fixed: heartbeat responses send an empty Replicate).
 test('simulator: regression seeds', () => {
