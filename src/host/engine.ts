@@ -106,7 +106,7 @@ export class Engine {
       this.onFatal(err);
     } finally {
       this.running = false;
-      if (this.ready.size > 0) this.schedule();
+      if (this.ready.size > 0 && !this.closed) this.schedule();
       else this.notifyIdle();
     }
   }

@@ -10,7 +10,7 @@ import { ConfigChangeType, SeriesId, emptyMembership, type Membership, type Mess
 import { membershipOf } from '../core/membership.js';
 import { Role } from '../core/raft.js';
 import {
-  ClosedError, DirNotExistError, InvalidOperationError, InvalidOptionError, ShardAlreadyExistsError, ShardNotFoundError,
+  ClosedError, DirNotExistError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardAlreadyExistsError, ShardNotFoundError,
   RejectedError,
 } from '../errors.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
@@ -105,6 +105,8 @@ export class NodeHost {
   private snapshotRunning = 0;
   private readonly snapshotWaiting: Array<() => void> = [];
   private static readonly MAX_SNAPSHOT_WORK = 2;
+  /** Addresses given to the transport, by `shard:replica`. */
+  private readonly addresses = new Map<string, string>();
   /** Incoming snapshot streams, by `shard:index:from`. */
   private readonly receiving = new Map<string, { r: Replica; env: SnapshotEnv }>();
 
@@ -244,10 +246,10 @@ export class NodeHost {
       this.checkOpen();
       if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
     }
-    if (members.size > 0) for (const [id, addr] of members) this.transport.setAddress(cfg.shardId, id, addr);
-    else for (const [id, addr] of stored?.members ?? []) this.transport.setAddress(cfg.shardId, id, addr);
+    if (members.size > 0) for (const [id, addr] of members) this.setAddress(cfg.shardId, id, addr);
+    else for (const [id, addr] of stored?.members ?? []) this.setAddress(cfg.shardId, id, addr);
     for (const [id, addr] of [...r.rsm.membership.voters, ...r.rsm.membership.nonVoting, ...r.rsm.membership.witnesses]) {
-      this.transport.setAddress(cfg.shardId, id, addr);
+      this.setAddress(cfg.shardId, id, addr);
     }
     this.replicas.set(cfg.shardId, r);
     this.events.emit('replica:ready', { shardId: cfg.shardId, replicaId: cfg.replicaId });
@@ -261,8 +263,8 @@ export class NodeHost {
       notifyCommit: this.cfg.notifyCommit,
       setReady: (r) => this.engine.setReady(r),
       membershipChanged: (r, m) => {
-        for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses]) this.transport.setAddress(r.shardId, id, addr);
-        for (const id of m.removed) this.transport.removeAddress(r.shardId, id);
+        for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses]) this.setAddress(r.shardId, id, addr);
+        for (const id of m.removed) this.removeAddress(r.shardId, id);
         this.events.emit('membership:changed', { shardId: r.shardId, replicaId: r.replicaId, membership: m });
       },
       failed: (r, error) => this.events.emit('replica:failed', { shardId: r.shardId, replicaId: r.replicaId, error }),
@@ -319,6 +321,7 @@ export class NodeHost {
   async getNewSession(shardId: number, opts?: RequestOptions): Promise<ClientSession> {
     throwIfAborted(opts?.signal);
     const r = this.replica(shardId);
+    if (r.sm.kind === 'on-disk') throw new InvalidOperationError('on-disk state machines do not support client sessions');
     const clientId = randomInt(1, 2 ** 47);
     const res = await r.propose(new Uint8Array(0), { clientId, seriesId: SeriesId.Register, respondedTo: 0 }, opts);
     if (res.value !== clientId) throw new RejectedError(`session ${clientId} could not be registered`);
@@ -341,6 +344,7 @@ export class NodeHost {
   /** Queries the local state machine; linearizable only after {@link readIndex}. */
   async readLocal(shardId: number, query: unknown): Promise<unknown> {
     const r = this.replica(shardId);
+    if (r.failure !== null) throw new StateMachineError(`the state machine of shard ${shardId} failed`, { cause: r.failure });
     return await lookup(r.sm, query);
   }
 
@@ -555,7 +559,14 @@ export class NodeHost {
     };
     return {
       handleMessageBatch: (batch: MessageBatch) => {
-        for (const m of batch.messages) this.deliver(m);
+        for (const m of batch.messages) {
+          // A replica that joined knows no addresses yet: learn the sender's from its batch,
+          // as dragonboat does, so that it can answer the leader.
+          if (this.replicas.has(m.shardId) && !this.addresses.has(`${m.shardId}:${m.from}`)) {
+            this.setAddress(m.shardId, m.from, batch.sourceAddress);
+          }
+          this.deliver(m);
+        }
       },
       handleUnreachable: (shardId, replicaId) => {
         const r = this.replicas.get(shardId);
@@ -572,6 +583,18 @@ export class NodeHost {
       },
       snapshotReceiver: receiver,
     };
+  }
+
+  private setAddress(shardId: number, replicaId: number, address: string): void {
+    const key = `${shardId}:${replicaId}`;
+    if (this.addresses.get(key) === address) return;
+    this.addresses.set(key, address);
+    this.transport.setAddress(shardId, replicaId, address);
+  }
+
+  private removeAddress(shardId: number, replicaId: number): void {
+    this.addresses.delete(`${shardId}:${replicaId}`);
+    this.transport.removeAddress(shardId, replicaId);
   }
 
   /** Streams a snapshot to a follower, holding the snapshot's files until the stream ends. */

@@ -9,6 +9,7 @@ import type { Message, SnapshotMeta } from '../core/types.js';
 import { ClosedError, InvalidOperationError, InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { decodeBatch, encodeBatch, type MessageBatch } from './codec.js';
+import { isNetworkMessageType } from './transport.js';
 import type { MemoryNetwork, MemoryTransportOptions } from './memory-network.js';
 import { StaticAddressResolver } from './static-resolver.js';
 import { emptyStats, type AddressResolver, type Transport, type TransportStats } from './transport.js';
@@ -135,6 +136,14 @@ export class MemoryTransport implements Transport {
     if (b.deploymentId !== this.deploymentId) {
       this.counters.badFrames++;
       this.logger.warn('transport: batch of another deployment dropped', { from: b.sourceAddress });
+      return;
+    }
+    // The same refusal as the TCP transport's, so in-memory tests catch a host-local kind
+    // sent over the network.
+    const local = b.messages.find((m) => !isNetworkMessageType(m.type));
+    if (local !== undefined) {
+      this.counters.badFrames++;
+      this.logger.warn('transport: batch with a host-local message kind dropped', { from: b.sourceAddress, type: local.type });
       return;
     }
     this.counters.batchesReceived++;

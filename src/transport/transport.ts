@@ -136,7 +136,11 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** Message kinds that may cross the network; everything else is host-local and refused. */
+/**
+ * Message kinds that may cross the network: the replica-to-replica kinds, and the three a
+ * follower forwards to its leader (a proposal, a read index request, a leader transfer
+ * request). Everything else (ticks, elections, status reports) is host-local and refused.
+ */
 export function isNetworkMessageType(type: number): boolean {
-  return type >= 16 && type <= 29;
+  return (type >= 16 && type <= 29) || type === 3 || type === 7 || type === 8;
 }

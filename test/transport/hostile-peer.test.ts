@@ -106,7 +106,7 @@ describe('hostile peers', () => {
 
   it('a wrong deployment id', async () => void await expectCutOff((s) => void s.write(batchFrame(7))));
 
-  it('a host-local message kind', async () => void await expectCutOff((s) => void s.write(batchFrame(DEPLOYMENT, MessageType.Propose))));
+  it('a host-local message kind', async () => void await expectCutOff((s) => void s.write(batchFrame(DEPLOYMENT, MessageType.LocalTick))));
 
   it('a partial frame, then silence', async () => {
     const ms = await expectCutOff((s) => void s.write(batchFrame().subarray(0, 30)));

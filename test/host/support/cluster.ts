@@ -23,11 +23,13 @@ export class HostCluster {
    * test awaiting a request is not cut short by an empty event loop. (Whether a pending request
    * alone keeps the loop alive is tested separately, without this.)
    */
-  private readonly keepAlive: ReturnType<typeof setInterval> | undefined;
+  private readonly keepAlive: ReturnType<typeof setTimeout> | undefined;
 
   /** @param opts.keepAlive hold the event loop open while the cluster lives (default true). */
   constructor(opts: { keepAlive?: boolean } = {}) {
-    this.keepAlive = opts.keepAlive === false ? undefined : setInterval(() => {}, 60_000);
+    // A bounded timer, not an interval: a test that times out before closeAll cannot keep its
+    // file's process alive for more than a minute.
+    this.keepAlive = opts.keepAlive === false ? undefined : setTimeout(() => {}, 60_000);
   }
 
   /** The regular KV state machines made by {@link startShard}, by `host/shard`. */
@@ -73,8 +75,7 @@ export class HostCluster {
   /**
    * Starts a replica of `shardId` with a fresh {@link KvStateMachine} on each host of `hostIds`
    * (replica i on host i). `members` defaults to `hostIds`; pass an empty array to restart
-   * replicas from their stored data. electionRTT defaults to 20 ticks (100 ms at the
-   * cluster's 5 ms tick) so a loaded test machine does not see spurious elections.
+   * replicas from their stored data.
    */
   async startShard(shardId: number, hostIds: readonly number[], opts: {
     members?: readonly number[]; join?: boolean; config?: Partial<ShardConfig>;
@@ -85,7 +86,7 @@ export class HostCluster {
         const sm = new KvStateMachine();
         this.sms.set(`${i}/${shardId}`, sm);
         return sm;
-      }, { shardId, replicaId: i, electionRTT: 20, ...opts.config });
+      }, { shardId, replicaId: i, ...opts.config });
     }
   }
 
@@ -96,7 +97,7 @@ export class HostCluster {
   async crash(i: number): Promise<void> {
     const h = this.get(i);
     this.hosts.delete(i);
-    await h.close();
+    if (!await closeWithin(h)) throw new Error(`close() of host ${i} did not resolve`);
   }
 
   /** Waits until `fn` returns true, polling; fails after `ms`. */
@@ -137,14 +138,33 @@ export class HostCluster {
     return this.get(i).getNodeHostInfo().shards.find((s) => s.shardId === shardId)?.appliedIndex ?? 0;
   }
 
-  /** Closes every host this cluster created (idempotent) and removes the directory. */
+  /**
+   * Closes every host this cluster created (idempotent) and removes the directory.
+   * @throws Error naming the hosts whose close() did not resolve in time (after cleaning up).
+   */
   async closeAll(): Promise<void> {
+    const hung: string[] = [];
     try {
-      for (const h of this.created) await h.close();
+      for (const h of this.created) if (!await closeWithin(h)) hung.push(h.raftAddress);
     } finally {
-      clearInterval(this.keepAlive);
+      clearTimeout(this.keepAlive);
+      this.hosts.clear();
+      rmSync(this.dir, { recursive: true, force: true });
     }
-    this.hosts.clear();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (hung.length > 0) throw new Error(`close() did not resolve on ${hung.join(', ')}`);
+  }
+}
+
+/**
+ * Closes `h`, waiting at most `ms`; resolves false if close() had not resolved by then, so a
+ * hanging close fails the test instead of hanging the run.
+ */
+export async function closeWithin(h: NodeHost, ms = 3000): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((res) => { timer = setTimeout(() => res(false), ms); });
+  try {
+    return await Promise.race([h.close().then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
