@@ -1,27 +1,42 @@
 /**
- * Entry point of the `sampan` command. The KV service, the demo and the snapshot tools arrive
- * with their issues; until then every subcommand says so plainly.
+ * Entry point of the `sampan` command (see KV-SERVICE.md): `demo`, `kv`, `snapshot import`.
+ * Every failure is one line on stderr and a non-zero exit code; never a stack trace.
  */
+import { Command, CommanderError } from 'commander';
+import { CliError, oneLine } from './cli-error.js';
+import { demoCommand } from './demo-command.js';
+import { kvCommand } from './kv-command.js';
+import { snapshotCommand } from './snapshot-command.js';
 
-const USAGE = `usage: sampan <command>
-
-commands:
-  demo        three replicas of the KV service in one process (not yet built)
-  kv          one replica of the KV service (not yet built)
-  snapshot    snapshot import and export tools (not yet built)
-`;
+function program(exit: (code: number) => void): Command {
+  const p = new Command('sampan')
+    .description('sampan: multi-group Raft for Node.js, and a replicated key-value service built on it')
+    .addCommand(demoCommand(exit))
+    .addCommand(kvCommand(exit))
+    .addCommand(snapshotCommand(exit));
+  const configure = (c: Command): void => {
+    c.exitOverride().configureOutput({ outputError: (s, write) => write(`sampan${c.name() === 'sampan' ? '' : ` ${c.name()}`}: ${s}`) });
+    for (const sub of c.commands) configure(sub);
+  };
+  configure(p);
+  return p;
+}
 
 /** Runs the command with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const cmd = argv[0];
-  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(USAGE);
+  let code = 0;
+  const p = program((c) => { code = c; });
+  if (argv.length === 0) {
+    process.stdout.write(p.helpInformation());
     return 0;
   }
-  if (cmd === 'demo' || cmd === 'kv' || cmd === 'snapshot') {
-    process.stderr.write(`sampan ${cmd}: not yet — the KV service has not landed; today sampan ships the Raft core (see README)\n`);
-    return 2;
+  try {
+    await p.parseAsync([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    const sub = argv[0] === undefined ? '' : ` ${argv[0]}`;
+    process.stderr.write(`sampan${sub}: ${oneLine(e)}\n`);
+    return e instanceof CliError ? e.exitCode : 1;
   }
-  process.stderr.write(`sampan: unknown command '${cmd}' (try sampan --help)\n`);
-  return 2;
+  return code;
 }

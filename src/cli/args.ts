@@ -1,0 +1,64 @@
+/**
+ * Parsers of flag values, for commander's `argParser`: each throws commander's
+ * InvalidArgumentError with a short reason, which commander turns into a one-line error
+ * naming the flag.
+ */
+import { InvalidArgumentError } from 'commander';
+
+const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** Parses an integer of at least `min`. */
+export function intAtLeast(min: number): (v: string) => number {
+  return (v) => {
+    if (!/^\d{1,15}$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+    return Number(v);
+  };
+}
+
+/** A `host:port` address, split. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Splits `host:port` (IPv6 in brackets), port 0..65535. @throws InvalidArgumentError */
+export function splitAddress(v: string, allowZeroPort = false): HostPort {
+  const m = ADDRESS.exec(v);
+  const port = m === null ? NaN : Number(m[2]);
+  if (m === null || port > 65535 || (port === 0 && !allowZeroPort)) throw new InvalidArgumentError('must be HOST:PORT');
+  const host = (m[1] as string).replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
+}
+
+/** Parses `host:port` and returns it as given. @throws InvalidArgumentError */
+export function address(v: string): string {
+  splitAddress(v);
+  return v;
+}
+
+/** Parses `1=HOST:PORT,2=HOST:PORT,…` into a map. @throws InvalidArgumentError */
+export function members(v: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const part of v.split(',')) {
+    const m = /^(\d{1,15})=(.+)$/.exec(part.trim());
+    if (m === null) throw new InvalidArgumentError(`'${part}' is not ID=HOST:PORT`);
+    const id = Number(m[1]);
+    if (id < 1) throw new InvalidArgumentError(`replica id in '${part}' must be >= 1`);
+    if (out.has(id)) throw new InvalidArgumentError(`replica ${id} is listed twice`);
+    try {
+      splitAddress(m[2] as string);
+    } catch {
+      throw new InvalidArgumentError(`'${m[2] as string}' of replica ${id} is not HOST:PORT`);
+    }
+    out.set(id, m[2] as string);
+  }
+  return out;
+}
+
+/** Parses one of `choices`. @throws InvalidArgumentError */
+export function oneOf<T extends string>(choices: readonly T[]): (v: string) => T {
+  return (v) => {
+    if (!(choices as readonly string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${choices.join(', ')}`);
+    return v as T;
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The operator routes: `GET /status`, `GET /metrics`, `POST /admin/snapshot`,
+ * `POST /admin/members`, `POST /admin/leader-transfer`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { RejectedError, type RequestOptions } from '../index.js';
+import { HttpError } from './http-errors.js';
+import { parseJsonObject, readBody } from './http-body.js';
+import { intParam, json, type Reply, type RouteContext } from './http-reply.js';
+import { metricsText } from './metrics.js';
+import { withRetry } from './retry.js';
+import { statusOf } from './status.js';
+
+/** Snapshots of a large state take longer than a write: their own, longer wait. */
+const SNAPSHOT_TIMEOUT_MS = 60_000;
+
+/** `GET /status`. */
+export function getStatus(ctx: RouteContext): Reply {
+  return json(200, statusOf(ctx.service.host, ctx.replicaId, ctx.httpAddress));
+}
+
+/** `GET /metrics`: Prometheus text. */
+export function getMetrics(ctx: RouteContext): Reply {
+  return { status: 200, body: metricsText(ctx.service.host, ctx.replicaId, ctx.counters), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+}
+
+/** The `shard` parameter: required unless the service has one shard. */
+function shardParam(ctx: RouteContext): number {
+  return intParam(ctx.query, 'shard', ctx.service.shards === 1 ? 1 : undefined);
+}
+
+/**
+ * Where the library puts an exported snapshot: `<dir>/snapshot-<index, 16 upper-case hex>`.
+ * The API does not return the path, so it is reported only when it is found there.
+ */
+function exportedPath(dir: string, index: number): string | undefined {
+  const p = join(dir, `snapshot-${index.toString(16).toUpperCase().padStart(16, '0')}`);
+  return existsSync(p) ? p : undefined;
+}
+
+/** `POST /admin/snapshot?shard=N[&export=DIR][&compactionOverhead=N]`: 200 `{"index":N}`. */
+export async function postSnapshot(ctx: RouteContext): Promise<Reply> {
+  const shard = shardParam(ctx);
+  const exportDir = ctx.query.get('export');
+  if (exportDir === '') throw new HttpError(400, 'INVALID_REQUEST', 'export needs a directory');
+  const hasOverhead = ctx.query.get('compactionOverhead') !== null;
+  const overhead = hasOverhead ? intParam(ctx.query, 'compactionOverhead') : undefined;
+  const index = await ctx.service.host.requestSnapshot(shard, {
+    exported: exportDir !== null, exportPath: exportDir ?? undefined,
+    compactionOverhead: overhead, overrideCompactionOverhead: hasOverhead,
+    timeoutMs: SNAPSHOT_TIMEOUT_MS, signal: ctx.signal,
+  });
+  const path = exportDir === null ? undefined : exportedPath(exportDir, index);
+  return json(200, path === undefined ? { index } : { index, path });
+}
+
+const MEMBER_OPS = ['add', 'remove', 'add-non-voting', 'add-witness'] as const;
+type MemberOp = (typeof MEMBER_OPS)[number];
+
+/** `POST /admin/members?shard=N` body `{"op","replicaId","address"}`: 200 once applied. */
+export async function postMembers(ctx: RouteContext): Promise<Reply> {
+  const shard = shardParam(ctx);
+  const raw = await readBody(ctx.req, 64 * 1024);
+  const body = parseJsonObject(raw);
+  const op = body['op'];
+  const replicaId = body['replicaId'];
+  const address = body['address'];
+  if (typeof op !== 'string' || !(MEMBER_OPS as readonly string[]).includes(op)) {
+    throw new HttpError(400, 'INVALID_REQUEST', `"op" must be one of ${MEMBER_OPS.join(', ')}`);
+  }
+  if (typeof replicaId !== 'number' || !Number.isSafeInteger(replicaId) || replicaId < 1) {
+    throw new HttpError(400, 'INVALID_REQUEST', '"replicaId" must be a positive integer');
+  }
+  if (op !== 'remove' && typeof address !== 'string') throw new HttpError(400, 'INVALID_REQUEST', '"address" must be "host:port"');
+  const host = ctx.service.host;
+  const addr = typeof address === 'string' ? address : '';
+  const run: Record<MemberOp, (o: RequestOptions) => Promise<void>> = {
+    'add': (o) => host.requestAddReplica(shard, replicaId, addr, o),
+    'remove': (o) => host.requestDeleteReplica(shard, replicaId, o),
+    'add-non-voting': (o) => host.requestAddNonVoting(shard, replicaId, addr, o),
+    'add-witness': (o) => host.requestAddWitness(shard, replicaId, addr, o),
+  };
+  return await withRetry(ctx, shard, async (o) => {
+    await run[op as MemberOp](o);
+    return json(200, { ok: true });
+  });
+}
+
+/** `POST /admin/leader-transfer?shard=N&target=ID`: 202 once the leader was asked (not once moved). */
+export async function postLeaderTransfer(ctx: RouteContext): Promise<Reply> {
+  const shard = shardParam(ctx);
+  const target = intParam(ctx.query, 'target');
+  const host = ctx.service.host;
+  const m = host.getNodeHostInfo().shards.find((s) => s.shardId === shard)?.membership;
+  if (m !== undefined && !m.voters.has(target)) throw new RejectedError(`replica ${target} is not a voter of shard ${shard}`);
+  return await withRetry(ctx, shard, async () => {
+    host.requestLeaderTransfer(shard, target);
+    return json(202, { shardId: shard, target });
+  });
+}

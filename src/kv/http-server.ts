@@ -1,0 +1,197 @@
+/**
+ * The HTTP API of one replica, on `node:http`.
+ *
+ * Why not a framework: the API is ten fixed routes whose bodies are raw bytes (not JSON) for
+ * the hot path; what a framework would add — routing, JSON schemas — is a few lines here, and
+ * the exact error shape, the byte limits before reading, and the in-flight bound must be
+ * hand-written against the contract either way. One dependency fewer in a consensus service's
+ * request path, and nothing between the socket and the limits.
+ *
+ * Every request is counted against `maxInFlight` (except `/status` and `/metrics`, so an
+ * operator can see a flood): beyond it, 429 SYSTEM_BUSY at once. Closing stops accepting,
+ * answers new requests on open connections with 503 CLOSED, and waits for the in-flight ones.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../index.js';
+import { getMetrics, getStatus, postLeaderTransfer, postMembers, postSnapshot } from './admin-routes.js';
+import { HttpError, errorBody, errorReply } from './http-errors.js';
+import type { Reply, RouteContext } from './http-reply.js';
+import { casKey, deleteKey, getKey, putKey } from './kv-routes.js';
+import type { KvService } from './kv-service.js';
+import type { KvLimits } from './limits.js';
+import { HttpCounters } from './metrics.js';
+
+/** Settings of a {@link KvHttpServer}. */
+export interface KvHttpOptions {
+  readonly service: KvService;
+  readonly replicaId: number;
+  readonly limits: KvLimits;
+  readonly logger: Logger;
+}
+
+type Handler = (ctx: RouteContext) => Reply | Promise<Reply>;
+
+interface Route {
+  readonly name: string;
+  readonly handler: Handler;
+  /** Counted against the in-flight bound. */
+  readonly bounded: boolean;
+}
+
+/** Routes by prefix (with the key after it) or exact path, then by method. */
+const PREFIX_ROUTES: ReadonlyArray<readonly [string, Readonly<Record<string, Route>>]> = [
+  ['/kv/', {
+    PUT: { name: 'kv_put', handler: putKey, bounded: true },
+    GET: { name: 'kv_get', handler: getKey, bounded: true },
+    DELETE: { name: 'kv_delete', handler: deleteKey, bounded: true },
+  }],
+  ['/cas/', { POST: { name: 'cas', handler: casKey, bounded: true } }],
+];
+const EXACT_ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
+  '/status': { GET: { name: 'status', handler: getStatus, bounded: false } },
+  '/metrics': { GET: { name: 'metrics', handler: getMetrics, bounded: false } },
+  '/admin/snapshot': { POST: { name: 'admin_snapshot', handler: postSnapshot, bounded: true } },
+  '/admin/members': { POST: { name: 'admin_members', handler: postMembers, bounded: true } },
+  '/admin/leader-transfer': { POST: { name: 'admin_leader_transfer', handler: postLeaderTransfer, bounded: true } },
+};
+
+function decodeKey(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'INVALID_REQUEST', 'the key is not valid percent-encoded UTF-8');
+  }
+}
+
+/** Finds the route of a request. @throws HttpError 404 or 405. */
+function route(method: string, path: string): { route: Route; rest: string } {
+  for (const [prefix, byMethod] of PREFIX_ROUTES) {
+    if (!path.startsWith(prefix)) continue;
+    const r = byMethod[method];
+    if (r === undefined) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${prefix}{key}`);
+    return { route: r, rest: decodeKey(path.slice(prefix.length)) };
+  }
+  const byMethod = EXACT_ROUTES[path];
+  if (byMethod === undefined) throw new HttpError(404, 'NOT_FOUND', `no route ${path}`);
+  const r = byMethod[method];
+  if (r === undefined) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`);
+  return { route: r, rest: '' };
+}
+
+/** One replica's HTTP server. */
+export class KvHttpServer {
+  readonly counters = new HttpCounters();
+  private closing = false;
+  private readonly idle: Array<() => void> = [];
+
+  private constructor(private readonly server: Server, private readonly o: KvHttpOptions, readonly address: string) {}
+
+  /**
+   * Listens on `host:port` (the advertised HTTP address, as given).
+   * @throws the listen error (EADDRINUSE, EACCES, …) as a plain Error with its `code`.
+   */
+  static async listen(o: KvHttpOptions, host: string, port: number): Promise<KvHttpServer> {
+    const server = createServer();
+    server.keepAliveTimeout = 60_000;
+    server.requestTimeout = o.limits.requestTimeoutMs + 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const a = server.address() as AddressInfo;
+    const shown = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    const s = new KvHttpServer(server, o, host === '' ? shown : `${host}:${a.port}`);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => { void s.handle(req, res); });
+    server.on('clientError', (_e, socket) => { socket.destroy(); });
+    return s;
+  }
+
+  /** The port actually bound. */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    const method = req.method ?? 'GET';
+    let name = 'unknown';
+    let bounded = false;
+    const abort = new AbortController();
+    res.once('close', () => { if (!res.writableFinished) abort.abort(); });
+    try {
+      if (this.closing) throw new HttpError(503, 'CLOSED', 'the replica is shutting down');
+      const found = route(method, path);
+      name = found.route.name;
+      if (found.route.bounded) {
+        if (this.counters.inFlight >= this.o.limits.maxInFlight) {
+          this.counters.refusedBusy++;
+          throw new HttpError(429, 'SYSTEM_BUSY', `more than ${this.o.limits.maxInFlight} requests in flight`);
+        }
+        bounded = true;
+        this.counters.inFlight++;
+      }
+      const reply = await found.route.handler({
+        req, method, url, rest: found.rest, query, service: this.o.service, limits: this.o.limits, replicaId: this.o.replicaId,
+        httpAddress: this.address, counters: this.counters, signal: abort.signal,
+      });
+      this.write(res, name, reply);
+    } catch (e) {
+      const r = errorReply(e);
+      if (r.status === 500) this.o.logger.error('request failed', { route: name, error: r.message });
+      this.write(res, name, { status: r.status, body: errorBody(r), contentType: 'application/json' });
+    } finally {
+      if (bounded) {
+        this.counters.inFlight--;
+        if (this.counters.inFlight === 0) for (const f of this.idle.splice(0)) f();
+      }
+    }
+  }
+
+  private write(res: ServerResponse, name: string, reply: Reply): void {
+    this.counters.count(name, reply.status);
+    if (res.headersSent || res.destroyed) return;
+    const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+    const headers: Record<string, string | number> = { 'content-type': reply.contentType, 'content-length': body.length };
+    // A refused body may still be arriving, and a closing server wants the socket back.
+    if (this.closing || reply.status === 413) headers['connection'] = 'close';
+    res.writeHead(reply.status, headers);
+    res.end(body);
+  }
+
+  private waitIdle(ms: number): Promise<void> {
+    if (this.counters.inFlight === 0) return Promise.resolve();
+    return new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      this.idle.push(() => { clearTimeout(t); r(); });
+    });
+  }
+
+  /**
+   * Stops accepting connections, answers new requests on open ones with 503 CLOSED, and waits
+   * up to `graceMs` for the requests in flight. The caller then closes the host (which fails
+   * what is still waiting with CLOSED) and calls {@link shutdown}.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.closing = true;
+    this.closed ??= new Promise<void>((r) => this.server.close(() => r()));
+    this.server.closeIdleConnections();
+    await this.waitIdle(graceMs);
+  }
+
+  /** Writes what is still in flight (briefly), then closes every connection. */
+  async shutdown(): Promise<void> {
+    await this.drain(0);
+    await this.waitIdle(1000);
+    this.server.closeAllConnections();
+    await this.closed;
+  }
+
+  private closed: Promise<void> | undefined;
+}

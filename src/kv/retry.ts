@@ -1,0 +1,39 @@
+/**
+ * Running a request on this replica, retrying while the shard has no leader. Any replica
+ * serves any request: the library forwards proposals and read-index requests from a follower
+ * to the leader through Raft. A dropped request (never appended, so safe to resend) or a shard
+ * that is not ready is retried with back-off within the request's budget, then answered 503
+ * SHARD_NOT_READY. Anything else, a timeout above all (the write may still commit), is
+ * answered at once.
+ */
+import { SampanError, ShardNotReadyError, type RequestOptions } from '../index.js';
+import type { Reply, RouteContext } from './http-reply.js';
+
+/** Whether `e` is worth a retry: the request did not reach the log. */
+export function isRetryable(e: unknown): boolean {
+  return e instanceof SampanError && (e.code === 'DROPPED' || e.code === 'SHARD_NOT_READY');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `local` (one attempt on this replica) until it answers or fails for good.
+ * @throws what `local` throws; ShardNotReadyError once the budget is spent on retries.
+ */
+export async function withRetry(ctx: RouteContext, shard: number, local: (o: RequestOptions) => Promise<Reply>): Promise<Reply> {
+  const deadline = Date.now() + ctx.limits.requestTimeoutMs;
+  let backoff = 10;
+  for (;;) {
+    const remaining = Math.max(1, deadline - Date.now());
+    try {
+      return await local({ timeoutMs: remaining, signal: ctx.signal });
+    } catch (e) {
+      if (!isRetryable(e)) throw e;
+      if (deadline - Date.now() <= backoff || ctx.signal.aborted) {
+        throw new ShardNotReadyError(`shard ${shard} is not ready: ${(e as Error).message}`);
+      }
+    }
+    await sleep(backoff);
+    backoff = Math.min(200, backoff * 2);
+  }
+}

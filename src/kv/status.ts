@@ -1,0 +1,70 @@
+/**
+ * `GET /status`: this replica's identity and, per shard, what `getNodeHostInfo` reports, in
+ * the JSON shape of the contract (membership maps keyed by replica id as strings).
+ */
+import type { Membership, NodeHost } from '../index.js';
+
+/** A membership as JSON. */
+export interface MembershipJson {
+  readonly version: number;
+  readonly voters: Record<string, string>;
+  readonly nonVoting: Record<string, string>;
+  readonly witnesses: Record<string, string>;
+  readonly removed: number[];
+}
+
+/** One shard in the status. */
+export interface ShardStatusJson {
+  readonly shardId: number;
+  readonly replicaId: number;
+  readonly leaderId: number;
+  readonly term: number;
+  readonly isLeader: boolean;
+  readonly role: string;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly snapshotIndex: number;
+  readonly firstLogIndex: number;
+  readonly lastLogIndex: number;
+  readonly membership: MembershipJson;
+}
+
+/** The whole status document. */
+export interface StatusJson {
+  readonly replicaId: number;
+  readonly raftAddress: string;
+  readonly httpAddress: string;
+  readonly shards: ShardStatusJson[];
+}
+
+function record(m: ReadonlyMap<number, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, addr] of [...m].sort((a, b) => a[0] - b[0])) out[String(id)] = addr;
+  return out;
+}
+
+/** A membership in the contract's JSON form. */
+export function membershipJson(m: Membership): MembershipJson {
+  return {
+    version: m.configChangeId,
+    voters: record(m.voters),
+    nonVoting: record(m.nonVoting),
+    witnesses: record(m.witnesses),
+    removed: [...m.removed].sort((a, b) => a - b),
+  };
+}
+
+/** The status of `host`, which runs replica `replicaId` and serves HTTP at `httpAddress`. */
+export function statusOf(host: NodeHost, replicaId: number, httpAddress: string): StatusJson {
+  const info = host.getNodeHostInfo();
+  return {
+    replicaId,
+    raftAddress: info.raftAddress,
+    httpAddress,
+    shards: [...info.shards].sort((a, b) => a.shardId - b.shardId).map((s) => ({
+      shardId: s.shardId, replicaId: s.replicaId, leaderId: s.leaderId, term: s.term, isLeader: s.isLeader,
+      role: s.role, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, snapshotIndex: s.snapshotIndex,
+      firstLogIndex: s.firstLogIndex, lastLogIndex: s.lastLogIndex, membership: membershipJson(s.membership),
+    })),
+  };
+}
