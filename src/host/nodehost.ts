@@ -233,6 +233,8 @@ export class NodeHost {
     r.rsm.onDiskIndex = onDiskIndex;
     r.worker = new SnapshotWorker({
       cfg, sm, rsm: r.rsm, reader, logdb: this.logdb, snapshotter, logger: this.cfg.logger, signal: r.abort.signal,
+      logCompacted: (index) => this.events.emit('log:compacted', { shardId: cfg.shardId, replicaId: cfg.replicaId, index }),
+      snapshotsCompacted: (index) => this.events.emit('snapshot:compacted', { shardId: cfg.shardId, replicaId: cfg.replicaId, index }),
     });
     r.snapshotter = snapshotter;
     if (ss.index > 0) {
@@ -243,6 +245,7 @@ export class NodeHost {
         await sm.sm.close();
         throw e;
       }
+      this.events.emit('snapshot:recovered', { shardId: cfg.shardId, replicaId: cfg.replicaId, index: ss.index });
       this.checkOpen();
       if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
     }
@@ -492,9 +495,7 @@ export class NodeHost {
     const snap = r.reader.snapshot().index;
     const target = opts.compactionIndex ?? (snap > r.cfg.compactionOverhead ? snap - r.cfg.compactionOverhead : 0);
     if (target <= 0 || r.worker === null) return 0;
-    const upTo = await r.worker.compact(target);
-    if (upTo > 0) this.events.emit('log:compacted', { shardId, replicaId: r.replicaId, index: upTo });
-    return upTo;
+    return await r.worker.compact(target);
   }
 
   /** The replicas on this host and their state. */
@@ -516,6 +517,8 @@ export class NodeHost {
 
   private tick(): void {
     for (const r of this.replicas.values()) {
+      // A quiesced replica has nothing to time; any message or request wakes it.
+      if (r.peer.quiesced) continue;
       r.peer.tick();
       if (r.peer.hasUpdate()) this.engine.setReady(r);
     }

@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import { smTypeOf } from '../rsm/managed.js';
 import type { StateMachineManager } from '../rsm/state-machine-manager.js';
 import { FileCollector } from '../snapshot/external-files.js';
-import { openSnapshotFile, verifySnapshotFile } from '../snapshot/file-reader.js';
+import { openSnapshotFile } from '../snapshot/file-reader.js';
 import { SnapshotFileWriter } from '../snapshot/file-writer.js';
 import type { SnapshotEnv, Snapshotter } from '../snapshot/snapshotter.js';
 import type { AnyStateMachine, SnapshotFileInfo, SnapshotWriter } from '../statemachine.js';
@@ -65,6 +65,10 @@ export interface SnapshotWorkerDeps {
   readonly logger: Logger;
   /** Fires when the replica or host is closing. */
   readonly signal: AbortSignal;
+  /** Log entries up to `index` were removed. */
+  readonly logCompacted: (index: number) => void;
+  /** Old snapshots were removed (the newest removed index). */
+  readonly snapshotsCompacted: (index: number) => void;
 }
 
 /** Saves and recovers snapshots of one replica. */
@@ -131,7 +135,9 @@ export class SnapshotWorker {
     await this.d.logdb.saveUpdates([{ shardId: cfg.shardId, replicaId: cfg.replicaId, entries: [], snapshot: committed }]);
     this.d.reader.setSnapshot(committed);
     if (compactTo !== null && compactTo > 0) await this.compact(compactTo);
-    await snapshotter.removeOlderThan(3);
+    const removed = await snapshotter.removeOlderThan(3);
+    const newestRemoved = Math.max(0, ...removed.removed);
+    if (newestRemoved > 0) this.d.snapshotsCompacted(newestRemoved);
     return c.index;
   }
 
@@ -185,6 +191,7 @@ export class SnapshotWorker {
     if (upTo < reader.firstIndex()) return 0;
     reader.compact(upTo);
     await logdb.compactEntriesTo(cfg.shardId, cfg.replicaId, upTo);
+    this.d.logCompacted(upTo);
     return upTo;
   }
 
@@ -201,7 +208,9 @@ export class SnapshotWorker {
       rsm.lastApplied = ss.index;
       return;
     }
-    await verifySnapshotFile(ss.filepath);
+    // Every byte before anything is applied: the data file against the record's size and
+    // checksum, each external file against its recorded CRC, the metadata file.
+    await this.d.snapshotter.verify(ss);
     const file = await openSnapshotFile(ss.filepath);
     // An imported snapshot carries the new membership in its record (the import tool rewrote
     // it); the file keeps the membership of the shard it was exported from.
