@@ -585,6 +585,9 @@ export class NodeHost {
         this.engine.setReady(r);
       },
       snapshotReceiver: receiver,
+      handleConnection: (address, established) => {
+        this.events.emit(established ? 'connection:established' : 'connection:failed', { address });
+      },
     };
   }
 

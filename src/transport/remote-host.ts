@@ -26,6 +26,8 @@ export interface RemoteHostContext {
   /** This host's advertised address, written into every batch. */
   readonly sourceAddress: string;
   readonly reportUnreachable: (shardId: number, replicaId: number) => void;
+  /** A connection was established, or an outage began. */
+  readonly connectionChanged: (address: string, established: boolean) => void;
 }
 
 type State = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
@@ -102,6 +104,7 @@ export class RemoteHost {
       this.state = 'connected';
       if (this.failures > 0) this.ctx.logger.info('transport: reconnected', { remote: this.address, after: this.failures });
       this.failures = 0;
+      this.ctx.connectionChanged(this.address, true);
       socket.on('error', (err) => this.broken(socket, err));
       socket.on('close', () => this.broken(socket, new Error('connection closed by peer')));
       // Peers never write on a message connection; discard anything so it cannot pile up.
@@ -125,8 +128,10 @@ export class RemoteHost {
     const delay = backoffDelay(this.failures, this.ctx.opts.backoffInitialMs, this.ctx.opts.backoffMaxMs, this.ctx.random);
     const fields = { remote: this.address, error: err instanceof Error ? err.message : String(err), failures: this.failures, retryInMs: delay };
     // Warn once per outage; the retries of a long outage would otherwise flood the log.
-    if (this.failures === 1) this.ctx.logger.warn('transport: connection to remote failed', fields);
-    else this.ctx.logger.debug('transport: connection to remote failed', fields);
+    if (this.failures === 1) {
+      this.ctx.logger.warn('transport: connection to remote failed', fields);
+      this.ctx.connectionChanged(this.address, false);
+    } else this.ctx.logger.debug('transport: connection to remote failed', fields);
     this.state = 'backoff';
     this.timer = setTimeout(() => {
       this.timer = null;

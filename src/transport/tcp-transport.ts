@@ -105,6 +105,7 @@ export class TcpTransport implements Transport {
       remote = new RemoteHost(address, {
         opts: this.opts, tls: this.tls, stats: this.counters, random: this.opts.random ?? new SeededRandom((Math.random() * 2 ** 32) >>> 0),
         logger: this.logger, sourceAddress: this.advertised, reportUnreachable: this.reportUnreachable,
+        connectionChanged: (a, up) => this.opts.handler.handleConnection?.(a, up),
       });
       this.remotes.set(address, remote);
     }

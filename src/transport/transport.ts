@@ -45,6 +45,11 @@ export interface TransportHandler {
    * streaming into the void. Reported at most once per replica per failure episode, not per message.
    */
   handleUnreachable(shardId: number, replicaId: number): void;
+  /**
+   * An outgoing connection to `address` was established, or failed (once per outage, not per
+   * retry). For observers only; optional.
+   */
+  handleConnection?(address: string, established: boolean): void;
   /** The outcome of a snapshot stream started by an accepted {@link Transport.sendSnapshot}. */
   handleSnapshotStatus(shardId: number, replicaId: number, failed: boolean): void;
   /** Handles incoming snapshot streams. */

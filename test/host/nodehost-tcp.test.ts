@@ -92,3 +92,35 @@ test('three hosts over TCP: election, proposals, follower reads, a follower and 
     assert.deepEqual(hung, [], 'every close() resolved');
   }
 });
+
+test('connection events: established when a host reaches another, failed once when that host goes away', { timeout: 30000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sampan-tcp-events-'));
+  const ports = await freePorts(2);
+  const addr = (i: number): string => `127.0.0.1:${ports[i - 1] as number}`;
+  const members = new Map([1, 2].map((i) => [i, addr(i)] as const));
+  const created: NodeHost[] = [];
+  try {
+    const hosts: NodeHost[] = [];
+    for (const i of [1, 2]) {
+      const nh = await NodeHost.create({ nodeHostDir: join(dir, `host-${i}`), raftAddress: addr(i), rttMillisecond: 20 });
+      created.push(nh);
+      hosts.push(nh);
+    }
+    const [h1, h2] = hosts as [NodeHost, NodeHost];
+    const established: string[] = [];
+    const failed: string[] = [];
+    h1.on('connection:established', (e) => established.push(e.address));
+    h1.on('connection:failed', (e) => failed.push(e.address));
+    for (const [i, nh] of [[1, h1], [2, h2]] as const) {
+      await nh.startReplica(members, false, () => new KvStateMachine(), { shardId: 1, replicaId: i });
+    }
+    await until(() => established.includes(addr(2)), 10000, 'host 1 connected to host 2');
+    await closeWithin(h2, 10000);
+    await until(() => failed.includes(addr(2)), 10000, 'host 1 saw the connection to host 2 fail');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(failed.filter((a) => a === addr(2)).length, 1, 'one failure event per outage, not one per retry');
+  } finally {
+    for (const nh of created) await closeWithin(nh, 10000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
