@@ -8,6 +8,13 @@ export type {
   ProposeOptions, MembershipChangeOptions, SnapshotOptions, LeaderInfo, ReplicaInfo, NodeHostInfo,
 } from './host/nodehost.js';
 export type { NodeHostConfig, ShardConfig } from './host/config.js';
+export type { NodeHostStats, ShardStats } from './host/stats.js';
+export type { HostObserver } from './host/observer.js';
+export type { EngineStats } from './host/engine.js';
+export type { ReplicaCounters } from './host/replica.js';
+export type { QuorumHealth } from './core/quorum-health.js';
+export type { WalStats } from './logdb/wal-log-db.js';
+
 export type { RequestOptions } from './host/request.js';
 export { ClientSession } from './host/session.js';
 export type { NodeHostEvents, NodeHostEventName } from './host/events.js';
@@ -23,7 +30,7 @@ export { noopLogger, consoleLogger } from './logger.js';
 export type { LogDB, ReplicaUpdate, Bootstrap } from './logdb/log-db.js';
 export { WalLogDB } from './logdb/wal-log-db.js';
 export { MemoryLogDB } from './logdb/memory-log-db.js';
-export type { Transport, TransportHandler, TransportStats } from './transport/transport.js';
+export type { Transport, TransportHandler, TransportStats, RemoteStats } from './transport/transport.js';
 export { TcpTransport } from './transport/tcp-transport.js';
 export { MemoryNetwork } from './transport/memory-network.js';
 export {

@@ -240,7 +240,7 @@ const onPropose: Handler = (r, m) => {
 const onReplicateResp: Handler = (r, m) => {
   const pr = r.progressOf(m.from);
   if (pr === undefined) return;
-  pr.recentActive = true;
+  pr.markActive(r.ticks);
   if (m.reject) {
     // Fast back-off: skip the whole divergent term the follower reported.
     const next = m.logTerm > 0 ? r.log.findConflictByTerm(m.hint, m.logTerm) : m.hint;
@@ -274,7 +274,7 @@ const onReplicateResp: Handler = (r, m) => {
 const onHeartbeatResp: Handler = (r, m) => {
   const pr = r.progressOf(m.from);
   if (pr === undefined) return;
-  pr.recentActive = true;
+  pr.markActive(r.ticks);
   pr.resumeOnHeartbeat();
   // An empty Replicate when nothing new is due: if earlier ones were lost, the rejection it
   // draws sends the remote back to probe, so a quiet shard still repairs a follower.
@@ -439,6 +439,7 @@ export function tick(r: Raft): void {
   r.rateLimiter.onTick();
   if (r.quiesced) return;
   r.idleTicks++;
+  r.ticks++;
   if (r.role === Role.Leader) tickLeader(r);
   else tickFollower(r);
 }

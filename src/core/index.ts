@@ -5,6 +5,7 @@
  */
 export { Peer } from './peer.js';
 export type { Update, SoftState, PeerStart, PeerStatus } from './peer.js';
+export type { QuorumHealth } from './quorum-health.js';
 export { resolveRaftConfig, RAFT_DEFAULTS } from './config.js';
 export type { RaftConfig, RaftConfigInput } from './config.js';
 export { Role, RoleName } from './raft.js';

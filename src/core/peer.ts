@@ -17,6 +17,7 @@ import { step as stepRaft, tick as tickRaft } from './handlers.js';
 import type { LogStorage } from './log-storage.js';
 import { encodeConfigChange, membershipOf } from './membership.js';
 import { Raft, Role, RoleName } from './raft.js';
+import { quorumHealth, type QuorumHealth } from './quorum-health.js';
 import {
   ConfigChangeType, EMPTY_HARD_STATE, EntryType, MessageType, emptyMembership, entry, message,
   type ConfigChange, type Entry, type HardState, type Membership, type Message, type ReadContext,
@@ -82,6 +83,10 @@ export interface PeerStatus {
   readonly leaderTransferTarget: number;
   /** Leader only: match index of each remote. */
   readonly progress: ReadonlyMap<number, { match: number; next: number; state: number }>;
+  /** Leader only (null otherwise): which voting members it heard from lately; see {@link QuorumHealth}. */
+  readonly quorum: QuorumHealth | null;
+  /** Elections this replica started since it was created (one per attempt, whether or not it began with a pre-vote round). */
+  readonly campaigns: number;
 }
 
 /** One replica's protocol instance. */
@@ -275,7 +280,7 @@ export class Peer {
       shardId: r.shardId, replicaId: r.id, term: r.term, vote: r.vote, leaderId: r.leaderId,
       role: RoleName[r.role], commit: r.log.committed, applied: r.log.applied,
       lastIndex: r.log.lastIndex(), firstIndex: r.log.firstIndex(), quiesced: r.quiesced,
-      leaderTransferTarget: r.leaderTransferTarget, progress,
+      leaderTransferTarget: r.leaderTransferTarget, progress, quorum: quorumHealth(r), campaigns: r.campaigns,
     };
   }
 }

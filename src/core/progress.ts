@@ -23,6 +23,12 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /**
+   * The leader's logical tick (`Raft.ticks`) when the remote last answered; -1: not since this
+   * progress was created. Unlike `recentActive` it is never reset, so the quorum-health view
+   * can ask "heard from within the last election timeout" at any moment.
+   */
+  lastActiveTick = -1;
   /** In Probe state: a Replicate was sent and no answer came yet. */
   probeSent = false;
   readonly inflights: Inflights;
@@ -61,6 +67,12 @@ export class Progress {
     this.probeSent = false;
     this.pendingSnapshot = 0;
     this.inflights.reset();
+  }
+
+  /** The remote answered at logical tick `tick`. */
+  markActive(tick: number): void {
+    this.recentActive = true;
+    this.lastActiveTick = tick;
   }
 
   /** Records an acknowledgement up to `n`; false when it tells nothing new. */

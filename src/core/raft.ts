@@ -71,6 +71,10 @@ export class Raft {
   readonly rateLimiter: RateLimiter;
   quiesced = false;
   idleTicks = 0;
+  /** Logical time: ticks taken while not quiesced. Only ever grows; stamps remotes' answers. */
+  ticks = 0;
+  /** Elections this replica started (one per attempt, whether or not it began with a pre-vote round), for metrics. */
+  campaigns = 0;
   /** Set when the role or leader changed since the last update was taken. */
   softStateChanged = true;
 
@@ -237,6 +241,7 @@ export class Raft {
 
   /** Starts an election (a pre-vote round first when enabled, unless `transfer`). */
   campaign(transfer: boolean): void {
+    if (this.canCampaign()) this.campaigns++;
     this.startElection(this.cfg.preVote && !transfer, transfer);
   }
 

@@ -11,6 +11,7 @@ import { MessageType, type Message } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import type { LogDB, ReplicaUpdate } from '../logdb/log-db.js';
 import type { Transport } from '../transport/transport.js';
+import type { HostObserver } from './observer.js';
 import type { Replica } from './replica.js';
 
 /** Counters of the engine's work, for metrics and benchmarks. */
@@ -29,6 +30,8 @@ export class Engine {
   private closed = false;
   private idle: Array<() => void> = [];
   readonly stats: EngineStats = { passes: 0, updates: 0, logdbBatches: 0, messagesSent: 0 };
+  /** Told the duration of each pass and LogDB batch; null (the default): no clock is read. */
+  observer: HostObserver | null = null;
 
   constructor(
     private readonly logdb: LogDB,
@@ -70,6 +73,9 @@ export class Engine {
     }
     this.running = true;
     this.stats.passes++;
+    const obs = this.observer;
+    const start = obs === null ? 0 : performance.now();
+    let updates = 0;
     try {
       const work: Array<{ r: Replica; u: Update }> = [];
       for (const r of this.ready) {
@@ -80,6 +86,7 @@ export class Engine {
       this.ready.clear();
       if (work.length === 0) return;
       this.stats.updates += work.length;
+      updates = work.length;
       const writes: ReplicaUpdate[] = [];
       for (const { r, u } of work) {
         for (const m of u.messages) if (m.type === MessageType.Replicate) this.send(r, m);
@@ -92,7 +99,13 @@ export class Engine {
       }
       if (writes.length > 0) {
         this.stats.logdbBatches++;
+        const t0 = obs === null ? 0 : performance.now();
         await this.logdb.saveUpdates(writes);
+        if (obs?.logdbBatch !== undefined) {
+          let entries = 0;
+          for (const w of writes) entries += w.entries.length;
+          obs.logdbBatch(writes.length, entries, (performance.now() - t0) / 1000);
+        }
       }
       for (const { r, u } of work) {
         if (r.stopped) continue;
@@ -105,6 +118,7 @@ export class Engine {
       this.closed = true;
       this.onFatal(err);
     } finally {
+      if (obs !== null && updates > 0) obs.enginePass?.((performance.now() - start) / 1000, updates);
       this.running = false;
       if (this.ready.size > 0 && !this.closed) this.schedule();
       else this.notifyIdle();

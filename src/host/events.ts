@@ -63,7 +63,8 @@ export class TypedEmitter {
       try {
         (fn as (p: NodeHostEvents[K]) => void)(payload);
       } catch (e) {
-        this.logger.warn('event listener threw', { event: name, error: e instanceof Error ? e.message : String(e) });
+        const { shardId, replicaId } = payload as { shardId?: number; replicaId?: number };
+        this.logger.warn('event listener threw', { event: name, shardId, replicaId, error: e instanceof Error ? e.message : String(e) });
       }
     }
   }

@@ -37,6 +37,9 @@ import { LogReader } from './log-reader.js';
 import { Replica, type ReplicaHost } from './replica.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
 import { ClientSession } from './session.js';
+import type { HostObserver } from './observer.js';
+import type { NodeHostStats } from './stats.js';
+import type { QuorumHealth } from '../core/quorum-health.js';
 
 /** Options of a proposal. */
 export interface ProposeOptions extends RequestOptions {
@@ -85,6 +88,11 @@ export interface ReplicaInfo {
   readonly firstLogIndex: number;
   readonly lastLogIndex: number;
   readonly membership: Membership;
+  /**
+   * On the leader: which voting members it heard from within the last election timeout and
+   * how many more may fail before the shard loses its quorum. Null on other replicas.
+   */
+  readonly quorum: QuorumHealth | null;
 }
 
 /** The host and the replicas it runs. */
@@ -109,6 +117,8 @@ export class NodeHost {
   private readonly addresses = new Map<string, string>();
   /** Incoming snapshot streams, by `shard:index:from`. */
   private readonly receiving = new Map<string, { r: Replica; env: SnapshotEnv }>();
+  /** Observers of measurements (metrics); none by default. */
+  private readonly observers = new Set<HostObserver>();
 
   private constructor(
     private readonly cfg: ResolvedHostConfig,
@@ -245,6 +255,7 @@ export class NodeHost {
         await sm.sm.close();
         throw e;
       }
+      r.counters.snapshotsRecovered++;
       this.events.emit('snapshot:recovered', { shardId: cfg.shardId, replicaId: cfg.replicaId, index: ss.index });
       this.checkOpen();
       if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
@@ -508,9 +519,54 @@ export class NodeHost {
         isLeader: r.peer.role === Role.Leader, role: st.role, commitIndex: st.commit,
         appliedIndex: r.rsm.lastApplied, snapshotIndex: r.reader.snapshot().index,
         firstLogIndex: r.reader.firstIndex(), lastLogIndex: st.lastIndex, membership: r.rsm.membership,
+        quorum: st.quorum,
       });
     }
     return { raftAddress: this.cfg.raftAddress, shards };
+  }
+
+  /** The host's counters (engine, LogDB, transport, per replica), for metrics. Cheap: no I/O. */
+  getStats(): NodeHostStats {
+    return {
+      engine: { ...this.engine.stats },
+      logdb: this.logdb instanceof WalLogDB ? this.logdb.stats() : null,
+      transport: this.transport.stats(),
+      remotes: this.transport.remoteStats?.() ?? [],
+      shards: [...this.replicas.values()].map((r) => ({
+        shardId: r.shardId, replicaId: r.replicaId, campaigns: r.peer.status().campaigns, ...r.counters,
+      })),
+    };
+  }
+
+  /**
+   * Adds an observer of measurements taken as they happen (engine pass and LogDB batch
+   * timings, WAL fsync latency); returns the function that removes it. With no observer the
+   * host reads no clock. A throwing observer is ignored.
+   */
+  observe(o: HostObserver): () => void {
+    this.observers.add(o);
+    this.wireObservers();
+    return () => {
+      this.observers.delete(o);
+      this.wireObservers();
+    };
+  }
+
+  private wireObservers(): void {
+    const list = [...this.observers];
+    const each = (call: (o: HostObserver) => void): void => {
+      for (const o of list) {
+        try { call(o); } catch (e) { this.cfg.logger.debug('host observer threw', { error: String(e) }); }
+      }
+    };
+    this.engine.observer = list.length === 0 ? null : {
+      enginePass: (sec, n) => each((o) => o.enginePass?.(sec, n)),
+      logdbBatch: (replicas, entries, sec) => each((o) => o.logdbBatch?.(replicas, entries, sec)),
+    };
+    if (this.logdb instanceof WalLogDB) {
+      this.logdb.setSyncObserver(list.some((o) => o.walSync !== undefined)
+        ? (sec, bytes) => each((o) => o.walSync?.(sec, bytes)) : null);
+    }
   }
 
   // ---- plumbing -----------------------------------------------------------------------------
@@ -544,6 +600,7 @@ export class NodeHost {
         if (rec === undefined || snapshotter === null || snapshotter === undefined) return;
         const { r, env } = rec;
         void snapshotter.commitReceived(ss, env).then((committed) => {
+          r.counters.snapshotsReceived++;
           this.events.emit('snapshot:received', { shardId: r.shardId, replicaId: r.replicaId, index: committed.index, from: m.from });
           this.deliver({ ...m, snapshot: committed });
         }, (e: unknown) => {
@@ -556,7 +613,7 @@ export class NodeHost {
         const k = key(ss.shardId, ss.index, m.from);
         const rec = this.receiving.get(k);
         this.receiving.delete(k);
-        this.cfg.logger.warn('snapshot stream failed', { shardId: ss.shardId, error: err.message });
+        this.cfg.logger.warn('snapshot stream failed', { shardId: ss.shardId, replicaId: m.to, from: m.from, index: ss.index, error: err.message });
         if (rec?.r.snapshotter) void rec.r.snapshotter.removeTemp(rec.env).catch(() => {});
       },
     };
@@ -581,6 +638,8 @@ export class NodeHost {
         const r = this.replicas.get(shardId);
         if (r === undefined) return;
         r.streamDone(replicaId);
+        if (failed) r.counters.snapshotSendFailures++;
+        else r.counters.snapshotsSent++;
         r.peer.reportSnapshotStatus(replicaId, failed);
         this.engine.setReady(r);
       },

@@ -55,6 +55,25 @@ export interface ReplicaHost {
   snapshotRecovered(r: Replica, index: number): void;
 }
 
+/** Monotonic counters of one replica since it started on this host, for metrics. */
+export interface ReplicaCounters {
+  /** Proposals (session registrations included) accepted by this replica for replication. */
+  proposals: number;
+  /** Proposals the protocol refused (no leader, leader transfer, rate limit, pending config change). */
+  proposalsDropped: number;
+  /** Linearizable reads refused (no leader, or leadership lost before they were confirmed). */
+  readsDropped: number;
+  /** Snapshots taken here (exported ones included). */
+  snapshotsTaken: number;
+  /** Snapshot streams to followers that completed / failed. */
+  snapshotsSent: number;
+  snapshotSendFailures: number;
+  /** Snapshots received from the leader and committed. */
+  snapshotsReceived: number;
+  /** State machine recoveries from a snapshot (at restart, or from one received). */
+  snapshotsRecovered: number;
+}
+
 /** A user's snapshot request, waiting in the replica's one pending slot. */
 export interface SnapshotRequest {
   readonly req: Pending<number>;
@@ -114,6 +133,11 @@ export class Replica {
   stopped = false;
   /** Set when the state machine failed; the replica no longer applies. */
   failure: Error | null = null;
+  /** What this replica did, counted for metrics; the host counts snapshot streams and receipts. */
+  readonly counters: ReplicaCounters = {
+    proposals: 0, proposalsDropped: 0, readsDropped: 0, snapshotsTaken: 0, snapshotsSent: 0,
+    snapshotSendFailures: 0, snapshotsReceived: 0, snapshotsRecovered: 0,
+  };
 
   constructor(
     readonly cfg: ResolvedShardConfig,
@@ -161,6 +185,7 @@ export class Replica {
   propose(cmd: Uint8Array, session: ProposalSession | undefined, opts?: RequestOptions): Promise<SMResult> {
     this.admit();
     const key = this.nextKey++;
+    this.counters.proposals++;
     const req = new Pending<SMResult>(opts, () => this.proposals.delete(key));
     this.proposals.set(key, { req, clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0 });
     this.peer.propose([entry({
@@ -265,8 +290,10 @@ export class Replica {
     for (const c of u.droppedReads) {
       const reads = this.readsByCtx.get(ctxKey(c));
       this.readsByCtx.delete(ctxKey(c));
+      this.counters.readsDropped += reads?.length ?? 0;
       for (const r of reads ?? []) r.req.reject(new DroppedError('read dropped: no leader, or leadership changed'));
     }
+    this.counters.proposalsDropped += u.droppedEntries.length;
     for (const e of u.droppedEntries) this.dropped(e);
     if (u.softState !== null) this.host.softState(this, u.softState.leaderId, u.softState.term);
     this.peer.commit(u);
@@ -359,6 +386,7 @@ export class Replica {
         if (index === 0) request?.req.reject(new RejectedError(`nothing new to snapshot in shard ${this.shardId}`));
         else {
           request?.req.resolve(index);
+          this.counters.snapshotsTaken++;
           this.host.snapshotCreated(this, index, target.kind === 'export');
         }
       } catch (e) {
@@ -432,6 +460,7 @@ export class Replica {
     if (this.worker === null) throw new StateMachineError('a snapshot arrived but snapshots are not attached');
     if (ss.index <= this.rsm.lastApplied) return;
     await this.worker.recover(ss, this.rsm.onDiskIndex);
+    this.counters.snapshotsRecovered++;
     this.host.membershipChanged(this, this.rsm.membership);
     this.host.snapshotRecovered(this, ss.index);
   }

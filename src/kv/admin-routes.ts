@@ -8,7 +8,6 @@ import { RejectedError, type RequestOptions } from '../index.js';
 import { HttpError } from './http-errors.js';
 import { parseJsonObject, readBody } from './http-body.js';
 import { intParam, json, type Reply, type RouteContext } from './http-reply.js';
-import { metricsText } from './metrics.js';
 import { withRetry } from './retry.js';
 import { statusOf } from './status.js';
 
@@ -20,9 +19,9 @@ export function getStatus(ctx: RouteContext): Reply {
   return json(200, statusOf(ctx.service.host, ctx.replicaId, ctx.httpAddress));
 }
 
-/** `GET /metrics`: Prometheus text. */
-export function getMetrics(ctx: RouteContext): Reply {
-  return { status: 200, body: metricsText(ctx.service.host, ctx.replicaId, ctx.counters), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+/** `GET /metrics`: Prometheus text (prom-client's exposition format 0.0.4). */
+export async function getMetrics(ctx: RouteContext): Promise<Reply> {
+  return { status: 200, body: await ctx.metrics.text(), contentType: ctx.metrics.contentType };
 }
 
 /** The `shard` parameter: required unless the service has one shard. */

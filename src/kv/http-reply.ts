@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { KvLimits } from './limits.js';
 import type { KvService } from './kv-service.js';
-import type { HttpCounters } from './metrics.js';
+import type { HttpCounters, KvMetrics } from './metrics.js';
 import { HttpError } from './http-errors.js';
 
 /** A response to write. */
@@ -29,6 +29,7 @@ export interface RouteContext {
   readonly replicaId: number;
   readonly httpAddress: string;
   readonly counters: HttpCounters;
+  readonly metrics: KvMetrics;
   /** Fires when the client goes away: stops the wait (not the commit). */
   readonly signal: AbortSignal;
 }

@@ -20,7 +20,7 @@ import type { Reply, RouteContext } from './http-reply.js';
 import { casKey, deleteKey, getKey, putKey } from './kv-routes.js';
 import type { KvService } from './kv-service.js';
 import type { KvLimits } from './limits.js';
-import { HttpCounters } from './metrics.js';
+import { HttpCounters, KvMetrics } from './metrics.js';
 
 /** Settings of a {@link KvHttpServer}. */
 export interface KvHttpOptions {
@@ -82,10 +82,14 @@ function route(method: string, path: string): { route: Route; rest: string } {
 /** One replica's HTTP server. */
 export class KvHttpServer {
   readonly counters = new HttpCounters();
+  /** The replica's Prometheus registry, served at `/metrics`. */
+  readonly metrics: KvMetrics;
   private closing = false;
   private readonly idle: Array<() => void> = [];
 
-  private constructor(private readonly server: Server, private readonly o: KvHttpOptions, readonly address: string) {}
+  private constructor(private readonly server: Server, private readonly o: KvHttpOptions, readonly address: string) {
+    this.metrics = new KvMetrics(o.service.host, this.counters);
+  }
 
   /**
    * Listens on `host:port` (the advertised HTTP address, as given).
@@ -139,7 +143,7 @@ export class KvHttpServer {
       }
       const reply = await found.route.handler({
         req, method, url, rest: found.rest, query, service: this.o.service, limits: this.o.limits, replicaId: this.o.replicaId,
-        httpAddress: this.address, counters: this.counters, signal: abort.signal,
+        httpAddress: this.address, counters: this.counters, metrics: this.metrics, signal: abort.signal,
       });
       this.write(res, name, reply);
     } catch (e) {
@@ -191,6 +195,7 @@ export class KvHttpServer {
     await this.waitIdle(1000);
     this.server.closeAllConnections();
     await this.closed;
+    this.metrics.close();
   }
 
   private closed: Promise<void> | undefined;

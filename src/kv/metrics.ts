@@ -1,8 +1,12 @@
 /**
- * `GET /metrics`: a small hand-written Prometheus text exposition (format 0.0.4) of per-shard
- * gauges and the HTTP counters. A later change moves this to prom-client; the names stay.
+ * `GET /metrics`: the Prometheus exposition of one KV replica, with prom-client: every metric
+ * of `sampan/metrics` for its NodeHost (the per-shard gauges this service always served keep
+ * their names and labels), plus the HTTP layer's counters. One registry per replica, so the
+ * three replicas of `sampan demo` in one process do not mix.
  */
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { NodeHost } from '../index.js';
+import { attachMetrics, type AttachedMetrics } from '../metrics/index.js';
 
 /** Counters the HTTP layer keeps. */
 export class HttpCounters {
@@ -20,37 +24,50 @@ export class HttpCounters {
   }
 }
 
-const GAUGES: ReadonlyArray<readonly [string, string, (s: ReturnType<NodeHost['getNodeHostInfo']>['shards'][number]) => number]> = [
-  ['sampan_shard_leader_id', 'Leader replica id as this replica knows it (0: none).', (s) => s.leaderId],
-  ['sampan_shard_term', 'Current Raft term.', (s) => s.term],
-  ['sampan_shard_is_leader', '1 when this replica leads the shard.', (s) => (s.isLeader ? 1 : 0)],
-  ['sampan_shard_commit_index', 'Highest committed log index known here.', (s) => s.commitIndex],
-  ['sampan_shard_applied_index', 'Highest log index applied to the state machine.', (s) => s.appliedIndex],
-  ['sampan_shard_snapshot_index', 'Index of the newest local snapshot.', (s) => s.snapshotIndex],
-  ['sampan_shard_first_log_index', 'First log index still held.', (s) => s.firstLogIndex],
-  ['sampan_shard_last_log_index', 'Last log index held.', (s) => s.lastLogIndex],
-  ['sampan_shard_voters', 'Voting members of the shard.', (s) => s.membership.voters.size],
-];
+/** The metrics of one KV replica: its host's and its HTTP server's, in a registry of their own. */
+export class KvMetrics {
+  /** The replica's registry (exposed for embedding applications and tests). */
+  readonly registry = new Registry();
+  private readonly attached: AttachedMetrics;
 
-function label(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
+  constructor(host: NodeHost, counters: HttpCounters) {
+    this.attached = attachMetrics(host, { registry: this.registry });
+    const registers = [this.registry];
+    new Counter({
+      name: 'sampan_http_requests_total', help: 'HTTP requests answered, by route and status.', labelNames: ['route', 'status'], registers,
+      collect(this: Counter) {
+        this.reset();
+        for (const [k, n] of counters.answered) {
+          const [route, status] = k.split('\u0000');
+          this.inc({ route: route ?? '', status: status ?? '' }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'sampan_http_in_flight', help: 'HTTP requests being served.', registers,
+      collect(this: Gauge) { this.set(counters.inFlight); },
+    });
+    new Counter({
+      name: 'sampan_http_refused_busy_total', help: 'Requests refused with 429 because too many were in flight.', registers,
+      collect(this: Counter) {
+        this.reset();
+        this.inc(counters.refusedBusy);
+      },
+    });
+  }
 
-/** The exposition text for `host` and `counters`. */
-export function metricsText(host: NodeHost, replicaId: number, counters: HttpCounters): string {
-  const lines: string[] = [];
-  const shards = host.getNodeHostInfo().shards;
-  for (const [name, help, get] of GAUGES) {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-    for (const s of shards) lines.push(`${name}{shard="${s.shardId}",replica="${replicaId}"} ${get(s)}`);
+  /** The content type of {@link text}. */
+  get contentType(): string {
+    return this.registry.contentType;
   }
-  lines.push('# HELP sampan_http_requests_total HTTP requests answered, by route and status.', '# TYPE sampan_http_requests_total counter');
-  for (const [k, n] of [...counters.answered].sort()) {
-    const [route, status] = k.split('\u0000');
-    lines.push(`sampan_http_requests_total{route="${label(route ?? '')}",status="${status ?? ''}"} ${n}`);
+
+  /** The exposition text, sampled now. */
+  async text(): Promise<string> {
+    return await this.registry.metrics();
   }
-  lines.push('# HELP sampan_http_in_flight HTTP requests being served.', '# TYPE sampan_http_in_flight gauge', `sampan_http_in_flight ${counters.inFlight}`);
-  lines.push('# HELP sampan_http_refused_busy_total Requests refused with 429 because too many were in flight.',
-    '# TYPE sampan_http_refused_busy_total counter', `sampan_http_refused_busy_total ${counters.refusedBusy}`);
-  return `${lines.join('\n')}\n`;
+
+  /** Stops observing the host. */
+  close(): void {
+    this.attached.detach();
+  }
 }

@@ -2,7 +2,7 @@
  * `GET /status`: this replica's identity and, per shard, what `getNodeHostInfo` reports, in
  * the JSON shape of the contract (membership maps keyed by replica id as strings).
  */
-import type { Membership, NodeHost } from '../index.js';
+import type { Membership, NodeHost, QuorumHealth } from '../index.js';
 
 /** A membership as JSON. */
 export interface MembershipJson {
@@ -27,6 +27,12 @@ export interface ShardStatusJson {
   readonly firstLogIndex: number;
   readonly lastLogIndex: number;
   readonly membership: MembershipJson;
+  /**
+   * The quorum-health view (an addition to the contract's fields): on the leader, which voting
+   * members it heard from within the last election timeout (`active`, `lost`) and
+   * `failuresToLoss` (1: the next failure loses the quorum); null on other replicas.
+   */
+  readonly quorum: QuorumHealth | null;
 }
 
 /** The whole status document. */
@@ -65,6 +71,7 @@ export function statusOf(host: NodeHost, replicaId: number, httpAddress: string)
       shardId: s.shardId, replicaId: s.replicaId, leaderId: s.leaderId, term: s.term, isLeader: s.isLeader,
       role: s.role, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, snapshotIndex: s.snapshotIndex,
       firstLogIndex: s.firstLogIndex, lastLogIndex: s.lastLogIndex, membership: membershipJson(s.membership),
+      quorum: s.quorum,
     })),
   };
 }

@@ -105,6 +105,7 @@ export class WalLogDB implements LogDB {
   private idleWaiters: (() => void)[] = [];
   private background: Promise<void> = Promise.resolve();
   private counters = { writes: 0, syncs: 0, bytesWritten: 0, copiedBytes: 0, truncatedAtOpen: 0 };
+  private syncObserver: ((seconds: number, bytes: number) => void) | null = null;
 
   private constructor(
     private readonly segments: SegmentFiles,
@@ -225,7 +226,13 @@ export class WalLogDB implements LogDB {
         for (let done = 0; done < w.pos;) done += (await writeAsync(fd, w.buf, done, w.pos - done, base + done)).bytesWritten;
         this.counters.writes++;
         this.counters.bytesWritten += w.pos;
-        if (this.opts.fsync) { await fdatasyncAsync(fd); this.counters.syncs++; }
+        if (this.opts.fsync) {
+          const obs = this.syncObserver;
+          const t0 = obs === null ? 0 : performance.now();
+          await fdatasyncAsync(fd);
+          this.counters.syncs++;
+          if (obs !== null) obs((performance.now() - t0) / 1000, w.pos);
+        }
         this.segEnd += w.pos;
         this.segments.setSize(this.current, this.segEnd);
       }
@@ -491,6 +498,16 @@ export class WalLogDB implements LogDB {
   listReplicas(): ReplicaKey[] {
     if (this.closing) throw new ClosedError('LogDB is closed');
     return [...this.index.replicas.values()].map((r) => ({ shardId: r.shardId, replicaId: r.replicaId }));
+  }
+
+  /**
+   * Installs (null removes) a function told, after each group commit's fdatasync, how long the
+   * sync took in seconds and how many bytes it made durable: the hook of the fsync latency
+   * histogram. It runs on the commit path: it must be cheap and must not throw. Without one,
+   * no clock is read.
+   */
+  setSyncObserver(fn: ((seconds: number, bytes: number) => void) | null): void {
+    this.syncObserver = fn;
   }
 
   /** Counters and sizes; see {@link WalStats}. */

@@ -84,6 +84,7 @@ export class InboundConnection {
       if (this.dead) return;
       this.onFrame(f);
     }
+    if (this.role === 'snapshot') this.ctx.stats.snapshotBytesReceived += chunk.length;
     if (this.decoder.error !== null) return this.reject(this.decoder.error.message);
     if (!this.dead && this.timer === null && this.decoder.buffered > 0) this.startTimer();
   }

@@ -92,7 +92,7 @@ export class MemoryTransport implements Transport {
       this.options.handler.handleSnapshotStatus(m.shardId, m.to, false);
     }, (err: unknown) => {
       this.counters.snapshotFailures++;
-      this.logger.warn('transport: snapshot send failed', { remote: address, error: String(err) });
+      this.logger.warn('transport: snapshot send failed', { remote: address, shardId: m.shardId, replicaId: m.from, to: m.to, error: String(err) });
       this.options.handler.handleSnapshotStatus(m.shardId, m.to, true);
     });
     return true;
@@ -143,7 +143,9 @@ export class MemoryTransport implements Transport {
     const local = b.messages.find((m) => !isNetworkMessageType(m.type));
     if (local !== undefined) {
       this.counters.badFrames++;
-      this.logger.warn('transport: batch with a host-local message kind dropped', { from: b.sourceAddress, type: local.type });
+      this.logger.warn('transport: batch with a host-local message kind dropped', {
+        from: b.sourceAddress, shardId: local.shardId, replicaId: local.to, type: local.type,
+      });
       return;
     }
     this.counters.batchesReceived++;

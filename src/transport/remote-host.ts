@@ -14,7 +14,7 @@ import type { Logger } from '../logger.js';
 import { BatchFrameEncoder } from './batch-encoder.js';
 import { dial, type TlsMaterial } from './dial.js';
 import type { ResolvedTcpOptions } from './tcp-options.js';
-import type { TransportStats } from './transport.js';
+import type { RemoteStats, TransportStats } from './transport.js';
 
 /** What a {@link RemoteHost} shares with its transport. */
 export interface RemoteHostContext {
@@ -51,6 +51,8 @@ export class RemoteHost {
   /** Replicas told Unreachable during the current failure episode (so: once, not per message). */
   private reported = new Map<number, Set<number>>();
   private readonly encoder: BatchFrameEncoder;
+  /** This remote's share of the transport's counters. */
+  private readonly counters = { messagesSent: 0, bytesSent: 0, messagesDropped: 0, connectionFailures: 0 };
 
   constructor(readonly address: string, private readonly ctx: RemoteHostContext) {
     this.encoder = new BatchFrameEncoder(ctx.opts.deploymentId, ctx.sourceAddress, ctx.opts.batchBytes, ctx.opts.maxFrameSize);
@@ -61,16 +63,26 @@ export class RemoteHost {
     return this.state === 'backoff';
   }
 
+  /** This remote's counters and whether it is connected now. */
+  stats(): RemoteStats {
+    return { address: this.address, connected: this.state === 'connected', ...this.counters };
+  }
+
+  private dropped(n: number): void {
+    this.ctx.stats.messagesDropped += n;
+    this.counters.messagesDropped += n;
+  }
+
   /** Queues a message; false if it was dropped. Never throws. */
   send(m: Message): boolean {
     const state = this.state;
     if (state === 'backoff' || state === 'closed') {
-      this.ctx.stats.messagesDropped++;
+      this.dropped(1);
       if (state === 'backoff') this.unreachable(m.shardId, m.to);
       return false;
     }
     if (this.queue.length >= this.ctx.opts.maxSendQueue) {
-      this.ctx.stats.messagesDropped++;
+      this.dropped(1);
       return false;
     }
     this.queue.push(m);
@@ -87,7 +99,7 @@ export class RemoteHost {
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (this.timer !== null) clearTimeout(this.timer);
-    this.ctx.stats.messagesDropped += this.queue.length;
+    this.dropped(this.queue.length);
     this.queue = [];
     this.socket?.destroy();
     this.socket = null;
@@ -120,10 +132,11 @@ export class RemoteHost {
     this.draining = false;
     this.failures++;
     this.ctx.stats.connectionFailures++;
+    this.counters.connectionFailures++;
     this.reported.clear();
     const dropped = this.queue;
     this.queue = [];
-    this.ctx.stats.messagesDropped += dropped.length;
+    this.dropped(dropped.length);
     for (const m of dropped) this.unreachable(m.shardId, m.to);
     const delay = backoffDelay(this.failures, this.ctx.opts.backoffInitialMs, this.ctx.opts.backoffMaxMs, this.ctx.random);
     const fields = { remote: this.address, error: err instanceof Error ? err.message : String(err), failures: this.failures, retryInMs: delay };
@@ -159,7 +172,7 @@ export class RemoteHost {
     const frames = this.encoder.encode(msgs, (m, reason) => {
       dropped++;
       this.ctx.logger.error('transport: message not sendable, dropped', {
-        remote: this.address, type: m.type, shardId: m.shardId, error: reason instanceof Error ? reason.message : String(reason),
+        remote: this.address, type: m.type, shardId: m.shardId, replicaId: m.from, to: m.to, error: reason instanceof Error ? reason.message : String(reason),
       });
     });
     let ok = true;
@@ -171,10 +184,12 @@ export class RemoteHost {
     }
     socket.uncork();
     const s = this.ctx.stats;
-    s.messagesDropped += dropped;
+    this.dropped(dropped);
     s.messagesSent += msgs.length - dropped;
     s.batchesSent += frames.length;
     s.bytesSent += bytes;
+    this.counters.messagesSent += msgs.length - dropped;
+    this.counters.bytesSent += bytes;
     if (!ok) {
       // Backpressure: keep queueing (bounded) until the kernel buffer drains.
       this.draining = true;

@@ -92,7 +92,8 @@ export class SnapshotReceiveSession {
     this.cleanup();
     this.ctx.stats.snapshotFailures++;
     this.ctx.logger.warn('transport: incoming snapshot failed', {
-      shardId: this.header.message.shardId, from: this.header.sourceAddress, error: err.message,
+      shardId: this.header.message.shardId, replicaId: this.header.message.to, from: this.header.message.from,
+      fromAddress: this.header.sourceAddress, index: this.header.message.snapshot?.index, error: err.message,
     });
     if (!this.socket.destroyed) this.socket.end(encodeFrame(FrameKind.SnapshotAck, encodeAck(false, err.message)));
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -178,7 +179,7 @@ export class SnapshotReceiveSession {
     try {
       this.ctx.receiver.complete(delivered);
     } catch (err) {
-      this.ctx.logger.error('transport: snapshot receiver threw', { error: String(err) });
+      this.ctx.logger.error('transport: snapshot receiver threw', { shardId: m.shardId, replicaId: m.to, from: m.from, error: String(err) });
     } finally {
       this.onFinish();
     }

@@ -20,6 +20,8 @@ export interface SnapshotSendContext {
   readonly connectTimeoutMs: number;
   readonly chunkSize: number;
   readonly chunkTimeoutMs: number;
+  /** Counts bytes written to the stream (metrics); optional. */
+  readonly countBytes?: (n: number) => void;
 }
 
 /** Settles with the receiver's acknowledgement; rejects if the connection ends first. */
@@ -78,6 +80,7 @@ async function sendFile(
       const end = FRAME_HEADER_SIZE + prefix + bytesRead;
       writeFrameHeader(buf, 0, FrameKind.SnapshotChunk, buf.subarray(FRAME_HEADER_SIZE, end));
       await write(socket, buf.subarray(0, end), ctx.chunkTimeoutMs);
+      ctx.countBytes?.(end);
       offset += bytesRead;
     }
   } finally {
@@ -104,7 +107,9 @@ export async function sendSnapshotStream(ctx: SnapshotSendContext, address: stri
   let early: { ok: boolean; reason: string } | null = null;
   ack.then((a) => (early = a), () => {});
   try {
-    await write(socket, encodeFrame(FrameKind.SnapshotHeader, header), ctx.chunkTimeoutMs);
+    const headerFrame = encodeFrame(FrameKind.SnapshotHeader, header);
+    await write(socket, headerFrame, ctx.chunkTimeoutMs);
+    ctx.countBytes?.(headerFrame.length);
     for (let i = 0; i < paths.length && early === null; i++) {
       await sendFile(socket, ctx, i, paths[i]!, fileSizes[i]!, () => early !== null);
     }

@@ -19,7 +19,7 @@ import { SnapshotReceiveSession } from './snapshot-receive.js';
 import { sendSnapshotStream } from './snapshot-send.js';
 import { StaticAddressResolver } from './static-resolver.js';
 import { formatAddress, parseAddress, resolveTcpOptions, type ResolvedTcpOptions, type TcpTransportOptions } from './tcp-options.js';
-import { emptyStats, type AddressResolver, type Transport, type TransportStats } from './transport.js';
+import { emptyStats, type AddressResolver, type RemoteStats, type Transport, type TransportStats } from './transport.js';
 import { encodeAck } from './snapshot-protocol.js';
 import { encodeFrame, FrameKind } from './frame.js';
 
@@ -122,13 +122,16 @@ export class TcpTransport implements Transport {
     const ctx = {
       tls: this.tls, deploymentId: this.opts.deploymentId, sourceAddress: this.advertised, connectTimeoutMs: this.opts.connectTimeoutMs,
       chunkSize: this.opts.snapshotChunkSize, chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs,
+      countBytes: (n: number) => { this.counters.snapshotBytesSent += n; },
     };
     const p: Promise<void> = sendSnapshotStream(ctx, address, m).then(() => {
       this.counters.snapshotsSent++;
       this.snapshotStatus(m, false);
     }, (err: unknown) => {
       this.counters.snapshotFailures++;
-      this.logger.warn('transport: snapshot send failed', { remote: address, shardId: m.shardId, error: (err as Error).message });
+      this.logger.warn('transport: snapshot send failed', {
+        remote: address, shardId: m.shardId, replicaId: m.from, to: m.to, index: m.snapshot?.index, error: (err as Error).message,
+      });
       this.snapshotStatus(m, true);
     }).finally(() => {
       this.snapshotSends--;
@@ -154,6 +157,11 @@ export class TcpTransport implements Transport {
     return { ...this.counters };
   }
 
+  /** See {@link Transport.remoteStats}: one row per remote host this transport has sent to. */
+  remoteStats(): RemoteStats[] {
+    return [...this.remotes.values()].map((r) => r.stats());
+  }
+
   /** Whether the circuit to `address` is open (its last connection attempt failed). For tests and diagnostics. */
   circuitOpen(address: string): boolean {
     return this.remotes.get(address)?.circuitOpen ?? false;
@@ -175,7 +183,7 @@ export class TcpTransport implements Transport {
     try {
       this.opts.handler.handleUnreachable(shardId, replicaId);
     } catch (err) {
-      this.logger.error('transport: handleUnreachable threw', { error: String(err) });
+      this.logger.error('transport: handleUnreachable threw', { shardId, to: replicaId, error: String(err) });
     }
   };
 
@@ -183,7 +191,7 @@ export class TcpTransport implements Transport {
     try {
       this.opts.handler.handleSnapshotStatus(m.shardId, m.to, failed);
     } catch (err) {
-      this.logger.error('transport: handleSnapshotStatus threw', { error: String(err) });
+      this.logger.error('transport: handleSnapshotStatus threw', { shardId: m.shardId, replicaId: m.from, to: m.to, error: String(err) });
     }
   }
 
@@ -201,7 +209,7 @@ export class TcpTransport implements Transport {
         try {
           this.opts.handler.handleMessageBatch(batch);
         } catch (err) {
-          this.logger.error('transport: handleMessageBatch threw', { error: String(err) });
+          this.logger.error('transport: handleMessageBatch threw', { from: batch.sourceAddress, error: String(err) });
         }
       },
       openSnapshot: (s, header) => this.openSnapshot(s, header),
@@ -212,7 +220,9 @@ export class TcpTransport implements Transport {
 
   private openSnapshot(socket: net.Socket, header: SnapshotStreamHeader): SnapshotSink | null {
     if (this.snapshotReceives >= this.opts.maxSnapshotReceives) {
-      this.logger.warn('transport: incoming snapshot refused, too many streams', { from: header.sourceAddress });
+      this.logger.warn('transport: incoming snapshot refused, too many streams', {
+        shardId: header.message.shardId, replicaId: header.message.to, from: header.message.from, fromAddress: header.sourceAddress,
+      });
       socket.end(encodeFrame(FrameKind.SnapshotAck, encodeAck(false, 'busy: too many snapshot streams')));
       return null;
     }

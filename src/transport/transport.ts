@@ -96,6 +96,21 @@ export interface TransportStats {
   snapshotsReceived: number;
   /** Snapshot streams that failed, either way. */
   snapshotFailures: number;
+  /** Bytes of snapshot stream frames written / read (headers and chunks). */
+  snapshotBytesSent: number;
+  snapshotBytesReceived: number;
+}
+
+/** The counters of one remote host a transport sends to (its message connection only). */
+export interface RemoteStats {
+  /** The remote's raft address. */
+  readonly address: string;
+  /** Whether the message connection is up now. */
+  readonly connected: boolean;
+  readonly messagesSent: number;
+  readonly bytesSent: number;
+  readonly messagesDropped: number;
+  readonly connectionFailures: number;
 }
 
 /** A zeroed {@link TransportStats}. */
@@ -104,6 +119,7 @@ export function emptyStats(): TransportStats {
     messagesSent: 0, bytesSent: 0, batchesSent: 0, messagesReceived: 0, bytesReceived: 0, batchesReceived: 0,
     messagesDropped: 0, badFrames: 0, connectionFailures: 0, connectionsAccepted: 0, connectionsRejected: 0,
     unreachableReported: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotFailures: 0,
+    snapshotBytesSent: 0, snapshotBytesReceived: 0,
   };
 }
 
@@ -137,6 +153,8 @@ export interface Transport {
   removeAddress(shardId: number, replicaId: number): void;
   /** A snapshot of the counters. */
   stats(): TransportStats;
+  /** Optional: the counters of each remote host sent to, for metrics. */
+  remoteStats?(): RemoteStats[];
   /** Stops listening, closes every connection and fails open snapshot streams. Idempotent. */
   close(): Promise<void>;
 }

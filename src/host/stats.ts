@@ -1,0 +1,28 @@
+/**
+ * The counters a NodeHost exposes for metrics (`NodeHost.getStats`): cheap integers the host
+ * keeps anyway, read at scrape time. Every count is monotonic since the replica (or the host)
+ * started; a restarted replica starts again from zero, as Prometheus counters may.
+ */
+import type { WalStats } from '../logdb/wal-log-db.js';
+import type { RemoteStats, TransportStats } from '../transport/transport.js';
+import type { EngineStats } from './engine.js';
+import type { ReplicaCounters } from './replica.js';
+
+/** One replica's counters. */
+export interface ShardStats extends Readonly<ReplicaCounters> {
+  readonly shardId: number;
+  readonly replicaId: number;
+  /** Elections this replica started (one per attempt, whether or not it began with a pre-vote round). */
+  readonly campaigns: number;
+}
+
+/** Everything a NodeHost counts. */
+export interface NodeHostStats {
+  readonly engine: Readonly<EngineStats>;
+  /** The default write-ahead log's counters; null with another LogDB. */
+  readonly logdb: WalStats | null;
+  readonly transport: TransportStats;
+  /** Per remote host, when the transport reports it (TCP does); empty otherwise. */
+  readonly remotes: readonly RemoteStats[];
+  readonly shards: readonly ShardStats[];
+}
