@@ -14,8 +14,8 @@ import {
   RejectedError,
 } from '../errors.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
-import type { SnapshotEnv } from '../snapshot/snapshotter.js';
 import { SnapshotWorker } from './snapshot-worker.js';
+import { IncomingSnapshots } from './incoming-snapshots.js';
 import { Pending } from './request.js';
 import type { LogDB } from '../logdb/log-db.js';
 import { WalLogDB } from '../logdb/wal-log-db.js';
@@ -25,7 +25,7 @@ import type {
 } from '../statemachine.js';
 import type { MessageBatch } from '../transport/codec.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
-import type { Transport, TransportHandler, SnapshotReceiver } from '../transport/transport.js';
+import type { Transport, TransportHandler } from '../transport/transport.js';
 import {
   resolveHostConfig, resolveShardConfig, isAddress,
   type NodeHostConfig, type ResolvedHostConfig, type ShardConfig,
@@ -115,8 +115,6 @@ export class NodeHost {
   private static readonly MAX_SNAPSHOT_WORK = 2;
   /** Addresses given to the transport, by `shard:replica`. */
   private readonly addresses = new Map<string, string>();
-  /** Incoming snapshot streams, by `shard:index:from`. */
-  private readonly receiving = new Map<string, { r: Replica; env: SnapshotEnv }>();
   /** Observers of measurements (metrics); none by default. */
   private readonly observers = new Set<HostObserver>();
 
@@ -581,42 +579,15 @@ export class NodeHost {
   }
 
   private transportHandler(): TransportHandler {
-    const key = (shardId: number, index: number, from: number): string => `${shardId}:${index}:${from}`;
-    const receiver: SnapshotReceiver = {
-      tempDir: (meta, from) => {
-        const r = this.replicas.get(meta.shardId);
-        if (r === undefined || r.snapshotter === null || r.stopped) throw new ShardNotFoundError(meta.shardId);
-        const env = r.snapshotter.prepareReceive(meta);
-        this.receiving.set(key(meta.shardId, meta.index, from), { r, env });
-        return env.tempDir;
+    const receiver = new IncomingSnapshots({
+      logger: this.cfg.logger,
+      replica: (shardId) => this.replicas.get(shardId),
+      deliver: (m) => this.deliver(m),
+      received: (r, index, from) => {
+        r.counters.snapshotsReceived++;
+        this.events.emit('snapshot:received', { shardId: r.shardId, replicaId: r.replicaId, index, from });
       },
-      complete: (m) => {
-        const ss = m.snapshot;
-        if (ss === null) return;
-        const k = key(ss.shardId, ss.index, m.from);
-        const rec = this.receiving.get(k);
-        this.receiving.delete(k);
-        const snapshotter = rec?.r.snapshotter;
-        if (rec === undefined || snapshotter === null || snapshotter === undefined) return;
-        const { r, env } = rec;
-        void snapshotter.commitReceived(ss, env).then((committed) => {
-          r.counters.snapshotsReceived++;
-          this.events.emit('snapshot:received', { shardId: r.shardId, replicaId: r.replicaId, index: committed.index, from: m.from });
-          this.deliver({ ...m, snapshot: committed });
-        }, (e: unknown) => {
-          this.cfg.logger.warn('received snapshot not committed', { shardId: r.shardId, replicaId: r.replicaId, error: (e as Error).message });
-        });
-      },
-      failed: (m, err) => {
-        const ss = m.snapshot;
-        if (ss === null) return;
-        const k = key(ss.shardId, ss.index, m.from);
-        const rec = this.receiving.get(k);
-        this.receiving.delete(k);
-        this.cfg.logger.warn('snapshot stream failed', { shardId: ss.shardId, replicaId: m.to, from: m.from, index: ss.index, error: err.message });
-        if (rec?.r.snapshotter) void rec.r.snapshotter.removeTemp(rec.env).catch(() => {});
-      },
-    };
+    });
     return {
       handleMessageBatch: (batch: MessageBatch) => {
         for (const m of batch.messages) {

@@ -1,0 +1,69 @@
+/**
+ * Snapshots streamed to this host's replicas by their leaders: the transport writes each into
+ * a `.receiving` directory the replica's snapshotter prepares; once complete it is verified
+ * and committed, and only then handed to the replica as its InstallSnapshot message. A stream
+ * that breaks leaves nothing behind.
+ */
+import type { Message } from '../core/types.js';
+import { ShardNotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { SnapshotEnv } from '../snapshot/snapshotter.js';
+import type { SnapshotReceiver } from '../transport/transport.js';
+import type { Replica } from './replica.js';
+
+/** What the receiver needs from its host. */
+export interface IncomingSnapshotsHost {
+  readonly logger: Logger;
+  replica(shardId: number): Replica | undefined;
+  /** A committed snapshot: hand the message to its replica. */
+  deliver(m: Message): void;
+  received(r: Replica, index: number, from: number): void;
+}
+
+/** The host's {@link SnapshotReceiver}. */
+export class IncomingSnapshots implements SnapshotReceiver {
+  /** Streams in progress, by `shard:index:from`. */
+  private readonly streams = new Map<string, { r: Replica; env: SnapshotEnv }>();
+
+  constructor(private readonly host: IncomingSnapshotsHost) {}
+
+  private take(m: Message): { r: Replica; env: SnapshotEnv } | undefined {
+    const ss = m.snapshot;
+    if (ss === null) return undefined;
+    const k = `${ss.shardId}:${ss.index}:${m.from}`;
+    const rec = this.streams.get(k);
+    this.streams.delete(k);
+    return rec;
+  }
+
+  /** @throws ShardNotFoundError when no running replica of the shard is here. */
+  tempDir(meta: Parameters<SnapshotReceiver['tempDir']>[0], from: number): string {
+    const r = this.host.replica(meta.shardId);
+    if (r === undefined || r.snapshotter === null || r.stopped) throw new ShardNotFoundError(meta.shardId);
+    const env = r.snapshotter.prepareReceive(meta);
+    this.streams.set(`${meta.shardId}:${meta.index}:${from}`, { r, env });
+    return env.tempDir;
+  }
+
+  complete(m: Message): void {
+    const rec = this.take(m);
+    const ss = m.snapshot;
+    const snapshotter = rec?.r.snapshotter;
+    if (rec === undefined || ss === null || snapshotter === null || snapshotter === undefined) return;
+    const { r, env } = rec;
+    void snapshotter.commitReceived(ss, env).then((committed) => {
+      this.host.received(r, committed.index, m.from);
+      this.host.deliver({ ...m, snapshot: committed });
+    }, (e: unknown) => {
+      this.host.logger.warn('received snapshot not committed', { shardId: r.shardId, replicaId: r.replicaId, from: m.from, error: (e as Error).message });
+    });
+  }
+
+  failed(m: Message, err: Error): void {
+    const rec = this.take(m);
+    const ss = m.snapshot;
+    if (ss === null) return;
+    this.host.logger.warn('snapshot stream failed', { shardId: ss.shardId, replicaId: m.to, from: m.from, index: ss.index, error: err.message });
+    if (rec?.r.snapshotter) void rec.r.snapshotter.removeTemp(rec.env).catch(() => {});
+  }
+}
