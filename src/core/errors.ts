@@ -17,6 +17,6 @@ export class UnavailableError extends SampanError {
 /** A snapshot older than the one the storage already holds. */
 export class SnapshotOutOfDateError extends SampanError {
   constructor(index: number, current: number) {
-    super('SNAPSHOT_OUT_OF_DATE', `snapshot ${index} is older than the current snapshot ${current}`);
+    super('SNAPSHOT_OUT_OF_DATE', `snapshot ${index} is not newer than the current snapshot ${current}`);
   }
 }
