@@ -6,7 +6,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { SourceMap } from 'node:module';
-import net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,24 +130,7 @@ export function killAll(): void {
 /** Wall-clock milliseconds, comparable with child events' `at`. */
 export const wallNow = (): number => performance.timeOrigin + performance.now();
 
-/** `n` distinct loopback ports that were free a moment ago. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const s = net.createServer();
-      servers.push(s);
-      await new Promise<void>((res, rej) => { s.once('error', rej); s.listen(0, '127.0.0.1', () => res()); });
-      const a = s.address();
-      if (a === null || typeof a === 'string') throw new Error('no port');
-      ports.push(a.port);
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
-  }
-}
+export { freePorts } from '../tools/free-ports.js';
 
 /** `--key=value` and bare `--flag` arguments. */
 export function parseArgs(argv: readonly string[]): Map<string, string> {

@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePorts } from '../tools/free-ports.js';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,14 +18,8 @@ const seconds = Number(args.get('seconds') ?? 5);
 const connections = Number(args.get('connections') ?? 64);
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'http-server-child.js');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
+async function freePort(): Promise<number> {
+  return (await freePorts(1))[0] as number;
 }
 
 async function startServer(kind: string, port: number): Promise<ChildProcess> {

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seeded } from '../support/temp.js';
 import { crashDirs, crashHostLeads, openCrashHost } from './support/crash-host.js';
 import { finalIndexes, snapshotDirOf, snapshotEntries, tempNames, until } from './support/snapshot-sm.js';
 import { Snapshotter } from '../../src/snapshot/snapshotter.js';
@@ -21,18 +22,6 @@ const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'snapsho
 const MIN_ROUNDS = 8;
 const MAX_ROUNDS = 10;
 const TIME_LIMIT_MS = 25_000;
-
-/** A tiny deterministic PRNG (mulberry32) so a failing sequence of kill times can be re-run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ChildRun {
   readonly acks: Array<{ key: string; length: number; index: number }>;

@@ -3,23 +3,13 @@
  * HTTP helpers. Every child is tracked so a test's `finally` can kill them all.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** The command under test (the built CLI). */
 export const BIN = fileURLToPath(new URL('../../../../bin/sampan.js', import.meta.url));
 
-/** `n` distinct free TCP ports on 127.0.0.1. */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => res(s));
-  })));
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
+export { freePorts } from '../../../tools/free-ports.js';
 
 /** A child process of the command, with its output collected. */
 export interface Child {
