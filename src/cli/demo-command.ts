@@ -37,6 +37,7 @@ async function run(f: DemoFlags): Promise<number> {
   if (f.httpPort + 2 > 65535 || f.raftPort + 2 > 65535) throw new CliError('ports must leave room for three replicas (port + 2 <= 65535)', 2);
   const dataDir = resolve(f.dataDir);
   const members = new Map<number, string>(IDS.map((i) => [i, `${HOST}:${f.raftPort + i - 1}`] as const));
+  const peerHttp = new Map<number, string>(IDS.map((i) => [i, `${HOST}:${f.httpPort + i - 1}`] as const));
   const logger = consoleLogger(f.logLevel);
   const replicas: KvReplica[] = [];
   const closeAll = async (): Promise<void> => {
@@ -47,7 +48,7 @@ async function run(f: DemoFlags): Promise<number> {
       replicas.push(await KvReplica.start({
         replicaId: i, raftAddress: members.get(i) as string, httpHost: HOST, httpPort: f.httpPort + i - 1,
         dataDir: join(dataDir, `replica-${i}`), initialMembers: members, join: false, shards: 1,
-        stateMachine: 'memory', snapshotEntries: 10000, rttMs: f.rttMs, logger,
+        stateMachine: 'memory', snapshotEntries: 10000, rttMs: f.rttMs, logger, peerHttp,
       }));
     }
   } catch (e) {
@@ -62,6 +63,7 @@ async function run(f: DemoFlags): Promise<number> {
   for (const [n, r] of replicas.entries()) out(`  replica ${n + 1}: ${r.url}  (raft ${members.get(n + 1) as string})`);
   const leader = await waitForLeader(first, 15000);
   out(leader === 0 ? 'no leader yet; requests answer 503 until one is elected' : `leader: replica ${leader}`);
+  out(`dashboard: ${first.url}/`);
   out('try:');
   out(`  curl -X PUT --data-binary 'world' ${first.url}/kv/hello`);
   out(`  curl ${second.url}/kv/hello`);

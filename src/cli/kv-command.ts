@@ -29,6 +29,7 @@ interface KvFlags {
   tlsKey?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   maxInFlight?: number;
+  peerHttp?: Map<number, string>;
 }
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -57,6 +58,7 @@ async function run(f: KvFlags): Promise<number> {
       stateMachine: f.stateMachine, snapshotEntries: f.snapshotEntries, compactionOverhead: f.compactionOverhead,
       rttMs: f.rttMs, deploymentId: f.deploymentId, tls, logger,
       limits: f.maxInFlight === undefined ? undefined : { maxInFlight: f.maxInFlight },
+      peerHttp: f.peerHttp,
     });
   } catch (e) {
     if (e instanceof StartError) throw new CliError(e.message);
@@ -64,6 +66,7 @@ async function run(f: KvFlags): Promise<number> {
   }
   const say = (line: string): void => { process.stdout.write(`sampan kv: ${line}\n`); };
   say(`replica ${f.replicaId} ready: http ${replica.url}, raft ${f.raftAddress}, shards 1..${f.shards}, ${f.stateMachine} state machine, data ${f.dataDir}`);
+  say(`dashboard: ${replica.url}/`);
   return await runUntilSignal({
     close: () => replica.close(),
     onFailure: (fn) => { replica.host.on('host:failed', ({ error }) => fn(error)); },
@@ -90,6 +93,7 @@ export function kvCommand(exit: (code: number) => void): Command {
     .option('--tls-ca <file>', 'mutual TLS: CA certificate')
     .option('--tls-cert <file>', 'mutual TLS: this replica\'s certificate')
     .option('--tls-key <file>', 'mutual TLS: this replica\'s key')
+    .option('--peer-http <list>', 'other replicas\' HTTP addresses for GET /cluster and the dashboard at /: 1=HOST:PORT,2=HOST:PORT,…', members)
     .option('--max-in-flight <n>', 'HTTP requests served at once before 429 (default 1024)', intAtLeast(1))
     .option('--log-level <level>', 'debug, info, warn or error (to stderr)', oneOf(LOG_LEVELS), 'warn')
     .action(async (flags: KvFlags) => { exit(await run(flags)); });

@@ -1,5 +1,5 @@
 /**
- * The operator routes: `GET /status`, `GET /metrics`, `POST /admin/snapshot`,
+ * The operator routes: `GET /status`, `GET /cluster`, `GET /metrics`, `POST /admin/snapshot`,
  * `POST /admin/members`, `POST /admin/leader-transfer`.
  */
 import { existsSync } from 'node:fs';
@@ -17,6 +17,11 @@ const SNAPSHOT_TIMEOUT_MS = 60_000;
 /** `GET /status`. */
 export function getStatus(ctx: RouteContext): Reply {
   return json(200, statusOf(ctx.service.host, ctx.replicaId, ctx.httpAddress));
+}
+
+/** `GET /cluster`: every known replica's status and a per-shard summary (see `cluster.ts`). */
+export async function getCluster(ctx: RouteContext): Promise<Reply> {
+  return json(200, await ctx.cluster.collect());
 }
 
 /** `GET /metrics`: Prometheus text (prom-client's exposition format 0.0.4). */

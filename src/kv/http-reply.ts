@@ -3,6 +3,7 @@
  * errors (mapped by `http-errors.ts`); the server writes replies.
  */
 import type { IncomingMessage } from 'node:http';
+import type { ClusterView } from './cluster.js';
 import type { KvLimits } from './limits.js';
 import type { KvService } from './kv-service.js';
 import type { HttpCounters, KvMetrics } from './metrics.js';
@@ -30,6 +31,8 @@ export interface RouteContext {
   readonly httpAddress: string;
   readonly counters: HttpCounters;
   readonly metrics: KvMetrics;
+  /** The fan-out to the other replicas' `/status` (`GET /cluster`). */
+  readonly cluster: ClusterView;
   /** Fires when the client goes away: stops the wait (not the commit). */
   readonly signal: AbortSignal;
 }

@@ -7,20 +7,24 @@
  * hand-written against the contract either way. One dependency fewer in a consensus service's
  * request path, and nothing between the socket and the limits.
  *
- * Every request is counted against `maxInFlight` (except `/status` and `/metrics`, so an
- * operator can see a flood): beyond it, 429 SYSTEM_BUSY at once. Closing stops accepting,
+ * Every request is counted against `maxInFlight` (except `/status`, `/metrics`, `/cluster`
+ * and the dashboard at `/`, so an operator can see a flood; concurrent `/cluster` requests
+ * share one fan-out): beyond it, 429 SYSTEM_BUSY at once. Closing stops accepting,
  * answers new requests on open connections with 503 CLOSED, and waits for the in-flight ones.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../index.js';
-import { getMetrics, getStatus, postLeaderTransfer, postMembers, postSnapshot } from './admin-routes.js';
+import { getCluster, getMetrics, getStatus, postLeaderTransfer, postMembers, postSnapshot } from './admin-routes.js';
+import { ClusterView } from './cluster.js';
+import { getDashboard } from './dashboard-page.js';
 import { HttpError, errorBody, errorReply } from './http-errors.js';
 import type { Reply, RouteContext } from './http-reply.js';
 import { casKey, deleteKey, getKey, putKey } from './kv-routes.js';
 import type { KvService } from './kv-service.js';
 import type { KvLimits } from './limits.js';
 import { HttpCounters, KvMetrics } from './metrics.js';
+import { statusOf } from './status.js';
 
 /** Settings of a {@link KvHttpServer}. */
 export interface KvHttpOptions {
@@ -28,6 +32,11 @@ export interface KvHttpOptions {
   readonly replicaId: number;
   readonly limits: KvLimits;
   readonly logger: Logger;
+  /**
+   * The other replicas' HTTP addresses by replica id (`--peer-http`), for `GET /cluster` and
+   * the dashboard; absent or empty: they show only this replica.
+   */
+  readonly peers?: ReadonlyMap<number, string>;
 }
 
 type Handler = (ctx: RouteContext) => Reply | Promise<Reply>;
@@ -49,6 +58,11 @@ const PREFIX_ROUTES: ReadonlyArray<readonly [string, Readonly<Record<string, Rou
   ['/cas/', { POST: { name: 'cas', handler: casKey, bounded: true } }],
 ];
 const EXACT_ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
+  '/': {
+    GET: { name: 'dashboard', handler: getDashboard, bounded: false },
+    HEAD: { name: 'dashboard', handler: getDashboard, bounded: false },
+  },
+  '/cluster': { GET: { name: 'cluster', handler: getCluster, bounded: false } },
   '/status': { GET: { name: 'status', handler: getStatus, bounded: false } },
   '/metrics': { GET: { name: 'metrics', handler: getMetrics, bounded: false } },
   '/admin/snapshot': { POST: { name: 'admin_snapshot', handler: postSnapshot, bounded: true } },
@@ -84,11 +98,14 @@ export class KvHttpServer {
   readonly counters = new HttpCounters();
   /** The replica's Prometheus registry, served at `/metrics`. */
   readonly metrics: KvMetrics;
+  /** The fan-out behind `GET /cluster`. */
+  readonly cluster: ClusterView;
   private closing = false;
   private readonly idle: Array<() => void> = [];
 
   private constructor(private readonly server: Server, private readonly o: KvHttpOptions, readonly address: string) {
     this.metrics = new KvMetrics(o.service.host, this.counters);
+    this.cluster = new ClusterView(o.replicaId, o.peers ?? new Map(), () => statusOf(o.service.host, o.replicaId, this.address));
   }
 
   /**
@@ -143,7 +160,7 @@ export class KvHttpServer {
       }
       const reply = await found.route.handler({
         req, method, url, rest: found.rest, query, service: this.o.service, limits: this.o.limits, replicaId: this.o.replicaId,
-        httpAddress: this.address, counters: this.counters, metrics: this.metrics, signal: abort.signal,
+        httpAddress: this.address, counters: this.counters, metrics: this.metrics, cluster: this.cluster, signal: abort.signal,
       });
       this.write(res, name, reply);
     } catch (e) {

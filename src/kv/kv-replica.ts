@@ -34,6 +34,8 @@ export interface KvReplicaOptions {
   readonly tls?: NodeHostConfig['tls'];
   readonly limits?: Partial<KvLimits>;
   readonly logger: Logger;
+  /** The other replicas' HTTP addresses by id, for `GET /cluster` and the dashboard. */
+  readonly peerHttp?: ReadonlyMap<number, string>;
 }
 
 /** Which step of starting failed, for a one-line error. */
@@ -102,7 +104,7 @@ export class KvReplica {
       const service = new KvService(host, o.shards);
       let http: KvHttpServer;
       try {
-        http = await KvHttpServer.listen({ service, replicaId: o.replicaId, limits, logger: o.logger }, o.httpHost, o.httpPort);
+        http = await KvHttpServer.listen({ service, replicaId: o.replicaId, limits, logger: o.logger, peers: o.peerHttp }, o.httpHost, o.httpPort);
       } catch (e) {
         throw new StartError('http', `HTTP address ${o.httpHost}:${o.httpPort}: ${reason(e)}`, { cause: e });
       }

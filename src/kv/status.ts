@@ -33,7 +33,29 @@ export interface ShardStatusJson {
    * `failuresToLoss` (1: the next failure loses the quorum); null on other replicas.
    */
   readonly quorum: QuorumHealth | null;
+  /**
+   * This replica's counters since its process started (an addition to the contract's
+   * fields, for the dashboard's snapshot activity): proposals, elections, snapshots.
+   */
+  readonly activity: ShardActivityJson;
 }
+
+/** Per-replica counters of one shard, from `NodeHost.getStats()` (no I/O). */
+export interface ShardActivityJson {
+  readonly proposals: number;
+  readonly proposalsDropped: number;
+  readonly campaigns: number;
+  readonly snapshotsTaken: number;
+  readonly snapshotsSent: number;
+  readonly snapshotSendFailures: number;
+  readonly snapshotsReceived: number;
+  readonly snapshotsRecovered: number;
+}
+
+const NO_ACTIVITY: ShardActivityJson = {
+  proposals: 0, proposalsDropped: 0, campaigns: 0, snapshotsTaken: 0, snapshotsSent: 0,
+  snapshotSendFailures: 0, snapshotsReceived: 0, snapshotsRecovered: 0,
+};
 
 /** The whole status document. */
 export interface StatusJson {
@@ -63,6 +85,16 @@ export function membershipJson(m: Membership): MembershipJson {
 /** The status of `host`, which runs replica `replicaId` and serves HTTP at `httpAddress`. */
 export function statusOf(host: NodeHost, replicaId: number, httpAddress: string): StatusJson {
   const info = host.getNodeHostInfo();
+  const stats = new Map(host.getStats().shards.map((c) => [c.shardId, c] as const));
+  const activity = (shardId: number): ShardActivityJson => {
+    const c = stats.get(shardId);
+    if (c === undefined) return NO_ACTIVITY;
+    return {
+      proposals: c.proposals, proposalsDropped: c.proposalsDropped, campaigns: c.campaigns,
+      snapshotsTaken: c.snapshotsTaken, snapshotsSent: c.snapshotsSent, snapshotSendFailures: c.snapshotSendFailures,
+      snapshotsReceived: c.snapshotsReceived, snapshotsRecovered: c.snapshotsRecovered,
+    };
+  };
   return {
     replicaId,
     raftAddress: info.raftAddress,
@@ -71,7 +103,7 @@ export function statusOf(host: NodeHost, replicaId: number, httpAddress: string)
       shardId: s.shardId, replicaId: s.replicaId, leaderId: s.leaderId, term: s.term, isLeader: s.isLeader,
       role: s.role, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, snapshotIndex: s.snapshotIndex,
       firstLogIndex: s.firstLogIndex, lastLogIndex: s.lastLogIndex, membership: membershipJson(s.membership),
-      quorum: s.quorum,
+      quorum: s.quorum, activity: activity(s.shardId),
     })),
   };
 }
