@@ -17,6 +17,7 @@ import { Session } from 'node:inspector';
 import { NodeHost } from '../src/host/nodehost.js';
 import type { ShardConfig } from '../src/host/config.js';
 import { DroppedError } from '../src/errors.js';
+import * as hdr from 'hdr-histogram-js';
 import type { NodeHostEventName } from '../src/host/events.js';
 import type { SMEntry, SMResult, SnapshotReader, SnapshotWriter, StateMachine } from '../src/statemachine.js';
 
@@ -280,6 +281,47 @@ const ops: Record<string, Handler> = {
     const ms = performance.now() - t;
     lat.sort((x, y) => x - y);
     return { ms, count: list.length, p50: pct(lat, 0.5), p99: pct(lat, 0.99), max: lat[lat.length - 1] ?? 0 };
+  },
+
+  /**
+   * Closed-loop load (issue 8): `workers` lists one shard per in-flight client; each client
+   * proposes `size`-byte commands (or, with `read`, does ReadIndex reads) back to back for
+   * `seconds`. Returns the count, an HDR histogram of latencies in microseconds (compressed
+   * base64) and this process's CPU use.
+   */
+  load: async (a) => {
+    const h = nh();
+    const workers = a.workers as number[];
+    const cmd = new Uint8Array(a.size as number).fill(7);
+    const read = a.read === true;
+    const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+    let count = 0;
+    let errors = 0;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const end = t0 + (a.seconds as number) * 1000;
+    await Promise.all(workers.map(async (s) => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          if (read) await h.readIndex(s, { timeoutMs: 10000 });
+          else await h.propose(s, cmd, { timeoutMs: 10000 });
+          hist.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+          count++;
+        } catch {
+          errors++;
+          await sleep(5);
+        }
+      }
+    }));
+    // Hosts with no clients still take part (they follow): measure them over the same time.
+    const rest = end - performance.now();
+    if (rest > 0) await sleep(rest);
+    const wallMs = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    const encoded = hdr.encodeIntoCompressedBase64(hist);
+    hist.destroy();
+    return { count, errors, wallMs, cpuPct: ((c.user + c.system) / 1000 / wallMs) * 100, hist: encoded };
   },
 
   /** One proposal of `cmd` (a string) to `shardId`; returns its result value. */

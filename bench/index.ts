@@ -1,0 +1,206 @@
+/**
+ * `npm run bench` (issue 8): sampan against what users would use instead, in one run on this
+ * machine. Workloads, in the order they run:
+ *
+ * 3. limits: raw append + fdatasync rate of the data disk (batched like the WAL) and loopback
+ *    TCP throughput and round trip (`limits.ts`);
+ * 2. service: `sampan kv` × 3 against etcd × 3 through wrk (`service.ts`);
+ * 1. library: three NodeHosts as processes, in-process clients (`library.ts`).
+ *
+ * Flags: `--quick` (one run of 3 s per row, fewer rows: a ~1-minute smoke run), `--json` (one
+ * JSON line per row on stdout instead of tables), `--only=limits,service,library`,
+ * `--seconds=N --reps=N` (default 10 and 3: the median of 3 runs of 10 s, with min and max),
+ * `--dir=DIR` (data of both systems; default the OS temp dir), `--profile` (run the sampan kv
+ * processes under `node --cpu-prof` and print the leader's hottest functions).
+ * A progress line goes to stderr. Needs `wrk` and `etcd` for the service workload.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loopbackTcp, rawFsync, type Row } from './limits.js';
+import { etcdVersion, killServiceChildren, missingTools, runWrk, startEtcd, startSampan, type Cluster } from './service.js';
+import { runLoad, startLibrary } from './library.js';
+import { killAll, median, parseArgs, topSelfTime } from './host-rpc.js';
+
+const args = parseArgs(process.argv.slice(2));
+const quick = args.has('quick');
+const json = args.has('json');
+const seconds = Number(args.get('seconds') ?? (quick ? 3 : 10));
+const reps = Number(args.get('reps') ?? (quick ? 1 : 3));
+const only = new Set((args.get('only') ?? 'limits,service,library').split(','));
+const baseDir = args.get('dir') ?? os.tmpdir();
+const profile = args.has('profile');
+
+const rows: Row[] = [];
+const t0 = Date.now();
+
+/** Rewrites the progress line on stderr. */
+function progress(msg: string): void {
+  const line = `[bench ${((Date.now() - t0) / 1000).toFixed(0)}s] ${msg}`;
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
+  else process.stderr.write(`${line}\n`);
+}
+
+function emit(r: Row): void {
+  rows.push(r);
+  if (json) console.log(JSON.stringify(r));
+}
+
+const fmt = (n: number, d = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
+const range = (xs: readonly number[]): string => (xs.length > 1 ? ` (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '');
+
+async function limits(dir: string): Promise<void> {
+  for (const batch of quick ? [4096, 65536] : [512, 4096, 65536]) {
+    const runs: Array<{ ops: number; p50: number; p99: number; mbps: number }> = [];
+    for (let r = 0; r < reps; r++) {
+      progress(`limits: append+fdatasync ${batch} B batches, run ${r + 1}/${reps}`);
+      runs.push(await rawFsync(dir, batch, seconds));
+    }
+    emit({ workload: 'limits', name: `fdatasync ${batch} B`, opsPerSec: median(runs.map((x) => x.ops)), runs: runs.map((x) => x.ops),
+      p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)), extra: { mbps: median(runs.map((x) => x.mbps)) } });
+  }
+  const runs: Array<Awaited<ReturnType<typeof loopbackTcp>>> = [];
+  for (let r = 0; r < reps; r++) {
+    progress(`limits: loopback TCP, run ${r + 1}/${reps}`);
+    runs.push(await loopbackTcp(seconds));
+  }
+  emit({ workload: 'limits', name: 'loopback TCP 16 B ping-pong', opsPerSec: median(runs.map((x) => x.rtts)), runs: runs.map((x) => x.rtts),
+    p50: median(runs.map((x) => x.rttP50)), p99: median(runs.map((x) => x.rttP99)), extra: { streamMBps: median(runs.map((x) => x.mbps)) } });
+}
+
+async function service(dir: string): Promise<void> {
+  const missing = missingTools();
+  if (missing !== null) {
+    console.error(`service workload skipped: ${missing}`);
+    return;
+  }
+  const plan: Array<{ op: 'put' | 'get'; c: number }> = [
+    ...(quick ? [1, 64, 256] : [1, 16, 64, 256]).map((c) => ({ op: 'put' as const, c })), { op: 'get', c: 64 },
+  ];
+  const results = new Map<string, Array<{ rps: number; p50: number; p99: number; errors: number; non2xx: number }>>();
+  const profDir = profile ? fs.mkdtempSync(path.join(dir, 'prof-')) : undefined;
+  let profLeader = 0;
+  for (let r = 0; r < reps; r++) {
+    for (const system of ['sampan', 'etcd'] as const) {
+      const data = fs.mkdtempSync(path.join(dir, `${system}-`));
+      progress(`service: starting ${system} × 3, run ${r + 1}/${reps}`);
+      let cl: Cluster | null = null;
+      try {
+        cl = system === 'sampan' ? await startSampan(data, data, r === 0 ? profDir : undefined) : await startEtcd(data, data);
+        for (const p of plan) {
+          progress(`service: ${system} ${p.op} at ${p.c} connections, run ${r + 1}/${reps} (${seconds} s)`);
+          const res = runWrk(cl.url, p.op === 'put' ? cl.putScript : cl.getScript, p.c, seconds);
+          const k = `${system} ${p.op} ${p.c}`;
+          results.set(k, [...(results.get(k) ?? []), res]);
+        }
+        if (system === 'sampan' && r === 0 && profDir !== undefined) {
+          const st = await fetch(`${cl.url}/status`).then(async (x) => await x.json() as { replicaId: number });
+          profLeader = st.replicaId;
+        }
+      } finally {
+        await cl?.stop();
+        fs.rmSync(data, { recursive: true, force: true });
+      }
+    }
+  }
+  for (const p of plan) {
+    const get = (s: string): Array<{ rps: number; p50: number; p99: number; errors: number; non2xx: number }> => results.get(`${s} ${p.op} ${p.c}`) ?? [];
+    const s = get('sampan');
+    const e = get('etcd');
+    for (const [system, xs] of [['sampan', s], ['etcd', e]] as const) {
+      emit({ workload: 'service', name: `${system} ${p.op} c=${p.c}`, opsPerSec: median(xs.map((x) => x.rps)), runs: xs.map((x) => x.rps),
+        p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)),
+        extra: { system, op: p.op, connections: p.c, errors: xs.reduce((a, x) => a + x.errors, 0), non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
+          ratioSampanEtcd: median(s.map((x) => x.rps)) / median(e.map((x) => x.rps)) } });
+    }
+  }
+  if (profDir !== undefined) {
+    const f = path.join(profDir, `sampan-${profLeader}.cpuprofile`);
+    if (fs.existsSync(f)) console.error([`\nCPU profile of the sampan leader (replica ${profLeader}), ${f}:`, ...topSelfTime(f, 25)].join('\n'));
+    else console.error(`no profile at ${f}`);
+  }
+}
+
+async function library(dir: string): Promise<void> {
+  const shardsList = [1, 16];
+  const sizes = quick ? [16] : [16, 128];
+  const inflights = quick ? [1, 64, 1024] : [1, 16, 64, 256, 1024];
+  for (const shards of shardsList) {
+    const data = fs.mkdtempSync(path.join(dir, `lib-${shards}-`));
+    progress(`library: starting 3 hosts × ${shards} shard(s)`);
+    const cl = await startLibrary(data, shards);
+    try {
+      const plan: Array<{ size: number; n: number; read: boolean }> = [];
+      for (const size of sizes) for (const n of inflights) plan.push({ size, n, read: false });
+      plan.push({ size: 0, n: 64, read: true });
+      for (const p of plan) {
+        const runs: Array<Awaited<ReturnType<typeof runLoad>>> = [];
+        for (let r = 0; r < reps; r++) {
+          progress(`library: ${shards} shard(s), ${p.read ? 'ReadIndex reads' : `${p.size} B proposals`}, ${p.n} in flight, run ${r + 1}/${reps}`);
+          runs.push(await runLoad(cl, p.n, p.size, seconds, p.read));
+        }
+        const cpu = runs.map((x) => x.cpuPct.map((v) => v.toFixed(0)).join('/'));
+        emit({ workload: 'library', name: `${shards} shard(s) ${p.read ? 'readIndex' : `${p.size} B`} inflight=${p.n}`,
+          opsPerSec: median(runs.map((x) => x.ops)), runs: runs.map((x) => x.ops), p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)),
+          extra: { shards, size: p.size, inflight: p.n, read: String(p.read), p999: median(runs.map((x) => x.p999)), errors: runs.reduce((a, x) => a + x.errors, 0), cpuPctPerProcess: cpu[Math.floor((cpu.length - 1) / 2)] ?? '' } });
+      }
+    } finally {
+      await cl.stop();
+      fs.rmSync(data, { recursive: true, force: true });
+    }
+  }
+}
+
+function printTables(): void {
+  const out: string[] = [];
+  const lim = rows.filter((r) => r.workload === 'limits');
+  if (lim.length > 0) {
+    out.push('\n### Limits', '', '| what | ops/s (median, min–max) | p50 ms | p99 ms | MB/s |', '|---|--:|--:|--:|--:|');
+    for (const r of lim) out.push(`| ${r.name} | ${fmt(r.opsPerSec)}${range(r.runs)} | ${fmt(r.p50, 3)} | ${fmt(r.p99, 3)} | ${fmt(Number(r.extra.mbps ?? r.extra.streamMBps), 1)} |`);
+  }
+  const svc = rows.filter((r) => r.workload === 'service');
+  if (svc.length > 0) {
+    out.push('\n### Service: sampan kv × 3 vs etcd × 3 (wrk, 1 thread)', '',
+      '| op | conns | sampan req/s (min–max) | p50 ms | p99 ms | etcd req/s (min–max) | p50 ms | p99 ms | sampan/etcd |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|');
+    for (const s of svc.filter((r) => r.extra.system === 'sampan')) {
+      const e = svc.find((r) => r.extra.system === 'etcd' && r.extra.op === s.extra.op && r.extra.connections === s.extra.connections);
+      const errs = (r: Row | undefined): string => (r !== undefined && (Number(r.extra.errors) > 0 || Number(r.extra.non2xx) > 0) ? ` [err ${String(r.extra.errors)}, non-2xx ${String(r.extra.non2xx)}]` : '');
+      out.push(`| ${String(s.extra.op)} | ${String(s.extra.connections)} | ${fmt(s.opsPerSec)}${range(s.runs)}${errs(s)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | `
+        + `${fmt(e?.opsPerSec ?? NaN)}${range(e?.runs ?? [])}${errs(e)} | ${fmt(e?.p50 ?? NaN, 2)} | ${fmt(e?.p99 ?? NaN, 2)} | ${fmt(Number(s.extra.ratioSampanEtcd), 2)} |`);
+    }
+  }
+  const lib = rows.filter((r) => r.workload === 'library');
+  if (lib.length > 0) {
+    out.push('\n### Library: 3 NodeHosts as processes, in-process clients, fsync on', '',
+      '| shards | op | in flight | ops/s (min–max) | p50 ms | p99 ms | p99.9 ms | CPU % per process | errors |', '|--:|---|--:|--:|--:|--:|--:|---|--:|');
+    for (const r of lib) {
+      out.push(`| ${String(r.extra.shards)} | ${r.extra.read === 'true' ? 'ReadIndex' : `propose ${String(r.extra.size)} B`} | ${String(r.extra.inflight)} | ${fmt(r.opsPerSec)}${range(r.runs)} | `
+        + `${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(Number(r.extra.p999), 2)} | ${String(r.extra.cpuPctPerProcess)} | ${String(r.extra.errors)} |`);
+    }
+  }
+  console.log(out.join('\n'));
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(baseDir, 'sampan-bench-'));
+  const onSignal = (): void => { killServiceChildren(); killAll(); fs.rmSync(dir, { recursive: true, force: true }); process.exit(130); };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  if (!json) {
+    console.log(`sampan bench: ${quick ? 'quick' : 'full'}, ${reps} run(s) of ${seconds} s per row; ${os.cpus().length} CPUs, `
+      + `load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}, data in ${dir}${only.has('service') && missingTools() === null ? `, ${etcdVersion()}` : ''}; ${new Date().toISOString()}`);
+  }
+  try {
+    if (only.has('limits')) await limits(dir);
+    if (only.has('service')) await service(dir);
+    if (only.has('library')) await library(dir);
+  } finally {
+    killServiceChildren();
+    killAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+  }
+  if (!json) printTables();
+}
+
+await main();

@@ -1,0 +1,90 @@
+/**
+ * Workload 1 of `npm run bench` (issue 8): the library alone. Three NodeHosts as three
+ * processes on loopback TCP (`host-child.ts`), fsync on, counter state machines; closed-loop
+ * clients inside the processes propose commands of a given size (or do ReadIndex reads), each
+ * client on the host that leads its shard (followers do not forward proposals over TCP today),
+ * spread round-robin over the shards. Latencies go into one HDR histogram per process,
+ * merged here.
+ */
+import * as path from 'node:path';
+import * as hdr from 'hdr-histogram-js';
+import { HostProcess, freePorts } from './host-rpc.js';
+
+/** A running three-host cluster with `shards` shards. */
+export interface LibCluster {
+  readonly shards: number;
+  readonly hosts: readonly HostProcess[];
+  /** Shards each host leads (index = host). */
+  led: number[][];
+  stop(): Promise<void>;
+}
+
+/** What one load run measured. */
+export interface LoadResult { readonly ops: number; readonly p50: number; readonly p99: number; readonly p999: number; readonly errors: number; readonly cpuPct: readonly number[] }
+
+/** Starts three hosts with shards 1..`shards`, and waits until every shard has a leader. */
+export async function startLibrary(base: string, shards: number): Promise<LibCluster> {
+  const ports = await freePorts(3);
+  const addr = (i: number): string => `127.0.0.1:${ports[i] as number}`;
+  const members = [0, 1, 2].map((i) => [i + 1, addr(i)] as [number, string]);
+  const hosts = await Promise.all([1, 2, 3].map((i) => HostProcess.spawn(`host-${i}`)));
+  const stop = async (): Promise<void> => { await Promise.all(hosts.map((h) => h.exit())); };
+  try {
+    await Promise.all(hosts.map((h, i) => h.call('create', { dir: path.join(base, `lib-${shards}-${i + 1}`), raftAddress: addr(i), rttMillisecond: 100 })));
+    await Promise.all(hosts.map((h, i) => h.call('startShards', { from: 1, to: shards, replicaId: i + 1, members, sm: 'counter' })));
+    const ls = await Promise.all(hosts.map((h) => h.call('waitLeaders', { timeoutMs: 60000 }, 90000)));
+    if (ls.some((l) => (l.missing as number) > 0)) throw new Error('library: shards without a leader after 60 s');
+    const c: LibCluster = { shards, hosts, led: [], stop };
+    await refreshLeaders(c);
+    return c;
+  } catch (e) {
+    for (const h of hosts) h.kill();
+    throw e;
+  }
+}
+
+/** Re-reads which host leads which shard (leaders may move between runs). */
+export async function refreshLeaders(c: LibCluster): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    c.led = await Promise.all(c.hosts.map((h) => h.call<number[]>('ledShards')));
+    if (c.led.flat().length === c.shards) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('library: not every shard has a leader');
+}
+
+/**
+ * One closed-loop run: `inflight` clients, client j on shard (j mod shards) + 1, on the host
+ * leading it; commands of `size` bytes (or ReadIndex reads with `read`), for `seconds`.
+ */
+export async function runLoad(c: LibCluster, inflight: number, size: number, seconds: number, read = false): Promise<LoadResult> {
+  await refreshLeaders(c);
+  const owner = new Map<number, number>();
+  c.led.forEach((ss, i) => { for (const s of ss) owner.set(s, i); });
+  const workers: number[][] = c.hosts.map(() => []);
+  for (let j = 0; j < inflight; j++) {
+    const s = (j % c.shards) + 1;
+    workers[owner.get(s) ?? 0]?.push(s);
+  }
+  const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; hist: string }>(
+    'load', { workers: workers[i], size, seconds, read }, (seconds + 60) * 1000)));
+  const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  let count = 0;
+  let errors = 0;
+  let wall = 0;
+  for (const r of rs) {
+    const h = hdr.decodeFromCompressedBase64(r.hist);
+    merged.add(h);
+    h.destroy();
+    count += r.count;
+    errors += r.errors;
+    wall = Math.max(wall, r.wallMs);
+  }
+  const out: LoadResult = {
+    ops: count / (wall / 1000), errors,
+    p50: merged.getValueAtPercentile(50) / 1000, p99: merged.getValueAtPercentile(99) / 1000, p999: merged.getValueAtPercentile(99.9) / 1000,
+    cpuPct: rs.map((r) => r.cpuPct),
+  };
+  merged.destroy();
+  return out;
+}
