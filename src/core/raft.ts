@@ -10,7 +10,7 @@ import { RaftLog } from './raft-log.js';
 import type { LogStorage } from './log-storage.js';
 import { applyConfigChange } from './membership.js';
 import { Progress, ProgressState } from './progress.js';
-import { quorumIndex, majority } from './quorum.js';
+import { quorumIndex, majority, voteResult, VoteResult } from './quorum.js';
 import { RateLimiter } from './rate-limit.js';
 import { ReadOnly } from './read-only.js';
 import {
@@ -54,6 +54,8 @@ export class Raft {
   readonly voters = new Map<number, Progress>();
   readonly nonVoting = new Map<number, Progress>();
   readonly witnesses = new Map<number, Progress>();
+  /** Ids that vote (voters and witnesses); recomputed whenever the membership changes. */
+  private voting: ReadonlySet<number> = new Set();
   votes = new Map<number, boolean>();
   msgs: Message[] = [];
   readonly readOnly = new ReadOnly();
@@ -108,6 +110,8 @@ export class Raft {
     sync(this.nonVoting, m.nonVoting, []);
     sync(this.voters, m.voters, [this.nonVoting]);
     sync(this.witnesses, m.witnesses, []);
+    // Derived once per membership: the commit and vote paths ask for it on every response.
+    this.voting = new Set([...this.voters.keys(), ...this.witnesses.keys()]);
     this.updateSelfRole();
   }
 
@@ -141,10 +145,8 @@ export class Raft {
   }
 
   /** Ids that vote: voters and witnesses. */
-  votingIds(): Set<number> {
-    const s = new Set(this.voters.keys());
-    for (const id of this.witnesses.keys()) s.add(id);
-    return s;
+  votingIds(): ReadonlySet<number> {
+    return this.voting;
   }
 
   quorum(): number { return majority(this.voters.size + this.witnesses.size); }
@@ -264,21 +266,13 @@ export class Raft {
 
   /** Acts on the tally; true when the election ended. */
   checkVotes(pre: boolean): boolean {
-    let granted = 0;
-    let refused = 0;
-    const voting = this.votingIds();
-    for (const [id, v] of this.votes) {
-      if (!voting.has(id)) continue;
-      if (v) granted++;
-      else refused++;
-    }
-    const q = this.quorum();
-    if (granted >= q) {
+    const result = voteResult(this.votingIds(), this.votes);
+    if (result === VoteResult.Won) {
       if (pre) this.startElection(false, false);
       else this.becomeLeader();
       return true;
     }
-    if (voting.size - refused < q) {
+    if (result === VoteResult.Lost) {
       this.becomeFollower(this.term, 0);
       return true;
     }
