@@ -144,7 +144,6 @@ const followerTable: Table = {
   [MessageType.CheckQuorum]: ignore,
   [MessageType.ReadIndex]: forwardToLeader(dropRead),
   [MessageType.LeaderTransfer]: forwardToLeader(dropLeaderTransfer),
-  [MessageType.ConfigChangeApplied]: ignore,
   [MessageType.Replicate]: onReplicate,
   [MessageType.ReplicateResp]: ignore,
   [MessageType.RequestVote]: onVoteRequest,
@@ -158,7 +157,6 @@ const followerTable: Table = {
   [MessageType.TimeoutNow]: onTimeoutNow,
   [MessageType.Quiesce]: onQuiesce,
   [MessageType.RateLimit]: ignore,
-  [MessageType.SnapshotReceived]: ignore,
 };
 
 const nonVotingTable: Table = {
@@ -349,7 +347,6 @@ const leaderTable: Table = {
   [MessageType.CheckQuorum]: onCheckQuorum,
   [MessageType.ReadIndex]: onLeaderReadIndex,
   [MessageType.LeaderTransfer]: onLeaderTransfer,
-  [MessageType.ConfigChangeApplied]: ignore,
   [MessageType.Replicate]: ignore,
   [MessageType.ReplicateResp]: onReplicateResp,
   [MessageType.RequestVote]: onVoteRequest,
@@ -363,7 +360,6 @@ const leaderTable: Table = {
   [MessageType.TimeoutNow]: ignore,
   [MessageType.Quiesce]: ignore,
   [MessageType.RateLimit]: onRateLimit,
-  [MessageType.SnapshotReceived]: ignore,
 };
 
 /** The dispatch table of every role. */

@@ -15,8 +15,6 @@ export const EntryType = {
   ConfigChange: 1,
   /** An entry stripped of its payload, as sent to witnesses; applied as a no-op. */
   Metadata: 2,
-  /** Encoded batch of application commands (reserved for the host's entry batching). */
-  Encoded: 3,
 } as const;
 /** One of {@link EntryType}. */
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
@@ -168,7 +166,6 @@ export const MessageType = {
   CheckQuorum: 6,
   ReadIndex: 7,
   LeaderTransfer: 8,
-  ConfigChangeApplied: 9,
   // Network.
   Replicate: 16,
   ReplicateResp: 17,
@@ -183,7 +180,6 @@ export const MessageType = {
   TimeoutNow: 26,
   Quiesce: 27,
   RateLimit: 28,
-  SnapshotReceived: 29,
 } as const;
 /** One of {@link MessageType}. */
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];

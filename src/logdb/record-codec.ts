@@ -9,8 +9,10 @@
  * {@link CodecError}, which the WAL turns into a CorruptionError naming the file and offset.
  */
 import { CodecError } from '../errors.js';
-import type { Entry, HardState, Membership, SnapshotFile, SnapshotMeta } from '../core/types.js';
+import { EntryType, type Entry, type HardState, type Membership, type SnapshotFile, type SnapshotMeta } from '../core/types.js';
 import type { Bootstrap } from './log-db.js';
+
+const ENTRY_TYPES = new Set<number>(Object.values(EntryType));
 
 const TWO_32 = 0x1_0000_0000;
 /** Bytes of an encoded entry besides its command. */
@@ -116,7 +118,7 @@ export function writeEntry(w: ByteWriter, e: Entry): void {
  */
 export function readEntry(r: ByteReader, copy = true): Entry {
   const term = r.u64(), index = r.u64(), type = r.u8();
-  if (type > 3) throw new CodecError(`bad entry type ${type}`);
+  if (!ENTRY_TYPES.has(type)) throw new CodecError(`bad entry type ${type}`);
   const key = r.u64(), clientId = r.u64(), seriesId = r.u64(), respondedTo = r.u64();
   let cmd: Uint8Array;
   if (copy) cmd = r.bytes();
