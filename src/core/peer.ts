@@ -117,9 +117,12 @@ export class Peer {
       r.vote = hs.vote;
       if (hs.commit > 0) r.log.commitTo(Math.min(hs.commit, r.log.lastIndex()));
       const applied = Math.max(start.applied ?? 0, r.log.firstIndex() - 1);
-      if (applied > r.log.committed) {
-        throw new InvalidOptionError(`applied index ${applied} is past the commit index ${r.log.committed}`);
+      if (applied > r.log.lastIndex()) {
+        throw new InvalidOptionError(`applied index ${applied} is past the last log index ${r.log.lastIndex()}`);
       }
+      // An applied entry was committed; a commit-only hard state is not synced (see LogDB), so
+      // the stored commit index may trail what an on-disk state machine applied.
+      if (applied > r.log.committed) r.log.commitTo(applied);
       r.log.applied = applied;
       r.rateLimiter.reset();
     }

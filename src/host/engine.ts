@@ -3,7 +3,8 @@
  * One step pass takes the pending update of every ready replica, writes all of them to the
  * LogDB in ONE batch (one durable sync for every shard of the host), sends the messages — a
  * leader's Replicate messages before the write, everything else after it — and hands
- * committed entries to each replica's apply loop. Work that arrives during a pass (messages,
+ * committed entries to each replica's apply loop: before the write when they were persisted
+ * by earlier passes (so applying overlaps the sync), after it otherwise. Work that arrives during a pass (messages,
  * proposals) is picked up by the next one.
  */
 import type { Update } from '../core/peer.js';
@@ -90,6 +91,7 @@ export class Engine {
       const writes: ReplicaUpdate[] = [];
       for (const { r, u } of work) {
         for (const m of u.messages) if (m.type === MessageType.Replicate) this.send(r, m);
+        r.applyBeforePersist(u);
         if (u.hardState !== null || u.entriesToSave.length > 0 || u.snapshot !== null) {
           writes.push({
             shardId: u.shardId, replicaId: u.replicaId, hardState: u.hardState ?? undefined,

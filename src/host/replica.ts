@@ -113,6 +113,10 @@ export class Replica {
   private readsAwaitingApply: Array<{ index: number; reads: PendingRead[] }> = [];
   private applyQueue: Task[] = [];
   private applying = false;
+  /** Proposals made since the last engine pass, proposed together by `handleEvents`. */
+  private proposalBatch: Entry[] = [];
+  /** The update whose committed entries `applyBeforePersist` already queued. */
+  private appliedEarly: Update | null = null;
   /** The one pending user snapshot request (SNAPSHOTS.md §1.4) and whether it was admitted. */
   private snapshotSlot: SnapshotRequest | null = null;
   private slotAdmitted = false;
@@ -188,10 +192,10 @@ export class Replica {
     this.counters.proposals++;
     const req = new Pending<SMResult>(opts, () => this.proposals.delete(key));
     this.proposals.set(key, { req, clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0 });
-    this.peer.propose([entry({
+    this.proposalBatch.push(entry({
       term: 0, index: 0, type: EntryType.Application, key, cmd,
       clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
-    })]);
+    }));
     this.host.setReady(this);
     return req.promise;
   }
@@ -242,7 +246,19 @@ export class Replica {
   /** Engine pass: admits a pending snapshot request (§2) and starts batched reads. */
   handleEvents(): void {
     this.admitSnapshotRequest();
+    this.flushProposals();
     this.flushReads();
+  }
+
+  /**
+   * Hands every proposal made since the last pass to the core as ONE Propose: one append, and
+   * one Replicate per follower, for the lot (proposals one by one would send one each).
+   */
+  private flushProposals(): void {
+    if (this.proposalBatch.length === 0) return;
+    const batch = this.proposalBatch;
+    this.proposalBatch = [];
+    this.peer.propose(batch);
   }
 
   private admitSnapshotRequest(): void {
@@ -268,6 +284,27 @@ export class Replica {
   }
 
   /**
+   * Engine, before `u` is written: when every committed entry of `u` was persisted by an
+   * earlier update (no snapshot, nothing to save at or below the last committed index), they
+   * go to the apply loop now, so applying overlaps the write (dragonboat's fast apply).
+   * `afterPersist` then does not queue them again.
+   */
+  applyBeforePersist(u: Update): void {
+    const last = u.committedEntries[u.committedEntries.length - 1];
+    if (last === undefined || u.snapshot !== null) return;
+    const firstSaved = u.entriesToSave[0];
+    if (firstSaved !== undefined && firstSaved.index <= last.index) return;
+    this.queueCommitted(u.committedEntries);
+    this.appliedEarly = u;
+    void this.applyLoop();
+  }
+
+  private queueCommitted(ents: readonly Entry[]): void {
+    this.applyQueue.push({ kind: 'entries', entries: ents });
+    if (this.host.notifyCommit) this.notifyCommitted(ents);
+  }
+
+  /**
    * Engine: the update was persisted and its messages sent; hand out committed entries,
    * settle reads and dropped requests, and acknowledge it to the core.
    */
@@ -277,10 +314,8 @@ export class Replica {
       this.applyQueue.push({ kind: 'recover', ss: u.snapshot });
     }
     this.reader.append(u.entriesToSave);
-    if (u.committedEntries.length > 0) {
-      this.applyQueue.push({ kind: 'entries', entries: u.committedEntries });
-      if (this.host.notifyCommit) this.notifyCommitted(u.committedEntries);
-    }
+    if (this.appliedEarly === u) this.appliedEarly = null;
+    else if (u.committedEntries.length > 0) this.queueCommitted(u.committedEntries);
     for (const rr of u.readyToReads) {
       const reads = this.readsByCtx.get(ctxKey(rr.ctx));
       if (reads === undefined) continue;

@@ -73,6 +73,14 @@ type OpInput = Op extends infer O ? (O extends Op ? Omit<O, 'resolve' | 'reject'
 
 const MiB = 1 << 20;
 
+/** Batches up to this size are written with a synchronous write(2); larger ones on the thread pool. */
+const SYNC_WRITE_BYTES = MiB;
+
+/** True when `next` only moves the commit index on from `prev` (term and vote unchanged). */
+function commitOnly(prev: HardState, next: HardState): boolean {
+  return prev.term === next.term && prev.vote === next.vote;
+}
+
 /** Size `entrySize` charges for a stored entry of `len` encoded bytes, without decoding it. */
 const storedEntrySize = (len: number): number => entrySize({ term: 0, index: 0, type: 0, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) }) + len - ENTRY_HEADER_BYTES;
 
@@ -106,6 +114,10 @@ export class WalLogDB implements LogDB {
   private background: Promise<void> = Promise.resolve();
   private counters = { writes: 0, syncs: 0, bytesWritten: 0, copiedBytes: 0, truncatedAtOpen: 0 };
   private syncObserver: ((seconds: number, bytes: number) => void) | null = null;
+  /** The batch being laid out must be synced (see {@link LogDB} "Durability": commit-only saves need not). */
+  private batchNeedsSync = false;
+  /** The current segment holds written bytes no fdatasync has covered yet. */
+  private unsynced = false;
 
   private constructor(
     private readonly segments: SegmentFiles,
@@ -194,12 +206,15 @@ export class WalLogDB implements LogDB {
   /** One group commit: lay out every queued op (and compaction copies), write, sync. */
   private async flushOnce(): Promise<void> {
     if (this.needRotate) {
+      // A later segment's sync does not cover this one: never leave an unsynced tail behind.
+      if (this.unsynced) await this.sync(this.segments.fd(this.current), 0);
       const id = this.current + 1;
       await this.segments.create(id);
       this.current = id;
       this.segEnd = 0;
     }
     const ops = this.queue.splice(0);
+    this.batchNeedsSync = this.needRotate;
     const w = new ByteWriter(estimateBytes(ops) + (this.gcWanted ? this.opts.compactionCopyBytes : 0));
     if (this.needRotate) {
       w.pos = FRAME_HEADER_BYTES;
@@ -214,6 +229,7 @@ export class WalLogDB implements LogDB {
     const base = this.segEnd;
     // Copies go first: they restate entries as they are before this batch's ops.
     const copies = this.gcWanted ? this.planCopies(w) : [];
+    if (copies.length > 0) this.batchNeedsSync = true;
     const accepted: Op[] = [];
     for (const op of ops) {
       try { this.layOut(op, w, base); accepted.push(op); } catch (err) { op.reject(err); }
@@ -223,16 +239,17 @@ export class WalLogDB implements LogDB {
     try {
       if (w.pos > 0) {
         const fd = this.segments.fd(this.current);
-        for (let done = 0; done < w.pos;) done += (await writeAsync(fd, w.buf, done, w.pos - done, base + done)).bytesWritten;
+        // Small batches go to the page cache synchronously (microseconds), saving a round
+        // trip through the thread pool; only large ones, and the fdatasync, leave the loop.
+        if (w.pos <= SYNC_WRITE_BYTES) {
+          for (let done = 0; done < w.pos;) done += fs.writeSync(fd, w.buf, done, w.pos - done, base + done);
+        } else {
+          for (let done = 0; done < w.pos;) done += (await writeAsync(fd, w.buf, done, w.pos - done, base + done)).bytesWritten;
+        }
         this.counters.writes++;
         this.counters.bytesWritten += w.pos;
-        if (this.opts.fsync) {
-          const obs = this.syncObserver;
-          const t0 = obs === null ? 0 : performance.now();
-          await fdatasyncAsync(fd);
-          this.counters.syncs++;
-          if (obs !== null) obs((performance.now() - t0) / 1000, w.pos);
-        }
+        this.unsynced = true;
+        if (this.batchNeedsSync) await this.sync(fd, w.pos);
         this.segEnd += w.pos;
         this.segments.setSize(this.current, this.segEnd);
       }
@@ -246,6 +263,20 @@ export class WalLogDB implements LogDB {
       if (r !== undefined) this.index.relocate(r, c.index, { seg: c.fromSeg, off: c.fromOff }, this.current, base + c.bufPos);
     }
     for (const op of accepted) op.resolve();
+  }
+
+  /** fdatasync of `fd` (when fsync is on), reported to the sync observer. */
+  private async sync(fd: number, bytes: number): Promise<void> {
+    if (!this.opts.fsync) {
+      this.unsynced = false;
+      return;
+    }
+    const obs = this.syncObserver;
+    const t0 = obs === null ? 0 : performance.now();
+    await fdatasyncAsync(fd);
+    this.unsynced = false;
+    this.counters.syncs++;
+    if (obs !== null) obs((performance.now() - t0) / 1000, bytes);
   }
 
   private *checkpointRows(): Generator<CheckpointReplica> {
@@ -288,7 +319,9 @@ export class WalLogDB implements LogDB {
             if (plan.dropEntries) index.dropEntries(r);
           }
           if (u.entries.length > 0) this.layOutEntries(r, u.entries, w, base);
+          if (plan.takeSnapshot || u.entries.length > 0) this.batchNeedsSync = true;
           if (u.hardState !== undefined) {
+            if (!commitOnly(r.hardState, u.hardState)) this.batchNeedsSync = true;
             const at = beginRecord(w, RecordType.HardState, u.shardId, u.replicaId);
             writeHardState(w, u.hardState);
             endRecord(w, at);
@@ -298,6 +331,7 @@ export class WalLogDB implements LogDB {
         break;
       }
       case 'bootstrap': {
+        this.batchNeedsSync = true;
         const at = beginRecord(w, RecordType.Bootstrap, op.shardId, op.replicaId);
         writeBootstrap(w, op.info);
         endRecord(w, at);
@@ -305,6 +339,7 @@ export class WalLogDB implements LogDB {
         break;
       }
       case 'removeTo': {
+        this.batchNeedsSync = true;
         const at = beginRecord(w, RecordType.RemoveTo, op.shardId, op.replicaId);
         w.u64(op.index);
         endRecord(w, at);
@@ -314,10 +349,12 @@ export class WalLogDB implements LogDB {
         break;
       }
       case 'removeReplica':
+        this.batchNeedsSync = true;
         endRecord(w, beginRecord(w, RecordType.RemoveReplica, op.shardId, op.replicaId));
         index.removeReplica(op.shardId, op.replicaId);
         break;
       case 'import': {
+        this.batchNeedsSync = true;
         const at = beginRecord(w, RecordType.Import, op.shardId, op.replicaId);
         writeSnapshot(w, op.snapshot);
         endRecord(w, at);
@@ -526,6 +563,7 @@ export class WalLogDB implements LogDB {
       this.closing = true;
       if (this.flushing || this.scheduled || this.queue.length > 0) await new Promise<void>((res) => this.idleWaiters.push(res));
       await this.background;
+      if (this.unsynced && this.failure === null) await this.sync(this.segments.fd(this.current), 0).catch(() => {});
       this.segments.closeAll();
     })();
     return this.closePromise;
