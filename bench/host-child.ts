@@ -298,6 +298,10 @@ const ops: Record<string, Handler> = {
     let count = 0;
     let errors = 0;
     const c0 = process.cpuUsage();
+    const d = h as unknown as { engine: { stats: { passes: number; logdbBatches: number } }; transport: { stats(): { batchesSent: number; messagesSent: number } } };
+    const e0 = { ...d.engine.stats };
+    const tr0 = d.transport.stats();
+    const w0 = { batches: tr0.batchesSent, msgs: tr0.messagesSent };
     const t0 = performance.now();
     const end = t0 + (a.seconds as number) * 1000;
     await Promise.all(workers.map(async (s) => {
@@ -321,7 +325,13 @@ const ops: Record<string, Handler> = {
     const c = process.cpuUsage(c0);
     const encoded = hdr.encodeIntoCompressedBase64(hist);
     hist.destroy();
-    return { count, errors, wallMs, cpuPct: ((c.user + c.system) / 1000 / wallMs) * 100, hist: encoded };
+    const tr = d.transport.stats();
+    const perSec = (x: number): number => Math.round(x / (wallMs / 1000));
+    return {
+      count, errors, wallMs, cpuPct: ((c.user + c.system) / 1000 / wallMs) * 100, userPct: (c.user / 1000 / wallMs) * 100, hist: encoded,
+      passesPerSec: perSec(d.engine.stats.passes - e0.passes), logdbBatchesPerSec: perSec(d.engine.stats.logdbBatches - e0.logdbBatches),
+      framesPerSec: perSec(tr.batchesSent - w0.batches), messagesPerSec: perSec(tr.messagesSent - w0.msgs),
+    };
   },
 
   /** One proposal of `cmd` (a string) to `shardId`; returns its result value. */

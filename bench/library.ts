@@ -20,14 +20,24 @@ export interface LibCluster {
 }
 
 /** What one load run measured. */
-export interface LoadResult { readonly ops: number; readonly p50: number; readonly p99: number; readonly p999: number; readonly errors: number; readonly cpuPct: readonly number[] }
+export interface LoadResult {
+  readonly ops: number; readonly p50: number; readonly p99: number; readonly p999: number; readonly errors: number;
+  /** CPU (user + system, all threads) per process as % of one core; `userPct` the user part. */
+  readonly cpuPct: readonly number[];
+  readonly userPct: readonly number[];
+  /** Per process, per second: engine passes, LogDB batches, transport frames and messages sent. */
+  readonly rates: ReadonlyArray<{ passes: number; logdbBatches: number; frames: number; messages: number }>;
+}
 
-/** Starts three hosts with shards 1..`shards`, and waits until every shard has a leader. */
-export async function startLibrary(base: string, shards: number): Promise<LibCluster> {
+/**
+ * Starts three hosts with shards 1..`shards`, and waits until every shard has a leader.
+ * `execArgv` are extra node flags for the children (`{i}` becomes the host's number).
+ */
+export async function startLibrary(base: string, shards: number, execArgv: readonly string[] = []): Promise<LibCluster> {
   const ports = await freePorts(3);
   const addr = (i: number): string => `127.0.0.1:${ports[i] as number}`;
   const members = [0, 1, 2].map((i) => [i + 1, addr(i)] as [number, string]);
-  const hosts = await Promise.all([1, 2, 3].map((i) => HostProcess.spawn(`host-${i}`)));
+  const hosts = await Promise.all([1, 2, 3].map((i) => HostProcess.spawn(`host-${i}`, execArgv.map((a) => a.replace("{i}", String(i))))));
   const stop = async (): Promise<void> => { await Promise.all(hosts.map((h) => h.exit())); };
   try {
     await Promise.all(hosts.map((h, i) => h.call('create', { dir: path.join(base, `lib-${shards}-${i + 1}`), raftAddress: addr(i), rttMillisecond: 100 })));
@@ -66,7 +76,7 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
     const s = (j % c.shards) + 1;
     workers[owner.get(s) ?? 0]?.push(s);
   }
-  const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; hist: string }>(
+  const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; userPct: number; hist: string; passesPerSec: number; logdbBatchesPerSec: number; framesPerSec: number; messagesPerSec: number }>(
     'load', { workers: workers[i], size, seconds, read }, (seconds + 60) * 1000)));
   const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let count = 0;
@@ -83,7 +93,8 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
   const out: LoadResult = {
     ops: count / (wall / 1000), errors,
     p50: merged.getValueAtPercentile(50) / 1000, p99: merged.getValueAtPercentile(99) / 1000, p999: merged.getValueAtPercentile(99.9) / 1000,
-    cpuPct: rs.map((r) => r.cpuPct),
+    cpuPct: rs.map((r) => r.cpuPct), userPct: rs.map((r) => r.userPct),
+    rates: rs.map((r) => ({ passes: r.passesPerSec, logdbBatches: r.logdbBatchesPerSec, frames: r.framesPerSec, messages: r.messagesPerSec })),
   };
   merged.destroy();
   return out;

@@ -1,0 +1,41 @@
+/**
+ * `node dist/bench/profile-library.js [--shards=1] [--inflight=1] [--size=16] [--seconds=5] [--read]`:
+ * one load run of the library workload (`library.ts`) with every host under `node --cpu-prof`,
+ * then the hottest functions (self time) of each host. Host 1 is not necessarily the leader:
+ * the line `leads` says which host leads which shards. `--no-prof` runs without the profiler
+ * and `--reps=N` repeats the run (one line each): a quick A/B of two builds.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runLoad, startLibrary } from './library.js';
+import { parseArgs, topSelfTime } from './host-rpc.js';
+
+const args = parseArgs(process.argv.slice(2));
+const shards = Number(args.get('shards') ?? 1);
+const inflight = Number(args.get('inflight') ?? 1);
+const size = Number(args.get('size') ?? 16);
+const seconds = Number(args.get('seconds') ?? 5);
+const top = Number(args.get('top') ?? 25);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sampan-prof-'));
+const profDir = path.join(dir, 'prof');
+const prof = !args.has('no-prof');
+const reps = Number(args.get('reps') ?? 1);
+const cl = await startLibrary(dir, shards, prof ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-name=host-{i}.cpuprofile'] : []);
+try {
+  await runLoad(cl, inflight, size, 1, args.has('read'));
+  for (let i = 0; i < reps; i++) {
+    const r = await runLoad(cl, inflight, size, seconds, args.has('read'));
+    console.log(`${inflight} in flight, ${shards} shard(s): ${r.ops.toFixed(0)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, CPU ${r.cpuPct.map((c) => c.toFixed(0)).join('/')} % (user ${r.userPct.map((c) => c.toFixed(0)).join('/')}), `
+      + `passes/s ${r.rates.map((x) => x.passes).join('/')}, frames/s ${r.rates.map((x) => x.frames).join('/')}, messages/s ${r.rates.map((x) => x.messages).join('/')}`);
+  }
+  console.log(`leads: ${cl.led.map((s, i) => `host-${i + 1}: [${s.join(',')}]`).join(' ')}`);
+} finally {
+  await cl.stop();
+}
+for (let i = 1; i <= 3; i++) {
+  const f = path.join(profDir, `host-${i}.cpuprofile`);
+  if (fs.existsSync(f)) console.log([`\nhost-${i}:`, ...topSelfTime(f, top)].join('\n'));
+}
+if (!args.has('keep')) fs.rmSync(dir, { recursive: true, force: true });
+else console.log(`kept ${dir}`);
