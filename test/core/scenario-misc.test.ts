@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  MemoryLogStorage, MessageType, Peer, RAFT_DEFAULTS, Role, SeededRandom, resolveRaftConfig, type RaftConfigInput,
+  EntryType, MemoryLogStorage, MessageType, Peer, RAFT_DEFAULTS, Role, SeededRandom, resolveRaftConfig, type Entry, type RaftConfigInput,
 } from '../../src/core/index.js';
 import { HANDLERS, QUIESCE_IDLE_ELECTIONS, checkHandlerTables } from '../../src/core/handlers.js';
 import { InvalidOptionError } from '../../src/errors.js';
@@ -157,6 +157,17 @@ test('config: a Peer refuses inconsistent starts', () => {
   used.hardState = { term: 1, vote: 0, commit: 1 };
   assert.throws(() => new Peer(base, used, { initialMembers: new Map([[1, 'a']]) }), InvalidOptionError,
     'initial members for a replica that has a log');
+});
+
+test('restart: a commit index that trails the applied index (commit-only hard states are not synced) is raised to it; applied past the log is refused', () => {
+  const storage = new MemoryLogStorage(1);
+  const e = (index: number): Entry => ({ term: 1, index, type: EntryType.Application, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) });
+  storage.append([e(1), e(2), e(3), e(4)]);
+  const hardState = { term: 1, vote: 1, commit: 2 };
+  const peer = new Peer(base, storage, { hardState, membership: { configChangeId: 0, voters: new Map([[1, 'a']]), nonVoting: new Map(), witnesses: new Map(), removed: new Set() }, applied: 4 });
+  assert.equal(peer.status().commit, 4);
+  assert.equal(peer.status().applied, 4);
+  assert.throws(() => new Peer(base, storage, { hardState, applied: 5 }), InvalidOptionError, 'applied beyond the last index');
 });
 
 // ---- dispatch tables ----------------------------------------------------------------------
