@@ -1,5 +1,6 @@
 /**
- * `npm run sim -- --seeds N [--first S] [--seed S] [--steps K] [--shards M] [--replicas R]`
+ * `npm run sim -- --seeds N [--first S] [--seed S] [--steps K] [--shards M] [--replicas R] [--async]`
+ * (`--async`: the engine's async storage writes — several updates in flight per replica).
  * Runs the deterministic simulator over many seeds and prints `sim: N seeds, V violations`.
  * A failing seed prints the one-line command that replays it.
  */
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     shards: { type: 'string', default: '2' },
     replicas: { type: 'string', default: '3' },
     verbose: { type: 'boolean', default: false },
+    async: { type: 'boolean', default: false },
   },
 });
 
@@ -28,13 +30,13 @@ else for (let i = 0; i < Number(values.seeds); i++) seeds.push(Number(values.fir
 let violations = 0;
 const totals: Record<string, number> = {};
 for (const seed of seeds) {
-  const res = runSeed({ seed, steps, shards, replicas });
+  const res = runSeed({ seed, steps, shards, replicas, asyncWrites: values.async });
   for (const [k, v] of Object.entries(res.stats)) totals[k] = (totals[k] ?? 0) + v;
   if (values.verbose) console.log(`seed ${seed}: ${JSON.stringify(res.stats)}`);
   if (res.violations.length > 0) {
     violations += res.violations.length;
     console.log(`seed ${seed} FAILED:\n  ${res.violations.join('\n  ')}`);
-    console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps} --shards ${shards} --replicas ${replicas}`);
+    console.log(`  replay: npm run sim -- --seed ${seed} --steps ${steps} --shards ${shards} --replicas ${replicas}${values.async ? ' --async' : ''}`);
   }
 }
 console.log(`totals: ${JSON.stringify(totals)}`);

@@ -48,6 +48,14 @@ export interface RaftConfig {
   readonly quiesce: boolean;
   /** Random source for election timeouts; seeded in tests so runs replay exactly. */
   readonly random: RandomSource;
+  /**
+   * The host may take the next update before the last one's write completed (etcd's async
+   * storage writes): `Peer.getUpdate` may be called again before `Peer.commit`, updates are
+   * committed in the order taken, and committed entries are handed out only once persisted
+   * here. Off: one update at a time, and committed entries may be among the same update's
+   * entries to save (the host applies them after persisting).
+   */
+  readonly asyncStorageWrites: boolean;
 }
 
 /** Defaults for every optional field. */
@@ -65,6 +73,7 @@ export const RAFT_DEFAULTS = {
   isNonVoting: false,
   isWitness: false,
   quiesce: false,
+  asyncStorageWrites: false,
 } as const;
 
 /** Fields a caller must give; the rest default from {@link RAFT_DEFAULTS}. */

@@ -10,7 +10,10 @@
  * 2. send `messages`;
  * 3. recover the state machine from `snapshot` (if any), then apply `committedEntries`;
  * 4. call `commit(update)`; and `notifyApplied` as the state machine applies.
- * Only one update may be outstanding: take the next one after acknowledging the last.
+ * Only one update may be outstanding: take the next one after acknowledging the last —
+ * unless the config sets `asyncStorageWrites`: then the host may take updates while earlier
+ * ones are still being written, must complete them (steps 1, 2 and 4) in the order taken,
+ * and may apply an update's `committedEntries` at once (they are already persisted).
  */
 import { resolveRaftConfig, type RaftConfigInput } from './config.js';
 import { step as stepRaft, tick as tickRaft } from './handlers.js';
@@ -224,20 +227,24 @@ export class Peer {
   /** Whether there is work for the host. */
   hasUpdate(): boolean {
     const r = this.r;
-    return r.msgs.length > 0 || r.log.unstable.entries.length > 0 || r.log.unstable.snapshot !== null
+    return r.msgs.length > 0 || r.log.unstable.hasWork()
       || r.log.hasEntriesToApply() || r.readyToReads.length > 0 || r.droppedEntries.length > 0
       || r.droppedReads.length > 0 || r.softStateChanged || this.hardStateChanged();
   }
 
-  /** Takes the pending work. Call `commit` with it once done, before taking another. */
+  /**
+   * Takes the pending work; what it holds is not handed out again. Call `commit` with it once
+   * persisted — before taking another, unless the config has `asyncStorageWrites` (then
+   * several may be in flight, committed in the order taken).
+   */
   getUpdate(): Update {
     const r = this.r;
     const u: Update = {
       shardId: r.shardId,
       replicaId: r.id,
       hardState: this.hardStateChanged() ? this.hardState() : null,
-      entriesToSave: r.log.unstable.entries.slice(),
-      snapshot: r.log.unstable.snapshot,
+      entriesToSave: r.log.unstable.entriesToSave(),
+      snapshot: r.log.unstable.snapshotToSave(),
       messages: r.msgs,
       committedEntries: r.log.entriesToApply(),
       readyToReads: r.readyToReads,
@@ -250,24 +257,24 @@ export class Peer {
     r.droppedEntries = [];
     r.droppedReads = [];
     r.softStateChanged = false;
+    // Accepted: the host owns this work now.
+    r.log.unstable.acceptInProgress();
+    if (u.hardState !== null) this.prevHard = u.hardState;
+    if (u.snapshot !== null && u.snapshot.index > r.log.applied) r.log.applied = u.snapshot.index;
+    const lastApplied = u.committedEntries[u.committedEntries.length - 1];
+    if (lastApplied !== undefined && lastApplied.index > r.log.applied) r.log.appliedTo(lastApplied.index);
     return u;
   }
 
-  /** Acknowledges that the host carried out `u` (persisted, sent, handed entries to apply). */
+  /** Acknowledges that the host persisted `u` (and sent its messages, handed its entries to apply). */
   commit(u: Update): void {
     const r = this.r;
-    if (u.hardState !== null) this.prevHard = u.hardState;
-    if (u.snapshot !== null) {
-      r.log.stableSnapTo(u.snapshot.index);
-      if (u.snapshot.index > r.log.applied) r.log.applied = u.snapshot.index;
-    }
+    if (u.snapshot !== null) r.log.stableSnapTo(u.snapshot.index);
     const lastSaved = u.entriesToSave[u.entriesToSave.length - 1];
     if (lastSaved !== undefined) {
       r.log.stableTo(lastSaved.index, lastSaved.term);
       r.selfPersisted(lastSaved.index, lastSaved.term);
     }
-    const lastApplied = u.committedEntries[u.committedEntries.length - 1];
-    if (lastApplied !== undefined && lastApplied.index > r.log.applied) r.log.appliedTo(lastApplied.index);
   }
 
   /** The replica's protocol state. */

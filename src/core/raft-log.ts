@@ -17,7 +17,11 @@ export class RaftLog {
   /** Highest index handed to the host for applying. Invariant: applied <= committed. */
   applied: number;
 
-  constructor(readonly storage: LogStorage, readonly maxApplyBytes: number) {
+  /**
+   * @param applyOnlyStable hand out for applying only committed entries already persisted here
+   * (needed when the host writes asynchronously: an update's entries may still be in flight).
+   */
+  constructor(readonly storage: LogStorage, readonly maxApplyBytes: number, readonly applyOnlyStable = false) {
     const first = storage.firstIndex();
     this.unstable = new Unstable(storage.lastIndex() + 1);
     this.committed = first - 1;
@@ -134,15 +138,21 @@ export class RaftLog {
     this.applied = index;
   }
 
+  /** Highest index that may be handed out for applying. */
+  private applicable(): number {
+    return this.applyOnlyStable ? Math.min(this.committed, this.unstable.offset - 1) : this.committed;
+  }
+
   /** Committed entries not yet handed out, within `maxApplyBytes`. */
   entriesToApply(): Entry[] {
     const lo = Math.max(this.applied + 1, this.firstIndex());
-    if (this.committed + 1 <= lo) return [];
-    return this.slice(lo, this.committed + 1, this.maxApplyBytes);
+    const hi = this.applicable();
+    if (hi + 1 <= lo) return [];
+    return this.slice(lo, hi + 1, this.maxApplyBytes);
   }
 
   hasEntriesToApply(): boolean {
-    return this.committed > Math.max(this.applied, this.firstIndex() - 1);
+    return this.applicable() > Math.max(this.applied, this.firstIndex() - 1);
   }
 
   /** Entries from `index` to the end, within `maxBytes`. Throws CompactedError below the log. */

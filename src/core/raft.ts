@@ -83,7 +83,7 @@ export class Raft {
   constructor(readonly cfg: RaftConfig, storage: LogStorage) {
     this.id = cfg.replicaId;
     this.shardId = cfg.shardId;
-    this.log = new RaftLog(storage, cfg.maxApplyBytes);
+    this.log = new RaftLog(storage, cfg.maxApplyBytes, cfg.asyncStorageWrites);
     this.rateLimiter = new RateLimiter(cfg.maxInMemLogSize, cfg.electionTicks);
     this.resetRandomizedElectionTimeout();
   }

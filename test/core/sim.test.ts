@@ -4,16 +4,16 @@ import { runSeed } from '../../tools/sim/simulator.js';
 
 // The deterministic simulator over many seeds: safety after every step, liveness at the end.
 // A failure names the seed; `npm run sim -- --seed S …` replays it exactly.
-function runSeeds(first: number, count: number, shards: number, replicas: number): void {
+function runSeeds(first: number, count: number, shards: number, replicas: number, asyncWrites = false): void {
   const failures: string[] = [];
   let applied = 0;
   let elections = 0;
   for (let seed = first; seed < first + count; seed++) {
-    const r = runSeed({ seed, shards, replicas, steps: 1500 });
+    const r = runSeed({ seed, shards, replicas, steps: 1500, asyncWrites });
     applied += r.stats['applied'] ?? 0;
     elections += r.stats['elections'] ?? 0;
     if (r.violations.length > 0) {
-      failures.push(`seed ${seed}: ${r.violations.join('; ')} — replay: npm run sim -- --seed ${seed} --shards ${shards} --replicas ${replicas}`);
+      failures.push(`seed ${seed}: ${r.violations.join('; ')} — replay: npm run sim -- --seed ${seed} --shards ${shards} --replicas ${replicas}${asyncWrites ? ' --async' : ''}`);
     }
   }
   assert.deepEqual(failures, []);
@@ -28,6 +28,10 @@ test('simulator: 500 seeds, 2 shards × 3 replicas, under every fault', () => {
 
 test('simulator: 100 seeds, 3 shards × 5 replicas, under every fault', () => {
   runSeeds(10_001, 100, 3, 5);
+});
+
+test('simulator: 300 seeds with async storage writes (several updates in flight per replica, as the engine runs)', () => {
+  runSeeds(20_001, 300, 2, 3, true);
 });
 
 test('simulator: the same seed replays to the same result', () => {

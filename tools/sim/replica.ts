@@ -141,11 +141,17 @@ export class SimReplica {
     return n;
   }
 
+  /** Async writes: applies an update's committed entries when it is taken (they are persisted already). */
+  applyAccepted(u: Update): void {
+    for (const e of u.committedEntries) this.apply(e);
+  }
+
   /**
    * Does one update's work, in the order `Peer` documents. With `replicateSentEarly`, the
-   * leader's Replicate messages already went out before the write (the host's pipelining).
+   * leader's Replicate messages already went out before the write (the host's pipelining);
+   * with `appliedWhenTaken`, its committed entries were applied when it was taken.
    */
-  handle(u: Update, send: (m: Message) => void, replicateSentEarly = false): void {
+  handle(u: Update, send: (m: Message) => void, replicateSentEarly = false, appliedWhenTaken = false): void {
     const obs = this.opts.observer;
     if (u.snapshot !== null) {
       this.storage.applySnapshot(u.snapshot);
@@ -162,7 +168,7 @@ export class SimReplica {
     }
     if (u.hardState !== null) this.storage.hardState = u.hardState;
     for (const m of u.messages) if (!replicateSentEarly || !isEarly(m)) send(m);
-    for (const e of u.committedEntries) this.apply(e);
+    if (!appliedWhenTaken) for (const e of u.committedEntries) this.apply(e);
     for (const rr of u.readyToReads) obs?.read?.(this, rr);
     if (u.droppedEntries.length > 0 || u.droppedReads.length > 0) obs?.dropped?.(this, u.droppedEntries, u.droppedReads);
     if (u.softState !== null && u.softState.leaderId === this.id && u.softState.role === 3) {

@@ -22,6 +22,12 @@ export interface SimOptions {
   readonly replicas?: number;
   /** Turn the nemesis off (for debugging a seed). */
   readonly faults?: boolean;
+  /**
+   * Drive the replicas as the NodeHost engine does with `asyncStorageWrites`: updates are
+   * taken while earlier writes are in flight (several per replica), completed in order, and
+   * their committed entries applied when taken.
+   */
+  readonly asyncWrites?: boolean;
 }
 
 /** Outcome of one run. */
@@ -64,6 +70,8 @@ export class Simulation {
   private readonly finals = new Set<string>();
   private readonly votes = new Map<string, number>();
   private readonly writes = new Map<string, { u: Update; doneAt: number }>();
+  /** Async writes: each replica's writes in flight, in the order taken. */
+  private readonly writeQueues = new Map<string, Array<{ u: Update; doneAt: number }>>();
   private readonly intensity: number;
   private readonly config: Partial<RaftConfigInput>;
   private dropRate: number;
@@ -82,6 +90,7 @@ export class Simulation {
       checkQuorum: this.rnd.intn(2) === 0, preVote: this.rnd.intn(3) !== 0,
       maxInflightMsgs: 1 + this.rnd.intn(8), maxInflightBytes: 0,
       maxEntryBytesPerMsg: 100 + this.rnd.intn(400),
+      asyncStorageWrites: opts.asyncWrites ?? false,
     };
     this.dropRate = this.faults ? this.rnd.intn(10) / 100 : 0;
     this.dupRate = this.faults ? this.rnd.intn(5) / 100 : 0;
@@ -245,6 +254,10 @@ export class Simulation {
    * crash while a write is in flight loses it.
    */
   private processReplica(r: SimReplica): void {
+    if (this.opts.asyncWrites === true) {
+      this.processReplicaAsync(r);
+      return;
+    }
     const key = `${r.shardId}/${r.id}`;
     for (let i = 0; i < 8; i++) {
       const w = this.writes.get(key);
@@ -262,11 +275,40 @@ export class Simulation {
     }
   }
 
+  /**
+   * The engine with async storage writes: completes the writes that are done (in order), then
+   * takes new updates while others are in flight — sending a leader's Replicate messages and
+   * applying committed entries at once — except past an update that installs a snapshot,
+   * which must complete first.
+   */
+  private processReplicaAsync(r: SimReplica): void {
+    const key = `${r.shardId}/${r.id}`;
+    let q = this.writeQueues.get(key);
+    if (q === undefined) this.writeQueues.set(key, (q = []));
+    while (q.length > 0 && (q[0]?.doneAt ?? Infinity) <= this.time) {
+      const w = q.shift() as { u: Update; doneAt: number };
+      r.handle(w.u, (msg) => this.send(msg), true, true);
+    }
+    for (let i = 0; i < 8; i++) {
+      if (q.some((w) => w.u.snapshot !== null) || !r.peer.hasUpdate()) return;
+      const u = r.peer.getUpdate();
+      for (const msg of u.messages) if (isEarly(msg)) this.send(msg);
+      r.applyAccepted(u);
+      const slow = u.entriesToSave.length > 0 || u.hardState !== null || u.snapshot !== null;
+      const after = q[q.length - 1]?.doneAt ?? this.time;
+      q.push({ u, doneAt: Math.max(after, this.time + (slow ? this.rnd.intn(4) : 0)) });
+      if (this.rnd.intn(3) === 0) return;
+    }
+  }
+
   private crashHost(id: number): void {
     if (this.down.has(id)) return;
     this.down.add(id);
     for (const k of [...this.writes.keys()]) {
       if (k.endsWith(`/${id}`)) { this.writes.delete(k); this.count('writesLost'); }
+    }
+    for (const [k, q] of this.writeQueues) {
+      if (k.endsWith(`/${id}`) && q.length > 0) { this.count('writesLost', q.length); q.length = 0; }
     }
     this.restartAt.set(id, this.time + 5 + this.rnd.intn(this.rnd.intn(2) === 0 ? 20 : 150));
     this.count('crashes');
