@@ -3,9 +3,11 @@
  * One step pass takes the pending update of every ready replica, writes all of them to the
  * LogDB in ONE batch (one durable sync for every shard of the host), sends the messages — a
  * leader's Replicate messages before the write, everything else after it — and hands
- * committed entries to each replica's apply loop: before the write when they were persisted
- * by earlier passes (so applying overlaps the sync), after it otherwise. Work that arrives during a pass (messages,
- * proposals) is picked up by the next one.
+ * committed entries to each replica's apply loop at once (the core hands out only entries
+ * already persisted here). Writes are pipelined (the core's `asyncStorageWrites`): the next
+ * pass runs while earlier writes are still syncing, and the WAL groups them into the next
+ * commit; completions — messages that wait for the write, acknowledgements to the core —
+ * run in pass order. Only a pass that installs a snapshot waits for its write before the next.
  */
 import type { Update } from '../core/peer.js';
 import { MessageType, type Message } from '../core/types.js';
@@ -23,6 +25,9 @@ export interface EngineStats {
   messagesSent: number;
 }
 
+/** One replica's update taken in a pass. */
+interface Work { readonly r: Replica; readonly u: Update }
+
 /** Drives every replica of a host. */
 export class Engine {
   private readonly ready = new Set<Replica>();
@@ -30,6 +35,8 @@ export class Engine {
   private scheduled = false;
   private closed = false;
   private idle: Array<() => void> = [];
+  /** The completion of the last pass's write (passes complete in order). */
+  private inFlight: Promise<void> = Promise.resolve();
   readonly stats: EngineStats = { passes: 0, updates: 0, logdbBatches: 0, messagesSent: 0 };
   /** Told the duration of each pass and LogDB batch; null (the default): no clock is read. */
   observer: HostObserver | null = null;
@@ -78,7 +85,7 @@ export class Engine {
     const start = obs === null ? 0 : performance.now();
     let updates = 0;
     try {
-      const work: Array<{ r: Replica; u: Update }> = [];
+      const work: Work[] = [];
       for (const r of this.ready) {
         if (r.stopped || r.failure !== null) continue;
         r.handleEvents();
@@ -89,9 +96,11 @@ export class Engine {
       this.stats.updates += work.length;
       updates = work.length;
       const writes: ReplicaUpdate[] = [];
+      let snapshot = false;
       for (const { r, u } of work) {
         for (const m of u.messages) if (m.type === MessageType.Replicate) this.send(r, m);
         r.applyBeforePersist(u);
+        if (u.snapshot !== null) snapshot = true;
         if (u.hardState !== null || u.entriesToSave.length > 0 || u.snapshot !== null) {
           writes.push({
             shardId: u.shardId, replicaId: u.replicaId, hardState: u.hardState ?? undefined,
@@ -99,26 +108,16 @@ export class Engine {
           });
         }
       }
-      if (writes.length > 0) {
-        this.stats.logdbBatches++;
-        const t0 = obs === null ? 0 : performance.now();
-        await this.logdb.saveUpdates(writes);
-        if (obs?.logdbBatch !== undefined) {
-          let entries = 0;
-          for (const w of writes) entries += w.entries.length;
-          obs.logdbBatch(writes.length, entries, (performance.now() - t0) / 1000);
-        }
-      }
-      for (const { r, u } of work) {
-        if (r.stopped) continue;
-        for (const m of u.messages) if (m.type !== MessageType.Replicate) this.send(r, m);
-        r.afterPersist(u);
-      }
+      const written = writes.length > 0 ? this.write(writes) : null;
+      // Completions run in the order the passes ran: a pass's messages and acknowledgements
+      // wait for its own write and for every earlier one.
+      const done = this.inFlight.then(() => written).then(() => this.complete(work));
+      this.inFlight = done.catch(() => {});
+      done.catch((e: unknown) => this.fail(e));
+      // An installed snapshot is recovered before anything after it is taken.
+      if (snapshot) await done;
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      this.logger.error('engine pass failed; the host stops', { error: err.message });
-      this.closed = true;
-      this.onFatal(err);
+      this.fail(e);
     } finally {
       if (obs !== null && updates > 0) obs.enginePass?.((performance.now() - start) / 1000, updates);
       this.running = false;
@@ -127,16 +126,47 @@ export class Engine {
     }
   }
 
+  /** One LogDB batch for the pass, timed for the observer. */
+  private async write(writes: ReplicaUpdate[]): Promise<void> {
+    this.stats.logdbBatches++;
+    const obs = this.observer;
+    const t0 = obs === null ? 0 : performance.now();
+    await this.logdb.saveUpdates(writes);
+    if (obs?.logdbBatch !== undefined) {
+      let entries = 0;
+      for (const w of writes) entries += w.entries.length;
+      obs.logdbBatch(writes.length, entries, (performance.now() - t0) / 1000);
+    }
+  }
+
+  /** A pass's write is durable: send what had to wait for it, and acknowledge the updates. */
+  private complete(work: readonly Work[]): void {
+    if (this.closed) return;
+    for (const { r, u } of work) {
+      if (r.stopped) continue;
+      for (const m of u.messages) if (m.type !== MessageType.Replicate) this.send(r, m);
+      r.afterPersist(u);
+    }
+  }
+
+  private fail(e: unknown): void {
+    if (this.closed) return;
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.logger.error('engine pass failed; the host stops', { error: err.message });
+    this.closed = true;
+    this.onFatal(err);
+  }
+
   private notifyIdle(): void {
     const waiters = this.idle;
     this.idle = [];
     for (const w of waiters) w();
   }
 
-  /** Resolves once no pass is running (used when closing). */
+  /** Resolves once no pass is running and every write taken has completed (used when closing). */
   async drain(): Promise<void> {
-    if (!this.running && !this.scheduled) return;
-    await new Promise<void>((res) => this.idle.push(res));
+    if (this.running || this.scheduled) await new Promise<void>((res) => this.idle.push(res));
+    await this.inFlight;
   }
 
   /** Stops scheduling passes. */

@@ -115,8 +115,8 @@ export class Replica {
   private applying = false;
   /** Proposals made since the last engine pass, proposed together by `handleEvents`. */
   private proposalBatch: Entry[] = [];
-  /** The update whose committed entries `applyBeforePersist` already queued. */
-  private appliedEarly: Update | null = null;
+  /** Updates (taken, not yet persisted) whose committed entries `applyBeforePersist` already queued. */
+  private readonly appliedEarly = new WeakSet<Update>();
   /** The one pending user snapshot request (SNAPSHOTS.md §1.4) and whether it was admitted. */
   private snapshotSlot: SnapshotRequest | null = null;
   private slotAdmitted = false;
@@ -162,7 +162,7 @@ export class Replica {
       electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
       checkQuorum: cfg.checkQuorum, preVote: cfg.preVote, maxInMemLogSize: cfg.maxInMemLogSize,
       orderedConfigChange: cfg.orderedConfigChange, isNonVoting: cfg.isNonVoting, isWitness: cfg.isWitness,
-      quiesce: cfg.quiesce, random: new SeededRandom(randomInt(0, 2 ** 31)),
+      quiesce: cfg.quiesce, random: new SeededRandom(randomInt(0, 2 ** 31)), asyncStorageWrites: true,
     }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
       ? { initialMembers: start.initialMembers }
       : { hardState: start.hardState, membership: start.membership, applied: start.applied });
@@ -284,9 +284,10 @@ export class Replica {
   }
 
   /**
-   * Engine, before `u` is written: when every committed entry of `u` was persisted by an
-   * earlier update (no snapshot, nothing to save at or below the last committed index), they
-   * go to the apply loop now, so applying overlaps the write (dragonboat's fast apply).
+   * Engine, when `u` is taken (its write may take a while): when every committed entry of `u`
+   * was persisted by an earlier update (no snapshot, nothing to save at or below the last
+   * committed index — with async storage writes the core hands out nothing else), they go to
+   * the apply loop now, so applying overlaps the write (dragonboat's fast apply).
    * `afterPersist` then does not queue them again.
    */
   applyBeforePersist(u: Update): void {
@@ -295,7 +296,7 @@ export class Replica {
     const firstSaved = u.entriesToSave[0];
     if (firstSaved !== undefined && firstSaved.index <= last.index) return;
     this.queueCommitted(u.committedEntries);
-    this.appliedEarly = u;
+    this.appliedEarly.add(u);
     void this.applyLoop();
   }
 
@@ -314,8 +315,7 @@ export class Replica {
       this.applyQueue.push({ kind: 'recover', ss: u.snapshot });
     }
     this.reader.append(u.entriesToSave);
-    if (this.appliedEarly === u) this.appliedEarly = null;
-    else if (u.committedEntries.length > 0) this.queueCommitted(u.committedEntries);
+    if (!this.appliedEarly.delete(u) && u.committedEntries.length > 0) this.queueCommitted(u.committedEntries);
     for (const rr of u.readyToReads) {
       const reads = this.readsByCtx.get(ctxKey(rr.ctx));
       if (reads === undefined) continue;
