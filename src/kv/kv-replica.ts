@@ -94,7 +94,7 @@ export class KvReplica {
             await host.startOnDiskReplica(o.initialMembers, o.join,
               (s, r) => new DiskKvStateMachine(join(o.dataDir, 'kv', `shard-${s}-replica-${r}.sqlite`)), cfg);
           } else {
-            await host.startReplica(o.initialMembers, o.join, () => new MemoryKvStateMachine(), cfg);
+            await host.startConcurrentReplica(o.initialMembers, o.join, () => new MemoryKvStateMachine(), cfg);
           }
         } catch (e) {
           const r = reason(e);

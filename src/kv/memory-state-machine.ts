@@ -1,9 +1,12 @@
 /**
- * The in-memory KV state machine (a regular StateMachine): a Map of keys to values; a
- * snapshot is the whole map, streamed as length-prefixed pairs.
+ * The in-memory KV state machine (a concurrent state machine): a Map of keys to values; a
+ * snapshot is the whole map, streamed as length-prefixed pairs. `prepareSnapshot` copies the
+ * map (values are never mutated in place, so a shallow copy is a consistent view), and the
+ * copy is written while later writes keep being applied: a snapshot of a large map does not
+ * stall the shard's writes for the time it takes to encode and fsync it.
  */
 import type {
-  SMEntry, SMResult, SnapshotFileCollection, SnapshotFileInfo, SnapshotReader, SnapshotWriter, StateMachine,
+  ConcurrentStateMachine, SMEntry, SMResult, SnapshotFileCollection, SnapshotFileInfo, SnapshotReader, SnapshotWriter,
 } from '../index.js';
 import { CodecError } from '../index.js';
 import { applyEntry, isKvQuery, type KvStore } from './apply.js';
@@ -14,8 +17,12 @@ function mapKey(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
+function* entriesOf(map: ReadonlyMap<string, Uint8Array>): Iterable<readonly [Uint8Array, Uint8Array]> {
+  for (const [k, v] of map) yield [Buffer.from(k, 'latin1'), v];
+}
+
 /** A KV state machine held in memory; durable only through Raft's log and snapshots. */
-export class MemoryKvStateMachine implements StateMachine {
+export class MemoryKvStateMachine implements ConcurrentStateMachine<ReadonlyMap<string, Uint8Array>> {
   private map = new Map<string, Uint8Array>();
 
   private readonly store: KvStore = {
@@ -40,13 +47,14 @@ export class MemoryKvStateMachine implements StateMachine {
     return this.map.get(mapKey(query.key)) ?? null;
   }
 
-  /** Writes every pair; sampan does not apply updates meanwhile. */
-  async saveSnapshot(writer: SnapshotWriter, _files: SnapshotFileCollection, signal: AbortSignal): Promise<void> {
-    await writePairs(writer, this.entries(), signal);
+  /** A consistent view between two updates: a shallow copy of the map (values are never mutated). */
+  prepareSnapshot(): ReadonlyMap<string, Uint8Array> {
+    return new Map(this.map);
   }
 
-  private *entries(): Iterable<readonly [Uint8Array, Uint8Array]> {
-    for (const [k, v] of this.map) yield [Buffer.from(k, 'latin1'), v];
+  /** Writes every pair of the view `prepareSnapshot` took; updates may be applied meanwhile. */
+  async saveSnapshot(view: ReadonlyMap<string, Uint8Array>, writer: SnapshotWriter, _files: SnapshotFileCollection, signal: AbortSignal): Promise<void> {
+    await writePairs(writer, entriesOf(view), signal);
   }
 
   /** Replaces the map with the snapshot's pairs. @throws CodecError for a malformed image. */

@@ -70,12 +70,17 @@ test('memory and disk state machines give the same results, snapshots and recove
     assert.throws(() => sm.lookup('nope'), /not a KV query/);
   }
 
-  // Memory: snapshot, recover into a fresh one, in odd chunk sizes.
+  // Memory: the view is a copy taken between updates, written while updates continue;
+  // recover into a fresh one, in odd chunk sizes.
+  const memView = mem.prepareSnapshot();
+  mem.update([{ index: 12, cmd: encodeCommand({ op: KvOp.Put, key: b('later'), value: b('l') }) }, { index: 13, cmd: encodeCommand({ op: KvOp.Put, key: b('a'), value: b('changed') }) }]);
   const memChunks: Uint8Array[] = [];
-  await mem.saveSnapshot({ write: async (c) => { memChunks.push(Uint8Array.from(c)); } }, { addFile: () => {} }, signal);
+  await mem.saveSnapshot(memView, { write: async (c: Uint8Array) => { memChunks.push(Uint8Array.from(c)); } }, { addFile: () => {} }, signal);
   const mem2 = new MemoryKvStateMachine();
   await mem2.recoverFromSnapshot(reader(split(memChunks, 3)), [], signal);
-  assert.equal(s(mem2.lookup({ kind: 'get', key: b('a') })), '3');
+  assert.equal(s(mem2.lookup({ kind: 'get', key: b('a') })), '3', 'the image holds the value as of prepareSnapshot');
+  assert.equal(mem2.lookup({ kind: 'get', key: b('later') }), null, 'a later write is not in the image');
+  assert.equal(s(mem.lookup({ kind: 'get', key: b('a') })), 'changed');
   await assert.rejects(new MemoryKvStateMachine().recoverFromSnapshot(reader(split(memChunks, 3).slice(0, -1)), [], signal), /truncated/);
 
   // Disk: the view is pinned while updates continue; the image carries its index.
