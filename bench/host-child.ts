@@ -210,6 +210,7 @@ const ops: Record<string, Handler> = {
     const t = performance.now();
     host = await NodeHost.create({
       nodeHostDir: a.dir as string, raftAddress: a.raftAddress as string, rttMillisecond: a.rttMillisecond as number,
+      unsafeNoFsync: process.env.SAMPAN_BENCH_NO_FSYNC === "1",
     });
     for (const name of FORWARDED) {
       host.on(name, (payload) => {
@@ -302,6 +303,12 @@ const ops: Record<string, Handler> = {
     const e0 = { ...d.engine.stats };
     const tr0 = d.transport.stats();
     const w0 = { batches: tr0.batchesSent, msgs: tr0.messagesSent };
+    const timings = { passes: [] as number[], batches: [] as number[], syncs: [] as number[], batchEntries: [] as number[] };
+    const removeObserver = h.observe({
+      enginePass: (sec) => { timings.passes.push(sec * 1000); },
+      logdbBatch: (_r, entries, sec) => { timings.batches.push(sec * 1000); timings.batchEntries.push(entries); },
+      walSync: (sec) => { timings.syncs.push(sec * 1000); },
+    });
     const t0 = performance.now();
     const end = t0 + (a.seconds as number) * 1000;
     await Promise.all(workers.map(async (s) => {
@@ -323,6 +330,8 @@ const ops: Record<string, Handler> = {
     if (rest > 0) await sleep(rest);
     const wallMs = performance.now() - t0;
     const c = process.cpuUsage(c0);
+    removeObserver();
+    const q = (xs: number[], p: number): number => { xs.sort((x, y) => x - y); return xs[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? 0; };
     const encoded = hdr.encodeIntoCompressedBase64(hist);
     hist.destroy();
     const tr = d.transport.stats();
@@ -331,6 +340,8 @@ const ops: Record<string, Handler> = {
       count, errors, wallMs, cpuPct: ((c.user + c.system) / 1000 / wallMs) * 100, userPct: (c.user / 1000 / wallMs) * 100, hist: encoded,
       passesPerSec: perSec(d.engine.stats.passes - e0.passes), logdbBatchesPerSec: perSec(d.engine.stats.logdbBatches - e0.logdbBatches),
       framesPerSec: perSec(tr.batchesSent - w0.batches), messagesPerSec: perSec(tr.messagesSent - w0.msgs),
+      passMsP50: q(timings.passes, 0.5), batchMsP50: q(timings.batches, 0.5), syncMsP50: q(timings.syncs, 0.5), syncMsP90: q(timings.syncs, 0.9),
+      syncsPerSec: perSec(timings.syncs.length), entriesPerBatchP50: q(timings.batchEntries, 0.5),
     };
   },
 

@@ -27,6 +27,8 @@ export interface LoadResult {
   readonly userPct: readonly number[];
   /** Per process, per second: engine passes, LogDB batches, transport frames and messages sent. */
   readonly rates: ReadonlyArray<{ passes: number; logdbBatches: number; frames: number; messages: number }>;
+  /** Per process: median engine pass and LogDB batch time, fdatasync time (p50, p90) and rate, entries per batch. */
+  readonly timings: ReadonlyArray<{ passMs: number; batchMs: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatch: number }>;
 }
 
 /**
@@ -76,7 +78,8 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
     const s = (j % c.shards) + 1;
     workers[owner.get(s) ?? 0]?.push(s);
   }
-  const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; userPct: number; hist: string; passesPerSec: number; logdbBatchesPerSec: number; framesPerSec: number; messagesPerSec: number }>(
+  const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; userPct: number; hist: string; passesPerSec: number; logdbBatchesPerSec: number; framesPerSec: number; messagesPerSec: number;
+    passMsP50: number; batchMsP50: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatchP50: number }>(
     'load', { workers: workers[i], size, seconds, read }, (seconds + 60) * 1000)));
   const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let count = 0;
@@ -95,6 +98,7 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
     p50: merged.getValueAtPercentile(50) / 1000, p99: merged.getValueAtPercentile(99) / 1000, p999: merged.getValueAtPercentile(99.9) / 1000,
     cpuPct: rs.map((r) => r.cpuPct), userPct: rs.map((r) => r.userPct),
     rates: rs.map((r) => ({ passes: r.passesPerSec, logdbBatches: r.logdbBatchesPerSec, frames: r.framesPerSec, messages: r.messagesPerSec })),
+    timings: rs.map((r) => ({ passMs: r.passMsP50, batchMs: r.batchMsP50, syncMsP50: r.syncMsP50, syncMsP90: r.syncMsP90, syncsPerSec: r.syncsPerSec, entriesPerBatch: r.entriesPerBatchP50 })),
   };
   merged.destroy();
   return out;
