@@ -3,6 +3,10 @@
  * its timeout or AbortSignal. Aborting stops the wait, never the work already handed to Raft.
  */
 import { TimeoutError } from '../errors.js';
+import { Deadlines, type Expirable } from './deadlines.js';
+
+/** Every request's timeout, on one timer. */
+const deadlines = new Deadlines();
 
 /** Options every NodeHost operation takes. */
 export interface RequestOptions {
@@ -16,11 +20,12 @@ export interface RequestOptions {
 export const DEFAULT_TIMEOUT_MS = 5000;
 
 /** A request waiting for the engine. */
-export class Pending<T> {
+export class Pending<T> implements Expirable {
   readonly promise: Promise<T>;
   private res!: (v: T) => void;
   private rej!: (e: unknown) => void;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly tick: number;
+  private readonly ms: number;
   private readonly onAbort: (() => void) | undefined;
   private readonly signal: AbortSignal | undefined;
   done = false;
@@ -28,9 +33,8 @@ export class Pending<T> {
   /** @param cleanup called once when the request settles in any way (remove it from maps). */
   constructor(opts: RequestOptions | undefined, private readonly cleanup?: () => void) {
     this.promise = new Promise<T>((res, rej) => { this.res = res; this.rej = rej; });
-    const ms = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    // Not unref'd: a caller awaiting a request keeps the process alive until it settles.
-    this.timer = setTimeout(() => this.reject(new TimeoutError(`request timed out after ${ms} ms`)), ms);
+    this.ms = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.tick = deadlines.add(this, this.ms);
     this.signal = opts?.signal;
     if (this.signal !== undefined) {
       this.onAbort = () => this.reject(new TimeoutError('request aborted', { cause: this.signal?.reason }));
@@ -38,10 +42,15 @@ export class Pending<T> {
     }
   }
 
+  /** The deadline passed (called by the shared timer). */
+  expire(): void {
+    this.reject(new TimeoutError(`request timed out after ${this.ms} ms`));
+  }
+
   private finish(): boolean {
     if (this.done) return false;
     this.done = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    deadlines.remove(this, this.tick);
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.cleanup?.();
     return true;

@@ -1,0 +1,77 @@
+/**
+ * Request timeouts with one timer per process instead of one per request: deadlines are
+ * rounded up to a tick of `granularityMs` and kept in per-tick sets; a single interval runs
+ * while any deadline is pending and expires the due ones. A request that settles first
+ * removes itself in O(1). Timeouts fire up to one tick late, never early.
+ */
+
+/** Something that can time out. */
+export interface Expirable {
+  expire(): void;
+}
+
+/** The deadlines of every pending request of the process. */
+export class Deadlines {
+  private readonly ticks = new Map<number, Set<Expirable>>();
+  private size = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** The last tick whose deadlines were expired. */
+  private done = 0;
+
+  constructor(private readonly granularityMs = 10) {}
+
+  /** Expires `x` after at least `ms` milliseconds; returns the tick to pass to {@link remove}. */
+  add(x: Expirable, ms: number): number {
+    const now = performance.now();
+    if (this.size === 0) {
+      this.done = Math.floor(now / this.granularityMs);
+      // Not unref'd: a caller awaiting a request keeps the process alive until it settles.
+      this.timer = setInterval(() => this.expireDue(), this.granularityMs);
+    }
+    this.size++;
+    const tick = Math.max(this.done + 1, Math.ceil((now + Math.max(0, ms)) / this.granularityMs));
+    let set = this.ticks.get(tick);
+    if (set === undefined) this.ticks.set(tick, (set = new Set()));
+    set.add(x);
+    return tick;
+  }
+
+  /** Deadlines pending. */
+  get pending(): number {
+    return this.size;
+  }
+
+  /** Forgets `x` (it settled). */
+  remove(x: Expirable, tick: number): void {
+    const set = this.ticks.get(tick);
+    if (set === undefined || !set.delete(x)) return;
+    if (set.size === 0) this.ticks.delete(tick);
+    this.settled();
+  }
+
+  private settled(): void {
+    if (--this.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private expireDue(): void {
+    const now = Math.floor(performance.now() / this.granularityMs);
+    const due: number[] = [];
+    if (now - this.done <= this.ticks.size) {
+      for (let t = this.done + 1; t <= now; t++) if (this.ticks.has(t)) due.push(t);
+    } else {
+      for (const t of this.ticks.keys()) if (t <= now) due.push(t);
+    }
+    this.done = now;
+    for (const t of due) {
+      const set = this.ticks.get(t);
+      this.ticks.delete(t);
+      for (const x of set ?? []) {
+        this.settled();
+        x.expire();
+      }
+    }
+  }
+}
