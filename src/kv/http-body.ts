@@ -15,20 +15,34 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   if (declared !== undefined && Number(declared) > limit) {
     throw new HttpError(413, 'PAYLOAD_TOO_BIG', `request body of ${declared} bytes exceeds the limit of ${limit}`);
   }
-  const parts: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      const b = chunk as Buffer;
-      size += b.length;
-      if (size > limit) throw new HttpError(413, 'PAYLOAD_TOO_BIG', `request body exceeds the limit of ${limit} bytes`);
-      parts.push(b);
-    }
-  } catch (e) {
-    if (e instanceof HttpError) throw e;
-    throw new HttpError(400, 'INVALID_REQUEST', 'the request body could not be read');
-  }
-  return Buffer.concat(parts, size);
+  // Plain events rather than `for await`: the async iterator costs more than the body here.
+  return await new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const done = (err: HttpError | null): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (err === null) resolve(parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts, size));
+      else {
+        req.resume();
+        reject(err);
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) done(new HttpError(413, 'PAYLOAD_TOO_BIG', `request body exceeds the limit of ${limit} bytes`));
+      else parts.push(chunk);
+    };
+    const onEnd = (): void => done(null);
+    const onError = (): void => done(new HttpError(400, 'INVALID_REQUEST', 'the request body could not be read'));
+    const onClose = (): void => { if (!req.complete) onError(); };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /**
