@@ -33,8 +33,10 @@ export interface RouteContext {
   readonly metrics: KvMetrics;
   /** The fan-out to the other replicas' `/status` (`GET /cluster`). */
   readonly cluster: ClusterView;
-  /** Fires when the client goes away: stops the wait (not the commit). */
+  /** Fires when the client goes away: stops the wait (not the commit). Made on first use. */
   readonly signal: AbortSignal;
+  /** Whether the client went away (cheaper than `signal` when only a check is needed). */
+  readonly clientGone: () => boolean;
 }
 
 /** A JSON reply. */

@@ -144,8 +144,21 @@ export class KvHttpServer {
     const method = req.method ?? 'GET';
     let name = 'unknown';
     let bounded = false;
-    const abort = new AbortController();
-    res.once('close', () => { if (!res.writableFinished) abort.abort(); });
+    // The AbortController is made only if a route asks for the signal (most never do).
+    let abort: AbortController | null = null;
+    let gone = false;
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      gone = true;
+      abort?.abort();
+    });
+    const signal = (): AbortSignal => {
+      if (abort === null) {
+        abort = new AbortController();
+        if (gone) abort.abort();
+      }
+      return abort.signal;
+    };
     try {
       if (this.closing) throw new HttpError(503, 'CLOSED', 'the replica is shutting down');
       const found = route(method, path);
@@ -160,7 +173,8 @@ export class KvHttpServer {
       }
       const reply = await found.route.handler({
         req, method, url, rest: found.rest, query, service: this.o.service, limits: this.o.limits, replicaId: this.o.replicaId,
-        httpAddress: this.address, counters: this.counters, metrics: this.metrics, cluster: this.cluster, signal: abort.signal,
+        httpAddress: this.address, counters: this.counters, metrics: this.metrics, cluster: this.cluster,
+        get signal() { return signal(); }, clientGone: () => gone,
       });
       this.write(res, name, reply);
     } catch (e) {

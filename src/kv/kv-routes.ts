@@ -3,7 +3,7 @@
  * CAS takes and returns strings in JSON (UTF-8). Everything but a stale read goes through Raft
  * from this replica (the library forwards to the leader); `retry.ts` retries while no leader.
  */
-import { HttpError } from './http-errors.js';
+import { HttpError, errorBody } from './http-errors.js';
 import { parseJsonObject, readBody } from './http-body.js';
 import { json, type Reply, type RouteContext } from './http-reply.js';
 import { keyBytes } from './kv-service.js';
@@ -31,8 +31,9 @@ function checkValue(ctx: RouteContext, v: Uint8Array): void {
   }
 }
 
-function notFound(ctx: RouteContext): never {
-  throw new HttpError(404, 'KEY_NOT_FOUND', `key '${ctx.rest}' not found`);
+/** 404 KEY_NOT_FOUND, returned rather than thrown: a common answer, and an Error's stack costs. */
+function notFound(ctx: RouteContext): Reply {
+  return { status: 404, body: errorBody({ status: 404, code: 'KEY_NOT_FOUND', message: `key '${ctx.rest}' not found` }), contentType: 'application/json' };
 }
 
 /** `PUT /kv/{key}`: 200 `{"index":N}` once committed and applied. */

@@ -26,10 +26,11 @@ export async function withRetry(ctx: RouteContext, shard: number, local: (o: Req
   for (;;) {
     const remaining = Math.max(1, deadline - Date.now());
     try {
-      return await local({ timeoutMs: remaining, signal: ctx.signal });
+      // No signal: a client that goes away stops the retries below; its wait ends by timeout.
+      return await local({ timeoutMs: remaining });
     } catch (e) {
       if (!isRetryable(e)) throw e;
-      if (deadline - Date.now() <= backoff || ctx.signal.aborted) {
+      if (deadline - Date.now() <= backoff || ctx.clientGone()) {
         throw new ShardNotReadyError(`shard ${shard} is not ready: ${(e as Error).message}`);
       }
     }
