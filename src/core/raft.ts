@@ -284,7 +284,10 @@ export class Raft {
   /** Appends proposals to the leader's log. */
   appendEntries(ents: Entry[]): void {
     let li = this.log.lastIndex();
-    const stamped = ents.map((e) => ({ ...e, term: this.term, index: ++li }));
+    const term = this.term;
+    const stamped = ents.map((e): Entry => ({
+      term, index: ++li, type: e.type, key: e.key, clientId: e.clientId, seriesId: e.seriesId, respondedTo: e.respondedTo, cmd: e.cmd,
+    }));
     this.log.append(stamped);
     this.rateLimiter.appended(stamped);
   }

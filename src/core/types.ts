@@ -212,18 +212,21 @@ export interface Message {
 }
 
 /** Builds a message with every unset field zeroed. */
-export function message(fields: Partial<Message> & Pick<Message, 'type'>): Message {
+export function message(f: Partial<Message> & Pick<Message, 'type'>): Message {
+  // Field by field, not a spread: every message then has one shape (this is a hot path).
   return {
-    shardId: 0, from: 0, to: 0, term: 0, logTerm: 0, logIndex: 0, commit: 0, reject: false,
-    hint: 0, hintHigh: 0, entries: [], snapshot: null, ...fields,
+    type: f.type, shardId: f.shardId ?? 0, from: f.from ?? 0, to: f.to ?? 0, term: f.term ?? 0,
+    logTerm: f.logTerm ?? 0, logIndex: f.logIndex ?? 0, commit: f.commit ?? 0, reject: f.reject ?? false,
+    hint: f.hint ?? 0, hintHigh: f.hintHigh ?? 0, entries: f.entries ?? [], snapshot: f.snapshot ?? null,
   };
 }
 
 /** Builds an entry with every unset field zeroed. */
-export function entry(fields: Partial<Entry> & Pick<Entry, 'term' | 'index'>): Entry {
+export function entry(f: Partial<Entry> & Pick<Entry, 'term' | 'index'>): Entry {
   return {
-    type: EntryType.Application, key: 0, clientId: NO_SESSION, seriesId: SeriesId.NoOp,
-    respondedTo: 0, cmd: EMPTY_BYTES, ...fields,
+    term: f.term, index: f.index, type: f.type ?? EntryType.Application, key: f.key ?? 0,
+    clientId: f.clientId ?? NO_SESSION, seriesId: f.seriesId ?? SeriesId.NoOp, respondedTo: f.respondedTo ?? 0,
+    cmd: f.cmd ?? EMPTY_BYTES,
   };
 }
 
