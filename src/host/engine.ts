@@ -108,6 +108,7 @@ export class Engine {
           });
         }
       }
+      this.transport.flushPending?.();
       const written = writes.length > 0 ? this.write(writes) : null;
       // Completions run in the order the passes ran: a pass's messages and acknowledgements
       // wait for its own write and for every earlier one.

@@ -94,6 +94,11 @@ export class RemoteHost {
     return true;
   }
 
+  /** Writes the queue now (when connected), instead of at the end of the turn. */
+  flushNow(): void {
+    if (this.queue.length > 0) this.flush();
+  }
+
   /** Closes the connection and drops the queue. */
   close(): void {
     if (this.state === 'closed') return;

@@ -90,6 +90,11 @@ export class TcpTransport implements Transport {
   }
 
   /** See {@link Transport.send}. Unencodable messages are dropped and logged when flushed. */
+  /** See {@link Transport.flushPending}. */
+  flushPending(): void {
+    for (const r of this.remotes.values()) r.flushNow();
+  }
+
   send(m: Message): boolean {
     if (this.state !== 'started') {
       this.counters.messagesDropped++;

@@ -139,6 +139,13 @@ export interface Transport {
    * @throws CodecError if `m` holds a field that cannot be encoded (a bug in the caller).
    */
   send(m: Message): boolean;
+
+  /**
+   * Optional: writes what is queued now rather than at the end of the event-loop turn. The
+   * engine calls it once a pass has queued its Replicate messages, so they leave before the
+   * pass's own log write begins.
+   */
+  flushPending?(): void;
   /**
    * Streams the files of `m.snapshot` (`filepath`, when not empty, then each of `files`) to the
    * host of `m.to` in checksummed chunks on a separate connection, then delivers `m` there
