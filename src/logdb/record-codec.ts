@@ -18,6 +18,14 @@ const TWO_32 = 0x1_0000_0000;
 /** Bytes of an encoded entry besides its command. */
 export const ENTRY_HEADER_BYTES = 8 * 6 + 1 + 4;
 
+/** Little-endian u32 by plain byte stores: cheaper than Buffer.writeUInt32LE's checks, room already ensured. */
+function put32(b: Buffer, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = v >>> 24;
+}
+
 /** An append-only byte buffer that grows by doubling. */
 export class ByteWriter {
   buf: Buffer;
@@ -34,13 +42,13 @@ export class ByteWriter {
     this.buf = next;
   }
   u8(v: number): void { this.ensure(1); this.buf[this.pos++] = v; }
-  u32(v: number): void { this.ensure(4); this.buf.writeUInt32LE(v >>> 0, this.pos); this.pos += 4; }
+  u32(v: number): void { this.ensure(4); put32(this.buf, this.pos, v >>> 0); this.pos += 4; }
   /** Writes a non-negative safe integer as 64 bits. */
   u64(v: number): void {
     this.ensure(8);
     const hi = Math.floor(v / TWO_32);
-    this.buf.writeUInt32LE(v - hi * TWO_32, this.pos);
-    this.buf.writeUInt32LE(hi, this.pos + 4);
+    put32(this.buf, this.pos, v - hi * TWO_32);
+    put32(this.buf, this.pos + 4, hi);
     this.pos += 8;
   }
   bytes(b: Uint8Array): void { this.u32(b.length); this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; }
