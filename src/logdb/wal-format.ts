@@ -71,10 +71,22 @@ function intactFrameAfter(buf: Buffer, pos: number): boolean {
 /** Called for each intact frame, in order; may throw CorruptionError itself. */
 export type FrameVisitor = (type: FrameType, payloadStart: number, payloadEnd: number, frameStart: number) => void;
 
+/** True when every byte from `pos` to the end is zero (a preallocated, never written tail). */
+export function zeroFrom(buf: Buffer, pos: number): boolean {
+  const CHUNK = 64 * 1024;
+  const zero = Buffer.alloc(Math.min(CHUNK, Math.max(0, buf.length - pos)));
+  for (let at = pos; at < buf.length; at += CHUNK) {
+    const part = buf.subarray(at, Math.min(buf.length, at + CHUNK));
+    if (!part.equals(zero.subarray(0, part.length))) return false;
+  }
+  return true;
+}
+
 /**
  * Visits the frames of one segment file's bytes and returns the offset where intact data
- * ends. A bad frame with nothing intact after it is a torn tail when `isLast` (the caller
- * truncates there); anything else is damage.
+ * ends. Zero bytes from a frame boundary to the end of the file are preallocated space, a
+ * clean end in any segment. A bad frame with nothing intact after it is a torn tail when
+ * `isLast` (the caller truncates there); anything else is damage.
  * @throws CorruptionError naming `file` and the offset of the bad frame.
  */
 export function visitFrames(buf: Buffer, file: string, isLast: boolean, visit: FrameVisitor): number {
@@ -82,6 +94,7 @@ export function visitFrames(buf: Buffer, file: string, isLast: boolean, visit: F
   while (pos < buf.length) {
     const why = checkFrame(buf, pos);
     if (why !== null) {
+      if (zeroFrom(buf, pos)) return pos;
       if (!isLast || intactFrameAfter(buf, pos)) {
         throw new CorruptionError(`${why} in ${file} at offset ${pos}`, { file, offset: pos });
       }

@@ -17,7 +17,7 @@ import { CodecError, CorruptionError } from '../errors.js';
 import type { SnapshotMeta } from '../core/types.js';
 import { UNKNOWN_SEGMENT } from './entry-locations.js';
 import type { WalIndex, WalReplica } from './wal-index.js';
-import { FrameType, visitFrames } from './wal-format.js';
+import { FrameType, visitFrames, zeroFrom } from './wal-format.js';
 import { entryBytesAt, entryIndexAt, readBatch, readCheckpoint, RecordType, type CheckpointReplica, type WalRecord } from './wal-records.js';
 import { listSegments, syncDirSync, type SegmentFiles } from './segment-files.js';
 import { replicaKey } from './log-db.js';
@@ -140,7 +140,8 @@ export function recoverWal(segments: SegmentFiles, index: WalIndex): RecoveryRes
         throw new CorruptionError(`${err.message} in ${file} at offset ${frameStart}`, { file, offset: frameStart, cause: err });
       }
     });
-    truncatedBytes += buf.length - end;
+    // A zero tail is preallocated space, not a torn write: cut it, but do not count it.
+    if (!zeroFrom(buf, end)) truncatedBytes += buf.length - end;
     if (end === 0) {
       fs.unlinkSync(file);
       if (segments.durable) syncDirSync(segments.dir);

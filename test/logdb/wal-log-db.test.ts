@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EntryType } from '../../src/core/types.js';
 import { WalLogDB } from '../../src/logdb/wal-log-db.js';
-import { logDBCompliance } from './compliance.js';
-import { removeDir, tempDir } from './helpers.js';
+import * as fs from 'node:fs';
+import { ents, logDBCompliance } from './compliance.js';
+import { removeDir, segmentFiles, tempDir } from './helpers.js';
 
 for (const variant of [
   { name: 'WalLogDB', opts: {} },
@@ -45,5 +46,45 @@ test('WalLogDB: a save that only moves commit indexes is written but not synced;
   } finally {
     await db.close();
     removeDir(dir);
+  }
+});
+
+test('WalLogDB: the current segment is zero-filled ahead of the data; a crash leaves a zero tail that reopens as a clean end, and a torn frame inside it is cut', async () => {
+  const dir = tempDir('prealloc');
+  const copy = tempDir('prealloc-copy');
+  const db = await WalLogDB.open({ dir });
+  try {
+    for (let b = 0; b < 20; b++) await db.saveUpdates([{ shardId: 1, replicaId: 1, entries: ents(b * 5 + 1, b * 5 + 5, 1, 100) }]);
+    const files = segmentFiles(dir);
+    const file = files[files.length - 1] as string;
+    const onDisk = fs.statSync(file).size;
+    assert.ok(onDisk >= 1 << 20, `zero-filled ahead: ${onDisk} bytes on disk`);
+    // A crash now: copy the files as they are (the open LogDB never closes them).
+    fs.cpSync(dir, copy, { recursive: true });
+    const crashed = await WalLogDB.open({ dir: copy });
+    assert.deepEqual(crashed.getEntryRange(1, 1), { firstIndex: 1, lastIndex: 100 });
+    assert.equal(crashed.stats().truncatedAtOpen, 0, 'a zero tail is not a torn write');
+    await crashed.close();
+    // A torn write inside the preallocated space: half a frame, then zeros.
+    const copied = segmentFiles(copy);
+    const tornFile = copied[copied.length - 2] as string; // the segment the crash left (the reopen started a new one)
+    const buf = fs.readFileSync(tornFile);
+    // The first 40 bytes of the second frame (a batch: its payload is far longer), written
+    // after the data: a batch whose write was cut short.
+    const second = 20 + buf.readUInt32LE(8);
+    const frame = Buffer.from(buf.subarray(second, second + 40));
+    const fd = fs.openSync(tornFile, 'r+');
+    fs.writeSync(fd, frame, 0, frame.length, buf.length);
+    fs.writeSync(fd, Buffer.alloc(4096), 0, 4096, buf.length + frame.length);
+    fs.closeSync(fd);
+    for (const f of copied.slice(-1)) fs.rmSync(f);
+    const again = await WalLogDB.open({ dir: copy });
+    assert.deepEqual(again.getEntryRange(1, 1), { firstIndex: 1, lastIndex: 100 });
+    assert.ok(again.stats().truncatedAtOpen > 0, 'the half frame is cut as a torn tail');
+    await again.close();
+  } finally {
+    await db.close();
+    removeDir(dir);
+    removeDir(copy);
   }
 });
