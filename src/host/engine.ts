@@ -97,8 +97,13 @@ export class Engine {
       updates = work.length;
       const writes: ReplicaUpdate[] = [];
       let snapshot = false;
+      let entriesSent = false;
       for (const { r, u } of work) {
-        for (const m of u.messages) if (m.type === MessageType.Replicate) this.send(r, m);
+        for (const m of u.messages) {
+          if (m.type !== MessageType.Replicate) continue;
+          this.send(r, m);
+          if (m.entries.length > 0) entriesSent = true;
+        }
         r.applyBeforePersist(u);
         if (u.snapshot !== null) snapshot = true;
         if (u.hardState !== null || u.entriesToSave.length > 0 || u.snapshot !== null) {
@@ -108,7 +113,9 @@ export class Engine {
           });
         }
       }
-      this.transport.flushPending?.();
+      // Entries leave now, before this pass's own write; a bare commit index (an empty
+      // Replicate) may wait for the end of the turn, after the replies to clients.
+      if (entriesSent) this.transport.flushPending?.();
       const written = writes.length > 0 ? this.write(writes) : null;
       // Completions run in the order the passes ran: a pass's messages and acknowledgements
       // wait for its own write and for every earlier one.
