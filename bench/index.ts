@@ -11,7 +11,8 @@
  * JSON line per row on stdout instead of tables), `--only=limits,service,library`,
  * `--seconds=N --reps=N` (default 10 and 3: the median of 3 runs of 10 s, with min and max),
  * `--dir=DIR` (data of both systems; default the OS temp dir), `--profile` (run the sampan kv
- * processes under `node --cpu-prof` and print the leader's hottest functions).
+ * processes under `node --cpu-prof` and print the leader's hottest functions), `--charts=DIR`
+ * (write `bench-rows.jsonl` and throughput-against-latency SVG charts into DIR; `chart.ts`).
  * A progress line goes to stderr. Needs `wrk` and `etcd` for the service workload.
  */
 import * as fs from 'node:fs';
@@ -21,6 +22,7 @@ import { loopbackTcp, rawFsync, type Row } from './limits.js';
 import { etcdVersion, killServiceChildren, missingTools, runWrk, startEtcd, startSampan, type Cluster } from './service.js';
 import { runLoad, startLibrary } from './library.js';
 import { killAll, median, parseArgs, topSelfTime } from './host-rpc.js';
+import { writeCharts } from './chart.js';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has('quick');
@@ -30,6 +32,7 @@ const reps = Number(args.get('reps') ?? (quick ? 1 : 3));
 const only = new Set((args.get('only') ?? 'limits,service,library').split(','));
 const baseDir = args.get('dir') ?? os.tmpdir();
 const profile = args.has('profile');
+const chartsDir = args.get('charts');
 
 const rows: Row[] = [];
 const t0 = Date.now();
@@ -140,9 +143,13 @@ async function library(dir: string): Promise<void> {
           runs.push(await runLoad(cl, p.n, p.size, seconds, p.read));
         }
         const cpu = runs.map((x) => x.cpuPct.map((v) => v.toFixed(0)).join('/'));
+        const mid = [...runs].sort((a, b) => a.ops - b.ops)[Math.floor((runs.length - 1) / 2)];
+        const fsyncP50 = median(mid?.timings.map((t) => t.syncMsP50) ?? []);
+        const perBatch = Math.max(0, ...(mid?.timings.map((t) => t.entriesPerBatch) ?? []));
         emit({ workload: 'library', name: `${shards} shard(s) ${p.read ? 'readIndex' : `${p.size} B`} inflight=${p.n}`,
           opsPerSec: median(runs.map((x) => x.ops)), runs: runs.map((x) => x.ops), p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)),
-          extra: { shards, size: p.size, inflight: p.n, read: String(p.read), p999: median(runs.map((x) => x.p999)), errors: runs.reduce((a, x) => a + x.errors, 0), cpuPctPerProcess: cpu[Math.floor((cpu.length - 1) / 2)] ?? '' } });
+          extra: { shards, size: p.size, inflight: p.n, read: String(p.read), p999: median(runs.map((x) => x.p999)), errors: runs.reduce((a, x) => a + x.errors, 0), cpuPctPerProcess: cpu[Math.floor((cpu.length - 1) / 2)] ?? '',
+            fsyncP50Ms: fsyncP50, entriesPerBatch: perBatch } });
       }
     } finally {
       await cl.stop();
@@ -172,10 +179,10 @@ function printTables(): void {
   const lib = rows.filter((r) => r.workload === 'library');
   if (lib.length > 0) {
     out.push('\n### Library: 3 NodeHosts as processes, in-process clients, fsync on', '',
-      '| shards | op | in flight | ops/s (min–max) | p50 ms | p99 ms | p99.9 ms | CPU % per process | errors |', '|--:|---|--:|--:|--:|--:|--:|---|--:|');
+      '| shards | op | in flight | ops/s (min–max) | p50 ms | p99 ms | p99.9 ms | CPU % per process | fdatasync p50 ms | entries/batch | errors |', '|--:|---|--:|--:|--:|--:|--:|---|--:|--:|--:|');
     for (const r of lib) {
       out.push(`| ${String(r.extra.shards)} | ${r.extra.read === 'true' ? 'ReadIndex' : `propose ${String(r.extra.size)} B`} | ${String(r.extra.inflight)} | ${fmt(r.opsPerSec)}${range(r.runs)} | `
-        + `${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(Number(r.extra.p999), 2)} | ${String(r.extra.cpuPctPerProcess)} | ${String(r.extra.errors)} |`);
+        + `${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(Number(r.extra.p999), 2)} | ${String(r.extra.cpuPctPerProcess)} | ${fmt(Number(r.extra.fsyncP50Ms), 2)} | ${String(r.extra.entriesPerBatch)} | ${String(r.extra.errors)} |`);
     }
   }
   console.log(out.join('\n'));
@@ -201,6 +208,11 @@ async function main(): Promise<void> {
     if (process.stderr.isTTY) process.stderr.write('\n');
   }
   if (!json) printTables();
+  if (chartsDir !== undefined) {
+    fs.mkdirSync(chartsDir, { recursive: true });
+    fs.writeFileSync(path.join(chartsDir, 'bench-rows.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    for (const f of writeCharts(rows, chartsDir)) console.error(`wrote ${f}`);
+  }
 }
 
 await main();

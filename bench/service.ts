@@ -138,9 +138,15 @@ function track(c: ChildProcess): ChildProcess {
   return c;
 }
 
+/** Extra `sampan kv` flags for experiments, from SAMPAN_BENCH_KV_ARGS (space-separated); none by default. */
+function extraKvArgs(): string[] {
+  return (process.env.SAMPAN_BENCH_KV_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 /**
  * Starts three `sampan kv` processes (data under `base`), waits for a leader, and returns
- * the cluster. `cpuProfDir`: run each with `node --cpu-prof` writing there.
+ * the cluster. `cpuProfDir`: run each with `node --cpu-prof` writing there. The processes run
+ * with sampan's defaults, plus SAMPAN_BENCH_KV_ARGS when set.
  */
 export async function startSampan(base: string, scriptsDir: string, cpuProfDir?: string): Promise<Cluster> {
   const ports = await freePorts(6);
@@ -155,7 +161,7 @@ export async function startSampan(base: string, scriptsDir: string, cpuProfDir?:
       const execArgv = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=sampan-${i + 1}.cpuprofile`];
       const c = track(spawn(process.execPath, [...execArgv, SAMPAN_BIN, 'kv', '--replica-id', String(i + 1),
         '--raft-address', raft[i] as string, '--http-address', http[i] as string, '--data-dir', dataDir,
-        '--initial-members', members], { stdio: ['ignore', 'pipe', 'inherit'] }));
+        '--initial-members', members, ...extraKvArgs()], { stdio: ['ignore', 'pipe', 'inherit'] }));
       children.push(c);
       await new Promise<void>((res, rej) => {
         let out = '';
