@@ -13,6 +13,7 @@
  * `--dir=DIR` (data of both systems; default the OS temp dir), `--profile` (run the sampan kv
  * processes under `node --cpu-prof` and print the leader's hottest functions), `--charts=DIR`
  * (write `bench-rows.jsonl` and throughput-against-latency SVG charts into DIR; `chart.ts`).
+ * Each fresh cluster gets an unrecorded warm-up first (sampan's JIT, page caches, connections).
  * A progress line goes to stderr. Needs `wrk` and `etcd` for the service workload.
  */
 import * as fs from 'node:fs';
@@ -90,6 +91,9 @@ async function service(dir: string): Promise<void> {
       let cl: Cluster | null = null;
       try {
         cl = system === 'sampan' ? await startSampan(data, data, r === 0 ? profDir : undefined) : await startEtcd(data, data);
+        // Not recorded: both systems warm up (sampan's JIT, both page caches and connections).
+        progress(`service: ${system} warm-up, run ${r + 1}/${reps}`);
+        runWrk(cl.url, cl.putScript, 16, quick ? 2 : 3);
         for (const p of plan) {
           progress(`service: ${system} ${p.op} at ${p.c} connections, run ${r + 1}/${reps} (${seconds} s)`);
           const res = runWrk(cl.url, p.op === 'put' ? cl.putScript : cl.getScript, p.c, seconds);
@@ -133,6 +137,8 @@ async function library(dir: string): Promise<void> {
     progress(`library: starting 3 hosts × ${shards} shard(s)`);
     const cl = await startLibrary(data, shards);
     try {
+      progress(`library: ${shards} shard(s), warm-up`);
+      await runLoad(cl, 64, 16, quick ? 1 : 2);
       const plan: Array<{ size: number; n: number; read: boolean }> = [];
       for (const size of sizes) for (const n of inflights) plan.push({ size, n, read: false });
       plan.push({ size: 0, n: 64, read: true });
