@@ -15,9 +15,9 @@
  * part of it. Removals that are lost in a crash are harmless: the removed entries reappear
  * below the snapshot that replaced them. One exception, as in etcd's `MustSync`: a call whose
  * every update only advances a hard state's commit index (same term and vote, no entries, no
- * snapshot) may resolve before it is synced, and a power loss may then undo it; Raft learns
- * the commit index again from the leader, and a restart raises it to what the state machine
- * had applied. Later synced calls cover it.
+ * snapshot) may resolve before it is written or synced, and a crash may then undo it; Raft
+ * learns the commit index again from the leader, and a restart raises it to what the state
+ * machine had applied. Reads see it at once; later synced calls cover it.
  *
  * ## Ownership
  * Entries, snapshot records and bootstrap info passed in become the LogDB's: the caller must

@@ -129,6 +129,8 @@ export class WalLogDB implements LogDB {
   private syncObserver: ((seconds: number, bytes: number) => void) | null = null;
   /** The batch being laid out must be synced (see {@link LogDB} "Durability": commit-only saves need not). */
   private batchNeedsSync = false;
+  /** Replicas whose latest hard state differs from the stored one only by its commit index. */
+  private readonly deferred = new Set<WalReplica>();
   /** The commit being made is the first since the log sat idle. */
   private idleStart = false;
   /** The current segment holds written bytes no fdatasync has covered yet. */
@@ -244,6 +246,8 @@ export class WalLogDB implements LogDB {
     const w = new ByteWriter(estimateBytes(ops) + (this.gcWanted ? this.opts.compactionCopyBytes : 0));
     if (this.needRotate) {
       w.pos = FRAME_HEADER_BYTES;
+      // The checkpoint restates every hard state, deferred ones included.
+      this.deferred.clear();
       writeCheckpoint(w, this.checkpointRows(), this.index.replicas.size);
       sealFrame(w.buf, 0, w.pos, FrameType.Checkpoint);
       this.lastCheckpointBytes = w.pos;
@@ -260,6 +264,7 @@ export class WalLogDB implements LogDB {
     for (const op of ops) {
       try { this.layOut(op, w, base); accepted.push(op); } catch (err) { op.reject(err); }
     }
+    if (this.deferred.size > 0 && (w.pos > batchStart + FRAME_HEADER_BYTES || this.closing)) this.layOutDeferred(w);
     if (w.pos === batchStart + FRAME_HEADER_BYTES) w.pos = batchStart;
     else sealFrame(w.buf, batchStart, w.pos, FrameType.Batch);
     try {
@@ -349,6 +354,17 @@ export class WalLogDB implements LogDB {
     if (obs !== null) obs((performance.now() - t0) / 1000, bytes);
   }
 
+  /** Hard states whose commit-only change was deferred, for replicas still held. */
+  private layOutDeferred(w: ByteWriter): void {
+    for (const r of this.deferred) {
+      if (this.index.get(r.shardId, r.replicaId) !== r) continue;
+      const at = beginRecord(w, RecordType.HardState, r.shardId, r.replicaId);
+      writeHardState(w, r.hardState);
+      endRecord(w, at);
+    }
+    this.deferred.clear();
+  }
+
   private *checkpointRows(): Generator<CheckpointReplica> {
     for (const r of this.index.replicas.values()) {
       const { first, last } = this.index.window(r);
@@ -380,6 +396,13 @@ export class WalLogDB implements LogDB {
           const plan = plans[k];
           if (plan === undefined || (u.hardState === undefined && !plan.takeSnapshot && u.entries.length === 0)) return;
           const r = index.ensure(u.shardId, u.replicaId);
+          if (!plan.takeSnapshot && u.entries.length === 0 && u.hardState !== undefined && commitOnly(r.hardState, u.hardState)) {
+            // Only the commit index moved: no record now; the next batch that writes
+            // anything else (or a checkpoint, or close) carries it.
+            r.hardState = u.hardState;
+            this.deferred.add(r);
+            return;
+          }
           if (plan.takeSnapshot && u.snapshot !== undefined) {
             const at = beginRecord(w, RecordType.Snapshot, u.shardId, u.replicaId);
             w.u8(plan.dropEntries ? 1 : 0);
@@ -396,6 +419,7 @@ export class WalLogDB implements LogDB {
             writeHardState(w, u.hardState);
             endRecord(w, at);
             r.hardState = u.hardState;
+            this.deferred.delete(r);
           }
         });
         break;
@@ -634,6 +658,8 @@ export class WalLogDB implements LogDB {
       if (this.flushing || this.scheduled || this.queue.length > 0) await new Promise<void>((res) => this.idleWaiters.push(res));
       await this.background;
       if (this.extending !== null) await this.extending;
+      // Deferred commit indexes are written on a clean close (a crash may lose them: harmless).
+      if (this.deferred.size > 0 && this.failure === null) await this.flushOnce().catch(() => {});
       if (this.unsynced && this.failure === null) await this.sync(this.segments.fd(this.current), 0).catch(() => {});
       // A clean close leaves no preallocated zeros behind.
       if (this.failure === null && this.allocEnd > this.segEnd) {
