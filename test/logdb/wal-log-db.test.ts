@@ -24,7 +24,7 @@ for (const variant of [
   });
 }
 
-test('WalLogDB: a save that only moves commit indexes is written but not synced; entries, votes and terms are synced', async () => {
+test('WalLogDB: a save that only moves commit indexes is neither written nor synced at once (the next batch carries it); entries, votes and terms are synced', async () => {
   const dir = tempDir('mustsync');
   const db = await WalLogDB.open({ dir });
   try {
@@ -34,15 +34,22 @@ test('WalLogDB: a save that only moves commit indexes is written but not synced;
     await db.saveUpdates([{ shardId: 1, replicaId: 1, hardState: { term: 1, vote: 1, commit: 0 }, entries: [e] }]);
     assert.equal(syncs(), before + 1, 'entries and a new term/vote are synced');
     before = syncs();
+    const writes = db.stats().writes;
     await db.saveUpdates([{ shardId: 1, replicaId: 1, hardState: { term: 1, vote: 1, commit: 1 }, entries: [] }]);
     assert.equal(syncs(), before, 'a commit-only hard state is not synced');
+    assert.equal(db.stats().writes, writes, 'nor written');
     assert.deepEqual(db.readHardState(1, 1), { term: 1, vote: 1, commit: 1 });
     await db.saveUpdates([{ shardId: 1, replicaId: 1, hardState: { term: 2, vote: 0, commit: 1 }, entries: [] }]);
     assert.equal(syncs(), before + 1, 'a new term is synced');
     await db.close();
     const again = await WalLogDB.open({ dir });
-    assert.deepEqual(again.readHardState(1, 1), { term: 2, vote: 0, commit: 1 }, 'the unsynced write was covered by the next sync');
+    assert.deepEqual(again.readHardState(1, 1), { term: 2, vote: 0, commit: 1 }, 'the deferred commit index came with the next write');
+    await again.saveUpdates([{ shardId: 1, replicaId: 1, hardState: { term: 2, vote: 0, commit: 1 }, entries: [{ ...e, term: 2, index: 2 }] }]);
+    await again.saveUpdates([{ shardId: 1, replicaId: 1, hardState: { term: 2, vote: 0, commit: 2 }, entries: [] }]);
     await again.close();
+    const closed = await WalLogDB.open({ dir });
+    assert.deepEqual(closed.readHardState(1, 1), { term: 2, vote: 0, commit: 2 }, 'a clean close writes a deferred commit index');
+    await closed.close();
   } finally {
     await db.close();
     removeDir(dir);
