@@ -103,6 +103,9 @@ export class Progress {
       return true;
     }
     if (this.next - 1 !== rejected) return false;
+    // A remote whose log ends below what it acknowledged lost entries (a disk that dropped a
+    // synced write): believe its log, or the probe would resend at match + 1 forever.
+    if (matchHint < this.match) this.match = matchHint;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1, 1);
     this.probeSent = false;
     return true;
