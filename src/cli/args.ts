@@ -3,6 +3,7 @@
  * InvalidArgumentError with a short reason, which commander turns into a one-line error
  * naming the flag.
  */
+import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
 
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
@@ -33,6 +34,12 @@ export function splitAddress(v: string, allowZeroPort = false): HostPort {
 /** Parses `host:port` and returns it as given. @throws InvalidArgumentError */
 export function address(v: string): string {
   splitAddress(v);
+  return v;
+}
+
+/** An IPv4 or IPv6 address (no port), returned as given. @throws InvalidArgumentError */
+export function ipAddress(v: string): string {
+  if (isIP(v) === 0) throw new InvalidArgumentError('must be an IP address of this machine, e.g. 127.0.0.11');
   return v;
 }
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { consoleLogger } from '../index.js';
 import { KvReplica, StartError } from '../kv/kv-replica.js';
-import { address, intAtLeast, members, oneOf, splitAddress } from './args.js';
+import { address, intAtLeast, ipAddress, members, oneOf, splitAddress } from './args.js';
 import { CliError } from './cli-error.js';
 import { runUntilSignal } from './run-until-signal.js';
 
@@ -16,6 +16,7 @@ interface KvFlags {
   httpAddress: string;
   dataDir: string;
   listenAddress?: string;
+  dialFromHost?: string;
   initialMembers?: Map<number, string>;
   join?: boolean;
   shards: number;
@@ -52,7 +53,7 @@ async function run(f: KvFlags): Promise<number> {
   let replica: KvReplica;
   try {
     replica = await KvReplica.start({
-      replicaId: f.replicaId, raftAddress: f.raftAddress, listenAddress: f.listenAddress,
+      replicaId: f.replicaId, raftAddress: f.raftAddress, listenAddress: f.listenAddress, dialFromHost: f.dialFromHost,
       httpHost: http.host, httpPort: http.port, dataDir: f.dataDir,
       initialMembers: f.initialMembers ?? new Map(), join: f.join === true, shards: f.shards,
       stateMachine: f.stateMachine, snapshotEntries: f.snapshotEntries, compactionOverhead: f.compactionOverhead,
@@ -82,6 +83,7 @@ export function kvCommand(exit: (code: number) => void): Command {
     .requiredOption('--http-address <host:port>', 'where the HTTP API listens', address)
     .requiredOption('--data-dir <dir>', 'this replica\'s data (log, snapshots, state)')
     .option('--listen-address <host:port>', 'bind address when it differs from --raft-address', address)
+    .option('--dial-from-host <ip>', 'local IP address to connect to other replicas from (default: any; e.g. for a proxy that tells replicas apart)', ipAddress)
     .option('--initial-members <list>', 'members of a new shard: 1=HOST:PORT,2=HOST:PORT,… (omit to resume from --data-dir)', members)
     .option('--join', 'join an existing shard (add it first with POST /admin/members)')
     .option('--shards <n>', 'shards 1..N; keys map to shards by FNV-1a hash', intAtLeast(1), 1)

@@ -3,6 +3,7 @@
  * the offending field. Times are in milliseconds; the Raft core counts in ticks of
  * `rttMillisecond` (dragonboat's RTTMillisecond, electionRTT and heartbeatRTT).
  */
+import { isIP } from 'node:net';
 import { InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import type { LogDB } from '../logdb/log-db.js';
@@ -20,6 +21,12 @@ export interface NodeHostConfig {
   readonly raftAddress: string;
   /** The address to bind when it differs from `raftAddress`. */
   readonly listenAddress?: string;
+  /**
+   * The local IP address the transport's outgoing connections are bound to (default: the
+   * operating system's choice); see `TcpTransportOptions.dialFromHost`. Ignored with a
+   * `transportFactory`.
+   */
+  readonly dialFromHost?: string;
   /** Hosts of different deployments refuse each other's messages. Default 0. */
   readonly deploymentId?: number;
   /** Mutual TLS files; all three or none. */
@@ -72,8 +79,8 @@ export interface ShardConfig {
 }
 
 /** A host config with every default filled in. */
-export type ResolvedHostConfig = Required<Omit<NodeHostConfig, 'walDir' | 'tls' | 'logger' | 'logDBFactory' | 'transportFactory' | 'listenAddress'>>
-  & Pick<NodeHostConfig, 'walDir' | 'tls' | 'logDBFactory' | 'transportFactory'> & { readonly listenAddress: string; readonly logger: Logger };
+export type ResolvedHostConfig = Required<Omit<NodeHostConfig, 'walDir' | 'tls' | 'logger' | 'logDBFactory' | 'transportFactory' | 'listenAddress' | 'dialFromHost'>>
+  & Pick<NodeHostConfig, 'walDir' | 'tls' | 'logDBFactory' | 'transportFactory' | 'dialFromHost'> & { readonly listenAddress: string; readonly logger: Logger };
 
 /** A shard config with every default filled in. */
 export type ResolvedShardConfig = Required<ShardConfig>;
@@ -101,6 +108,7 @@ export function resolveHostConfig(c: NodeHostConfig): ResolvedHostConfig {
   if (typeof c.nodeHostDir !== 'string' || c.nodeHostDir === '') throw new InvalidOptionError('nodeHostDir is required');
   if (!isAddress(c.raftAddress)) throw new InvalidOptionError(`raftAddress '${String(c.raftAddress)}' is not host:port`);
   if (c.listenAddress !== undefined && !isAddress(c.listenAddress)) throw new InvalidOptionError(`listenAddress '${c.listenAddress}' is not host:port`);
+  if (c.dialFromHost !== undefined && isIP(c.dialFromHost) === 0) throw new InvalidOptionError(`dialFromHost '${c.dialFromHost}' is not an IP address`);
   if (c.tls !== undefined && !(c.tls.caFile && c.tls.certFile && c.tls.keyFile)) {
     throw new InvalidOptionError('tls needs caFile, certFile and keyFile');
   }
@@ -110,6 +118,7 @@ export function resolveHostConfig(c: NodeHostConfig): ResolvedHostConfig {
     rttMillisecond: int('rttMillisecond', c.rttMillisecond ?? 100, 1),
     raftAddress: c.raftAddress,
     listenAddress: c.listenAddress ?? c.raftAddress,
+    dialFromHost: c.dialFromHost,
     deploymentId: int('deploymentId', c.deploymentId ?? 0, 0),
     tls: c.tls,
     maxPendingPerShard: int('maxPendingPerShard', c.maxPendingPerShard ?? 8192, 1),

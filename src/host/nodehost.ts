@@ -147,8 +147,8 @@ export class NodeHost {
         ? await cfg.logDBFactory(cfg.nodeHostDir, cfg.walDir)
         : await WalLogDB.open({ dir: cfg.walDir ?? join(cfg.nodeHostDir, 'wal'), fsync: !cfg.unsafeNoFsync });
       const factory = cfg.transportFactory ?? ((handler: TransportHandler) => new TcpTransport({
-        listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, deploymentId: cfg.deploymentId,
-        handler, tls: cfg.tls, logger: cfg.logger,
+        listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, dialFromHost: cfg.dialFromHost,
+        deploymentId: cfg.deploymentId, handler, tls: cfg.tls, logger: cfg.logger,
       }));
       const nh = new NodeHost(cfg, lock, logdb, factory);
       try {

@@ -18,6 +18,8 @@ export interface KvReplicaOptions {
   readonly replicaId: number;
   readonly raftAddress: string;
   readonly listenAddress?: string;
+  /** The local IP address Raft connections to other replicas are dialled from (default: any). */
+  readonly dialFromHost?: string;
   /** Where the HTTP API listens: host and port (0: any free port). */
   readonly httpHost: string;
   readonly httpPort: number;
@@ -75,7 +77,7 @@ export class KvReplica {
     let host: NodeHost;
     try {
       host = await NodeHost.create({
-        nodeHostDir: o.dataDir, raftAddress: o.raftAddress, listenAddress: o.listenAddress,
+        nodeHostDir: o.dataDir, raftAddress: o.raftAddress, listenAddress: o.listenAddress, dialFromHost: o.dialFromHost,
         rttMillisecond: o.rttMs, deploymentId: o.deploymentId, tls: o.tls, logger: o.logger,
       });
     } catch (e) {

@@ -35,16 +35,18 @@ export function tlsServerOptions(t: TlsMaterial): tls.TlsOptions {
 
 /**
  * Connects to `address` and resolves once the socket is usable (after the TLS handshake,
- * with the peer's certificate verified, when `tlsMaterial` is given).
+ * with the peer's certificate verified, when `tlsMaterial` is given). With `localAddress` the
+ * socket is bound to that local IP address first (`TcpTransportOptions.dialFromHost`).
  * Rejects on error or after `timeoutMs`; the socket is destroyed on rejection.
  */
-export function dial(address: string, tlsMaterial: TlsMaterial | undefined, timeoutMs: number): Promise<net.Socket> {
+export function dial(address: string, tlsMaterial: TlsMaterial | undefined, timeoutMs: number, localAddress?: string): Promise<net.Socket> {
   const { host, port } = parseAddress(address);
+  const local = localAddress === undefined ? {} : { localAddress };
   return new Promise((resolve, reject) => {
     const socket = tlsMaterial === undefined
-      ? net.connect({ host, port, noDelay: true })
+      ? net.connect({ host, port, noDelay: true, ...local })
       : tls.connect({
-        host, port, ca: tlsMaterial.ca, cert: tlsMaterial.cert, key: tlsMaterial.key, rejectUnauthorized: true,
+        host, port, ...local, ca: tlsMaterial.ca, cert: tlsMaterial.cert, key: tlsMaterial.key, rejectUnauthorized: true,
         minVersion: 'TLSv1.2',
         ...(tlsMaterial.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
         ...(net.isIP(host) === 0 ? { servername: host } : {}),

@@ -112,7 +112,7 @@ export class RemoteHost {
 
   private connect(): void {
     this.state = 'connecting';
-    dial(this.address, this.ctx.tls, this.ctx.opts.connectTimeoutMs).then((socket) => {
+    dial(this.address, this.ctx.tls, this.ctx.opts.connectTimeoutMs, this.ctx.opts.dialFromHost).then((socket) => {
       if (this.state !== 'connecting') {
         socket.destroy();
         return;

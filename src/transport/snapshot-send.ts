@@ -18,6 +18,8 @@ export interface SnapshotSendContext {
   readonly deploymentId: number;
   readonly sourceAddress: string;
   readonly connectTimeoutMs: number;
+  /** The local IP address to dial from (`TcpTransportOptions.dialFromHost`); optional. */
+  readonly dialFromHost?: string;
   readonly chunkSize: number;
   readonly chunkTimeoutMs: number;
   /** Counts bytes written to the stream (metrics); optional. */
@@ -102,7 +104,7 @@ export async function sendSnapshotStream(ctx: SnapshotSendContext, address: stri
   const header = encodeSnapshotHeader({
     deploymentId: ctx.deploymentId, sourceAddress: ctx.sourceAddress, hasDataFile, fileSizes, message: m,
   });
-  const socket = await dial(address, ctx.tls, ctx.connectTimeoutMs);
+  const socket = await dial(address, ctx.tls, ctx.connectTimeoutMs, ctx.dialFromHost);
   const ack = ackWaiter(socket);
   let early: { ok: boolean; reason: string } | null = null;
   ack.then((a) => (early = a), () => {});

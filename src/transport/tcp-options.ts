@@ -1,4 +1,5 @@
 /** Options of the TCP transport, their defaults and their validation. */
+import { isIP } from 'node:net';
 import type { RandomSource } from '../core/random.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -22,6 +23,13 @@ export interface TcpTransportOptions {
   readonly listenAddress: string;
   /** `host:port` peers dial; defaults to the bound listen address. Differs behind NAT or 0.0.0.0. */
   readonly advertiseAddress?: string;
+  /**
+   * The local IP address outgoing connections (messages and snapshot streams) are bound to,
+   * as `net.connect`'s `localAddress`; by default the operating system picks one. Lets a proxy
+   * or a firewall tell apart hosts that share a machine (e.g. `127.0.0.11`, `127.0.0.12`, … on
+   * Linux loopback), as the chaos suite's partitions do. Must be an address of this machine.
+   */
+  readonly dialFromHost?: string;
   /** Cluster id written into every batch; batches with another id are refused. */
   readonly deploymentId: number;
   readonly handler: TransportHandler;
@@ -60,8 +68,8 @@ export interface TcpTransportOptions {
 }
 
 /** The options with every default filled in. */
-export type ResolvedTcpOptions = Required<Omit<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'resolver' | 'random'>> &
-  Pick<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'resolver' | 'random'>;
+export type ResolvedTcpOptions = Required<Omit<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'dialFromHost' | 'resolver' | 'random'>> &
+  Pick<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'dialFromHost' | 'resolver' | 'random'>;
 
 /** Splits `host:port` / `[v6]:port`. @throws InvalidOptionError if malformed. */
 export function parseAddress(address: string): { host: string; port: number } {
@@ -86,6 +94,9 @@ function positive(name: string, v: number | undefined, dflt: number): number {
 export function resolveTcpOptions(o: TcpTransportOptions, logger: Logger): ResolvedTcpOptions {
   parseAddress(o.listenAddress);
   if (o.advertiseAddress !== undefined) parseAddress(o.advertiseAddress);
+  if (o.dialFromHost !== undefined && isIP(o.dialFromHost) === 0) {
+    throw new InvalidOptionError(`dialFromHost "${o.dialFromHost}" is not an IP address`);
+  }
   if (!Number.isSafeInteger(o.deploymentId) || o.deploymentId < 0) {
     throw new InvalidOptionError('deploymentId must be a non-negative safe integer');
   }

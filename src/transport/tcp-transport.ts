@@ -125,7 +125,7 @@ export class TcpTransport implements Transport {
     }
     this.snapshotSends++;
     const ctx = {
-      tls: this.tls, deploymentId: this.opts.deploymentId, sourceAddress: this.advertised, connectTimeoutMs: this.opts.connectTimeoutMs,
+      tls: this.tls, deploymentId: this.opts.deploymentId, sourceAddress: this.advertised, connectTimeoutMs: this.opts.connectTimeoutMs, dialFromHost: this.opts.dialFromHost,
       chunkSize: this.opts.snapshotChunkSize, chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs,
       countBytes: (n: number) => { this.counters.snapshotBytesSent += n; },
     };

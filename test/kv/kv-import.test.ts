@@ -61,6 +61,7 @@ test('bad flags, a port in use: one line, non-zero exit, no stack trace', { time
       [['kv', '--replica-id', '1', '--raft-address', n.raft, '--http-address', n.httpAddr, '--data-dir', n.dataDir, '--initial-members', '1=bad'], /--initial-members/],
       [['kv', '--replica-id', '1', '--raft-address', n.raft, '--http-address', n.httpAddr, '--data-dir', n.dataDir, '--state-machine', 'tape'], /--state-machine/],
       [['kv', '--replica-id', '1', '--raft-address', n.raft, '--http-address', n.httpAddr, '--data-dir', n.dataDir, '--tls-ca', 'x'], /all three/],
+      [['kv', '--replica-id', '1', '--raft-address', n.raft, '--http-address', n.httpAddr, '--data-dir', n.dataDir, '--dial-from-host', 'localhost'], /--dial-from-host/],
       [['snapshot', 'import', '--data-dir', n.dataDir], /--from/],
       [['frobnicate'], /unknown command/],
     ];
