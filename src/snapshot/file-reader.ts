@@ -47,7 +47,8 @@ export interface VerifiedSnapshotFile {
 }
 
 function corrupt(file: string, offset: number, what: string): CorruptionError {
-  return new CorruptionError(`snapshot file: ${what}`, { file, offset });
+  // The message names the file and offset: it is often all an operator sees (one line from `sampan kv`).
+  return new CorruptionError(`snapshot file ${file}: ${what} at offset ${offset}`, { file, offset });
 }
 
 /** Reads exactly `n` bytes at `pos` into `buf` (from 0). @throws CorruptionError if the file ends. */

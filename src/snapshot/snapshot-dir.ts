@@ -50,10 +50,10 @@ export async function verifySnapshotDir(dir: string): Promise<SnapshotDirMetadat
       if (isErrno(err, 'ENOENT')) return true;
       throw storageError(`stat ${meta.filepath}`, err);
     });
-    if (missing) throw new CorruptionError('snapshot data file is missing', { file: meta.filepath });
+    if (missing) throw new CorruptionError(`snapshot data file ${meta.filepath} is missing`, { file: meta.filepath });
     const v = await verifySnapshotFile(meta.filepath);
     if (v.fileSize !== meta.fileSize || !sameBytes(v.checksum, meta.checksum)) {
-      throw new CorruptionError('snapshot data file does not match its recorded size and checksum', { file: meta.filepath });
+      throw new CorruptionError(`snapshot data file ${meta.filepath} does not match its recorded size and checksum`, { file: meta.filepath });
     }
   }
   for (const f of meta.files) {
@@ -61,11 +61,11 @@ export async function verifySnapshotDir(dir: string): Promise<SnapshotDirMetadat
     try {
       got = await fileCrc(f.filepath);
     } catch (err) {
-      if (isErrno((err as Error).cause, 'ENOENT')) throw new CorruptionError('snapshot external file is missing', { file: f.filepath });
+      if (isErrno((err as Error).cause, 'ENOENT')) throw new CorruptionError(`snapshot external file ${f.filepath} is missing`, { file: f.filepath });
       throw err;
     }
-    if (got.size !== f.fileSize) throw new CorruptionError(`external file is ${got.size} bytes, recorded ${f.fileSize}`, { file: f.filepath, offset: Math.min(got.size, f.fileSize) });
-    if (got.crc !== md.fileCrcs.get(f.fileId)) throw new CorruptionError('external file checksum mismatch', { file: f.filepath });
+    if (got.size !== f.fileSize) throw new CorruptionError(`external file ${f.filepath} is ${got.size} bytes, recorded ${f.fileSize}`, { file: f.filepath, offset: Math.min(got.size, f.fileSize) });
+    if (got.crc !== md.fileCrcs.get(f.fileId)) throw new CorruptionError(`external file ${f.filepath}: checksum mismatch`, { file: f.filepath });
   }
   return md;
 }

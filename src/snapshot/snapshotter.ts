@@ -261,7 +261,7 @@ export class Snapshotter {
   async verify(meta: SnapshotMeta): Promise<SnapshotMeta> {
     const md = await verifySnapshotDir(path.join(this.dir, finalDirName(meta.index)));
     if (!sameSnapshotFiles(md.meta, meta)) {
-      throw new CorruptionError(`snapshot ${meta.index} on disk does not match the record`, { file: md.meta.filepath });
+      throw new CorruptionError(`snapshot ${meta.index} on disk (${md.meta.filepath}) does not match the record`, { file: md.meta.filepath });
     }
     return md.meta;
   }
@@ -326,7 +326,7 @@ export class Snapshotter {
     const crcs = new Map<number, number>();
     for (const f of meta.files) {
       const { crc, size } = await fileCrc(f.filepath);
-      if (size !== f.fileSize) throw new CorruptionError(`external file is ${size} bytes, recorded ${f.fileSize}`, { file: f.filepath });
+      if (size !== f.fileSize) throw new CorruptionError(`external file ${f.filepath} is ${size} bytes, recorded ${f.fileSize}`, { file: f.filepath });
       crcs.set(f.fileId, crc);
     }
     await writeMetadataFile(env.tempDir, meta, crcs);

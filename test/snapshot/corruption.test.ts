@@ -21,6 +21,7 @@ async function assertDetected(file: string, payload: Buffer, what: string): Prom
     assert.ok(e instanceof CorruptionError, `${what}: verify threw ${String(e)}`);
     assert.equal(e.file, file);
     assert.equal(typeof e.offset, 'number');
+    assert.ok(e.message.includes(file) && e.message.includes(`offset ${String(e.offset)}`), `${what}: the message names the file and offset: ${e.message}`);
     return true;
   });
   let got = 0;
