@@ -1,0 +1,88 @@
+/**
+ * The chaos cluster's network: one {@link FaultProxy} in front of every replica's raft port,
+ * and partitions as sets of cut directed links. Replica `i` dials from its own loopback
+ * address ({@link dialHostOf}), so proxy `j` knows which replica a connection comes from; the
+ * link i→j is cut by blocking i's address at proxy j, and only there.
+ */
+import { FaultProxy } from './proxy.js';
+
+/** The loopback address replica `id` dials from: 127.0.0.(10+id), carrying into the third byte past 255. */
+export function dialHostOf(id: number): string {
+  const n = 10 + id;
+  if (!Number.isInteger(id) || id < 1 || n > 0xffff) throw new Error(`no dial host for replica id ${id}`);
+  return `127.0.${n >> 8}.${n & 0xff}`;
+}
+
+/** A directed link that is cut: `from` cannot reach `to`. */
+export interface Cut {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Every link between `a` and `b`, both ways. */
+export function cutsBetween(a: readonly number[], b: readonly number[]): Cut[] {
+  const out: Cut[] = [];
+  for (const x of a) {
+    for (const y of b) out.push({ from: x, to: y }, { from: y, to: x });
+  }
+  return out;
+}
+
+/** The proxies of a cluster and the partition in force. */
+export class ChaosNetwork {
+  private readonly proxies = new Map<number, FaultProxy>();
+  private cuts: Cut[] = [];
+
+  /** Starts the proxy of replica `id`: listening on `listen`, forwarding to the replica's real port `target`. */
+  async add(id: number, listen: string, target: string): Promise<string> {
+    if (this.proxies.has(id)) throw new Error(`replica ${id} has a proxy already`);
+    const p = await FaultProxy.start(listen, target);
+    this.proxies.set(id, p);
+    return p.address;
+  }
+
+  /** Points the proxy of replica `id` at a new real address. */
+  retarget(id: number, target: string): void {
+    this.proxies.get(id)?.retarget(target);
+  }
+
+  /** Stops the proxy of replica `id` (it left the cluster). */
+  async remove(id: number): Promise<void> {
+    const p = this.proxies.get(id);
+    this.proxies.delete(id);
+    this.cuts = this.cuts.filter((c) => c.from !== id && c.to !== id);
+    await p?.close();
+  }
+
+  /** Cuts the links `cuts` (in addition to those already cut). */
+  cut(cuts: readonly Cut[]): void {
+    for (const c of cuts) {
+      if (c.from === c.to) continue;
+      this.proxies.get(c.to)?.block(dialHostOf(c.from));
+      this.cuts.push(c);
+    }
+  }
+
+  /** Restores every link. */
+  heal(): void {
+    for (const p of this.proxies.values()) p.heal();
+    this.cuts = [];
+  }
+
+  /** The links cut now, as `1>2 2>1 …`. */
+  describe(): string {
+    return this.cuts.map((c) => `${c.from}>${c.to}`).join(' ');
+  }
+
+  /** Counters of every proxy, by replica. */
+  stats(): Record<number, FaultProxy['stats']> {
+    return Object.fromEntries([...this.proxies].map(([id, p]) => [id, { ...p.stats }]));
+  }
+
+  /** Stops every proxy. */
+  async close(): Promise<void> {
+    const all = [...this.proxies.values()];
+    this.proxies.clear();
+    await Promise.all(all.map((p) => p.close()));
+  }
+}
