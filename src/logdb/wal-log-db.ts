@@ -234,7 +234,7 @@ export class WalLogDB implements LogDB {
       // A later segment's sync does not cover this one: never leave an unsynced tail behind.
       if (this.unsynced) await this.sync(this.segments.fd(this.current), 0);
       // Give back the preallocated zeros past the data (recovery would skip them anyway).
-      if (this.allocEnd > this.segEnd && this.segments.ids().includes(this.current)) this.segments.truncate(this.current, this.segEnd);
+      if (this.allocEnd > this.segEnd) this.segments.truncate(this.current, this.segEnd);
       const id = this.current + 1;
       await this.segments.create(id);
       this.current = id;
@@ -301,8 +301,8 @@ export class WalLogDB implements LogDB {
   /**
    * Preallocation, as etcd's WAL does: the current segment is zero-filled (and synced) ahead
    * of the data, so a batch's fdatasync overwrites allocated blocks and commits no new file
-   * size to the file system's journal — about 2× faster alone on this machine's disk, 1.25×
-   * with three writers (`bench/fsync-modes.ts`). Recovery reads a zero tail as the end.
+   * size to the file system's journal (three writers × 2 KiB here: fdatasync p50 0.60–0.69 →
+   * 0.46–0.53 ms, `bench/fsync-modes.ts`). Recovery reads a zero tail as the end.
    * Only with fsync on.
    */
   private async ensureAllocated(end: number): Promise<void> {
@@ -345,7 +345,7 @@ export class WalLogDB implements LogDB {
     const t0 = obs === null ? 0 : performance.now();
     // A small commit that found the log idle syncs on the event loop: at low load the loop
     // has nothing else to do meanwhile, and a thread-pool sync costs a hand-off and a
-    // wake-up on each side (1.4–1.8× the proposals/s at 1 and 16 in flight, BENCHMARKS.md).
+    // wake-up on each side (see BENCHMARKS.md, "What changed").
     // Under load — commits back to back — the sync runs on the thread pool beside other work.
     if (this.idleStart && bytes <= SYNC_FSYNC_BYTES) fs.fdatasyncSync(fd);
     else await fdatasyncAsync(fd);
