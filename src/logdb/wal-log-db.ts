@@ -127,14 +127,10 @@ export class WalLogDB implements LogDB {
   private background: Promise<void> = Promise.resolve();
   private counters = { writes: 0, syncs: 0, bytesWritten: 0, copiedBytes: 0, truncatedAtOpen: 0 };
   private syncObserver: ((seconds: number, bytes: number) => void) | null = null;
-  /** The batch being laid out must be synced (see {@link LogDB} "Durability": commit-only saves need not). */
-  private batchNeedsSync = false;
   /** Replicas whose latest hard state differs from the stored one only by its commit index. */
   private readonly deferred = new Set<WalReplica>();
   /** The commit being made is the first since the log sat idle. */
   private idleStart = false;
-  /** The current segment holds written bytes no fdatasync has covered yet. */
-  private unsynced = false;
   /** Bytes of the current segment zero-filled and synced (see `ensureAllocated`). */
   private allocEnd = 0;
   /** A background zero-fill of the current segment, while one runs. */
@@ -231,8 +227,6 @@ export class WalLogDB implements LogDB {
   private async flushOnce(): Promise<void> {
     if (this.needRotate) {
       if (this.extending !== null) await this.extending;
-      // A later segment's sync does not cover this one: never leave an unsynced tail behind.
-      if (this.unsynced) await this.sync(this.segments.fd(this.current), 0);
       // Give back the preallocated zeros past the data (recovery would skip them anyway).
       if (this.allocEnd > this.segEnd) this.segments.truncate(this.current, this.segEnd);
       const id = this.current + 1;
@@ -242,7 +236,6 @@ export class WalLogDB implements LogDB {
       this.allocEnd = 0;
     }
     const ops = this.queue.splice(0);
-    this.batchNeedsSync = this.needRotate;
     const w = new ByteWriter(estimateBytes(ops) + (this.gcWanted ? this.opts.compactionCopyBytes : 0));
     if (this.needRotate) {
       w.pos = FRAME_HEADER_BYTES;
@@ -259,7 +252,6 @@ export class WalLogDB implements LogDB {
     const base = this.segEnd;
     // Copies go first: they restate entries as they are before this batch's ops.
     const copies = this.gcWanted ? this.planCopies(w) : [];
-    if (copies.length > 0) this.batchNeedsSync = true;
     const accepted: Op[] = [];
     for (const op of ops) {
       try { this.layOut(op, w, base); accepted.push(op); } catch (err) { op.reject(err); }
@@ -280,8 +272,9 @@ export class WalLogDB implements LogDB {
         }
         this.counters.writes++;
         this.counters.bytesWritten += w.pos;
-        this.unsynced = true;
-        if (this.batchNeedsSync) await this.sync(fd, w.pos);
+        // Every batch written is synced: commit-only hard states, the one change that may wait,
+        // are deferred rather than written (see `layOut`).
+        await this.sync(fd, w.pos);
         this.segEnd += w.pos;
         this.segments.setSize(this.current, this.segEnd);
         this.preallocateAhead();
@@ -337,10 +330,7 @@ export class WalLogDB implements LogDB {
 
   /** fdatasync of `fd` (when fsync is on), reported to the sync observer. */
   private async sync(fd: number, bytes: number): Promise<void> {
-    if (!this.opts.fsync) {
-      this.unsynced = false;
-      return;
-    }
+    if (!this.opts.fsync) return;
     const obs = this.syncObserver;
     const t0 = obs === null ? 0 : performance.now();
     // A small commit that found the log idle syncs on the event loop: at low load the loop
@@ -349,7 +339,6 @@ export class WalLogDB implements LogDB {
     // Under load — commits back to back — the sync runs on the thread pool beside other work.
     if (this.idleStart && bytes <= SYNC_FSYNC_BYTES) fs.fdatasyncSync(fd);
     else await fdatasyncAsync(fd);
-    this.unsynced = false;
     this.counters.syncs++;
     if (obs !== null) obs((performance.now() - t0) / 1000, bytes);
   }
@@ -412,9 +401,7 @@ export class WalLogDB implements LogDB {
             if (plan.dropEntries) index.dropEntries(r);
           }
           if (u.entries.length > 0) this.layOutEntries(r, u.entries, w, base);
-          if (plan.takeSnapshot || u.entries.length > 0) this.batchNeedsSync = true;
           if (u.hardState !== undefined) {
-            if (!commitOnly(r.hardState, u.hardState)) this.batchNeedsSync = true;
             const at = beginRecord(w, RecordType.HardState, u.shardId, u.replicaId);
             writeHardState(w, u.hardState);
             endRecord(w, at);
@@ -425,7 +412,6 @@ export class WalLogDB implements LogDB {
         break;
       }
       case 'bootstrap': {
-        this.batchNeedsSync = true;
         const at = beginRecord(w, RecordType.Bootstrap, op.shardId, op.replicaId);
         writeBootstrap(w, op.info);
         endRecord(w, at);
@@ -433,7 +419,6 @@ export class WalLogDB implements LogDB {
         break;
       }
       case 'removeTo': {
-        this.batchNeedsSync = true;
         const at = beginRecord(w, RecordType.RemoveTo, op.shardId, op.replicaId);
         w.u64(op.index);
         endRecord(w, at);
@@ -443,12 +428,10 @@ export class WalLogDB implements LogDB {
         break;
       }
       case 'removeReplica':
-        this.batchNeedsSync = true;
         endRecord(w, beginRecord(w, RecordType.RemoveReplica, op.shardId, op.replicaId));
         index.removeReplica(op.shardId, op.replicaId);
         break;
       case 'import': {
-        this.batchNeedsSync = true;
         const at = beginRecord(w, RecordType.Import, op.shardId, op.replicaId);
         writeSnapshot(w, op.snapshot);
         endRecord(w, at);
@@ -660,7 +643,6 @@ export class WalLogDB implements LogDB {
       if (this.extending !== null) await this.extending;
       // Deferred commit indexes are written on a clean close (a crash may lose them: harmless).
       if (this.deferred.size > 0 && this.failure === null) await this.flushOnce().catch(() => {});
-      if (this.unsynced && this.failure === null) await this.sync(this.segments.fd(this.current), 0).catch(() => {});
       // A clean close leaves no preallocated zeros behind.
       if (this.failure === null && this.allocEnd > this.segEnd) {
         try { this.segments.truncate(this.current, this.segEnd); } catch { /* recovery skips a zero tail anyway */ }
