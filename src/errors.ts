@@ -125,6 +125,15 @@ export class ReplicaRemovedError extends RuntimeConditionError {
   constructor(shardId: number, replicaId: number) { super('REPLICA_REMOVED', `replica ${replicaId} was removed from shard ${shardId}`); }
 }
 
+/**
+ * The shard's replica on this host stopped serving: a member of a cluster with another
+ * identity lists it as a member, so two clusters claim it (a misconfigured bootstrap). It
+ * takes no part in Raft until an operator fixes the configuration and restarts it.
+ */
+export class ClusterIdentityMismatchError extends RuntimeConditionError {
+  constructor(message: string) { super('CLUSTER_IDENTITY_MISMATCH', message); }
+}
+
 /** The replica's state machine failed; the replica stopped. */
 export class StateMachineError extends RuntimeConditionError {
   constructor(message: string, options?: { cause?: unknown }) { super('STATE_MACHINE', message, options); }

@@ -18,6 +18,7 @@ export type { WalStats } from './logdb/wal-log-db.js';
 export type { RequestOptions } from './host/request.js';
 export { ClientSession } from './host/session.js';
 export type { NodeHostEvents, NodeHostEventName } from './host/events.js';
+export { deriveClusterId, formatClusterId, parseClusterId, MAX_CLUSTER_ID } from './host/cluster-identity.js';
 export { importSnapshot, importedMembership } from './host/import-snapshot.js';
 export type { ImportSnapshotOptions } from './host/import-snapshot.js';
 export type {
@@ -37,5 +38,5 @@ export {
   SampanError, CallerError, RuntimeConditionError, InvalidOptionError, InvalidOperationError,
   PayloadTooBigError, CorruptionError, CodecError, ClosedError, EntriesCompactedError, StorageError,
   ShardNotFoundError, ShardAlreadyExistsError, ShardNotReadyError, TimeoutError, SystemBusyError,
-  RejectedError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, SnapshotNotFoundError,
+  RejectedError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, ClusterIdentityMismatchError, SnapshotNotFoundError,
 } from './errors.js';

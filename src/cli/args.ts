@@ -69,3 +69,9 @@ export function oneOf<T extends string>(choices: readonly T[]): (v: string) => T
     return v as T;
   };
 }
+
+/** A cluster token: 1–256 printable ASCII characters. */
+export function clusterToken(v: string): string {
+  if (!/^[\x21-\x7e]{1,256}$/.test(v)) throw new InvalidArgumentError('a cluster token is 1 to 256 printable characters, no spaces');
+  return v;
+}

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { consoleLogger } from '../index.js';
 import { KvReplica, StartError } from '../kv/kv-replica.js';
-import { address, intAtLeast, ipAddress, members, oneOf, splitAddress } from './args.js';
+import { address, clusterToken, intAtLeast, ipAddress, members, oneOf, splitAddress } from './args.js';
 import { CliError } from './cli-error.js';
 import { runUntilSignal } from './run-until-signal.js';
 
@@ -25,6 +25,7 @@ interface KvFlags {
   rttMs?: number;
   stateMachine: 'memory' | 'disk';
   deploymentId?: number;
+  clusterToken?: string;
   tlsCa?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -57,7 +58,7 @@ async function run(f: KvFlags): Promise<number> {
       httpHost: http.host, httpPort: http.port, dataDir: f.dataDir,
       initialMembers: f.initialMembers ?? new Map(), join: f.join === true, shards: f.shards,
       stateMachine: f.stateMachine, snapshotEntries: f.snapshotEntries, compactionOverhead: f.compactionOverhead,
-      rttMs: f.rttMs, deploymentId: f.deploymentId, tls, logger,
+      rttMs: f.rttMs, deploymentId: f.deploymentId, clusterToken: f.clusterToken, tls, logger,
       limits: f.maxInFlight === undefined ? undefined : { maxInFlight: f.maxInFlight },
       peerHttp: f.peerHttp,
     });
@@ -92,6 +93,7 @@ export function kvCommand(exit: (code: number) => void): Command {
     .option('--rtt-ms <n>', 'milliseconds per Raft tick, about the round trip between replicas (default 100)', intAtLeast(1))
     .option('--state-machine <kind>', 'memory or disk (SQLite)', oneOf(['memory', 'disk'] as const), 'memory')
     .option('--deployment-id <n>', 'replicas of different deployments refuse each other', intAtLeast(0))
+    .option('--cluster-token <token>', 'mixed into each new shard\'s cluster identity with the initial members (give every initial member the same token; read only when bootstrapping)', clusterToken)
     .option('--tls-ca <file>', 'mutual TLS: CA certificate')
     .option('--tls-cert <file>', 'mutual TLS: this replica\'s certificate')
     .option('--tls-key <file>', 'mutual TLS: this replica\'s key')

@@ -157,6 +157,7 @@ const followerTable: Table = {
   [MessageType.TimeoutNow]: onTimeoutNow,
   [MessageType.Quiesce]: onQuiesce,
   [MessageType.RateLimit]: ignore,
+  [MessageType.ClusterIdentityMismatch]: ignore,
 };
 
 const nonVotingTable: Table = {
@@ -360,6 +361,7 @@ const leaderTable: Table = {
   [MessageType.TimeoutNow]: ignore,
   [MessageType.Quiesce]: ignore,
   [MessageType.RateLimit]: onRateLimit,
+  [MessageType.ClusterIdentityMismatch]: ignore,
 };
 
 /** The dispatch table of every role. */

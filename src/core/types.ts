@@ -180,6 +180,11 @@ export const MessageType = {
   TimeoutNow: 26,
   Quiesce: 27,
   RateLimit: 28,
+  /**
+   * A host-level notice, never stepped into the protocol: the receiver of a message refused it
+   * because its shard has another cluster identity (the sender's identity rides beside it).
+   */
+  ClusterIdentityMismatch: 29,
 } as const;
 /** One of {@link MessageType}. */
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];

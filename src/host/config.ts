@@ -6,6 +6,8 @@
 import { isIP } from 'node:net';
 import { InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
+import { DEFAULT_MAX_SESSIONS as MAX_SESSIONS } from '../rsm/sessions.js';
+import { parseClusterId } from './cluster-identity.js';
 import type { LogDB } from '../logdb/log-db.js';
 import type { Transport, TransportHandler } from '../transport/transport.js';
 
@@ -74,16 +76,30 @@ export interface ShardConfig {
   readonly isWitness?: boolean;
   /** Stop heartbeats on an idle shard. */
   readonly quiesce?: boolean;
-  /** Client sessions kept per shard. Default 4096. */
-  readonly maxSessions?: number;
+  /**
+   * Read only when the replica bootstraps a new shard (initial members given, no data here):
+   * mixed into the shard's cluster identity, like etcd's `--initial-cluster-token`, so that two
+   * clusters bootstrapped with the same shard id and members (say, a test cluster and its
+   * rebuild) still refuse each other's traffic. Every initial member must be given the same
+   * token. Default ''.
+   */
+  readonly clusterToken?: string;
+  /**
+   * The cluster identity this replica must belong to (12 hex digits, as `getNodeHostInfo`
+   * and the KV service's `/status` show it). Optional. When joining, traffic from another
+   * identity is refused from the first contact on (without it, a joining replica adopts the
+   * identity of the first member that contacts it). When bootstrapping or restarting, a
+   * different identity is refused at start.
+   */
+  readonly clusterId?: string;
 }
 
 /** A host config with every default filled in. */
 export type ResolvedHostConfig = Required<Omit<NodeHostConfig, 'walDir' | 'tls' | 'logger' | 'logDBFactory' | 'transportFactory' | 'listenAddress' | 'dialFromHost'>>
   & Pick<NodeHostConfig, 'walDir' | 'tls' | 'logDBFactory' | 'transportFactory' | 'dialFromHost'> & { readonly listenAddress: string; readonly logger: Logger };
 
-/** A shard config with every default filled in. */
-export type ResolvedShardConfig = Required<ShardConfig>;
+/** A shard config with every default filled in; `clusterId` parsed (0 when not given). */
+export type ResolvedShardConfig = Required<Omit<ShardConfig, 'clusterId'>> & { readonly clusterId: number };
 
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
@@ -152,8 +168,14 @@ export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
     isNonVoting: c.isNonVoting ?? false,
     isWitness: c.isWitness ?? false,
     quiesce: c.quiesce ?? false,
-    maxSessions: int('maxSessions', c.maxSessions ?? 4096, 1),
+    clusterToken: c.clusterToken ?? '',
+    clusterId: c.clusterId === undefined ? 0 : parseClusterId(c.clusterId),
   };
+  if ('maxSessions' in c) {
+    // Session eviction is replicated state: replicas with different limits would diverge.
+    throw new InvalidOptionError(`maxSessions is not a per-replica setting: every replica of a shard keeps at most ${MAX_SESSIONS} client sessions (as dragonboat does), so that they evict alike`);
+  }
+  if (typeof r.clusterToken !== 'string') throw new InvalidOptionError('clusterToken must be a string');
   if (r.electionRTT <= 2 * r.heartbeatRTT) {
     throw new InvalidOptionError(`electionRTT (${r.electionRTT}) must be greater than 2 × heartbeatRTT (${r.heartbeatRTT})`);
   }

@@ -31,6 +31,15 @@ export interface NodeHostEvents {
   'connection:established': { address: string };
   /** An outgoing connection to another host failed (once per outage, not per retry). */
   'connection:failed': { address: string };
+  /**
+   * A message for a shard came from a replica of another cluster identity and was refused
+   * (`direction: 'received'`), or a peer reported refusing ours (`'reported'`). `fenced` is
+   * true when this replica stopped serving because of it. Identities are 12 hex digits.
+   */
+  'cluster:identity-mismatch': {
+    shardId: number; replicaId: number; remoteReplicaId: number; remoteAddress: string;
+    localClusterId: string; remoteClusterId: string; direction: 'received' | 'reported'; fenced: boolean;
+  };
   /** The host stopped because of an unrecoverable error (e.g. a failed disk write). */
   'host:failed': { error: Error };
 }

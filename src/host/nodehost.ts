@@ -31,6 +31,8 @@ import {
   type NodeHostConfig, type ResolvedHostConfig, type ShardConfig,
 } from './config.js';
 import { lockHostDir, type DirLock } from './dir-lock.js';
+import { ClusterIdentityGuard, formatClusterId, type IdentityHost } from './cluster-identity.js';
+import { checkInitialMembers, startIdentity } from './start-identity.js';
 import { Engine } from './engine.js';
 import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
 import { LogReader } from './log-reader.js';
@@ -93,6 +95,12 @@ export interface ReplicaInfo {
    * how many more may fail before the shard loses its quorum. Null on other replicas.
    */
   readonly quorum: QuorumHealth | null;
+  /** The shard's cluster identity (12 hex digits; `unknown` until a joining replica learns it). */
+  readonly clusterId: string;
+  /** Why this replica stopped serving the shard (another cluster lists it as a member), or null. */
+  readonly identityConflict: string | null;
+  /** Messages refused for another cluster identity, and peers' notices refusing ours, since start. */
+  readonly identityMismatches: number;
 }
 
 /** The host and the replicas it runs. */
@@ -117,6 +125,8 @@ export class NodeHost {
   private readonly addresses = new Map<string, string>();
   /** Observers of measurements (metrics); none by default. */
   private readonly observers = new Set<HostObserver>();
+  /** Refuses traffic from other clusters claiming a hosted shard (see cluster-identity.ts). */
+  private readonly identity: ClusterIdentityGuard<Replica>;
 
   private constructor(
     private readonly cfg: ResolvedHostConfig,
@@ -125,6 +135,7 @@ export class NodeHost {
     private readonly transportFactory: (h: TransportHandler) => Transport,
   ) {
     this.events = new TypedEmitter(cfg.logger);
+    this.identity = new ClusterIdentityGuard(this.identityHost());
     this.transport = transportFactory(this.transportHandler());
     this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.fatal(err), (r, m) => this.sendSnapshot(r, m));
     this.ticker = setInterval(() => this.tick(), cfg.rttMillisecond);
@@ -216,6 +227,7 @@ export class NodeHost {
       if (!join && !initialMembers.has(cfg.replicaId) && !cfg.isNonVoting && !cfg.isWitness) {
         throw new InvalidOptionError(`initial members do not include replica ${cfg.replicaId}`);
       }
+      checkInitialMembers(initialMembers, cfg.replicaId, this.cfg.raftAddress);
     } else {
       members = new Map(); // restarting: the log holds the membership
     }
@@ -226,11 +238,12 @@ export class NodeHost {
     }
     const reader = new LogReader(this.logdb, cfg.shardId, cfg.replicaId);
     const ss = reader.snapshot();
+    const ident = startIdentity({ cfg, stored, initialMembers, join, smType, snapshot: ss, logger: this.cfg.logger });
     const snapshotter = new Snapshotter({ dir: this.snapshotDir(cfg.shardId, cfg.replicaId), shardId: cfg.shardId, replicaId: cfg.replicaId, logger: this.cfg.logger });
     await snapshotter.cleanupAtStart();
     let onDiskIndex = 0;
     if (sm.kind === 'on-disk') onDiskIndex = await sm.sm.open(new AbortController().signal);
-    if (stored === null) await this.logdb.saveBootstrap(cfg.shardId, cfg.replicaId, { members: initialMembers, join, smType });
+    if (ident.save !== null) await this.logdb.saveBootstrap(cfg.shardId, cfg.replicaId, ident.save);
     this.checkOpen();
     if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
     const hardState = this.logdb.readHardState(cfg.shardId, cfg.replicaId);
@@ -239,6 +252,7 @@ export class NodeHost {
       hardState, membership: members.size > 0 ? membershipOf(members) : ss.index > 0 ? ss.membership : emptyMembership(), applied: ss.index,
     });
     r.rsm.onDiskIndex = onDiskIndex;
+    r.clusterId = ident.clusterId;
     r.worker = new SnapshotWorker({
       cfg, sm, rsm: r.rsm, reader, logdb: this.logdb, snapshotter, logger: this.cfg.logger, signal: r.abort.signal,
       logCompacted: (index) => this.events.emit('log:compacted', { shardId: cfg.shardId, replicaId: cfg.replicaId, index }),
@@ -284,6 +298,26 @@ export class NodeHost {
       runSnapshotWork: (work) => { void this.runSnapshotWork(work); },
       snapshotCreated: (r, index, exported) => this.events.emit('snapshot:created', { shardId: r.shardId, replicaId: r.replicaId, index, exported }),
       snapshotRecovered: (r, index) => this.events.emit('snapshot:recovered', { shardId: r.shardId, replicaId: r.replicaId, index }),
+    };
+  }
+
+  private identityHost(): IdentityHost<Replica> {
+    return {
+      logger: this.cfg.logger,
+      now: () => performance.now(),
+      emit: (p) => this.events.emit('cluster:identity-mismatch', p),
+      notify: (m) => { this.transport.send(m); },
+      persist: (r, clusterId) => {
+        const b = this.logdb.getBootstrap(r.shardId, r.replicaId);
+        if (b === null) return;
+        this.logdb.saveBootstrap(r.shardId, r.replicaId, { ...b, clusterId }).catch((e: unknown) => {
+          this.cfg.logger.error('could not persist the learned cluster identity', { shardId: r.shardId, replicaId: r.replicaId, error: String(e) });
+        });
+      },
+      fence: (r, err) => {
+        r.identityConflict = err;
+        r.rejectAll(err);
+      },
     };
   }
 
@@ -356,6 +390,7 @@ export class NodeHost {
   /** Queries the local state machine; linearizable only after {@link readIndex}. */
   async readLocal(shardId: number, query: unknown): Promise<unknown> {
     const r = this.replica(shardId);
+    if (r.identityConflict !== null) throw r.identityConflict;
     if (r.failure !== null) throw new StateMachineError(`the state machine of shard ${shardId} failed`, { cause: r.failure });
     return await lookup(r.sm, query);
   }
@@ -517,7 +552,8 @@ export class NodeHost {
         isLeader: r.peer.role === Role.Leader, role: st.role, commitIndex: st.commit,
         appliedIndex: r.rsm.lastApplied, snapshotIndex: r.reader.snapshot().index,
         firstLogIndex: r.reader.firstIndex(), lastLogIndex: st.lastIndex, membership: r.rsm.membership,
-        quorum: st.quorum,
+        quorum: st.quorum, clusterId: formatClusterId(r.clusterId),
+        identityConflict: r.identityConflict?.message ?? null, identityMismatches: r.counters.identityMismatches,
       });
     }
     return { raftAddress: this.cfg.raftAddress, shards };
@@ -572,7 +608,7 @@ export class NodeHost {
   private tick(): void {
     for (const r of this.replicas.values()) {
       // A quiesced replica has nothing to time; any message or request wakes it.
-      if (r.peer.quiesced) continue;
+      if (r.peer.quiesced || r.identityConflict !== null) continue;
       r.peer.tick();
       if (r.peer.hasUpdate()) this.engine.setReady(r);
     }
@@ -590,15 +626,19 @@ export class NodeHost {
     });
     return {
       handleMessageBatch: (batch: MessageBatch) => {
-        for (const m of batch.messages) {
+        const ids = batch.clusterIds;
+        for (let i = 0; i < batch.messages.length; i++) {
+          const m = batch.messages[i]!;
+          const r = this.replicas.get(m.shardId);
+          if (r === undefined) continue;
           // A replica that joined knows no addresses yet: learn the sender's from its batch,
-          // as dragonboat does, so that it can answer the leader.
-          if (this.replicas.has(m.shardId) && !this.addresses.has(`${m.shardId}:${m.from}`)) {
-            this.setAddress(m.shardId, m.from, batch.sourceAddress);
-          }
+          // as dragonboat does, so that it can answer the leader (or refuse it, below).
+          if (!this.addresses.has(`${m.shardId}:${m.from}`)) this.setAddress(m.shardId, m.from, batch.sourceAddress);
+          if (!this.identity.admit(r, m, ids?.[i] ?? 0, batch.sourceAddress)) continue;
           this.deliver(m);
         }
       },
+      clusterIdOf: (shardId) => this.replicas.get(shardId)?.clusterId ?? 0,
       handleUnreachable: (shardId, replicaId) => {
         const r = this.replicas.get(shardId);
         if (r === undefined) return;
@@ -641,7 +681,7 @@ export class NodeHost {
 
   private deliver(m: Message): void {
     const r = this.replicas.get(m.shardId);
-    if (r === undefined || r.replicaId !== m.to || r.stopped) return;
+    if (r === undefined || r.replicaId !== m.to || r.stopped || r.identityConflict !== null) return;
     r.peer.step(m);
     this.engine.setReady(r);
   }

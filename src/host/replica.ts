@@ -13,7 +13,7 @@ import {
 } from '../core/types.js';
 import { ctxKey } from '../core/read-only.js';
 import {
-  ClosedError, DroppedError, RejectedError, StateMachineError, SystemBusyError,
+  ClosedError, DroppedError, RejectedError, StateMachineError, SystemBusyError, type ClusterIdentityMismatchError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
@@ -72,6 +72,8 @@ export interface ReplicaCounters {
   snapshotsReceived: number;
   /** State machine recoveries from a snapshot (at restart, or from one received). */
   snapshotsRecovered: number;
+  /** Messages refused because they came from another cluster identity, and peers' notices that they refused ours. */
+  identityMismatches: number;
 }
 
 /** A user's snapshot request, waiting in the replica's one pending slot. */
@@ -140,8 +142,12 @@ export class Replica {
   /** What this replica did, counted for metrics; the host counts snapshot streams and receipts. */
   readonly counters: ReplicaCounters = {
     proposals: 0, proposalsDropped: 0, readsDropped: 0, snapshotsTaken: 0, snapshotsSent: 0,
-    snapshotSendFailures: 0, snapshotsReceived: 0, snapshotsRecovered: 0,
+    snapshotSendFailures: 0, snapshotsReceived: 0, snapshotsRecovered: 0, identityMismatches: 0,
   };
+  /** The shard's cluster identity (see cluster-identity.ts); 0 while a joining replica has not learned it. */
+  clusterId = 0;
+  /** Set when another cluster lists this replica as a member: it stopped serving the shard. */
+  identityConflict: ClusterIdentityMismatchError | null = null;
 
   constructor(
     readonly cfg: ResolvedShardConfig,
@@ -150,7 +156,7 @@ export class Replica {
     private readonly host: ReplicaHost,
     start: { initialMembers?: ReadonlyMap<number, string>; hardState?: HardState; membership?: Membership; applied: number },
   ) {
-    this.rsm = new StateMachineManager(sm, cfg.orderedConfigChange, cfg.maxSessions);
+    this.rsm = new StateMachineManager(sm, cfg.orderedConfigChange);
     this.rsm.lastApplied = start.applied;
     if (start.membership !== undefined) this.rsm.membership = start.membership;
     // Keys are unique per proposer: a random base makes a collision with another host's keys,
@@ -177,6 +183,7 @@ export class Replica {
 
   private admit(): void {
     if (this.stopped) throw new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} is stopped`);
+    if (this.identityConflict !== null) throw this.identityConflict;
     if (this.failure !== null) throw new StateMachineError(`replica ${this.replicaId} of shard ${this.shardId} failed`, { cause: this.failure });
     if (this.pendingCount() >= this.host.maxPending) throw new SystemBusyError(`shard ${this.shardId} has too many pending requests`);
     if (this.peer.rateLimited()) throw new SystemBusyError(`shard ${this.shardId} is rate limited (in-memory log over its limit)`);

@@ -26,6 +26,7 @@ const STATUS_OF_CODE: Readonly<Record<string, number>> = {
   DROPPED: 503,
   CLOSED: 503,
   REPLICA_REMOVED: 503,
+  CLUSTER_IDENTITY_MISMATCH: 503,
   TIMEOUT: 504,
 };
 

@@ -33,6 +33,8 @@ export interface KvReplicaOptions {
   readonly compactionOverhead?: number;
   readonly rttMs?: number;
   readonly deploymentId?: number;
+  /** Mixed into each new shard's cluster identity (see ShardConfig.clusterToken). */
+  readonly clusterToken?: string;
   readonly tls?: NodeHostConfig['tls'];
   readonly limits?: Partial<KvLimits>;
   readonly logger: Logger;
@@ -90,6 +92,7 @@ export class KvReplica {
       for (let shardId = 1; shardId <= o.shards; shardId++) {
         const cfg: ShardConfig = {
           shardId, replicaId: o.replicaId, snapshotEntries: o.snapshotEntries, compactionOverhead: o.compactionOverhead,
+          clusterToken: o.clusterToken,
         };
         try {
           if (o.stateMachine === 'disk') {

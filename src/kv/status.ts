@@ -34,6 +34,15 @@ export interface ShardStatusJson {
    */
   readonly quorum: QuorumHealth | null;
   /**
+   * The shard's cluster identity (12 hex digits; `unknown` until a joining replica learns it),
+   * why this replica stopped serving the shard when another cluster lists it as a member
+   * (`identityConflict`, null while it serves), and how many messages were refused for another
+   * identity (`identityMismatches`). Additions to the contract's fields.
+   */
+  readonly clusterId: string;
+  readonly identityConflict: string | null;
+  readonly identityMismatches: number;
+  /**
    * This replica's counters since its process started (an addition to the contract's
    * fields, for the dashboard's snapshot activity): proposals, elections, snapshots.
    */
@@ -103,7 +112,8 @@ export function statusOf(host: NodeHost, replicaId: number, httpAddress: string)
       shardId: s.shardId, replicaId: s.replicaId, leaderId: s.leaderId, term: s.term, isLeader: s.isLeader,
       role: s.role, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, snapshotIndex: s.snapshotIndex,
       firstLogIndex: s.firstLogIndex, lastLogIndex: s.lastLogIndex, membership: membershipJson(s.membership),
-      quorum: s.quorum, activity: activity(s.shardId),
+      quorum: s.quorum, clusterId: s.clusterId, identityConflict: s.identityConflict,
+      identityMismatches: s.identityMismatches, activity: activity(s.shardId),
     })),
   };
 }

@@ -45,6 +45,11 @@ export interface Bootstrap {
   /** The replica joins an existing shard instead of forming a new one. */
   readonly join: boolean;
   readonly smType: StateMachineType;
+  /**
+   * The shard's cluster identity (a positive integer below 2^48), fixed when the shard was
+   * bootstrapped or learned on first contact when joining; absent or 0 while unknown.
+   */
+  readonly clusterId?: number;
 }
 
 /** One (shard, replica)'s part of a round of updates. */

@@ -211,14 +211,26 @@ export function readSnapshot(r: ByteReader): SnapshotMeta {
   };
 }
 
-/** Appends bootstrap info. */
+/** Bootstrap flag bits (the byte was a plain join boolean before cluster identities). */
+const BOOT_JOIN = 1;
+const BOOT_CLUSTER_ID = 2;
+
+/**
+ * Appends bootstrap info: members, flags (join, has cluster id), state machine type, then the
+ * cluster id when known. Records written before cluster ids existed read back with none.
+ */
 export function writeBootstrap(w: ByteWriter, b: Bootstrap): void {
-  writeAddrMap(w, b.members); w.u8(b.join ? 1 : 0); w.u8(b.smType);
+  const id = b.clusterId ?? 0;
+  writeAddrMap(w, b.members); w.u8((b.join ? BOOT_JOIN : 0) | (id !== 0 ? BOOT_CLUSTER_ID : 0)); w.u8(b.smType);
+  if (id !== 0) w.u64(id);
 }
 
 /** Reads bootstrap info. @throws CodecError */
 export function readBootstrap(r: ByteReader): Bootstrap {
-  const members = readAddrMap(r), join = r.bool(), smType = r.u8();
+  const members = readAddrMap(r), flags = r.u8(), smType = r.u8();
+  if ((flags & ~(BOOT_JOIN | BOOT_CLUSTER_ID)) !== 0) throw new CodecError(`bad bootstrap flags ${flags}`);
   if (smType < 1 || smType > 3) throw new CodecError(`bad state machine type ${smType}`);
-  return { members, join, smType: smType as Bootstrap['smType'] };
+  const join = (flags & BOOT_JOIN) !== 0;
+  if ((flags & BOOT_CLUSTER_ID) === 0) return { members, join, smType: smType as Bootstrap['smType'] };
+  return { members, join, smType: smType as Bootstrap['smType'], clusterId: r.u64() };
 }

@@ -64,6 +64,8 @@ const SHARD_GAUGES: readonly ShardGauge[] = [
     (s) => s.quorum?.lost.length ?? null],
   ['sampan_shard_quorum_failures_to_loss', 'Leader only: further voter failures that lose the quorum (1: the next one; 0: lost).',
     (s) => s.quorum?.failuresToLoss ?? null],
+  ['sampan_shard_identity_conflict', '1 when this replica stopped serving because a cluster of another identity lists it as a member.',
+    (s) => (s.identityConflict !== null ? 1 : 0)],
 ];
 
 /** Per replica, from getStats(): monotonic since the replica started on this host. */
@@ -77,6 +79,7 @@ const SHARD_COUNTERS: readonly ShardCounter[] = [
   ['sampan_shard_snapshot_send_failures_total', 'Snapshot streams to followers that failed.', (s) => s.snapshotSendFailures],
   ['sampan_shard_snapshots_received_total', 'Snapshots received from the leader and committed.', (s) => s.snapshotsReceived],
   ['sampan_shard_snapshots_recovered_total', 'State machine recoveries from a snapshot.', (s) => s.snapshotsRecovered],
+  ['sampan_shard_identity_mismatches_total', 'Messages refused because they came from another cluster identity, and peers\' notices refusing ours.', (s) => s.identityMismatches],
 ];
 
 /** Per host counters (names ending in _total) and gauges; null: not reported by this host. */

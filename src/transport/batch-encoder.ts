@@ -19,6 +19,8 @@ export class BatchFrameEncoder {
     private readonly sourceAddress: string,
     private readonly batchBytes: number,
     private readonly maxPayload: number,
+    /** The cluster identity written after each message (0: unknown). */
+    private readonly clusterIdOf: (shardId: number) => number = () => 0,
   ) {}
 
   /**
@@ -63,6 +65,7 @@ export class BatchFrameEncoder {
     const mark = this.w.length;
     try {
       writeMessage(this.w, m);
+      this.w.varint(this.clusterIdOf(m.shardId));
       return true;
     } catch (err) {
       this.w.truncate(mark);

@@ -3,11 +3,13 @@
  *
  * Integers (ids, terms, indexes, sizes) are unsigned LEB128 varints, so the common small
  * values of a heartbeat take one byte each; byte strings and UTF-8 strings are prefixed by a
- * varint length. A batch starts with {@link CODEC_VERSION}; a decoder refuses any other
- * version rather than guessing. Layout of version 1:
+ * varint length. A batch starts with its version: writers use {@link CODEC_VERSION}; readers
+ * also accept version 1 (from a peer of an earlier release, whose messages carry no cluster
+ * identity) and refuse any other rather than guessing. Layout of version 2:
  *
  * ```
- * batch    = version:u8 deploymentId:varint sourceAddress:str count:u32 message*
+ * batch    = version:u8 deploymentId:varint sourceAddress:str count:u32 (message clusterId)*
+ *            (version 1: count:u32 message*, no clusterId)
  * message  = type:u8 flags:u8 shardId from to term logTerm logIndex commit hint hintHigh
  *            entryCount entry* [snapshot]            (flags: 1 reject, 2 has snapshot)
  * entry    = term index type:u8 key clientId seriesId respondedTo cmd:bytes
@@ -28,8 +30,11 @@ import { CodecError } from '../errors.js';
 import { BufferReader } from './buffer-reader.js';
 import { BufferWriter } from './buffer-writer.js';
 
-/** Version byte at the start of every encoded batch. */
-export const CODEC_VERSION = 1;
+/** Version byte at the start of every batch written: 2 adds each message's cluster identity. */
+export const CODEC_VERSION = 2;
+
+/** The earlier batch version still read: messages without a cluster identity. */
+const CODEC_VERSION_1 = 1;
 
 /**
  * A group of messages from one host to another, sent as one frame. Every batch carries the
@@ -41,6 +46,12 @@ export interface MessageBatch {
   /** The sender's advertised raft address, for logs and diagnostics. */
   readonly sourceAddress: string;
   readonly messages: readonly Message[];
+  /**
+   * For each message, the cluster identity of the sending replica's shard (fixed when the
+   * shard was bootstrapped; see the host's cluster identity). 0 means unknown: a replica that
+   * has not learned it yet, or a peer of an earlier release. Absent means all 0.
+   */
+  readonly clusterIds?: readonly number[];
 }
 
 const MSG_REJECT = 1;
@@ -239,7 +250,11 @@ export function writeBatchHeader(w: BufferWriter, deploymentId: number, sourceAd
 export function encodeBatch(batch: MessageBatch, w: BufferWriter = new BufferWriter(1024)): Buffer {
   w.reset();
   const countAt = writeBatchHeader(w, batch.deploymentId, batch.sourceAddress);
-  for (const m of batch.messages) writeMessage(w, m);
+  const ids = batch.clusterIds;
+  for (let i = 0; i < batch.messages.length; i++) {
+    writeMessage(w, batch.messages[i]!);
+    w.varint(ids?.[i] ?? 0);
+  }
   w.patchU32(countAt, batch.messages.length);
   return w.copyOut();
 }
@@ -248,13 +263,22 @@ export function encodeBatch(batch: MessageBatch, w: BufferWriter = new BufferWri
 export function decodeBatch(buf: Uint8Array): MessageBatch {
   const r = new BufferReader(buf);
   const version = r.u8();
-  if (version !== CODEC_VERSION) throw new CodecError(`unsupported codec version ${version}`);
+  if (version !== CODEC_VERSION && version !== CODEC_VERSION_1) throw new CodecError(`unsupported codec version ${version}`);
   const deploymentId = r.varint();
   const sourceAddress = r.string();
   const n = r.u32();
   if (n * MIN_MESSAGE_SIZE > r.remaining) throw new CodecError(`message count ${n} exceeds the payload`);
   const messages: Message[] = new Array<Message>(n);
-  for (let i = 0; i < n; i++) messages[i] = readMessage(r);
+  if (version === CODEC_VERSION_1) {
+    for (let i = 0; i < n; i++) messages[i] = readMessage(r);
+    r.expectEnd();
+    return { deploymentId, sourceAddress, messages };
+  }
+  const clusterIds: number[] = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    messages[i] = readMessage(r);
+    clusterIds[i] = r.varint();
+  }
   r.expectEnd();
-  return { deploymentId, sourceAddress, messages };
+  return { deploymentId, sourceAddress, messages, clusterIds };
 }

@@ -229,7 +229,9 @@ export class MemoryTransport implements Transport {
     const dest = this.network.host(address);
     // A partition that starts while a message is delayed still stops it.
     if (dest === undefined || !this.network.linkUp(this.address, address)) return;
-    const batch: MessageBatch = { deploymentId: this.deploymentId, sourceAddress: this.address, messages };
+    const handler = this.options.handler;
+    const clusterIds = handler.clusterIdOf === undefined ? undefined : messages.map((m) => handler.clusterIdOf?.(m.shardId) ?? 0);
+    const batch: MessageBatch = { deploymentId: this.deploymentId, sourceAddress: this.address, messages, clusterIds };
     let encoded: Buffer | null = null;
     try {
       if (this.encode) {

@@ -25,6 +25,8 @@ export interface RemoteHostContext {
   readonly logger: Logger;
   /** This host's advertised address, written into every batch. */
   readonly sourceAddress: string;
+  /** The cluster identity of a shard's local replica, written with each message (0: unknown). */
+  readonly clusterIdOf: (shardId: number) => number;
   readonly reportUnreachable: (shardId: number, replicaId: number) => void;
   /** A connection was established, or an outage began. */
   readonly connectionChanged: (address: string, established: boolean) => void;
@@ -55,7 +57,7 @@ export class RemoteHost {
   private readonly counters = { messagesSent: 0, bytesSent: 0, messagesDropped: 0, connectionFailures: 0 };
 
   constructor(readonly address: string, private readonly ctx: RemoteHostContext) {
-    this.encoder = new BatchFrameEncoder(ctx.opts.deploymentId, ctx.sourceAddress, ctx.opts.batchBytes, ctx.opts.maxFrameSize);
+    this.encoder = new BatchFrameEncoder(ctx.opts.deploymentId, ctx.sourceAddress, ctx.opts.batchBytes, ctx.opts.maxFrameSize, ctx.clusterIdOf);
   }
 
   /** True while the circuit is open (the last attempt failed and the back-off delay runs). */

@@ -17,7 +17,10 @@ import { MessageType } from '../core/types.js';
 import { CodecError } from '../errors.js';
 import { BufferReader } from './buffer-reader.js';
 import { BufferWriter } from './buffer-writer.js';
-import { CODEC_VERSION, readMessage, writeMessage } from './codec.js';
+import { readMessage, writeMessage } from './codec.js';
+
+/** Version of the snapshot stream header (unchanged since the first release). */
+const SNAPSHOT_HEADER_VERSION = 1;
 
 /** The opening frame of a snapshot stream. */
 export interface SnapshotStreamHeader {
@@ -34,7 +37,7 @@ export interface SnapshotStreamHeader {
 /** Encodes a stream header. @throws CodecError on unencodable fields. */
 export function encodeSnapshotHeader(h: SnapshotStreamHeader): Buffer {
   const w = new BufferWriter(1024);
-  w.u8(CODEC_VERSION);
+  w.u8(SNAPSHOT_HEADER_VERSION);
   w.varint(h.deploymentId);
   w.string(h.sourceAddress);
   w.u8(h.hasDataFile ? 1 : 0);
@@ -51,7 +54,7 @@ export function encodeSnapshotHeader(h: SnapshotStreamHeader): Buffer {
 export function decodeSnapshotHeader(buf: Uint8Array): SnapshotStreamHeader {
   const r = new BufferReader(buf);
   const version = r.u8();
-  if (version !== CODEC_VERSION) throw new CodecError(`unsupported codec version ${version}`);
+  if (version !== SNAPSHOT_HEADER_VERSION) throw new CodecError(`unsupported snapshot header version ${version}`);
   const deploymentId = r.varint();
   const sourceAddress = r.string();
   const flag = r.u8();

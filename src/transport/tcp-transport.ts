@@ -110,6 +110,7 @@ export class TcpTransport implements Transport {
       remote = new RemoteHost(address, {
         opts: this.opts, tls: this.tls, stats: this.counters, random: this.opts.random ?? new SeededRandom((Math.random() * 2 ** 32) >>> 0),
         logger: this.logger, sourceAddress: this.advertised, reportUnreachable: this.reportUnreachable,
+        clusterIdOf: this.clusterIdOf,
         connectionChanged: (a, up) => this.opts.handler.handleConnection?.(a, up),
       });
       this.remotes.set(address, remote);
@@ -183,6 +184,8 @@ export class TcpTransport implements Transport {
     if (wasStarted) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.allSettled([...this.sends]);
   }
+
+  private readonly clusterIdOf = (shardId: number): number => this.opts.handler.clusterIdOf?.(shardId) ?? 0;
 
   private readonly reportUnreachable = (shardId: number, replicaId: number): void => {
     try {

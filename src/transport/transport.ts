@@ -54,6 +54,12 @@ export interface TransportHandler {
   handleSnapshotStatus(shardId: number, replicaId: number, failed: boolean): void;
   /** Handles incoming snapshot streams. */
   readonly snapshotReceiver: SnapshotReceiver;
+  /**
+   * Optional: the cluster identity of this host's replica of `shardId` (0 when unknown), sent
+   * with each of that shard's messages so that the receiving host can refuse traffic from
+   * another cluster (see {@link MessageBatch.clusterIds}). Called on the send path: keep it O(1).
+   */
+  clusterIdOf?(shardId: number): number;
 }
 
 /**
@@ -172,5 +178,5 @@ export interface Transport {
  * request). Everything else (ticks, elections, status reports) is host-local and refused.
  */
 export function isNetworkMessageType(type: number): boolean {
-  return (type >= 16 && type <= 28) || type === 3 || type === 7 || type === 8;
+  return (type >= 16 && type <= 29) || type === 3 || type === 7 || type === 8;
 }

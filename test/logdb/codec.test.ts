@@ -21,6 +21,19 @@ void it('CRC-32 matches the reference value and the table fallback', () => {
   }
 });
 
+void it('reads bootstrap records written by release 0.1 (no cluster identity) and round-trips one with an identity', () => {
+  // writeBootstrap of 0.1.0: {1: 'a:1', 2: 'b:2'}, not joining, type 2; then {}, joining, type 1.
+  const old = Buffer.from('02000000010000000000000003000000613a31020000000000000003000000623a320002000000000101', 'hex');
+  const r = new ByteReader(old, 0, old.length);
+  assert.deepEqual(readBootstrap(r), { members: new Map([[1, 'a:1'], [2, 'b:2']]), join: false, smType: 2 });
+  assert.deepEqual(readBootstrap(r), { members: new Map(), join: true, smType: 1 });
+  r.done();
+  const w = new ByteWriter(16);
+  const boot = { members: new Map([[1, 'a:1']]), join: true, smType: 3 as const, clusterId: 2 ** 48 - 1 };
+  writeBootstrap(w, boot);
+  assert.deepEqual(readBootstrap(new ByteReader(w.buf, 0, w.pos)), boot);
+});
+
 void it('round-trips entries, snapshots and bootstrap info, with 2^53 - 1 values', () => {
   const w = new ByteWriter(16);
   const e = { ...(ents(5, 5, 3, 40)[0] as ReturnType<typeof ents>[number]), key: Number.MAX_SAFE_INTEGER, seriesId: 2 ** 40 };

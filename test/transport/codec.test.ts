@@ -19,6 +19,22 @@ function onlyCodecErrors(f: () => unknown): void {
 }
 
 describe('codec', () => {
+  it('reads a batch written by release 0.1 (version 1, no cluster identities) and writes version 2', () => {
+    // Two messages as sampan 0.1.0 encoded them: a heartbeat for shard 1 and a replicate with one entry for shard 2.
+    const v1 = Buffer.from('01070e3132372e302e302e313a3730303100000002170001010302000005000000100002010304040909000001040a004d00000003010203', 'hex');
+    const b = decodeBatch(v1);
+    assert.equal(b.deploymentId, 7);
+    assert.equal(b.sourceAddress, '127.0.0.1:7001');
+    assert.equal(b.clusterIds, undefined, 'no identities: every message counts as unknown (0)');
+    assert.deepEqual(b.messages.map((m) => [m.type, m.shardId, m.from, m.to, m.term, m.commit]),
+      [[MessageType.Heartbeat, 1, 1, 3, 2, 5], [MessageType.Replicate, 2, 1, 3, 4, 9]]);
+    assert.deepEqual([...(b.messages[1]?.entries[0]?.cmd ?? [])], [1, 2, 3]);
+    const again = encodeBatch({ ...b, clusterIds: [0xabcdef012345, 1] });
+    assert.equal(again[0], 2, 'written as version 2');
+    assert.deepEqual(decodeBatch(again).clusterIds, [0xabcdef012345, 1]);
+    assert.deepEqual(decodeBatch(again).messages.map(norm), b.messages.map(norm));
+  });
+
   it('round-trips any message', () => {
     fc.assert(fc.property(arbMessage, (m) => {
       assert.deepStrictEqual(norm(decodeMessage(encodeMessage(m))), norm(m));

@@ -1,0 +1,93 @@
+/**
+ * The checks a replica's start makes about who it is: the initial members it is given, and
+ * the cluster identity it starts with (see cluster-identity.ts).
+ */
+import { InvalidOptionError } from '../errors.js';
+import type { Bootstrap } from '../logdb/log-db.js';
+import type { Logger } from '../logger.js';
+import type { SnapshotMeta } from '../core/types.js';
+import { deriveClusterId, formatClusterId } from './cluster-identity.js';
+import type { ResolvedShardConfig } from './config.js';
+
+/**
+ * Refuses initial members that cannot describe one cluster as this host sees it: the entry
+ * for this replica must be this host's raft address (a replica listed at another address
+ * would be two members in one), and no two members may share an address.
+ * @throws InvalidOptionError naming the member(s).
+ */
+export function checkInitialMembers(members: ReadonlyMap<number, string>, replicaId: number, raftAddress: string): void {
+  const own = members.get(replicaId);
+  if (own !== undefined && own !== raftAddress) {
+    throw new InvalidOptionError(`initial members list replica ${replicaId} at ${own}, but this host's raft address is ${raftAddress}`);
+  }
+  const byAddress = new Map<string, number>();
+  for (const [id, address] of members) {
+    const other = byAddress.get(address);
+    if (other !== undefined) throw new InvalidOptionError(`initial members ${other} and ${id} have the same address ${address}`);
+    byAddress.set(address, id);
+  }
+}
+
+/** `a` and `b` as one phrase naming what differs, or null when they are equal. */
+export function describeMemberDifference(given: ReadonlyMap<number, string>, stored: ReadonlyMap<number, string>): string | null {
+  const parts: string[] = [];
+  for (const [id, address] of given) {
+    const was = stored.get(id);
+    if (was === undefined) parts.push(`${id}=${address} is new`);
+    else if (was !== address) parts.push(`${id} was ${was}, now ${address}`);
+  }
+  for (const [id, address] of stored) if (!given.has(id)) parts.push(`${id}=${address} is missing`);
+  return parts.length === 0 ? null : parts.join(', ');
+}
+
+/** What a replica starts with, and whether its bootstrap record must be (re)written. */
+export interface StartIdentity {
+  readonly clusterId: number;
+  /** The bootstrap record to save before the replica runs, or null to keep the stored one. */
+  readonly save: Bootstrap | null;
+}
+
+/**
+ * The cluster identity a replica starts with: derived from the initial members when it
+ * bootstraps; the stored one when it restarts (derived now from the stored members, or from
+ * an imported snapshot, for data written before identities existed); the expected one, or
+ * none until first contact, when it joins. Warns (one line) when a restart is given initial
+ * members other than those it was bootstrapped with: they are ignored, the log holds the
+ * membership.
+ * @throws InvalidOptionError when `cfg.clusterId` is given and differs.
+ */
+export function startIdentity(a: {
+  cfg: ResolvedShardConfig; stored: Bootstrap | null; initialMembers: ReadonlyMap<number, string>; join: boolean;
+  smType: Bootstrap['smType']; snapshot: SnapshotMeta; logger: Logger;
+}): StartIdentity {
+  const { cfg, stored } = a;
+  let clusterId: number;
+  let save: Bootstrap | null = null;
+  if (stored === null) {
+    clusterId = a.join ? cfg.clusterId : deriveClusterId(cfg.shardId, a.initialMembers, cfg.clusterToken);
+    save = { members: a.initialMembers, join: a.join, smType: a.smType, ...(clusterId !== 0 ? { clusterId } : {}) };
+  } else {
+    clusterId = stored.clusterId ?? 0;
+    if (clusterId === 0 && !stored.join && stored.members.size > 0) {
+      clusterId = deriveClusterId(cfg.shardId, stored.members, cfg.clusterToken);
+    } else if (clusterId === 0 && a.snapshot.imported && a.snapshot.membership.voters.size > 0) {
+      // Every replica imported from one export with one member list derives the same identity.
+      clusterId = deriveClusterId(cfg.shardId, a.snapshot.membership.voters, `imported at ${a.snapshot.index}/${a.snapshot.term}`);
+    } else if (clusterId === 0 && cfg.clusterId !== 0) {
+      clusterId = cfg.clusterId;
+    }
+    if (clusterId !== (stored.clusterId ?? 0)) save = { ...stored, clusterId };
+    if (a.initialMembers.size > 0) {
+      const diff = describeMemberDifference(a.initialMembers, stored.members);
+      if (diff !== null && !stored.join) {
+        a.logger.warn(`shard ${cfg.shardId} replica ${cfg.replicaId}: the initial members given differ from those it was bootstrapped with (${diff}); ignored, the log holds the membership`, {
+          shardId: cfg.shardId, replicaId: cfg.replicaId,
+        });
+      }
+    }
+  }
+  if (cfg.clusterId !== 0 && clusterId !== 0 && cfg.clusterId !== clusterId) {
+    throw new InvalidOptionError(`shard ${cfg.shardId} replica ${cfg.replicaId} belongs to cluster ${formatClusterId(clusterId)}, not ${formatClusterId(cfg.clusterId)}`);
+  }
+  return { clusterId, save };
+}
