@@ -1,7 +1,8 @@
 /**
  * `sampan kv`: one replica of the KV service as its own process, until SIGINT/SIGTERM.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { HttpSecurity } from '../kv/http-security.js';
 import { Command } from 'commander';
 import { consoleLogger } from '../index.js';
 import { KvReplica, StartError } from '../kv/kv-replica.js';
@@ -27,6 +28,11 @@ interface KvFlags {
   deploymentId?: number;
   clusterToken?: string;
   tlsCa?: string;
+  httpTlsCert?: string;
+  httpTlsKey?: string;
+  httpTlsClientCa?: string;
+  adminTokenFile?: string;
+  exportRoot?: string;
   tlsCert?: string;
   tlsKey?: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -46,9 +52,45 @@ function tlsOf(f: KvFlags): { caFile: string; certFile: string; keyFile: string 
   return { caFile: f.tlsCa as string, certFile: f.tlsCert as string, keyFile: f.tlsKey as string };
 }
 
+/**
+ * The HTTP port's guards from the flags and SAMPAN_ADMIN_TOKEN (a token is never a flag value,
+ * which `ps` would show). Reads the files now, so a bad path fails before anything starts.
+ */
+function httpSecurityOf(f: KvFlags, env: NodeJS.ProcessEnv): HttpSecurity {
+  const read = (flag: string, file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new CliError(`${flag} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 2);
+    }
+  };
+  if ((f.httpTlsCert === undefined) !== (f.httpTlsKey === undefined)) {
+    throw new CliError('--http-tls-cert and --http-tls-key go together', 2);
+  }
+  if (f.httpTlsClientCa !== undefined && f.httpTlsCert === undefined) throw new CliError('--http-tls-client-ca needs --http-tls-cert and --http-tls-key', 2);
+  const tls = f.httpTlsCert === undefined ? undefined : {
+    cert: read('--http-tls-cert', f.httpTlsCert), key: read('--http-tls-key', f.httpTlsKey as string),
+    ...(f.httpTlsClientCa === undefined ? {} : { clientCa: read('--http-tls-client-ca', f.httpTlsClientCa) }),
+  };
+  const fromEnv = env['SAMPAN_ADMIN_TOKEN'];
+  if (f.adminTokenFile !== undefined && fromEnv !== undefined) throw new CliError('give the admin token in --admin-token-file or SAMPAN_ADMIN_TOKEN, not both', 2);
+  const token = (f.adminTokenFile !== undefined ? read('--admin-token-file', f.adminTokenFile) : fromEnv)?.trim();
+  if (token !== undefined && !/^[\x21-\x7e]{16,}$/.test(token)) {
+    throw new CliError('the admin token must be at least 16 printable characters without spaces', 2);
+  }
+  if (f.exportRoot !== undefined) {
+    let dir = false;
+    try { dir = statSync(f.exportRoot).isDirectory(); } catch { /* reported below */ }
+    if (!dir) throw new CliError(`--export-root ${f.exportRoot}: no such directory`, 2);
+  }
+  return { ...(tls === undefined ? {} : { tls }), ...(token === undefined ? {} : { adminToken: token }),
+    ...(f.exportRoot === undefined ? {} : { exportRoot: f.exportRoot }) };
+}
+
 async function run(f: KvFlags): Promise<number> {
   if (f.join === true && f.initialMembers !== undefined) throw new CliError('--join and --initial-members exclude each other', 2);
   const tls = tlsOf(f);
+  const httpSecurity = httpSecurityOf(f, process.env);
   const http = splitAddress(f.httpAddress);
   const logger = consoleLogger(f.logLevel);
   let replica: KvReplica;
@@ -60,7 +102,7 @@ async function run(f: KvFlags): Promise<number> {
       stateMachine: f.stateMachine, snapshotEntries: f.snapshotEntries, compactionOverhead: f.compactionOverhead,
       rttMs: f.rttMs, deploymentId: f.deploymentId, clusterToken: f.clusterToken, tls, logger,
       limits: f.maxInFlight === undefined ? undefined : { maxInFlight: f.maxInFlight },
-      peerHttp: f.peerHttp,
+      peerHttp: f.peerHttp, httpSecurity,
     });
   } catch (e) {
     if (e instanceof StartError) throw new CliError(e.message);
@@ -69,6 +111,9 @@ async function run(f: KvFlags): Promise<number> {
   const say = (line: string): void => { process.stdout.write(`sampan kv: ${line}\n`); };
   say(`replica ${f.replicaId} ready: http ${replica.url}, raft ${f.raftAddress}, shards 1..${f.shards}, ${f.stateMachine} state machine, data ${f.dataDir}`);
   say(`dashboard: ${replica.url}/`);
+  if (httpSecurity.adminToken === undefined && !/^(127\.|\[::1\]|localhost)/.test(f.httpAddress)) {
+    process.stderr.write(`sampan kv: warning: /admin/* on ${f.httpAddress} needs no token; set SAMPAN_ADMIN_TOKEN or --admin-token-file\n`);
+  }
   return await runUntilSignal({
     close: () => replica.close(),
     onFailure: (fn) => { replica.host.on('host:failed', ({ error }) => fn(error)); },
@@ -94,9 +139,14 @@ export function kvCommand(exit: (code: number) => void): Command {
     .option('--state-machine <kind>', 'memory or disk (SQLite)', oneOf(['memory', 'disk'] as const), 'memory')
     .option('--deployment-id <n>', 'replicas of different deployments refuse each other', intAtLeast(0))
     .option('--cluster-token <token>', 'mixed into each new shard\'s cluster identity with the initial members (give every initial member the same token; read only when bootstrapping)', clusterToken)
-    .option('--tls-ca <file>', 'mutual TLS: CA certificate')
-    .option('--tls-cert <file>', 'mutual TLS: this replica\'s certificate')
-    .option('--tls-key <file>', 'mutual TLS: this replica\'s key')
+    .option('--tls-ca <file>', 'Raft port only: mutual TLS CA certificate (the HTTP port: --http-tls-*)')
+    .option('--tls-cert <file>', 'Raft port only: mutual TLS, this replica\'s certificate')
+    .option('--tls-key <file>', 'Raft port only: mutual TLS, this replica\'s key')
+    .option('--http-tls-cert <file>', 'HTTP port only: serve HTTPS with this certificate (PEM)')
+    .option('--http-tls-key <file>', 'HTTP port only: the key of --http-tls-cert (PEM)')
+    .option('--http-tls-client-ca <file>', 'HTTP port only: require client certificates signed by this CA')
+    .option('--admin-token-file <file>', 'require this bearer token on /admin/* (or set SAMPAN_ADMIN_TOKEN; at least 16 characters)')
+    .option('--export-root <dir>', 'snapshot exports (POST /admin/snapshot?export=DIR) must lie under this directory')
     .option('--peer-http <list>', 'other replicas\' HTTP addresses for GET /cluster and the dashboard at /: 1=HOST:PORT,2=HOST:PORT,…', members)
     .option('--max-in-flight <n>', 'HTTP requests served at once before 429 (default 1024)', intAtLeast(1))
     .option('--log-level <level>', 'debug, info, warn or error (to stderr)', oneOf(LOG_LEVELS), 'warn')

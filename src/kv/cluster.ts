@@ -85,13 +85,13 @@ function errorText(e: unknown, timeoutMs: number): string {
 }
 
 /** Asks one peer for its status, with a bounded wait. */
-async function peerStatus(id: number, httpAddress: string, timeoutMs: number): Promise<ClusterReplicaJson> {
+async function peerStatus(id: number, httpAddress: string, timeoutMs: number, scheme: string): Promise<ClusterReplicaJson> {
   const started = Date.now();
   const down = (error: string): ClusterReplicaJson => ({
     replicaId: id, httpAddress, up: false, self: false, latencyMs: Date.now() - started, error,
   });
   try {
-    const r = await fetch(`http://${httpAddress}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+    const r = await fetch(`${scheme}://${httpAddress}/status`, { signal: AbortSignal.timeout(timeoutMs) });
     const len = Number(r.headers.get('content-length') ?? '0');
     if (len > MAX_STATUS_BYTES) {
       await r.body?.cancel();
@@ -165,12 +165,15 @@ export class ClusterView {
    * @param peers other replicas' HTTP addresses by id (this replica's own entry is ignored)
    * @param ownStatus reads this replica's status (no HTTP)
    * @param timeoutMs the bound on each peer's answer
+   * @param scheme `https` when the replicas serve TLS (peers' certificates are checked against
+   *   the system CAs and NODE_EXTRA_CA_CERTS)
    */
   constructor(
     private readonly self: number,
     readonly peers: ReadonlyMap<number, string>,
     private readonly ownStatus: () => StatusJson,
     private readonly timeoutMs = PEER_TIMEOUT_MS,
+    private readonly scheme: 'http' | 'https' = 'http',
   ) {}
 
   /** Every known replica's status and the per-shard summary; never rejects for a peer's sake. */
@@ -182,7 +185,7 @@ export class ClusterView {
   private async fanOut(): Promise<ClusterJson> {
     const own = this.ownStatus();
     const asks = [...this.peers].filter(([id]) => id !== this.self)
-      .map(([id, addr]) => peerStatus(id, addr, this.timeoutMs));
+      .map(([id, addr]) => peerStatus(id, addr, this.timeoutMs, this.scheme));
     const mine: ClusterReplicaJson = { replicaId: this.self, httpAddress: own.httpAddress, up: true, self: true, latencyMs: 0, status: own };
     const replicas = [mine, ...await Promise.all(asks)].sort((a, b) => a.replicaId - b.replicaId);
     return { servedBy: this.self, time: Date.now(), peerTimeoutMs: this.timeoutMs, replicas, shards: summarise(replicas) };

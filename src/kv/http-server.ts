@@ -13,6 +13,7 @@
  * answers new requests on open connections with 503 CLOSED, and waits for the in-flight ones.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../index.js';
 import { getCluster, getMetrics, getStatus, postLeaderTransfer, postMembers, postSnapshot } from './admin-routes.js';
@@ -25,6 +26,7 @@ import type { KvService } from './kv-service.js';
 import type { KvLimits } from './limits.js';
 import { HttpCounters, KvMetrics } from './metrics.js';
 import { statusOf } from './status.js';
+import { checkAdminToken, checkExportPath, type HttpSecurity } from './http-security.js';
 
 /** Settings of a {@link KvHttpServer}. */
 export interface KvHttpOptions {
@@ -37,6 +39,8 @@ export interface KvHttpOptions {
    * the dashboard; absent or empty: they show only this replica.
    */
   readonly peers?: ReadonlyMap<number, string>;
+  /** TLS, the admin token and the export root (see http-security.ts); none by default. */
+  readonly security?: HttpSecurity;
 }
 
 type Handler = (ctx: RouteContext) => Reply | Promise<Reply>;
@@ -105,7 +109,8 @@ export class KvHttpServer {
 
   private constructor(private readonly server: Server, private readonly o: KvHttpOptions, readonly address: string) {
     this.metrics = new KvMetrics(o.service.host, this.counters);
-    this.cluster = new ClusterView(o.replicaId, o.peers ?? new Map(), () => statusOf(o.service.host, o.replicaId, this.address));
+    this.cluster = new ClusterView(o.replicaId, o.peers ?? new Map(), () => statusOf(o.service.host, o.replicaId, this.address),
+      undefined, o.security?.tls === undefined ? 'http' : 'https');
   }
 
   /**
@@ -113,7 +118,10 @@ export class KvHttpServer {
    * @throws the listen error (EADDRINUSE, EACCES, …) as a plain Error with its `code`.
    */
   static async listen(o: KvHttpOptions, host: string, port: number): Promise<KvHttpServer> {
-    const server = createServer();
+    const tls = o.security?.tls;
+    const server: Server = tls === undefined ? createServer() : createTlsServer({
+      cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined,
+    });
     server.keepAliveTimeout = 60_000;
     server.requestTimeout = o.limits.requestTimeoutMs + 30_000;
     await new Promise<void>((resolve, reject) => {
@@ -128,7 +136,13 @@ export class KvHttpServer {
     const s = new KvHttpServer(server, o, host === '' ? shown : `${host}:${a.port}`);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => { void s.handle(req, res); });
     server.on('clientError', (_e, socket) => { socket.destroy(); });
+    if (tls !== undefined) server.on('tlsClientError', (e: Error) => { o.logger.debug('TLS handshake refused', { error: e.message }); });
     return s;
+  }
+
+  /** `https` when the port serves TLS, else `http`. */
+  get scheme(): 'http' | 'https' {
+    return this.o.security?.tls === undefined ? 'http' : 'https';
   }
 
   /** The port actually bound. */
@@ -163,6 +177,12 @@ export class KvHttpServer {
       if (this.closing) throw new HttpError(503, 'CLOSED', 'the replica is shutting down');
       const found = route(method, path);
       name = found.route.name;
+      const sec = this.o.security;
+      if (sec !== undefined && name.startsWith('admin_')) {
+        if (sec.adminToken !== undefined) checkAdminToken(req, sec.adminToken);
+        const exportTo = query.get('export');
+        if (sec.exportRoot !== undefined && exportTo !== null) query.set('export', checkExportPath(exportTo, sec.exportRoot));
+      }
       if (found.route.bounded) {
         if (this.counters.inFlight >= this.o.limits.maxInFlight) {
           this.counters.refusedBusy++;

@@ -12,6 +12,7 @@ import { KvService } from './kv-service.js';
 import { DEFAULT_LIMITS, type KvLimits } from './limits.js';
 import { MemoryKvStateMachine } from './memory-state-machine.js';
 import { checkIdentity } from './replica-identity.js';
+import type { HttpSecurity } from './http-security.js';
 
 /** Settings of one KV replica. */
 export interface KvReplicaOptions {
@@ -40,6 +41,8 @@ export interface KvReplicaOptions {
   readonly logger: Logger;
   /** The other replicas' HTTP addresses by id, for `GET /cluster` and the dashboard. */
   readonly peerHttp?: ReadonlyMap<number, string>;
+  /** TLS, admin token and export root of the HTTP port (the Raft port's TLS is `tls`). */
+  readonly httpSecurity?: HttpSecurity;
 }
 
 /** Which step of starting failed, for a one-line error. */
@@ -109,7 +112,7 @@ export class KvReplica {
       const service = new KvService(host, o.shards);
       let http: KvHttpServer;
       try {
-        http = await KvHttpServer.listen({ service, replicaId: o.replicaId, limits, logger: o.logger, peers: o.peerHttp }, o.httpHost, o.httpPort);
+        http = await KvHttpServer.listen({ service, replicaId: o.replicaId, limits, logger: o.logger, peers: o.peerHttp, security: o.httpSecurity }, o.httpHost, o.httpPort);
       } catch (e) {
         throw new StartError('http', `HTTP address ${o.httpHost}:${o.httpPort}: ${reason(e)}`, { cause: e });
       }
@@ -122,7 +125,7 @@ export class KvReplica {
 
   /** The HTTP API's base URL. */
   get url(): string {
-    return `http://${this.http.address}`;
+    return `${this.http.scheme}://${this.http.address}`;
   }
 
   /**

@@ -1,9 +1,6 @@
 // Mutual TLS: the compliance suite over TLS, and the refusals (plaintext, another CA).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SeededRandom } from '../../src/core/random.js';
 import { MessageType, message } from '../../src/core/types.js';
@@ -13,20 +10,8 @@ import type { TlsFiles } from '../../src/transport/tcp-options.js';
 import { parseAddress } from '../../src/transport/tcp-options.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import { transportCompliance } from './compliance.js';
+import { makePki } from '../support/pki.js';
 import { Recorder, deadLoopbackAddress, heartbeat, tempDir, waitFor } from './helpers.js';
-
-/** Makes a CA and a certificate it signs (SAN 127.0.0.1, server and client use) with openssl. */
-function makePki(dir: string, name: string): { ca: string; cert: string; key: string } {
-  const p = (f: string): string => path.join(dir, `${name}-${f}`);
-  const run = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run('req', '-x509', ...ec, '-keyout', p('ca.key'), '-out', p('ca.crt'), '-days', '2', '-subj', `/CN=${name}-ca`);
-  run('req', ...ec, '-keyout', p('node.key'), '-out', p('node.csr'), '-subj', `/CN=${name}-node`);
-  writeFileSync(p('ext.cnf'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
-  run('x509', '-req', '-in', p('node.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial',
-    '-out', p('node.crt'), '-days', '2', '-extfile', p('ext.cnf'));
-  return { ca: p('ca.crt'), cert: p('node.crt'), key: p('node.key') };
-}
 
 const dir = tempDir('sampan-tls-');
 const one = makePki(dir, 'one');
