@@ -271,7 +271,7 @@ export class Replica {
     const slot = this.snapshotSlot;
     if (slot === null || this.slotAdmitted) return;
     const exported = slot.target.kind === 'export';
-    if (!exported && this.rsm.lastApplied === this.reqSnapshotIndex) {
+    if (this.rsm.lastApplied === 0 || (!exported && this.rsm.lastApplied === this.reqSnapshotIndex)) {
       slot.req.reject(new RejectedError(`nothing new to snapshot in shard ${this.shardId} since index ${this.reqSnapshotIndex}`));
       return;
     }
