@@ -176,7 +176,7 @@ export class SnapshotWorker {
     const streams = join(this.d.snapshotter.dir, 'streams');
     await mkdir(streams, { recursive: true });
     const c = await this.capture({ kind: 'export', path: streams });
-    const env = await this.d.snapshotter.prepareExport(streams, c.index);
+    const env = await this.d.snapshotter.prepareStreamImage(streams, c.index);
     try {
       const meta = await this.write(c, env);
       const committed = await this.d.snapshotter.commit(meta, env);

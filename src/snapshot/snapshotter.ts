@@ -31,7 +31,7 @@ import { listSnapshotDirs, readSnapshotDir, sameSnapshotFiles, type SnapshotDirE
 import { dataFileName, DirKind, exportDirName, exportTempDirName, finalDirName, tempDirName } from './snapshot-names.js';
 
 /** Why a temporary directory exists. */
-export const EnvKind = { Save: 'save', Receive: 'receive', Export: 'export' } as const;
+export const EnvKind = { Save: 'save', Receive: 'receive', Export: 'export', Stream: 'stream' } as const;
 /** One of {@link EnvKind}. */
 export type EnvKind = (typeof EnvKind)[keyof typeof EnvKind];
 
@@ -177,6 +177,20 @@ export class Snapshotter {
   }
 
   /**
+   * Creates a temporary directory for a full image of the state at `index` written for one
+   * stream to a follower, under `root` (the caller's private directory). Unlike an export, a
+   * commit where an image of that index already exists is out of date: that one may be being
+   * sent.
+   * @throws StorageError; InvalidOperationError
+   */
+  async prepareStreamImage(root: string, index: number): Promise<SnapshotEnv> {
+    checkIndex(index);
+    const dir = path.resolve(root);
+    const tempDir = await this.makeTempDir(dir, (u) => tempDirName(index, DirKind.Generating, u));
+    return { kind: EnvKind.Stream, index, tempDir, finalDir: path.join(dir, finalDirName(index)), dataPath: path.join(tempDir, dataFileName(index)) };
+  }
+
+  /**
    * Links or copies an external file into `env.tempDir` (see external-files.ts); put the
    * returned record in the committed meta's `files`.
    * @throws InvalidOptionError, StorageError
@@ -189,7 +203,8 @@ export class Snapshotter {
    * Makes a saved or exported snapshot durable and visible (see the class comment). `meta`'s
    * paths must point into `env.tempDir`; the returned meta's point into `env.finalDir`.
    * @throws SnapshotOutOfDateError when a snapshot at `meta.index` or later is already
-   *   committed; `tempDir` is removed. Never for exports: an export of an index this replica
+   *   committed (for stream images: when an image of this index exists); `tempDir` is
+   *   removed. Never for exports: an export of an index this replica
    *   already exported there replaces the old one (moved aside, then removed, once the new one
    *   is complete and durable).
    * @throws CorruptionError when an external file's size differs from its record.
@@ -366,6 +381,7 @@ export class Snapshotter {
   /** The index of a committed snapshot that makes `env` out of date, or null (never for exports). */
   private async committedAtOrAfter(env: SnapshotEnv): Promise<number | null> {
     if (env.kind === EnvKind.Export) return null;
+    if (env.kind === EnvKind.Stream) return fs.existsSync(env.finalDir) ? env.index : null;
     const finals = await this.finalIndexes();
     const newest = finals[finals.length - 1];
     return newest !== undefined && newest >= env.index ? newest : null;

@@ -239,6 +239,18 @@ void describe('snapshotter', () => {
     await assert.rejects(readSnapshotDir(path.join(exportPath, 'nothing')), SnapshotNotFoundError);
   });
 
+  void it('stream images keep their first copy of an index: a second one is out of date (it may be being sent)', async () => {
+    const s = await fresh();
+    const streams = path.join(s.dir, 'streams');
+    fs.mkdirSync(streams);
+    const first = await s.prepareStreamImage(streams, 80);
+    const kept = await s.commit(metaFor(80, first.dataPath, await writeFile(first.dataPath, seededBytes(80, 500))), first);
+    const second = await s.prepareStreamImage(streams, 80);
+    await assert.rejects(s.commit(metaFor(80, second.dataPath, await writeFile(second.dataPath, seededBytes(81, 500))), second), SnapshotOutOfDateError);
+    assert.deepEqual(ls(streams), ['snapshot-0000000000000050']);
+    assert.deepEqual((await verifySnapshotDir(path.join(streams, 'snapshot-0000000000000050'))).meta.checksum, kept.checksum);
+  });
+
   void it('commits a metadata-only (dummy) snapshot with an empty payload', async () => {
     const s = await fresh();
     const env = await s.prepareSave(70);
