@@ -138,3 +138,15 @@ export class ClusterIdentityMismatchError extends RuntimeConditionError {
 export class StateMachineError extends RuntimeConditionError {
   constructor(message: string, options?: { cause?: unknown }) { super('STATE_MACHINE', message, options); }
 }
+
+/**
+ * An import would roll a replica back: its data directory already holds a newer index than the
+ * snapshot (every entry committed after the snapshot would be lost). Nothing was changed;
+ * `force` imports anyway.
+ */
+export class ImportRollbackError extends CallerError {
+  constructor(readonly shardId: number, readonly replicaId: number, readonly held: number, readonly index: number) {
+    super('IMPORT_ROLLBACK', `replica ${replicaId} of shard ${shardId} already holds index ${held}, newer than the snapshot's ${index}; `
+      + 'importing would roll it back and lose the entries after it (force to import anyway)');
+  }
+}

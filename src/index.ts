@@ -39,4 +39,6 @@ export {
   PayloadTooBigError, CorruptionError, CodecError, ClosedError, EntriesCompactedError, StorageError,
   ShardNotFoundError, ShardAlreadyExistsError, ShardNotReadyError, TimeoutError, SystemBusyError,
   RejectedError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, ClusterIdentityMismatchError, SnapshotNotFoundError,
+  ImportRollbackError,
 } from './errors.js';
+export { exportDirName } from './snapshot/snapshot-names.js';

@@ -1,12 +1,14 @@
 /**
  * `sampan snapshot import`: rebuilds a stopped replica's data from an exported snapshot (the
  * repair for a shard that lost its quorum for good). Every member imports the same snapshot
- * with the same --members, then starts with `sampan kv` and no --initial-members.
+ * with the same --members, then starts with `sampan kv` and no --initial-members. A data dir
+ * that already holds a newer index than the snapshot is refused (exit code 2, nothing changed)
+ * unless --force is given. Replica ids left out of --members are removed for good.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { importSnapshot } from '../index.js';
+import { ImportRollbackError, importSnapshot } from '../index.js';
 import { readIdentity } from '../kv/replica-identity.js';
 import { intAtLeast, members } from './args.js';
 import { CliError, oneLine } from './cli-error.js';
@@ -17,7 +19,11 @@ interface ImportFlags {
   replicaId: number;
   members: Map<number, string>;
   shardId?: number;
+  force?: boolean;
 }
+
+/** Exit code of a refusal that `--force` would override (nothing was changed). */
+const REFUSED = 2;
 
 /**
  * An on-disk KV state machine ahead of the imported snapshot would skip its recovery: its
@@ -42,8 +48,14 @@ async function runImport(f: ImportFlags): Promise<number> {
   }
   let meta;
   try {
-    meta = await importSnapshot({ nodeHostDir: f.dataDir, from: f.from, replicaId: f.replicaId, members: f.members, shardId: f.shardId });
+    meta = await importSnapshot({
+      nodeHostDir: f.dataDir, from: f.from, replicaId: f.replicaId, members: f.members, shardId: f.shardId, force: f.force === true,
+    });
   } catch (e) {
+    if (e instanceof ImportRollbackError) {
+      throw new CliError(`refused: ${f.dataDir} holds shard ${e.shardId} replica ${e.replicaId} at index ${e.held}, newer than the `
+        + `snapshot's ${e.index}; importing would lose the entries after ${e.index} (nothing changed; --force imports anyway)`, REFUSED);
+    }
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CliError(`--from ${f.from}: not an exported snapshot directory (${oneLine(e)})`);
     throw new CliError(oneLine(e));
@@ -62,8 +74,9 @@ export function snapshotCommand(exit: (code: number) => void): Command {
     .requiredOption('--data-dir <dir>', 'the stopped replica\'s data dir')
     .requiredOption('--from <dir>', 'the exported snapshot directory (EXPORT_DIR/snapshot-…)')
     .requiredOption('--replica-id <n>', 'the replica being rebuilt', intAtLeast(1))
-    .requiredOption('--members <list>', 'the shard\'s new voters: 1=HOST:PORT,2=HOST:PORT,…', members)
+    .requiredOption('--members <list>', 'the shard\'s new voters: 1=HOST:PORT,2=HOST:PORT,… (ids left out can never rejoin)', members)
     .option('--shard-id <n>', 'refuse a snapshot of another shard', intAtLeast(1))
+    .option('--force', 'import even if the data dir holds a newer index (rolls the replica back)')
     .action(async (flags: ImportFlags) => { exit(await runImport(flags)); });
   return cmd;
 }

@@ -7,7 +7,8 @@
 import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import type { Membership, SnapshotMeta } from '../core/types.js';
-import { InvalidOperationError, InvalidOptionError } from '../errors.js';
+import { ImportRollbackError, InvalidOperationError, InvalidOptionError } from '../errors.js';
+import type { LogDB } from '../logdb/log-db.js';
 import { WalLogDB } from '../logdb/wal-log-db.js';
 import { verifySnapshotDir } from '../snapshot/snapshot-dir.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
@@ -27,6 +28,20 @@ export interface ImportSnapshotOptions {
   readonly members: ReadonlyMap<number, string>;
   /** When given, the snapshot must belong to this shard. */
   readonly shardId?: number;
+  /**
+   * Import even when the replica already holds a newer index than the snapshot (rolling it
+   * back, and losing what it committed after the snapshot). Default false.
+   */
+  readonly force?: boolean;
+}
+
+/**
+ * The newest index a replica's data holds: its snapshot's index or its persisted commit index,
+ * whichever is larger (0 for a replica the LogDB does not know). Entries past the commit index
+ * are not counted: they may never have been committed.
+ */
+export function heldIndex(logdb: LogDB, shardId: number, replicaId: number): number {
+  return Math.max(logdb.getSnapshot(shardId, replicaId)?.index ?? 0, logdb.readHardState(shardId, replicaId).commit);
 }
 
 /**
@@ -58,9 +73,11 @@ async function hostIsRunning(dir: string): Promise<number> {
 
 /**
  * Imports the exported snapshot `from` as the whole state of a replica on a stopped host.
- * The replica's previous log and snapshots are replaced.
+ * The replica's previous log and snapshots are replaced. A replica that already holds a newer
+ * index ({@link heldIndex}) is refused unless `force` is set: nothing is changed then.
  * @returns the installed snapshot record.
- * @throws InvalidOptionError for bad members or a snapshot of another shard;
+ * @throws ImportRollbackError when it would roll the replica back (without `force`);
+ *   InvalidOptionError for bad members or a snapshot of another shard;
  *   InvalidOperationError when the host is running; CorruptionError for a damaged snapshot.
  */
 export async function importSnapshot(o: ImportSnapshotOptions): Promise<SnapshotMeta> {
@@ -76,26 +93,28 @@ export async function importSnapshot(o: ImportSnapshotOptions): Promise<Snapshot
     throw new InvalidOptionError(`the snapshot belongs to shard ${meta.shardId}, not ${o.shardId}`);
   }
   const membership = importedMembership(meta.membership, o.members, meta.index);
-  const dir = join(o.nodeHostDir, 'snapshots', `shard-${meta.shardId}-replica-${o.replicaId}`);
-  await rm(dir, { recursive: true, force: true });
-  const snapshotter = new Snapshotter({ dir, shardId: meta.shardId, replicaId: o.replicaId });
-  await snapshotter.cleanupAtStart();
-  const env = snapshotter.prepareReceive(meta);
-  const dataPath = meta.filepath === '' ? '' : join(env.tempDir, basename(meta.filepath));
-  if (dataPath !== '') await copyFile(meta.filepath, dataPath);
-  const files = [];
-  for (const f of meta.files) {
-    const to = join(env.tempDir, basename(f.filepath));
-    await copyFile(f.filepath, to);
-    files.push({ ...f, filepath: to });
-  }
-  const imported: SnapshotMeta = { ...meta, membership, filepath: dataPath, files, imported: true };
-  const committed = await snapshotter.commitReceived(imported, env);
   const logdb = await WalLogDB.open({ dir: o.walDir ?? join(o.nodeHostDir, 'wal') });
   try {
+    const held = heldIndex(logdb, meta.shardId, o.replicaId);
+    if (held > meta.index && o.force !== true) throw new ImportRollbackError(meta.shardId, o.replicaId, held, meta.index);
+    const dir = join(o.nodeHostDir, 'snapshots', `shard-${meta.shardId}-replica-${o.replicaId}`);
+    await rm(dir, { recursive: true, force: true });
+    const snapshotter = new Snapshotter({ dir, shardId: meta.shardId, replicaId: o.replicaId });
+    await snapshotter.cleanupAtStart();
+    const env = snapshotter.prepareReceive(meta);
+    const dataPath = meta.filepath === '' ? '' : join(env.tempDir, basename(meta.filepath));
+    if (dataPath !== '') await copyFile(meta.filepath, dataPath);
+    const files = [];
+    for (const f of meta.files) {
+      const to = join(env.tempDir, basename(f.filepath));
+      await copyFile(f.filepath, to);
+      files.push({ ...f, filepath: to });
+    }
+    const imported: SnapshotMeta = { ...meta, membership, filepath: dataPath, files, imported: true };
+    const committed = await snapshotter.commitReceived(imported, env);
     await logdb.importSnapshot(committed, o.replicaId);
+    return committed;
   } finally {
     await logdb.close();
   }
-  return committed;
 }

@@ -5,12 +5,12 @@
  */
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { ConfigChangeType, SeriesId, emptyMembership, type Membership, type Message } from '../core/types.js';
 import { membershipOf } from '../core/membership.js';
 import { Role } from '../core/raft.js';
 import {
-  ClosedError, DirNotExistError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardAlreadyExistsError, ShardNotFoundError,
+  ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardAlreadyExistsError, ShardNotFoundError,
   RejectedError,
 } from '../errors.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
@@ -38,6 +38,7 @@ import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './eve
 import { LogReader } from './log-reader.js';
 import { Replica, type ReplicaHost } from './replica.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
+import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options.js';
 import { ClientSession } from './session.js';
 import type { HostObserver } from './observer.js';
 import type { NodeHostStats } from './stats.js';
@@ -55,18 +56,7 @@ export interface MembershipChangeOptions extends RequestOptions {
   readonly configChangeId?: number;
 }
 
-/** Options of {@link NodeHost.requestSnapshot} (dragonboat's SnapshotOption). */
-export interface SnapshotOptions extends RequestOptions {
-  /** Write the snapshot to `exportPath` instead of the replica's own set; the log is untouched. */
-  readonly exported?: boolean;
-  /** An existing directory for an exported snapshot. Ignored (with a warning) unless exporting. */
-  readonly exportPath?: string;
-  /** With `overrideCompactionOverhead`: entries kept below the snapshot by this compaction. */
-  readonly compactionOverhead?: number;
-  readonly overrideCompactionOverhead?: boolean;
-  /** Compact the log up to exactly this index (at most the snapshot's index). */
-  readonly compactionIndex?: number;
-}
+export type { SnapshotOptions } from './snapshot-options.js';
 
 /** Who leads a shard, as this host knows it. */
 export interface LeaderInfo {
@@ -482,51 +472,20 @@ export class NodeHost {
 
   /**
    * Takes a snapshot of the shard's replica on this host (SNAPSHOTS.md): resolves with its
-   * index. Exported snapshots go to `exportPath` and never touch the log.
+   * index. Exported snapshots go to `exportPath` and never touch the log; they are taken even
+   * when nothing was applied since the last snapshot. Compaction options follow dragonboat
+   * (see snapshot-options.ts).
    * @throws ShardNotFoundError; DirNotExistError for a missing export directory (other stat
    *   errors as they are); InvalidOptionError; SystemBusyError when a request is pending;
-   *   RejectedError when there is nothing new or a snapshot is being taken; TimeoutError.
+   *   RejectedError when there is nothing new (local snapshots) or a snapshot is being taken;
+   *   TimeoutError.
    */
   async requestSnapshot(shardId: number, opts: SnapshotOptions = {}): Promise<number> {
     throwIfAborted(opts.signal);
     const r = this.replica(shardId);
-    if (opts.compactionIndex !== undefined && opts.overrideCompactionOverhead === true) {
-      throw new InvalidOptionError('compactionOverhead and compactionIndex cannot both be set');
-    }
-    if (opts.compactionIndex !== undefined && (!Number.isSafeInteger(opts.compactionIndex) || opts.compactionIndex < 0)) {
-      throw new InvalidOptionError(`compactionIndex ${opts.compactionIndex} is invalid`);
-    }
-    if (opts.compactionOverhead !== undefined && (!Number.isSafeInteger(opts.compactionOverhead) || opts.compactionOverhead < 0)) {
-      throw new InvalidOptionError(`compactionOverhead ${opts.compactionOverhead} is invalid`);
-    }
-    let exportPath: string | undefined;
-    if (opts.exported === true) {
-      if (opts.exportPath === undefined || opts.exportPath === '') throw new InvalidOptionError('an exported snapshot needs exportPath');
-      let st;
-      try {
-        st = await stat(opts.exportPath);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DirNotExistError(opts.exportPath);
-        throw e;
-      }
-      if (!st.isDirectory()) throw new DirNotExistError(opts.exportPath);
-      exportPath = opts.exportPath;
-    } else if (opts.exportPath !== undefined && opts.exportPath !== '') {
-      this.cfg.logger.warn('exportPath set when not exporting a snapshot; ignored', { shardId, replicaId: r.replicaId });
-    }
-    const compactTo = (index: number): number | null => {
-      if (opts.compactionIndex !== undefined) return Math.min(opts.compactionIndex, index);
-      if (opts.overrideCompactionOverhead === true) {
-        const overhead = opts.compactionOverhead ?? 0;
-        return index > overhead ? index - overhead : null;
-      }
-      return r.defaultCompactTo(index);
-    };
-    return await r.requestSnapshot((cleanup) => ({
-      req: new Pending<number>(opts, cleanup),
-      target: exportPath === undefined ? { kind: 'local' } : { kind: 'export', path: exportPath },
-      compactTo,
-    }));
+    const warn = (msg: string): void => this.cfg.logger.warn(msg, { shardId, replicaId: r.replicaId });
+    const { target, compactTo } = await resolveSnapshotOptions(opts, (i) => r.defaultCompactTo(i), warn);
+    return await r.requestSnapshot((cleanup) => ({ req: new Pending<number>(opts, cleanup), target, compactTo }));
   }
 
   /**

@@ -268,14 +268,21 @@ export class Replica {
     this.peer.propose(batch);
   }
 
+  /**
+   * §2. The "nothing new" rule is for local snapshots: an export is always taken (it is how a
+   * shard whose quorum is lost, and so applies nothing new, is repaired), and it does not count
+   * as the requested-snapshot index, so neither a failed nor a successful export holds back
+   * a later local snapshot or export.
+   */
   private admitSnapshotRequest(): void {
     const slot = this.snapshotSlot;
     if (slot === null || this.slotAdmitted) return;
-    if (this.rsm.lastApplied === this.reqSnapshotIndex) {
+    const exported = slot.target.kind === 'export';
+    if (this.rsm.lastApplied === 0 || (!exported && this.rsm.lastApplied === this.reqSnapshotIndex)) {
       slot.req.reject(new RejectedError(`nothing new to snapshot in shard ${this.shardId} since index ${this.reqSnapshotIndex}`));
       return;
     }
-    this.reqSnapshotIndex = this.rsm.lastApplied;
+    if (!exported) this.reqSnapshotIndex = this.rsm.lastApplied;
     this.slotAdmitted = true;
     this.applyQueue.push({ kind: 'snapshot', request: slot });
     void this.applyLoop();

@@ -102,7 +102,8 @@ export class SnapshotWorker {
   /**
    * `doSaveSnapshot` of SNAPSHOTS.md §5: writes the captured state, commits it, and for local
    * snapshots records it, compacts the log and removes old snapshots. Returns the index, or 0
-   * when nothing was saved (nothing new, stopped, out of date).
+   * when nothing was saved (nothing new, stopped, out of date; an export is always written).
+   * A failed save leaves no temporary directory behind in an export directory.
    */
   async save(c: CapturedState, target: SaveTarget, compactTo: number | null): Promise<number> {
     const { cfg, snapshotter, logger } = this.d;
@@ -128,6 +129,8 @@ export class SnapshotWorker {
         logger.info('snapshot out of date; discarded', fields);
         return 0;
       }
+      // Nothing cleans an export directory at start: a failed export removes its own temp dir.
+      if (target.kind === 'export') await snapshotter.removeTemp(env);
       throw e;
     }
     if (target.kind === 'export') return c.index;
@@ -173,7 +176,7 @@ export class SnapshotWorker {
     const streams = join(this.d.snapshotter.dir, 'streams');
     await mkdir(streams, { recursive: true });
     const c = await this.capture({ kind: 'export', path: streams });
-    const env = await this.d.snapshotter.prepareExport(streams, c.index);
+    const env = await this.d.snapshotter.prepareStreamImage(streams, c.index);
     try {
       const meta = await this.write(c, env);
       const committed = await this.d.snapshotter.commit(meta, env);

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RejectedError, type RequestOptions } from '../index.js';
+import { exportDirName, RejectedError, type RequestOptions } from '../index.js';
 import { HttpError } from './http-errors.js';
 import { parseJsonObject, readBody } from './http-body.js';
 import { intParam, json, type Reply, type RouteContext } from './http-reply.js';
@@ -29,33 +29,50 @@ export async function getMetrics(ctx: RouteContext): Promise<Reply> {
   return { status: 200, body: await ctx.metrics.text(), contentType: ctx.metrics.contentType };
 }
 
-/** The `shard` parameter: required unless the service has one shard. */
+/**
+ * The `shard` parameter: required unless the service has one shard (an admin action on the
+ * wrong shard is worse than a refusal).
+ */
 function shardParam(ctx: RouteContext): number {
-  return intParam(ctx.query, 'shard', ctx.service.shards === 1 ? 1 : undefined);
+  const n = ctx.service.shards;
+  const v = ctx.query.get('shard');
+  if (n > 1 && (v === null || v === '')) {
+    throw new HttpError(400, 'INVALID_REQUEST', `query parameter 'shard' is required: this replica serves shards 1..${n}`);
+  }
+  return intParam(ctx.query, 'shard', 1);
 }
 
 /**
- * Where the library puts an exported snapshot: `<dir>/snapshot-<index, 16 upper-case hex>`.
- * The API does not return the path, so it is reported only when it is found there.
+ * Where the library puts an exported snapshot: `<dir>/shard-<s>-replica-<r>-snapshot-<index,
+ * 16 upper-case hex>`. The API does not return the path, so it is reported only when found.
  */
-function exportedPath(dir: string, index: number): string | undefined {
-  const p = join(dir, `snapshot-${index.toString(16).toUpperCase().padStart(16, '0')}`);
+function exportedPath(dir: string, shard: number, replicaId: number, index: number): string | undefined {
+  const p = join(dir, exportDirName(shard, replicaId, index));
   return existsSync(p) ? p : undefined;
 }
 
-/** `POST /admin/snapshot?shard=N[&export=DIR][&compactionOverhead=N]`: 200 `{"index":N}`. */
+/** An optional non-negative integer query parameter. */
+function optionalInt(ctx: RouteContext, name: string): number | undefined {
+  return ctx.query.get(name) === null ? undefined : intParam(ctx.query, name);
+}
+
+/**
+ * `POST /admin/snapshot?shard=N[&export=DIR][&compactionOverhead=N|&compactionIndex=N]`: 200
+ * `{"index":N}` (and `"path"` for an export). Either compaction parameter overrides the shard's
+ * configured overhead for this snapshot; both together are 400 INVALID_OPTION.
+ */
 export async function postSnapshot(ctx: RouteContext): Promise<Reply> {
   const shard = shardParam(ctx);
   const exportDir = ctx.query.get('export');
   if (exportDir === '') throw new HttpError(400, 'INVALID_REQUEST', 'export needs a directory');
-  const hasOverhead = ctx.query.get('compactionOverhead') !== null;
-  const overhead = hasOverhead ? intParam(ctx.query, 'compactionOverhead') : undefined;
+  const overhead = optionalInt(ctx, 'compactionOverhead');
+  const compactionIndex = optionalInt(ctx, 'compactionIndex');
   const index = await ctx.service.host.requestSnapshot(shard, {
     exported: exportDir !== null, exportPath: exportDir ?? undefined,
-    compactionOverhead: overhead, overrideCompactionOverhead: hasOverhead,
+    compactionOverhead: overhead, compactionIndex, overrideCompactionOverhead: overhead !== undefined || compactionIndex !== undefined,
     timeoutMs: SNAPSHOT_TIMEOUT_MS, signal: ctx.signal,
   });
-  const path = exportDir === null ? undefined : exportedPath(exportDir, index);
+  const path = exportDir === null ? undefined : exportedPath(exportDir, shard, ctx.replicaId, index);
   return json(200, path === undefined ? { index } : { index, path });
 }
 

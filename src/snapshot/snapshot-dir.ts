@@ -12,7 +12,7 @@ import { isErrno, storageError } from './durable-fs.js';
 import { fileCrc } from './external-files.js';
 import { verifySnapshotFile } from './file-reader.js';
 import { readMetadataFile, type SnapshotDirMetadata } from './metadata-file.js';
-import { type DirKind, parseDirName } from './snapshot-names.js';
+import { type DirKind, parseDirName, parseExportDirName } from './snapshot-names.js';
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
@@ -20,7 +20,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Reads the metadata of the snapshot directory `dir` (not the data). When the directory name
- * has the `snapshot-<hex>` form, the recorded index must match it.
+ * has the `snapshot-<hex>` form, the recorded index must match it; when it has the export form
+ * `shard-<s>-replica-<r>-snapshot-<hex>`, the recorded shard and index must.
  * @throws SnapshotNotFoundError when `dir` or its metadata file does not exist.
  * @throws CorruptionError when the metadata file is damaged or names another index.
  * @throws StorageError when it cannot be read.
@@ -31,6 +32,10 @@ export async function readSnapshotDir(dir: string): Promise<SnapshotDirMetadata>
   const parsed = parseDirName(path.basename(dir));
   if (parsed !== null && parsed.index !== md.meta.index) {
     throw new CorruptionError(`snapshot directory ${dir} holds index ${md.meta.index}`, { file: dir });
+  }
+  const exported = parseExportDirName(path.basename(dir));
+  if (exported !== null && (exported.index !== md.meta.index || exported.shardId !== md.meta.shardId)) {
+    throw new CorruptionError(`snapshot directory ${dir} holds shard ${md.meta.shardId} index ${md.meta.index}`, { file: dir });
   }
   return md;
 }

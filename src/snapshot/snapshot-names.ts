@@ -3,6 +3,11 @@
  * `snapshot-<index as 16 upper-case hex digits>`, and temporary ones with a suffix saying what
  * they are for. A unique part (`-<n>`) before the suffix keeps two saves or two incoming
  * streams of the same index apart. Anything else in the root is left alone.
+ *
+ * Exported snapshots live in a directory the operator shares between shards and replicas, so
+ * their names carry both: `shard-<s>-replica-<r>-snapshot-<hex>` (temporary ones with the same
+ * unique part and suffix). Two shards, or two replicas of one shard, exporting into one
+ * directory never meet; the same replica exporting the same index again replaces its export.
  */
 
 /** What a directory in a snapshot root is. */
@@ -35,6 +40,27 @@ export function finalDirName(index: number): string {
 /** A temporary directory name; `unique` is omitted when 0. */
 export function tempDirName(index: number, kind: Exclude<DirKind, 'final'>, unique: number): string {
   return `snapshot-${indexHex(index)}${unique === 0 ? '' : `-${unique.toString(36)}`}.${kind}`;
+}
+
+/** `shard-<s>-replica-<r>-snapshot-<hex>`: the directory of an exported snapshot. */
+export function exportDirName(shardId: number, replicaId: number, index: number): string {
+  return `shard-${shardId}-replica-${replicaId}-snapshot-${indexHex(index)}`;
+}
+
+/** A temporary directory name beside exports (being written, or an old export being replaced). */
+export function exportTempDirName(shardId: number, replicaId: number, index: number, kind: 'generating' | 'deleting', unique: number): string {
+  return `${exportDirName(shardId, replicaId, index)}${unique === 0 ? '' : `-${unique.toString(36)}`}.${kind}`;
+}
+
+const EXPORT = /^shard-(\d{1,15})-replica-(\d{1,15})-snapshot-([0-9A-F]{16})$/;
+
+/** Parses an export directory name ({@link exportDirName}); null for any other name. */
+export function parseExportDirName(name: string): { shardId: number; replicaId: number; index: number } | null {
+  const m = EXPORT.exec(name);
+  if (m === null) return null;
+  const index = parseInt(m[3] as string, 16);
+  if (!Number.isSafeInteger(index)) return null;
+  return { shardId: Number(m[1]), replicaId: Number(m[2]), index };
 }
 
 /** The data file name inside a snapshot directory. */

@@ -28,10 +28,10 @@ import { fileCrc, linkOrCopyInto } from './external-files.js';
 import { verifySnapshotFile } from './file-reader.js';
 import { writeMetadataFile } from './metadata-file.js';
 import { listSnapshotDirs, readSnapshotDir, sameSnapshotFiles, type SnapshotDirEntry, verifySnapshotDir } from './snapshot-dir.js';
-import { dataFileName, DirKind, finalDirName, tempDirName } from './snapshot-names.js';
+import { dataFileName, DirKind, exportDirName, exportTempDirName, finalDirName, tempDirName } from './snapshot-names.js';
 
 /** Why a temporary directory exists. */
-export const EnvKind = { Save: 'save', Receive: 'receive', Export: 'export' } as const;
+export const EnvKind = { Save: 'save', Receive: 'receive', Export: 'export', Stream: 'stream' } as const;
 /** One of {@link EnvKind}. */
 export type EnvKind = (typeof EnvKind)[keyof typeof EnvKind];
 
@@ -77,6 +77,8 @@ export class Snapshotter {
   readonly dir: string;
   private readonly logger: Logger;
   private readonly fields: Readonly<Record<string, number>>;
+  private readonly shardId: number;
+  private readonly replicaId: number;
   private queue: Promise<unknown> = Promise.resolve();
   private unique = 0;
   private readonly refs = new Map<number, number>();
@@ -88,6 +90,8 @@ export class Snapshotter {
     this.dir = path.resolve(options.dir);
     this.logger = options.logger ?? noopLogger;
     this.fields = { shardId: options.shardId, replicaId: options.replicaId };
+    this.shardId = options.shardId;
+    this.replicaId = options.replicaId;
   }
 
   /**
@@ -129,7 +133,7 @@ export class Snapshotter {
    */
   async prepareSave(index: number): Promise<SnapshotEnv> {
     checkIndex(index);
-    const tempDir = await this.makeTempDir(this.dir, index, DirKind.Generating);
+    const tempDir = await this.makeTempDir(this.dir, (u) => tempDirName(index, DirKind.Generating, u));
     return { kind: EnvKind.Save, index, tempDir, finalDir: path.join(this.dir, finalDirName(index)), dataPath: path.join(tempDir, dataFileName(index)) };
   }
 
@@ -159,14 +163,31 @@ export class Snapshotter {
 
   /**
    * Creates a temporary directory for exporting the snapshot at `index` into `exportPath`
-   * (which must exist). Exports never touch this replica's own snapshots.
+   * (which must exist). Exports never touch this replica's own snapshots. The final name is
+   * `shard-<s>-replica-<r>-snapshot-<hex>` (see snapshot-names.ts), so shards and replicas
+   * sharing one export directory never collide.
    * @throws StorageError (ENOENT in `cause` when `exportPath` is missing); InvalidOperationError
    */
   async prepareExport(exportPath: string, index: number): Promise<SnapshotEnv> {
     checkIndex(index);
     const root = path.resolve(exportPath);
-    const tempDir = await this.makeTempDir(root, index, DirKind.Generating);
-    return { kind: EnvKind.Export, index, tempDir, finalDir: path.join(root, finalDirName(index)), dataPath: path.join(tempDir, dataFileName(index)) };
+    const tempDir = await this.makeTempDir(root, (u) => exportTempDirName(this.shardId, this.replicaId, index, DirKind.Generating, u));
+    const finalDir = path.join(root, exportDirName(this.shardId, this.replicaId, index));
+    return { kind: EnvKind.Export, index, tempDir, finalDir, dataPath: path.join(tempDir, dataFileName(index)) };
+  }
+
+  /**
+   * Creates a temporary directory for a full image of the state at `index` written for one
+   * stream to a follower, under `root` (the caller's private directory). Unlike an export, a
+   * commit where an image of that index already exists is out of date: that one may be being
+   * sent.
+   * @throws StorageError; InvalidOperationError
+   */
+  async prepareStreamImage(root: string, index: number): Promise<SnapshotEnv> {
+    checkIndex(index);
+    const dir = path.resolve(root);
+    const tempDir = await this.makeTempDir(dir, (u) => tempDirName(index, DirKind.Generating, u));
+    return { kind: EnvKind.Stream, index, tempDir, finalDir: path.join(dir, finalDirName(index)), dataPath: path.join(tempDir, dataFileName(index)) };
   }
 
   /**
@@ -182,8 +203,10 @@ export class Snapshotter {
    * Makes a saved or exported snapshot durable and visible (see the class comment). `meta`'s
    * paths must point into `env.tempDir`; the returned meta's point into `env.finalDir`.
    * @throws SnapshotOutOfDateError when a snapshot at `meta.index` or later is already
-   *   committed (for exports: when the export directory already has this index); `tempDir` is
-   *   removed.
+   *   committed (for stream images: when an image of this index exists); `tempDir` is
+   *   removed. Never for exports: an export of an index this replica
+   *   already exported there replaces the old one (moved aside, then removed, once the new one
+   *   is complete and durable).
    * @throws CorruptionError when an external file's size differs from its record.
    * @throws InvalidOperationError when `meta.index` differs from `env.index`; StorageError.
    *   After these, `tempDir` is left for {@link removeTemp} (or the next `cleanupAtStart`).
@@ -331,17 +354,34 @@ export class Snapshotter {
     }
     await writeMetadataFile(env.tempDir, meta, crcs);
     await fsyncDirTree(env.tempDir);
+    const aside = env.kind === EnvKind.Export ? await this.moveAsideExport(env) : null;
     await renameDurable(env.tempDir, env.finalDir);
+    if (aside !== null) await removeDirDurable(aside);
     const moved = (p: string): string => (p === '' ? '' : path.join(env.finalDir, path.basename(p)));
     this.logger.info('snapshot committed', { ...this.fields, index: meta.index, kind: env.kind, dir: env.finalDir });
     return { ...meta, filepath: moved(meta.filepath), files: meta.files.map((f) => ({ ...f, filepath: moved(f.filepath) })) };
   }
 
-  /** The index of a committed snapshot that makes `env` out of date, or null. */
-  private async committedAtOrAfter(env: SnapshotEnv): Promise<number | null> {
-    if (env.kind === EnvKind.Export) {
-      return fs.existsSync(env.finalDir) ? env.index : null;
+  /**
+   * An earlier export of the same index by this replica is renamed to a `.deleting` name so the
+   * new one can take its place; returns that name, or null when there was none.
+   */
+  private async moveAsideExport(env: SnapshotEnv): Promise<string | null> {
+    if (!fs.existsSync(env.finalDir)) return null;
+    const root = path.dirname(env.finalDir);
+    for (;;) {
+      const aside = path.join(root, exportTempDirName(this.shardId, this.replicaId, env.index, DirKind.Deleting, this.unique++));
+      if (fs.existsSync(aside)) continue;
+      this.logger.info('replacing an earlier export of the same index', { ...this.fields, index: env.index, dir: env.finalDir });
+      await renameDurable(env.finalDir, aside);
+      return aside;
     }
+  }
+
+  /** The index of a committed snapshot that makes `env` out of date, or null (never for exports). */
+  private async committedAtOrAfter(env: SnapshotEnv): Promise<number | null> {
+    if (env.kind === EnvKind.Export) return null;
+    if (env.kind === EnvKind.Stream) return fs.existsSync(env.finalDir) ? env.index : null;
     const finals = await this.finalIndexes();
     const newest = finals[finals.length - 1];
     return newest !== undefined && newest >= env.index ? newest : null;
@@ -385,9 +425,9 @@ export class Snapshotter {
     return listSnapshotDirs(this.dir);
   }
 
-  private async makeTempDir(root: string, index: number, kind: typeof DirKind.Generating): Promise<string> {
+  private async makeTempDir(root: string, name: (unique: number) => string): Promise<string> {
     for (;;) {
-      const dir = path.join(root, tempDirName(index, kind, this.unique++));
+      const dir = path.join(root, name(this.unique++));
       try {
         await fsp.mkdir(dir);
         return dir;

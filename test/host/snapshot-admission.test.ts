@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostCluster } from './support/cluster.js';
 import { ConcurrentKv, KvStateMachine, setCmd } from './support/kv.js';
@@ -14,7 +14,8 @@ import {
   CapturingLogger, SlowConcurrentKv, SlowKv, finalIndexes, snapshotDirOf, snapshotEntries, tempNames, until,
 } from './support/snapshot-sm.js';
 import { openSnapshotFile } from '../../src/snapshot/file-reader.js';
-import { dataFileName, finalDirName } from '../../src/snapshot/snapshot-names.js';
+import { dataFileName, exportDirName, finalDirName } from '../../src/snapshot/snapshot-names.js';
+import { verifySnapshotDir } from '../../src/snapshot/snapshot-dir.js';
 import {
   DirNotExistError, InvalidOptionError, RejectedError, ShardNotFoundError, SystemBusyError, TimeoutError,
 } from '../../src/errors.js';
@@ -143,16 +144,27 @@ test('§1.4 one pending request per replica: a second (local or exported) is Sys
   }
 });
 
-test('§1 compactionIndex with overrideCompactionOverhead is InvalidOptionError (and bad numbers too); nothing queued', async () => {
+test('§1 compaction options follow dragonboat: both with the override is InvalidOptionError, either without it is ignored with a warning; bad numbers refused; nothing queued', async () => {
   const c = new HostCluster();
   try {
-    const nh = await single(c, { regular: () => new KvStateMachine() });
+    const logger = new CapturingLogger();
+    const nh = await single(c, { regular: () => new KvStateMachine() }, { compactionOverhead: 1000 }, { logger });
     await write(nh, 5);
     await rejectsWith(nh.requestSnapshot(1, { compactionIndex: 3, overrideCompactionOverhead: true, compactionOverhead: 1 }), InvalidOptionError, 'INVALID_OPTION');
     await rejectsWith(nh.requestSnapshot(1, { compactionIndex: -1 }), InvalidOptionError, 'INVALID_OPTION');
     await rejectsWith(nh.requestSnapshot(1, { overrideCompactionOverhead: true, compactionOverhead: 1.5 }), InvalidOptionError, 'INVALID_OPTION');
     assert.deepEqual(snapshotEntries(c.hostDir(1), 1, 1), []);
-    assert.ok(await nh.requestSnapshot(1) > 0, 'the slot is free');
+    // The combination dragonboat requires: compactionIndex with the override (overhead 0 = unset).
+    const first = nh.getNodeHostInfo().shards[0]?.firstLogIndex ?? 0;
+    const i1 = await nh.requestSnapshot(1, { overrideCompactionOverhead: true, compactionOverhead: 0, compactionIndex: 3 });
+    assert.ok(i1 > 3);
+    assert.equal(nh.getNodeHostInfo().shards[0]?.firstLogIndex, 4, `compacted to 3 (was from ${first})`);
+    // Without the override compactionIndex counts for nothing: the configured overhead (1000) keeps the log.
+    await write(nh, 3, 'more');
+    const i2 = await nh.requestSnapshot(1, { compactionIndex: i1 });
+    assert.ok(i2 > i1);
+    assert.equal(nh.getNodeHostInfo().shards[0]?.firstLogIndex, 4, 'compactionIndex without the override is ignored');
+    assert.ok(logger.lines.some((l) => l.level === 'warn' && /ignored without overrideCompactionOverhead/.test(l.msg)), JSON.stringify(logger.lines));
   } finally {
     await c.closeAll();
   }
@@ -192,24 +204,29 @@ test('§1 timeouts: a tiny timeoutMs (or an aborted signal) fails with TimeoutEr
   }
 });
 
-test('§2 nothing new since the last requested snapshot (local, exported, or after a restart) → RejectedError, nothing written', async () => {
+test('§2 nothing new since the last requested local snapshot (or after a restart) → RejectedError, nothing written; exports are always taken', async () => {
   const c = new HostCluster();
   try {
     const nh = await single(c, { regular: () => new KvStateMachine() });
     await write(nh, 5);
     const exportDir = join(c.dir, 'export');
     mkdirSync(exportDir);
+    // An export does not count as the requested snapshot: a local one at the same index is taken.
     const e = await nh.requestSnapshot(1, { exported: true, exportPath: exportDir });
-    // The export recorded lastApplied as the requested-snapshot index.
+    const i0 = await nh.requestSnapshot(1);
+    assert.equal(i0, e);
     await rejectsWith(nh.requestSnapshot(1), RejectedError, 'REJECTED');
-    await rejectsWith(nh.requestSnapshot(1, { exported: true, exportPath: exportDir }), RejectedError, 'REJECTED');
-    assert.deepEqual(snapshotEntries(c.hostDir(1), 1, 1), []);
-    assert.equal(readdirSync(exportDir).length, 1);
+    // Nothing new applied: an export is taken all the same (quorum-loss repair), and again.
+    assert.equal(await nh.requestSnapshot(1, { exported: true, exportPath: exportDir }), e);
+    assert.equal(await nh.requestSnapshot(1, { exported: true, exportPath: exportDir }), e);
+    assert.deepEqual(readdirSync(exportDir), [exportDirName(1, 1, e)], 'the same index re-exported replaces its directory');
+    await rejectsWith(nh.requestSnapshot(1), RejectedError, 'REJECTED');
+    assert.deepEqual(finalIndexes(snapshotEntries(c.hostDir(1), 1, 1)), [i0]);
     await write(nh, 1, 'new');
     const i = await nh.requestSnapshot(1);
     assert.ok(i > e);
     await rejectsWith(nh.requestSnapshot(1), RejectedError, 'REJECTED');
-    assert.deepEqual(snapshotEntries(c.hostDir(1), 1, 1).length, 1);
+    assert.deepEqual(snapshotEntries(c.hostDir(1), 1, 1).length, 2);
 
     // After a restart, with nothing applied past the snapshot: rejected, nothing written.
     await c.crash(1);
@@ -224,8 +241,53 @@ test('§2 nothing new since the last requested snapshot (local, exported, or aft
       assert.ok(r.value > i, `a snapshot at ${r.value} after one at ${i}`);
     } else {
       assert.ok(r.error instanceof RejectedError, `expected RejectedError, got ${String(r.error)}`);
-      assert.deepEqual(finalIndexes(names), [i]);
+      assert.deepEqual(finalIndexes(names), [i0, i]);
     }
+  } finally {
+    await c.closeAll();
+  }
+});
+
+test('§2 a failed export (its directory removed mid-way) leaves nothing behind and does not block the next one', async () => {
+  const c = new HostCluster();
+  try {
+    const sm = new SlowKv(300);
+    const nh = await single(c, { regular: () => sm });
+    await write(nh, 5);
+    const exportDir = join(c.dir, 'export');
+    mkdirSync(exportDir);
+    const failing = settle(nh.requestSnapshot(1, { exported: true, exportPath: exportDir }));
+    await until(() => sm.stats.started === 1, 3000, 'the export started');
+    rmSync(exportDir, { recursive: true, force: true });
+    const r = await failing;
+    assert.ok(!r.ok, 'the export whose directory vanished fails');
+    assert.ok(!existsSync(exportDir), 'nothing was recreated');
+    // Nothing was applied since: the next export (same index) is taken and complete.
+    mkdirSync(exportDir);
+    const index = await nh.requestSnapshot(1, { exported: true, exportPath: exportDir });
+    assert.deepEqual(readdirSync(exportDir), [exportDirName(1, 1, index)]);
+    await verifySnapshotDir(join(exportDir, exportDirName(1, 1, index)));
+    assert.equal(nh.getNodeHostInfo().shards[0]?.snapshotIndex, 0, 'exports never touch the replica\'s own snapshots');
+  } finally {
+    await c.closeAll();
+  }
+});
+
+test('§2 two shards exporting the same index into one directory do not collide', async () => {
+  const c = new HostCluster();
+  try {
+    const nh = await c.start(1);
+    for (const shardId of [1, 2]) await nh.startReplica(c.members([1]), false, () => new KvStateMachine(), { shardId, replicaId: 1, electionRTT: 10 });
+    await c.until(() => nh.getNodeHostInfo().shards.every((s) => s.isLeader), 5000, 'both shards lead');
+    for (const shardId of [1, 2]) for (let k = 0; k < 4; k++) await nh.propose(shardId, setCmd(`k${k}`, `s${shardId}`));
+    const exportDir = join(c.dir, 'export');
+    mkdirSync(exportDir);
+    const i1 = await nh.requestSnapshot(1, { exported: true, exportPath: exportDir });
+    const i2 = await nh.requestSnapshot(2, { exported: true, exportPath: exportDir });
+    assert.equal(i1, i2, 'the same index in both shards (the case that collided)');
+    assert.deepEqual(readdirSync(exportDir).sort(), [exportDirName(1, 1, i1), exportDirName(2, 1, i2)]);
+    assert.equal((await verifySnapshotDir(join(exportDir, exportDirName(1, 1, i1)))).meta.shardId, 1);
+    assert.equal((await verifySnapshotDir(join(exportDir, exportDirName(2, 1, i2)))).meta.shardId, 2);
   } finally {
     await c.closeAll();
   }

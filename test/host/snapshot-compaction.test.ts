@@ -16,7 +16,7 @@ import { WalLogDB } from '../../src/logdb/wal-log-db.js';
 import type { NodeHost, ReplicaInfo } from '../../src/host/nodehost.js';
 import type { NodeHostConfig, ShardConfig } from '../../src/host/config.js';
 import { METADATA_FILE } from '../../src/snapshot/metadata-file.js';
-import { dataFileName, finalDirName } from '../../src/snapshot/snapshot-names.js';
+import { dataFileName, exportDirName, finalDirName } from '../../src/snapshot/snapshot-names.js';
 
 async function single(c: HostCluster, shard: Partial<ShardConfig> = {}, host: Partial<NodeHostConfig> = {}): Promise<NodeHost> {
   const nh = await c.start(1, host);
@@ -67,7 +67,7 @@ test('§5.4 exported snapshots never touch the log, the snapshot index, or the r
     await write(nh, 20, 'x');
     const exportDir = join(c.dir, 'export');
     mkdirSync(exportDir);
-    const exp = await nh.requestSnapshot(1, { exported: true, exportPath: exportDir, compactionIndex: 1_000_000 });
+    const exp = await nh.requestSnapshot(1, { exported: true, exportPath: exportDir, overrideCompactionOverhead: true, compactionIndex: local + 5 });
     assert.ok(exp >= local + 20);
     const now = info(nh);
     assert.equal(now.snapshotIndex, local, 'the snapshot index is unchanged');
@@ -76,8 +76,8 @@ test('§5.4 exported snapshots never touch the log, the snapshot index, or the r
     assert.equal(compactions, 0);
     assert.deepEqual(events.at(-1), { index: exp, exported: true });
     // The export is one complete, committed snapshot directory, no temp dir.
-    assert.deepEqual(readdirSync(exportDir), [finalDirName(exp)]);
-    const dir = join(exportDir, finalDirName(exp));
+    assert.deepEqual(readdirSync(exportDir), [exportDirName(1, 1, exp)]);
+    const dir = join(exportDir, exportDirName(1, 1, exp));
     assert.ok(existsSync(join(dir, METADATA_FILE)) && existsSync(join(dir, dataFileName(exp))));
 
     const lastIndex = now.lastLogIndex;
@@ -108,13 +108,20 @@ test('§5.6 after a snapshot at I with overhead C the LogDB holds no entry at or
     await write(nh, 10, 'b');
     const i2 = await nh.requestSnapshot(1, { overrideCompactionOverhead: true, compactionOverhead: 2 });
     assert.equal(info(nh).firstLogIndex, i2 - 2 + 1);
-    // An explicit compaction index (never past the snapshot).
+    // An explicit compaction index, with the override (dragonboat's rule).
     await write(nh, 10, 'c');
-    const i3 = await nh.requestSnapshot(1, { compactionIndex: i2 + 4 });
+    const i3 = await nh.requestSnapshot(1, { overrideCompactionOverhead: true, compactionIndex: i2 + 4 });
     assert.equal(info(nh).firstLogIndex, i2 + 4 + 1);
+    // Without the override compactionIndex is ignored: the configured overhead applies.
+    await write(nh, 10, 'c2');
+    const i3b = await nh.requestSnapshot(1, { compactionIndex: i2 + 6 });
+    const cut = i3b - 5;
+    assert.equal(info(nh).firstLogIndex, cut + 1, 'compactionIndex without overrideCompactionOverhead is ignored');
+    // A compaction index at or past the snapshot compacts nothing (dragonboat: index >= compactionIndex + 1).
     await write(nh, 10, 'd');
-    const i4 = await nh.requestSnapshot(1, { compactionIndex: 1_000_000 });
-    assert.equal(info(nh).firstLogIndex, i4 + 1, 'compactionIndex past the snapshot compacts up to the snapshot only');
+    const i4 = await nh.requestSnapshot(1, { overrideCompactionOverhead: true, compactionIndex: 1_000_000 });
+    assert.equal(info(nh).firstLogIndex, cut + 1, 'compactionIndex past the snapshot compacts nothing');
+    assert.equal(info(nh).snapshotIndex, i4);
     // An overhead larger than the index compacts nothing more.
     await write(nh, 3, 'e');
     const before = info(nh).firstLogIndex;
@@ -127,10 +134,10 @@ test('§5.6 after a snapshot at I with overhead C the LogDB holds no entry at or
     const wal = await readWal(c.hostDir(1));
     try {
       assert.ok(wal.range !== null);
-      assert.equal(wal.range.firstIndex, i4 + 1, 'no entry at or below the compaction point survives in the WAL');
+      assert.equal(wal.range.firstIndex, cut + 1, 'no entry at or below the compaction point survives in the WAL');
       assert.equal(wal.range.lastIndex >= tail, true);
-      assert.throws(() => wal.db.readEntries(1, 1, i4, i4 + 1, Infinity), EntriesCompactedError);
-      assert.equal(wal.db.readEntries(1, 1, i4 + 1, tail + 1, Infinity).length, tail - i4);
+      assert.throws(() => wal.db.readEntries(1, 1, cut, cut + 1, Infinity), EntriesCompactedError);
+      assert.equal(wal.db.readEntries(1, 1, cut + 1, tail + 1, Infinity).length, tail - cut);
     } finally {
       await wal.db.close();
     }
@@ -139,7 +146,7 @@ test('§5.6 after a snapshot at I with overhead C the LogDB holds no entry at or
     let sm: KvStateMachine | undefined;
     await nh2.startReplica(new Map(), false, () => (sm = new KvStateMachine()), { shardId: 1, replicaId: 1, electionRTT: 10 });
     await c.until(() => sm?.map.get('f3') === 'v', 5000, 'restart replays the tail');
-    assert.equal(sm?.map.size, 30 + 10 * 3 + 3 + 4);
+    assert.equal(sm?.map.size, 30 + 10 * 4 + 3 + 4);
   } finally {
     await c.closeAll();
   }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { HostCluster } from './support/cluster.js';
 import { KvStateMachine, setCmd } from './support/kv.js';
 import { importSnapshot } from '../../src/host/import-snapshot.js';
-import { DirNotExistError, InvalidOperationError } from '../../src/errors.js';
+import { DirNotExistError, ImportRollbackError, InvalidOperationError } from '../../src/errors.js';
+import { exportDirName } from '../../src/snapshot/snapshot-names.js';
 
 test('an exported snapshot rebuilds a shard whose quorum is lost for good (§6)', async () => {
   const c = new HostCluster();
@@ -50,6 +51,49 @@ test('an exported snapshot rebuilds a shard whose quorum is lost for good (§6)'
     await nl.propose(1, setCmd('after', 'import'));
     assert.equal(await c.get(4).read(1, 'after'), 'import');
     assert.equal(await c.get(5).read(1, 'k0'), 'v0');
+  } finally {
+    await c.closeAll();
+  }
+});
+
+test('import refuses to roll a replica back to an older index than it holds (ImportRollbackError, nothing changed); force imports', async () => {
+  const c = new HostCluster();
+  try {
+    const nh = await c.start(1);
+    await nh.startReplica(c.members([1]), false, () => new KvStateMachine(), { shardId: 1, replicaId: 1 });
+    await c.until(() => nh.getLeaderId(1).valid, 5000, 'leader');
+    for (let k = 0; k < 5; k++) await nh.propose(1, setCmd(`k${k}`, 'old'));
+    const exportDir = join(c.dir, 'export');
+    mkdirSync(exportDir);
+    const index = await nh.requestSnapshot(1, { exported: true, exportPath: exportDir });
+    const exported = join(exportDir, exportDirName(1, 1, index));
+    for (let k = 0; k < 5; k++) await nh.propose(1, setCmd(`k${k}`, 'new'));
+    await nh.requestSnapshot(1);
+    await nh.close();
+    c.hosts.clear();
+    const hostDir = join(c.dir, 'host-1');
+    const before = readdirSync(join(hostDir, 'snapshots', 'shard-1-replica-1'));
+    const refused = await importSnapshot({ nodeHostDir: hostDir, from: exported, replicaId: 1, members: c.members([1]) }).then(() => null, (e: unknown) => e);
+    assert.ok(refused instanceof ImportRollbackError, String(refused));
+    assert.equal(refused.code, 'IMPORT_ROLLBACK');
+    assert.equal(refused.index, index);
+    assert.ok(refused.held > index, `held ${refused.held}`);
+    assert.deepEqual(readdirSync(join(hostDir, 'snapshots', 'shard-1-replica-1')), before, 'nothing changed');
+    // Restarted as it was: the newer state is still there.
+    let sm: KvStateMachine | undefined;
+    const again = await c.start(1);
+    await again.startReplica(new Map(), false, () => (sm = new KvStateMachine()), { shardId: 1, replicaId: 1 });
+    assert.equal(sm?.map.get('k4'), 'new');
+    await again.close();
+    c.hosts.clear();
+    // With force the replica is rolled back to the export.
+    const meta = await importSnapshot({ nodeHostDir: hostDir, from: exported, replicaId: 1, members: c.members([1]), force: true });
+    assert.equal(meta.index, index);
+    // Holding exactly the snapshot's index (a survivor importing its own export) needs no force.
+    assert.equal((await importSnapshot({ nodeHostDir: hostDir, from: exported, replicaId: 1, members: c.members([1]) })).index, index);
+    const rolled = await c.start(1);
+    await rolled.startReplica(new Map(), false, () => (sm = new KvStateMachine()), { shardId: 1, replicaId: 1 });
+    assert.equal(sm?.map.get('k4'), 'old');
   } finally {
     await c.closeAll();
   }

@@ -194,7 +194,7 @@ void describe('snapshotter', () => {
     await assert.rejects(follower.commitReceived({ ...committed, index: 39, filepath: path.join(env39.tempDir, 'x') }, env39), SnapshotOutOfDateError);
   });
 
-  void it('writes exported snapshots under the export path without touching its own set', async () => {
+  void it('writes exported snapshots under the export path, named for shard and replica, without touching its own set', async () => {
     const s = await fresh();
     await save(s, 50);
     const exportPath = path.join(root, `export-${n}`);
@@ -202,25 +202,53 @@ void describe('snapshotter', () => {
     fs.mkdirSync(exportPath);
     const env = await s.prepareExport(exportPath, 60);
     assert.equal(path.dirname(env.tempDir), exportPath);
+    assert.match(path.basename(env.tempDir), /^shard-1-replica-1-snapshot-000000000000003C(-[0-9a-z]+)?\.generating$/);
     const sum = await writeFile(env.dataPath, seededBytes(60, 1000));
     const exported = await s.commit(metaFor(60, env.dataPath, sum), env);
-    assert.deepEqual(ls(exportPath), ['snapshot-000000000000003C']);
-    assert.deepEqual(ls(path.join(exportPath, 'snapshot-000000000000003C')), ['snapshot-000000000000003C.data', METADATA_FILE]);
+    const name = 'shard-1-replica-1-snapshot-000000000000003C';
+    assert.deepEqual(ls(exportPath), [name]);
+    assert.deepEqual(ls(path.join(exportPath, name)), ['snapshot-000000000000003C.data', METADATA_FILE]);
     assert.deepEqual((await s.list()).map((m) => m.index), [50], 'own snapshots unchanged');
     // The import tool's view: a standalone, movable directory.
-    const moved = path.join(root, `moved-${n}`, 'snapshot-000000000000003C');
+    const moved = path.join(root, `moved-${n}`, name);
     fs.mkdirSync(path.dirname(moved));
-    fs.renameSync(path.join(exportPath, 'snapshot-000000000000003C'), moved);
+    fs.renameSync(path.join(exportPath, name), moved);
     const md = await verifySnapshotDir(moved);
     assert.equal(md.meta.filepath, path.join(moved, 'snapshot-000000000000003C.data'));
     assert.equal(md.meta.fileSize, exported.fileSize);
-    // Exporting an index already exported there is out of date; a lower index is fine.
-    fs.renameSync(moved, path.join(exportPath, 'snapshot-000000000000003C'));
+    // Exporting an index already exported there replaces the earlier export (no temp dirs left).
+    fs.renameSync(moved, path.join(exportPath, name));
     const again = await s.prepareExport(exportPath, 60);
-    await assert.rejects(s.commit(metaFor(60, again.dataPath, await writeFile(again.dataPath, Buffer.from('x'))), again), SnapshotOutOfDateError);
+    const sum2 = await writeFile(again.dataPath, seededBytes(61, 700));
+    const replaced = await s.commit(metaFor(60, again.dataPath, sum2), again);
+    assert.deepEqual(ls(exportPath), [name]);
+    assert.equal((await verifySnapshotDir(path.join(exportPath, name))).meta.fileSize, replaced.fileSize);
+    assert.notEqual(replaced.fileSize, exported.fileSize);
     const lower = await s.prepareExport(exportPath, 55);
     await s.commit(metaFor(55, lower.dataPath, await writeFile(lower.dataPath, Buffer.from('y'))), lower);
+    // Another shard exporting the same index into the same directory does not collide.
+    const other = new Snapshotter({ dir: path.join(root, `r${n++}`, 'snapshots', 'shard-2-replica-1'), shardId: 2, replicaId: 1 });
+    await other.cleanupAtStart();
+    const envOther = await other.prepareExport(exportPath, 60);
+    await other.commit({ ...metaFor(60, envOther.dataPath, await writeFile(envOther.dataPath, seededBytes(2, 300))), shardId: 2 }, envOther);
+    assert.deepEqual(ls(exportPath), ['shard-1-replica-1-snapshot-0000000000000037', name, 'shard-2-replica-1-snapshot-000000000000003C']);
+    assert.equal((await verifySnapshotDir(path.join(exportPath, 'shard-2-replica-1-snapshot-000000000000003C'))).meta.shardId, 2);
+    // A directory whose name disagrees with its record (renamed by hand) is refused.
+    fs.renameSync(path.join(exportPath, 'shard-2-replica-1-snapshot-000000000000003C'), path.join(exportPath, 'shard-3-replica-1-snapshot-000000000000003C'));
+    await assert.rejects(readSnapshotDir(path.join(exportPath, 'shard-3-replica-1-snapshot-000000000000003C')), CorruptionError);
     await assert.rejects(readSnapshotDir(path.join(exportPath, 'nothing')), SnapshotNotFoundError);
+  });
+
+  void it('stream images keep their first copy of an index: a second one is out of date (it may be being sent)', async () => {
+    const s = await fresh();
+    const streams = path.join(s.dir, 'streams');
+    fs.mkdirSync(streams);
+    const first = await s.prepareStreamImage(streams, 80);
+    const kept = await s.commit(metaFor(80, first.dataPath, await writeFile(first.dataPath, seededBytes(80, 500))), first);
+    const second = await s.prepareStreamImage(streams, 80);
+    await assert.rejects(s.commit(metaFor(80, second.dataPath, await writeFile(second.dataPath, seededBytes(81, 500))), second), SnapshotOutOfDateError);
+    assert.deepEqual(ls(streams), ['snapshot-0000000000000050']);
+    assert.deepEqual((await verifySnapshotDir(path.join(streams, 'snapshot-0000000000000050'))).meta.checksum, kept.checksum);
   });
 
   void it('commits a metadata-only (dummy) snapshot with an empty payload', async () => {
