@@ -10,7 +10,7 @@ import { ConfigChangeType, type ConfigChange, type Membership } from './types.js
 export function validateConfigChange(m: Membership, cc: ConfigChange, ordered: boolean): string | null {
   if (cc.initialize) return null;
   if (cc.replicaId <= 0) return 'replica id must be positive';
-  if (ordered && cc.configChangeId !== m.configChangeId) {
+  if ((cc.ordered ?? ordered) && cc.configChangeId !== m.configChangeId) {
     return `stale membership version ${cc.configChangeId}, current is ${m.configChangeId}`;
   }
   if (m.removed.has(cc.replicaId)) return `replica ${cc.replicaId} was removed and cannot return`;
@@ -83,6 +83,12 @@ const CC_VERSION = 1;
 const utf8 = new TextEncoder();
 const utf8d = new TextDecoder('utf-8', { fatal: true });
 
+/** Flag bits of a config change's third byte (0.1 wrote 0 or 1: initialize only). */
+const CC_INITIALIZE = 1;
+/** The proposer said whether the version is checked (bit CC_ORDERED holds its answer). */
+const CC_ORDER_GIVEN = 2;
+const CC_ORDERED = 4;
+
 /** Encodes a config change as the payload of a ConfigChange entry. */
 export function encodeConfigChange(cc: ConfigChange): Uint8Array {
   const addr = utf8.encode(cc.address);
@@ -90,7 +96,7 @@ export function encodeConfigChange(cc: ConfigChange): Uint8Array {
   const dv = new DataView(out.buffer);
   out[0] = CC_VERSION;
   out[1] = cc.type;
-  out[2] = cc.initialize ? 1 : 0;
+  out[2] = (cc.initialize ? CC_INITIALIZE : 0) | (cc.ordered === undefined ? 0 : CC_ORDER_GIVEN | (cc.ordered ? CC_ORDERED : 0));
   dv.setFloat64(3, cc.configChangeId);
   dv.setFloat64(11, cc.replicaId);
   dv.setUint32(19, addr.length);
@@ -117,5 +123,8 @@ export function decodeConfigChange(b: Uint8Array): ConfigChange {
   } catch {
     throw new CodecError('config change: address is not UTF-8');
   }
-  return { type: type as ConfigChangeType, initialize: b[2] === 1, configChangeId, replicaId, address };
+  const flags = b[2] as number;
+  if (flags > 7 || (flags & (CC_ORDER_GIVEN | CC_ORDERED)) === CC_ORDERED) throw new CodecError(`config change: bad flags ${flags}`);
+  const cc = { type: type as ConfigChangeType, initialize: (flags & CC_INITIALIZE) !== 0, configChangeId, replicaId, address };
+  return (flags & CC_ORDER_GIVEN) === 0 ? cc : { ...cc, ordered: (flags & CC_ORDERED) !== 0 };
 }

@@ -98,6 +98,13 @@ export interface ConfigChange {
   readonly address: string;
   /** Set by bootstrap entries written at initial start; such changes are never rejected. */
   readonly initialize: boolean;
+  /**
+   * Whether the membership version is checked (`configChangeId` must equal the current one),
+   * decided by the proposer and carried in the entry so that every replica applies the same
+   * rule whatever its own `orderedConfigChange`. Absent in entries written by sampan 0.1, where
+   * each replica's own setting decides (replicas configured differently could then diverge).
+   */
+  readonly ordered?: boolean;
 }
 
 /** State machine kinds, recorded in snapshots so a snapshot is restored by the right kind. */

@@ -402,7 +402,9 @@ export class NodeHost {
     if (!Number.isSafeInteger(replicaId) || replicaId <= 0) throw new InvalidOptionError(`replica id ${replicaId} is invalid`);
     if (type !== ConfigChangeType.RemoveReplica && !isAddress(address)) throw new InvalidOptionError(`address '${address}' is not host:port`);
     const r = this.replica(shardId);
-    await r.proposeConfigChange({ type, replicaId, address, configChangeId: opts?.configChangeId ?? 0, initialize: false }, opts);
+    await r.proposeConfigChange({
+      type, replicaId, address, configChangeId: opts?.configChangeId ?? 0, initialize: false, ordered: r.cfg.orderedConfigChange,
+    }, opts);
   }
 
   /** Adds a voting replica (or promotes a non-voting one). */
