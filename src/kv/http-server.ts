@@ -12,11 +12,12 @@
  * share one fan-out): beyond it, 429 SYSTEM_BUSY at once. Closing stops accepting,
  * answers new requests on open connections with 503 CLOSED, and waits for the in-flight ones.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../index.js';
 import { getCluster, getMetrics, getStatus, postLeaderTransfer, postMembers, postSnapshot } from './admin-routes.js';
 import { ClusterView } from './cluster.js';
+import { HttpListener } from './early-bind.js';
 import { getDashboard } from './dashboard-page.js';
 import { HttpError, errorBody, errorReply } from './http-errors.js';
 import type { Reply, RouteContext } from './http-reply.js';
@@ -113,16 +114,15 @@ export class KvHttpServer {
    * @throws the listen error (EADDRINUSE, EACCES, …) as a plain Error with its `code`.
    */
   static async listen(o: KvHttpOptions, host: string, port: number): Promise<KvHttpServer> {
-    const server = createServer();
+    return KvHttpServer.attach(await HttpListener.bind(host, port), o);
+  }
+
+  /** Serves the API on a socket bound earlier (see {@link HttpListener}). @throws Error if it was taken already. */
+  static attach(listener: HttpListener, o: KvHttpOptions): KvHttpServer {
+    const server = listener.take();
+    const host = listener.host;
     server.keepAliveTimeout = 60_000;
     server.requestTimeout = o.limits.requestTimeoutMs + 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
     const a = server.address() as AddressInfo;
     const shown = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
     const s = new KvHttpServer(server, o, host === '' ? shown : `${host}:${a.port}`);
