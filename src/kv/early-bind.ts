@@ -6,6 +6,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as NetServer } from 'node:net';
+import { InvalidOperationError } from '../index.js';
 import { errorBody } from './http-errors.js';
 
 function listen(server: NetServer, host: string, port: number): Promise<void> {
@@ -43,9 +44,9 @@ export class HttpListener {
     return new HttpListener(server, host);
   }
 
-  /** Hands the bound server over (its placeholder handler removed). @throws Error if taken twice. */
+  /** Hands the bound server over (its placeholder handler removed). @throws InvalidOperationError if taken twice. */
   take(): Server {
-    if (this.attached) throw new Error('the HTTP listener was already taken');
+    if (this.attached) throw new InvalidOperationError('the HTTP listener was already taken');
     this.attached = true;
     this.server.off('request', answerStarting);
     return this.server;

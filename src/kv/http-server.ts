@@ -117,7 +117,7 @@ export class KvHttpServer {
     return KvHttpServer.attach(await HttpListener.bind(host, port), o);
   }
 
-  /** Serves the API on a socket bound earlier (see {@link HttpListener}). @throws Error if it was taken already. */
+  /** Serves the API on a socket bound earlier (see {@link HttpListener}). @throws InvalidOperationError if it was taken already. */
   static attach(listener: HttpListener, o: KvHttpOptions): KvHttpServer {
     const server = listener.take();
     const host = listener.host;

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { HttpListener } from '../../src/kv/early-bind.js';
 import { Cluster } from './support/cluster.js';
 import { freePorts, http, killAll, type Child } from './support/procs.js';
 
@@ -87,5 +88,17 @@ test('no members on a first start, or the raft port in use: one line, nothing wr
     assert.match(child.out, new RegExp(`raft ${raft}`));
   } finally {
     await killAll();
+  }
+});
+
+test('the HTTP port bound before the replica exists answers 503 SHARD_NOT_READY', async () => {
+  const l = await HttpListener.bind('127.0.0.1', 0);
+  try {
+    const port = (l.server.address() as { port: number }).port;
+    const r = await http('PUT', `http://127.0.0.1:${port}/kv/k`, 'v');
+    assert.equal(r.status, 503);
+    assert.equal(r.json<{ error: { code: string } }>().error.code, 'SHARD_NOT_READY');
+  } finally {
+    await l.close();
   }
 });
