@@ -104,16 +104,20 @@ export class FirstStartLock implements DirLock {
     return this.freshDirs.length > 0;
   }
 
-  /** Undoes the first start if pending or abandoned (see the class comment), then releases. Idempotent. */
+  /**
+   * Undoes the first start if pending or abandoned (see the class comment), then releases.
+   * Idempotent; never throws (what cannot be removed stays, as a failed start left it before).
+   */
   release(): void {
     if (this.released) return;
     this.released = true;
     const undo = this.undo;
-    try {
-      if (undo) for (const f of this.freshDirs) removeContents(f.dir);
-    } finally {
-      this.lock.release();
+    if (undo) {
+      for (const f of this.freshDirs) {
+        try { removeContents(f.dir); } catch { /* best effort */ }
+      }
     }
+    this.lock.release();
     if (undo) for (const f of this.freshDirs) removeCreated(f);
   }
 }
@@ -203,13 +207,18 @@ export class ReplicaStarts {
   }
 
   private async undo(shardId: number, replicaId: number, cause: unknown): Promise<void> {
-    try {
-      if (this.hasData(shardId, replicaId)) await this.logdb.removeReplicaData(shardId, replicaId);
-      await rm(this.snapshotDir(shardId, replicaId), { recursive: true, force: true });
-    } catch (e) {
-      this.logger.warn('could not remove what a failed replica start stored', {
-        shardId, replicaId, error: String(e), cause: String(cause),
-      });
+    const steps: Array<() => Promise<void>> = [
+      async () => { if (this.hasData(shardId, replicaId)) await this.logdb.removeReplicaData(shardId, replicaId); },
+      () => rm(this.snapshotDir(shardId, replicaId), { recursive: true, force: true }),
+    ];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (e) {
+        this.logger.warn('could not remove what a failed replica start stored', {
+          shardId, replicaId, error: String(e), cause: String(cause),
+        });
+      }
     }
   }
 }
