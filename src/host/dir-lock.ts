@@ -6,11 +6,12 @@
  * Node has no portable advisory lock, so the lock is a file created exclusively holding the
  * owner's pid; a lock whose pid is no longer alive was left by a crash and is taken over.
  */
-import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, unlinkSync, fsyncSync, renameSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, readdirSync, writeFileSync, unlinkSync, fsyncSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidOperationError, InvalidOptionError } from '../errors.js';
 
-const LOCK = 'LOCK';
+/** The name of the lock file in a host directory. */
+export const LOCK = 'LOCK';
 const IDENTITY = 'NODEHOST.json';
 
 /** The identity a host directory is bound to. */
@@ -35,6 +36,8 @@ function fsyncDir(dir: string): void {
 
 /** A held directory lock; `release` gives it back. */
 export interface DirLock {
+  /** The directory held nothing but the lock file when it was locked (a first start). */
+  readonly fresh: boolean;
   release(): void;
 }
 
@@ -63,6 +66,7 @@ export function lockHostDir(dir: string, id: HostIdentity): DirLock {
       unlinkSync(lockPath);
     }
   }
+  const fresh = readdirSync(dir).every((name) => name === LOCK);
   try {
     checkIdentity(dir, id);
   } catch (e) {
@@ -71,6 +75,7 @@ export function lockHostDir(dir: string, id: HostIdentity): DirLock {
   }
   let released = false;
   return {
+    fresh,
     release(): void {
       if (released) return;
       released = true;

@@ -28,9 +28,9 @@ import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportHandler } from '../transport/transport.js';
 import {
   resolveHostConfig, resolveShardConfig, isAddress,
-  type NodeHostConfig, type ResolvedHostConfig, type ShardConfig,
+  type NodeHostConfig, type ResolvedHostConfig, type ResolvedShardConfig, type ShardConfig,
 } from './config.js';
-import { lockHostDir, type DirLock } from './dir-lock.js';
+import { lockHostDir } from './dir-lock.js';
 import { ClusterIdentityGuard, formatClusterId, type IdentityHost } from './cluster-identity.js';
 import { checkInitialMembers, startIdentity } from './start-identity.js';
 import { Engine } from './engine.js';
@@ -40,6 +40,7 @@ import { Replica, type ReplicaHost } from './replica.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
 import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options.js';
 import { ClientSession } from './session.js';
+import { FirstStartLock, ReplicaStarts, membersToBootstrapAgain } from './start-cleanup.js';
 import type { HostObserver } from './observer.js';
 import type { NodeHostStats } from './stats.js';
 import type { QuorumHealth } from '../core/quorum-health.js';
@@ -120,7 +121,7 @@ export class NodeHost {
 
   private constructor(
     private readonly cfg: ResolvedHostConfig,
-    private readonly lock: DirLock,
+    private readonly lock: FirstStartLock,
     private readonly logdb: LogDB,
     private readonly transportFactory: (h: TransportHandler) => Transport,
   ) {
@@ -130,18 +131,24 @@ export class NodeHost {
     this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.fatal(err), (r, m) => this.sendSnapshot(r, m));
     this.ticker = setInterval(() => this.tick(), cfg.rttMillisecond);
     this.ticker.unref?.();
+    this.starts = new ReplicaStarts(logdb, (s, r) => this.replicas.get(s)?.replicaId === r, (s, r) => this.snapshotDir(s, r), cfg.logger);
   }
+
+  private readonly starts: ReplicaStarts;
 
   private readonly transport: Transport;
 
   /**
    * Validates `config`, locks the host directory, opens the LogDB and starts the transport.
+   * A failure after the lock, in directories that were empty or absent, removes what it created
+   * there (see `start-cleanup.ts`): the retry finds them as they were.
    * @throws InvalidOptionError for a bad config, or a directory of another address/deployment.
    * @throws InvalidOperationError when another live host holds the directory.
    */
   static async create(config: NodeHostConfig): Promise<NodeHost> {
     const cfg = resolveHostConfig(config);
-    const lock = lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId });
+    const lock = FirstStartLock.before(cfg.nodeHostDir, cfg.walDir,
+      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }));
     let logdb: LogDB | undefined;
     try {
       logdb = cfg.logDBFactory !== undefined
@@ -158,6 +165,7 @@ export class NodeHost {
         await nh.close();
         throw e;
       }
+      lock.started();
       return nh;
     } catch (e) {
       if (logdb !== undefined && cfg.logDBFactory === undefined) await logdb.close().catch(() => {});
@@ -198,10 +206,17 @@ export class NodeHost {
     await this.start(initialMembers, join, config, (s, r) => ({ kind: 'on-disk', sm: create(s, r) }));
   }
 
+  /** Starts a replica; a failed start of a replica with no data is undone (see `start-cleanup.ts`). */
   private async start(initialMembers: ReadonlyMap<number, string>, join: boolean, config: ShardConfig,
     create: (shardId: number, replicaId: number) => AnyStateMachine): Promise<void> {
     this.checkOpen();
     const cfg = resolveShardConfig(config);
+    await this.starts.run(cfg.shardId, cfg.replicaId, () => this.startOnce(initialMembers, join, cfg, create));
+  }
+
+  private async startOnce(initialMembers: ReadonlyMap<number, string>, join: boolean, cfg: ResolvedShardConfig,
+    create: (shardId: number, replicaId: number) => AnyStateMachine): Promise<void> {
+    this.checkOpen();
     if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
     for (const [id, addr] of initialMembers) {
       if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidOptionError(`initial member id ${id} is invalid`);
@@ -219,7 +234,8 @@ export class NodeHost {
       }
       checkInitialMembers(initialMembers, cfg.replicaId, this.cfg.raftAddress);
     } else {
-      members = new Map(); // restarting: the log holds the membership
+      // Restarting: the log holds the membership (unless the first start never wrote it).
+      members = membersToBootstrapAgain(this.logdb, cfg.shardId, cfg.replicaId, stored, this.cfg.logger) ?? new Map();
     }
     const sm = create(cfg.shardId, cfg.replicaId);
     const smType = smTypeOf(sm);
@@ -233,6 +249,7 @@ export class NodeHost {
     await snapshotter.cleanupAtStart();
     let onDiskIndex = 0;
     if (sm.kind === 'on-disk') onDiskIndex = await sm.sm.open(new AbortController().signal);
+    this.checkOpen(); // a host closing meanwhile must not get a bootstrap record it will not start
     if (ident.save !== null) await this.logdb.saveBootstrap(cfg.shardId, cfg.replicaId, ident.save);
     this.checkOpen();
     if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
@@ -671,5 +688,16 @@ export class NodeHost {
       this.lock.release();
     })();
     return this.closing;
+  }
+
+  /**
+   * Closes the host after the application's own first start failed; if `create` found the
+   * host (and WAL) directory empty or absent, everything in it is removed before the lock is
+   * released, so a corrected retry starts from nothing. Resolves with whether it removed.
+   */
+  async abandonFirstStart(): Promise<boolean> {
+    const undo = this.closing === null && this.lock.abandon();
+    await this.close();
+    return undo;
   }
 }

@@ -12,12 +12,12 @@
  * share one fan-out): beyond it, 429 SYSTEM_BUSY at once. Closing stops accepting,
  * answers new requests on open connections with 503 CLOSED, and waits for the in-flight ones.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../index.js';
 import { getCluster, getMetrics, getStatus, postLeaderTransfer, postMembers, postSnapshot } from './admin-routes.js';
 import { ClusterView } from './cluster.js';
+import { HttpListener } from './early-bind.js';
 import { getDashboard } from './dashboard-page.js';
 import { HttpError, errorBody, errorReply } from './http-errors.js';
 import type { Reply, RouteContext } from './http-reply.js';
@@ -118,25 +118,21 @@ export class KvHttpServer {
    * @throws the listen error (EADDRINUSE, EACCES, …) as a plain Error with its `code`.
    */
   static async listen(o: KvHttpOptions, host: string, port: number): Promise<KvHttpServer> {
-    const tls = o.security?.tls;
-    const server: Server = tls === undefined ? createServer() : createTlsServer({
-      cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined,
-    });
+    return KvHttpServer.attach(await HttpListener.bind(host, port, o.security?.tls), o);
+  }
+
+  /** Serves the API on a socket bound earlier (see {@link HttpListener}). @throws InvalidOperationError if it was taken already. */
+  static attach(listener: HttpListener, o: KvHttpOptions): KvHttpServer {
+    const server = listener.take();
+    const host = listener.host;
     server.keepAliveTimeout = 60_000;
     server.requestTimeout = o.limits.requestTimeoutMs + 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
     const a = server.address() as AddressInfo;
     const shown = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
     const s = new KvHttpServer(server, o, host === '' ? shown : `${host}:${a.port}`);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => { void s.handle(req, res); });
     server.on('clientError', (_e, socket) => { socket.destroy(); });
-    if (tls !== undefined) server.on('tlsClientError', (e: Error) => { o.logger.debug('TLS handshake refused', { error: e.message }); });
+    if (o.security?.tls !== undefined) server.on('tlsClientError', (e: Error) => { o.logger.debug('TLS handshake refused', { error: e.message }); });
     return s;
   }
 

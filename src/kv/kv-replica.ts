@@ -3,7 +3,7 @@
  * the HTTP API in front of it. `sampan kv` runs one per process; `sampan demo` runs three in
  * one process.
  */
-import { mkdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeHost, type Logger, type NodeHostConfig, type ShardConfig } from '../index.js';
 import { DiskKvStateMachine } from './disk-state-machine.js';
@@ -11,7 +11,8 @@ import { KvHttpServer } from './http-server.js';
 import { KvService } from './kv-service.js';
 import { DEFAULT_LIMITS, type KvLimits } from './limits.js';
 import { MemoryKvStateMachine } from './memory-state-machine.js';
-import { checkIdentity } from './replica-identity.js';
+import { checkIdentity, verifyIdentity } from './replica-identity.js';
+import { HttpListener, checkListenable, hostPort } from './early-bind.js';
 import type { HttpSecurity } from './http-security.js';
 
 /** Settings of one KV replica. */
@@ -61,64 +62,124 @@ function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+function dataDirError(o: KvReplicaOptions, e: unknown): StartError {
+  const r = reason(e);
+  return new StartError('data-dir', r.includes(o.dataDir) ? r : `data dir ${o.dataDir}: ${r}`, { cause: e });
+}
+
+function isEmptyOrAbsent(dir: string): boolean {
+  try {
+    return readdirSync(dir).length === 0;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/**
+ * What can be refused before anything is written: the members, a first start without them,
+ * a data dir of another replica, shard count or kind.
+ * @throws StartError
+ */
+function checkOptions(o: KvReplicaOptions): void {
+  const members = o.initialMembers;
+  if (o.join && members.size > 0) {
+    throw new StartError('shard', 'a joining replica takes no initial members', { cause: null });
+  }
+  if (members.size > 0 && !members.has(o.replicaId)) {
+    throw new StartError('shard', `initial members ${[...members.keys()].join(',')} do not include replica ${o.replicaId}`, { cause: null });
+  }
+  if (!o.join && members.size === 0 && isEmptyOrAbsent(o.dataDir)) {
+    throw new StartError('data-dir', `data dir ${o.dataDir} holds no data: give the initial members of a new shard, or join an existing one`, { cause: null });
+  }
+  try {
+    verifyIdentity(o.dataDir, { replicaId: o.replicaId, shards: o.shards, stateMachine: o.stateMachine });
+  } catch (e) {
+    throw dataDirError(o, e);
+  }
+}
+
+/**
+ * Checks that the raft listen address is free (nothing is written yet), then creates the host.
+ * @throws StartError('raft') for an address in use or not of this machine, or a host directory
+ *   of another address, deployment or live process.
+ */
+async function createHost(o: KvReplicaOptions): Promise<NodeHost> {
+  const addr = o.listenAddress ?? o.raftAddress;
+  const hp = hostPort(addr);
+  try {
+    if (hp !== null) await checkListenable(hp.host, hp.port);
+    return await NodeHost.create({
+      nodeHostDir: o.dataDir, raftAddress: o.raftAddress, listenAddress: o.listenAddress, dialFromHost: o.dialFromHost,
+      rttMillisecond: o.rttMs, deploymentId: o.deploymentId, tls: o.tls, logger: o.logger,
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    const what = code?.startsWith('E') === true ? `raft address ${addr}: ${reason(e)}` : reason(e);
+    throw new StartError('raft', what, { cause: e });
+  }
+}
+
+/** Starts the replica of every shard. @throws StartError('shard') */
+async function startShards(host: NodeHost, o: KvReplicaOptions): Promise<void> {
+  for (let shardId = 1; shardId <= o.shards; shardId++) {
+    const cfg: ShardConfig = {
+      shardId, replicaId: o.replicaId, snapshotEntries: o.snapshotEntries, compactionOverhead: o.compactionOverhead,
+      clusterToken: o.clusterToken,
+    };
+    try {
+      if (o.stateMachine === 'disk') {
+        await host.startOnDiskReplica(o.initialMembers, o.join,
+          (s, r) => new DiskKvStateMachine(join(o.dataDir, 'kv', `shard-${s}-replica-${r}.sqlite`)), cfg);
+      } else {
+        await host.startConcurrentReplica(o.initialMembers, o.join, () => new MemoryKvStateMachine(), cfg);
+      }
+    } catch (e) {
+      const r = reason(e);
+      throw new StartError('shard', r.includes(`shard ${shardId}`) ? r : `shard ${shardId}: ${r}`, { cause: e });
+    }
+  }
+}
+
 /** A running KV replica. */
 export class KvReplica {
   private constructor(readonly host: NodeHost, readonly http: KvHttpServer, readonly service: KvService) {}
 
   /**
-   * Starts the host, every shard's replica, then the HTTP API.
+   * Checks the options and the data dir, binds the HTTP port and checks the raft port — all
+   * before anything is written to the data dir — then starts the host, every shard's replica
+   * and the HTTP API. A start that fails after the host was created on an empty or absent data
+   * dir removes what it wrote there ({@link NodeHost.abandonFirstStart}): a failed first start
+   * leaves the data dir as it found it.
    * @throws StartError naming the step and the cause (a port in use, a data dir of another
-   *   replica or address, a restart without data, …); whatever was started is closed again.
+   *   replica or address, a first start without members, …); whatever was started is closed again.
    */
   static async start(o: KvReplicaOptions): Promise<KvReplica> {
     const limits: KvLimits = { ...DEFAULT_LIMITS, ...o.limits };
+    checkOptions(o);
+    let listener: HttpListener;
     try {
-      mkdirSync(o.dataDir, { recursive: true });
-      checkIdentity(o.dataDir, { replicaId: o.replicaId, shards: o.shards, stateMachine: o.stateMachine });
+      listener = await HttpListener.bind(o.httpHost, o.httpPort, o.httpSecurity?.tls);
     } catch (e) {
-      const r = reason(e);
-      throw new StartError('data-dir', r.includes(o.dataDir) ? r : `data dir ${o.dataDir}: ${r}`, { cause: e });
-    }
-    let host: NodeHost;
-    try {
-      host = await NodeHost.create({
-        nodeHostDir: o.dataDir, raftAddress: o.raftAddress, listenAddress: o.listenAddress, dialFromHost: o.dialFromHost,
-        rttMillisecond: o.rttMs, deploymentId: o.deploymentId, tls: o.tls, logger: o.logger,
-      });
-    } catch (e) {
-      const addr = o.listenAddress ?? o.raftAddress;
-      const code = (e as NodeJS.ErrnoException | undefined)?.code;
-      const what = code?.startsWith('E') === true ? `raft address ${addr}: ${reason(e)}` : reason(e);
-      throw new StartError('raft', what, { cause: e });
+      throw new StartError('http', `HTTP address ${o.httpHost}:${o.httpPort}: ${reason(e)}`, { cause: e });
     }
     try {
-      for (let shardId = 1; shardId <= o.shards; shardId++) {
-        const cfg: ShardConfig = {
-          shardId, replicaId: o.replicaId, snapshotEntries: o.snapshotEntries, compactionOverhead: o.compactionOverhead,
-          clusterToken: o.clusterToken,
-        };
-        try {
-          if (o.stateMachine === 'disk') {
-            await host.startOnDiskReplica(o.initialMembers, o.join,
-              (s, r) => new DiskKvStateMachine(join(o.dataDir, 'kv', `shard-${s}-replica-${r}.sqlite`)), cfg);
-          } else {
-            await host.startConcurrentReplica(o.initialMembers, o.join, () => new MemoryKvStateMachine(), cfg);
-          }
-        } catch (e) {
-          const r = reason(e);
-          throw new StartError('shard', r.includes(`shard ${shardId}`) ? r : `shard ${shardId}: ${r}`, { cause: e });
-        }
-      }
-      const service = new KvService(host, o.shards);
-      let http: KvHttpServer;
+      const host = await createHost(o);
       try {
-        http = await KvHttpServer.listen({ service, replicaId: o.replicaId, limits, logger: o.logger, peers: o.peerHttp, security: o.httpSecurity }, o.httpHost, o.httpPort);
+        try {
+          checkIdentity(o.dataDir, { replicaId: o.replicaId, shards: o.shards, stateMachine: o.stateMachine });
+        } catch (e) {
+          throw dataDirError(o, e);
+        }
+        await startShards(host, o);
+        const service = new KvService(host, o.shards);
+        const http = KvHttpServer.attach(listener, { service, replicaId: o.replicaId, limits, logger: o.logger, peers: o.peerHttp, security: o.httpSecurity });
+        return new KvReplica(host, http, service);
       } catch (e) {
-        throw new StartError('http', `HTTP address ${o.httpHost}:${o.httpPort}: ${reason(e)}`, { cause: e });
+        await host.abandonFirstStart().catch(() => false);
+        throw e;
       }
-      return new KvReplica(host, http, service);
     } catch (e) {
-      await host.close().catch(() => {});
+      await listener.close().catch(() => {});
       throw e;
     }
   }

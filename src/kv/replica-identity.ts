@@ -29,17 +29,12 @@ export function readIdentity(dir: string): ReplicaIdentity | null {
 }
 
 /**
- * Checks `dir` against `id`, recording `id` when the directory has none.
+ * Checks `dir` against `id` without writing anything; a directory without an identity passes.
  * @throws InvalidOptionError naming the mismatch (another replica, shard count or kind).
  */
-export function checkIdentity(dir: string, id: ReplicaIdentity): void {
+export function verifyIdentity(dir: string, id: ReplicaIdentity): void {
   const stored = readIdentity(dir);
-  if (stored === null) {
-    const p = join(dir, FILE);
-    writeFileSync(`${p}.tmp`, JSON.stringify(id));
-    renameSync(`${p}.tmp`, p);
-    return;
-  }
+  if (stored === null) return;
   if (stored.replicaId !== id.replicaId) {
     throw new InvalidOptionError(`data dir ${dir} belongs to replica ${stored.replicaId}, not ${id.replicaId}`);
   }
@@ -49,4 +44,17 @@ export function checkIdentity(dir: string, id: ReplicaIdentity): void {
   if (stored.stateMachine !== id.stateMachine) {
     throw new InvalidOptionError(`data dir ${dir} holds a ${stored.stateMachine} state machine, not ${id.stateMachine}`);
   }
+}
+
+/**
+ * Checks `dir` against `id` ({@link verifyIdentity}), recording `id` when the directory (which
+ * must exist) has none.
+ * @throws InvalidOptionError naming the mismatch; file system errors as they come.
+ */
+export function checkIdentity(dir: string, id: ReplicaIdentity): void {
+  verifyIdentity(dir, id);
+  if (readIdentity(dir) !== null) return;
+  const p = join(dir, FILE);
+  writeFileSync(`${p}.tmp`, JSON.stringify(id));
+  renameSync(`${p}.tmp`, p);
 }
