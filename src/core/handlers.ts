@@ -119,6 +119,22 @@ const forwardToLeader = (drop: Handler): Handler => (r, m) => {
   r.send({ ...m, to: r.leaderId });
 };
 
+/**
+ * A follower forwards its own client's proposal to the leader of its term (the Propose keeps
+ * the term it was made in, `logTerm`). A proposal forwarded to it by another replica is not
+ * passed on: that replica believed this one led, and only the leader of the proposal's term
+ * may append it, so it is dropped here (silently: its proposer learns of it when an entry of a
+ * later term commits, and re-forwards it then).
+ */
+const onFollowerPropose: Handler = (r, m) => {
+  if (!isLocalOrigin(r, m)) return;
+  if (r.leaderId === 0 || r.leaderId === r.id) {
+    dropProposal(r, m);
+    return;
+  }
+  r.send({ ...m, to: r.leaderId });
+};
+
 const onReadIndexResp: Handler = (r, m) => {
   r.readyToReads.push({ index: m.logIndex, ctx: ctxOf(m) });
 };
@@ -138,7 +154,7 @@ const followerTable: Table = {
   [MessageType.LocalTick]: ignore,
   [MessageType.Election]: onElection,
   [MessageType.LeaderHeartbeat]: ignore,
-  [MessageType.Propose]: forwardToLeader(dropProposal),
+  [MessageType.Propose]: onFollowerPropose,
   [MessageType.SnapshotStatus]: ignore,
   [MessageType.Unreachable]: ignore,
   [MessageType.CheckQuorum]: ignore,
@@ -214,6 +230,9 @@ const preCandidateTable: Table = {
 // ---- leader --------------------------------------------------------------------------------
 
 const onPropose: Handler = (r, m) => {
+  // A proposal forwarded for another term is never appended in this one: an entry keeps the
+  // term it was proposed in (0: a peer that does not say, taken as before).
+  if (!isLocalOrigin(r, m) && m.logTerm !== 0 && m.logTerm !== r.term) return;
   if (r.leaderTransferTarget !== 0 || r.rateLimiter.limited()) {
     dropProposal(r, m);
     return;
