@@ -42,6 +42,15 @@ const onVoteRequest: Handler = (r, m) => {
     if (!pre) {
       r.electionElapsed = 0;
       r.vote = m.from;
+    } else if (r.role === Role.PreCandidate && m.term === r.term + 1 && m.from < r.id) {
+      // Two replicas whose timeouts fire together (the leader's last heartbeat reset both: after
+      // a leader's crash in a three-replica shard the survivors are such a pair) would each
+      // grant the other's pre-vote, both stand at the next term, split the vote and lose another
+      // election timeout. Granting a lower replica id's pre-vote, a pre-candidate steps back
+      // instead: of the two, one goes on (the other's grant, sent after its own request on the
+      // same link, finds it no longer campaigning). Nothing is refused, so no replica that
+      // could win is held back; pre-vote decides nothing about safety.
+      r.becomeFollower(r.term, 0);
     }
   } else {
     r.send(message({ type: respType, to: m.from, term: r.term, reject: true }));
