@@ -51,6 +51,11 @@ export class PendingReads {
     this.batch.push(pr);
   }
 
+  /** Whether `pr` is waiting to be sent (no leader yet, or to be sent again). */
+  isHeld(pr: PendingRead): boolean {
+    return this.batch.includes(pr);
+  }
+
   /** Forgets an unsent read (its request settled). */
   remove(pr: PendingRead): void {
     const i = this.batch.indexOf(pr);

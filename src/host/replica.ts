@@ -187,7 +187,7 @@ export class Replica {
     this.admit();
     const key = this.nextKey++;
     this.counters.proposals++;
-    const req = new Pending<SMResult>(opts, () => this.proposals.remove(key));
+    const req = new Pending<SMResult>(opts, () => this.proposals.remove(key), (ms) => this.notAppended(key, ms));
     this.proposals.add({
       kind: 'proposal', req, term: 0,
       entry: entry({
@@ -207,7 +207,7 @@ export class Replica {
   proposeConfigChange(cc: ConfigChange, opts?: RequestOptions): Promise<void> {
     this.admit();
     const key = this.nextKey++;
-    const req = new Pending<void>(opts, () => this.proposals.remove(key));
+    const req = new Pending<void>(opts, () => this.proposals.remove(key), (ms) => this.notAppended(key, ms));
     this.proposals.add({
       kind: 'config', req, term: 0,
       entry: entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) }),
@@ -217,15 +217,27 @@ export class Replica {
   }
 
   /**
+   * At a proposal's deadline: DroppedError when it is certainly not in any log that can commit
+   * (still held for a leader, or held again after a leader change proved the first copy can
+   * never commit — safe to retry); otherwise undefined (TimeoutError: the outcome is unknown).
+   */
+  private notAppended(key: number, ms: number): Error | undefined {
+    if (this.proposals.get(key)?.term !== 0) return undefined;
+    return new DroppedError(`shard ${this.shardId} had no leader to take the request within ${ms} ms; it was not applied`);
+  }
+
+  /**
    * Waits until a linearizable read may be served from the local state machine. Held while
-   * the shard has no leader; sent again if the leader it went to is replaced.
+   * the shard has no leader (failing with DroppedError at its deadline if none appears); sent
+   * again if the leader it went to is replaced.
    */
   readIndex(opts?: RequestOptions): Promise<void> {
     this.admit();
     const holder: { pr?: PendingRead } = {};
     const req = new Pending<void>(opts, () => {
       if (holder.pr !== undefined) this.reads.remove(holder.pr);
-    });
+    }, (ms) => (holder.pr !== undefined && this.reads.isHeld(holder.pr)
+      ? new DroppedError(`shard ${this.shardId} had no leader to serve the read within ${ms} ms`) : undefined));
     const pr: PendingRead = { req };
     holder.pr = pr;
     this.reads.add(pr);

@@ -7,7 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostCluster } from './support/cluster.js';
+import { rejectsWith } from './support/assert.js';
 import { setCmd } from './support/kv.js';
+import { DroppedError } from '../../src/errors.js';
 
 function count(xs: readonly string[], x: string): number {
   return xs.filter((y) => y === x).length;
@@ -95,6 +97,25 @@ test('a proposal that reached a follower\'s log before its leader was lost is co
     await c.get(f).propose(1, setCmd('after', 'heal'), { timeoutMs: 3000 });
     await c.until(() => [1, 2, 3].every((i) => c.sm(i, 1).map.get('after') === 'heal'), 5000, 'every host caught up');
     for (const i of [1, 2, 3]) assert.equal(count(c.sm(i, 1).commands, 'set maybe once'), 1, `host ${i} applied it once`);
+  } finally {
+    await c.closeAll();
+  }
+});
+
+test('with no leader to be had, a proposal, a read and a membership change wait out their deadline, then fail with DROPPED (never appended)', { timeout: 20000 }, async () => {
+  const c = new HostCluster();
+  try {
+    // One of three members: it can never win an election.
+    await c.start(1);
+    await c.startShard(1, [1], { members: [1, 2, 3] });
+    const t0 = Date.now();
+    await Promise.all([
+      rejectsWith(c.get(1).propose(1, setCmd('k', 'v'), { timeoutMs: 400 }), DroppedError, 'DROPPED'),
+      rejectsWith(c.get(1).read(1, 'k', { timeoutMs: 400 }), DroppedError, 'DROPPED'),
+      rejectsWith(c.get(1).requestAddNonVoting(1, 9, c.address(9), { timeoutMs: 400 }), DroppedError, 'DROPPED'),
+    ]);
+    assert.ok(Date.now() - t0 >= 380, 'they waited for a leader until their deadline');
+    assert.equal(c.sm(1, 1).commands.length, 0);
   } finally {
     await c.closeAll();
   }
