@@ -160,6 +160,12 @@ export class Replica {
     }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
       ? { initialMembers: start.initialMembers }
       : { hardState: start.hardState, membership: start.membership, applied: start.applied });
+    try {
+      // A restarted replica may apply nothing new for a while (an idle shard).
+      this.appliedTerm = start.applied > 0 ? reader.term(start.applied) : 0;
+    } catch {
+      this.appliedTerm = 0;
+    }
   }
 
   get shardId(): number { return this.cfg.shardId; }
@@ -222,8 +228,10 @@ export class Replica {
    * never commit — safe to retry); otherwise undefined (TimeoutError: the outcome is unknown).
    */
   private notAppended(key: number, ms: number): Error | undefined {
-    if (this.proposals.get(key)?.term !== 0) return undefined;
-    return new DroppedError(`shard ${this.shardId} had no leader to take the request within ${ms} ms; it was not applied`);
+    const w = this.proposals.get(key);
+    if (w === undefined || w.term !== 0) return undefined;
+    const why = w.kind === 'config' ? 'no leader (that had applied an entry of its term here)' : 'no leader';
+    return new DroppedError(`shard ${this.shardId}: ${why} took the request within ${ms} ms; it was not applied`);
   }
 
   /**

@@ -120,3 +120,25 @@ test('with no leader to be had, a proposal, a read and a membership change wait 
     await c.closeAll();
   }
 });
+
+test('a follower restarted from a snapshot of its last entry, on an idle shard, takes a membership change', { timeout: 20000 }, async () => {
+  const c = new HostCluster();
+  try {
+    for (const i of [1, 2, 3]) await c.start(i);
+    await c.startShard(1, [1, 2, 3]);
+    const leader = await c.waitLeader(1, [1, 2, 3]);
+    const f = [1, 2, 3].find((i) => i !== leader) as number;
+    await c.get(f).propose(1, setCmd('a', '1'));
+    await c.get(f).readIndex(1);
+    await c.get(f).requestSnapshot(1);
+    await c.crash(f);
+    await c.start(f);
+    await c.startShard(1, [f], { members: [] });
+    await c.waitLeader(1, [1, 2, 3]);
+    // Nothing new is applied on f: the entry of the current term it holds is in its snapshot.
+    await c.get(f).requestAddNonVoting(1, 9, c.address(9), { timeoutMs: 3000 });
+    assert.deepEqual([...(await c.get(leader).getShardMembership(1)).nonVoting.keys()], [9]);
+  } finally {
+    await c.closeAll();
+  }
+});
