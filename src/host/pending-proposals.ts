@@ -15,10 +15,11 @@
  *    is applied. So when it applies an entry of a term above T and the proposal is still
  *    waiting, the proposal's entry was not committed below that point, and by 2 it never will
  *    be: it is safe to propose it again (same key; the first copy cannot complete it).
- * A proposal whose fate lies inside a snapshot this replica installs instead of applying the
- * entries (term T below the snapshot's term) cannot be decided this way: it is no longer
- * tracked and ends at its deadline with TIMEOUT (outcome unknown). With a client session a
- * retry is deduplicated by the session table in any case.
+ * A proposal whose entry may lie inside a snapshot this replica installs instead of applying
+ * the entries (term T at most the snapshot's term) cannot be decided this way: it is never
+ * re-forwarded, and ends at its deadline with TIMEOUT (outcome unknown) unless its entry is
+ * applied after the snapshot. With a client session a retry is deduplicated by the session
+ * table in any case.
  */
 import { Role } from '../core/raft.js';
 import type { Entry } from '../core/types.js';
@@ -160,11 +161,12 @@ export class PendingProposals {
 
   /**
    * This replica installed a snapshot of term `term` instead of applying its entries: whether
-   * requests proposed in an earlier term were applied is unknown here, so they are no longer
-   * tracked (they end at their deadline, TIMEOUT: outcome unknown).
+   * a request proposed in that term or an earlier one is among them is unknown here, so those
+   * are never re-forwarded (they still complete if their entry is applied after the snapshot;
+   * otherwise they end at their deadline, TIMEOUT: outcome unknown).
    */
   snapshotInstalled(term: number): void {
-    for (const t of [...this.byTerm.keys()]) if (t < term) this.byTerm.delete(t);
+    for (const t of [...this.byTerm.keys()]) if (t <= term) this.byTerm.delete(t);
   }
 
   /** Every waiter (for failing them all). */

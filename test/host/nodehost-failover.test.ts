@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { HostCluster } from './support/cluster.js';
 import { rejectsWith } from './support/assert.js';
 import { setCmd } from './support/kv.js';
-import { DroppedError } from '../../src/errors.js';
+import { DroppedError, TimeoutError } from '../../src/errors.js';
 
 function count(xs: readonly string[], x: string): number {
   return xs.filter((y) => y === x).length;
@@ -138,6 +138,41 @@ test('a follower restarted from a snapshot of its last entry, on an idle shard, 
     // Nothing new is applied on f: the entry of the current term it holds is in its snapshot.
     await c.get(f).requestAddNonVoting(1, 9, c.address(9), { timeoutMs: 3000 });
     assert.deepEqual([...(await c.get(leader).getShardMembership(1)).nonVoting.keys()], [9]);
+  } finally {
+    await c.closeAll();
+  }
+});
+
+test('a proposal whose entry the proposer only receives inside a snapshot is never re-forwarded: TIMEOUT, applied once', { timeout: 30000 }, async () => {
+  const c = new HostCluster();
+  try {
+    for (const i of [1, 2, 3]) await c.start(i);
+    await c.startShard(1, [1, 2, 3], { config: { snapshotEntries: 5, compactionOverhead: 0 } });
+    const leader = await c.waitLeader(1, [1, 2, 3]);
+    const [f, g] = [1, 2, 3].filter((i) => i !== leader) as [number, number];
+    await c.get(f).propose(1, setCmd('warm', 'up'));
+    // f's proposal reaches the leader, which commits it with g; f receives nothing.
+    c.network.blockOneWay(c.address(leader), c.address(f));
+    const p = c.get(f).propose(1, setCmd('inside', 'snapshot'), { timeoutMs: 4000 }).then(() => 'applied', (e: unknown) => e);
+    await c.until(() => c.sm(g, 1).map.get('inside') === 'snapshot', 3000, 'the proposal committed on g');
+    for (let k = 0; k < 12; k++) await c.get(leader).propose(1, setCmd(`fill${k}`, 'x'));
+    // The leader's log is compacted past it: f catches up from a snapshot of this term.
+    const snapIndex = (): number => c.get(leader).getNodeHostInfo().shards[0]?.snapshotIndex ?? 0;
+    await c.until(() => snapIndex() > 0, 3000, 'a snapshot on the leader');
+    c.network.heal();
+    await c.until(() => c.sm(f, 1).map.get('fill11') === 'x', 5000, 'f caught up');
+    assert.ok((c.get(f).getStats().shards[0]?.snapshotsReceived ?? 0) >= 1, 'f received a snapshot');
+    // A leader change: f applies an entry of a later term while the proposal still waits.
+    c.network.isolate(c.address(leader));
+    await c.waitLeader(1, [f, g], 5000);
+    c.network.heal();
+    await c.get(f).propose(1, setCmd('after', 'change'), { timeoutMs: 3000 });
+    const outcome = await p;
+    assert.ok(outcome instanceof TimeoutError, `the outcome is unknown on f: ${String(outcome)}`);
+    assert.equal(c.get(f).getStats().shards[0]?.proposalsReforwarded, 0);
+    await c.until(() => [1, 2, 3].every((i) => c.sm(i, 1).map.get('after') === 'change'), 5000, 'every host caught up');
+    for (const i of [1, 2, 3]) assert.ok(count(c.sm(i, 1).commands, 'set inside snapshot') <= 1, `host ${i} applied it at most once`);
+    assert.equal(count(c.sm(g, 1).commands, 'set inside snapshot'), 1);
   } finally {
     await c.closeAll();
   }
