@@ -60,6 +60,9 @@ export class PendingProposals {
     this.waiting.set(w.entry.key, w);
     if (w.kind === 'proposal') {
       this.proposalCount++;
+      // Keys of requests that ended while held leave the list at the next flush; a long time
+      // without a leader must not let them pile up meanwhile.
+      if (this.held.length > 2 * this.proposalCount + 64) this.held = this.held.filter((k) => this.waiting.get(k)?.term === 0);
       this.held.push(w.entry.key);
     } else {
       this.heldConfig.push(w.entry.key);
