@@ -42,6 +42,15 @@ const onVoteRequest: Handler = (r, m) => {
     if (!pre) {
       r.electionElapsed = 0;
       r.vote = m.from;
+    } else if (r.role === Role.PreCandidate && m.term === r.term + 1 && m.from < r.id) {
+      // Two replicas whose timeouts fire together (the leader's last heartbeat reset both: after
+      // a leader's crash in a three-replica shard the survivors are such a pair) would each
+      // grant the other's pre-vote, both stand at the next term, split the vote and lose another
+      // election timeout. Granting a lower replica id's pre-vote, a pre-candidate steps back
+      // instead: of the two, one goes on (the other's grant, sent after its own request on the
+      // same link, finds it no longer campaigning). Nothing is refused, so no replica that
+      // could win is held back; pre-vote decides nothing about safety.
+      r.becomeFollower(r.term, 0);
     }
   } else {
     r.send(message({ type: respType, to: m.from, term: r.term, reject: true }));
@@ -119,6 +128,22 @@ const forwardToLeader = (drop: Handler): Handler => (r, m) => {
   r.send({ ...m, to: r.leaderId });
 };
 
+/**
+ * A follower forwards its own client's proposal to the leader of its term (the Propose keeps
+ * the term it was made in, `logTerm`). A proposal forwarded to it by another replica is not
+ * passed on: that replica believed this one led, and only the leader of the proposal's term
+ * may append it, so it is dropped here (silently: its proposer learns of it when an entry of a
+ * later term commits, and re-forwards it then).
+ */
+const onFollowerPropose: Handler = (r, m) => {
+  if (!isLocalOrigin(r, m)) return;
+  if (r.leaderId === 0 || r.leaderId === r.id) {
+    dropProposal(r, m);
+    return;
+  }
+  r.send({ ...m, to: r.leaderId });
+};
+
 const onReadIndexResp: Handler = (r, m) => {
   r.readyToReads.push({ index: m.logIndex, ctx: ctxOf(m) });
 };
@@ -138,7 +163,7 @@ const followerTable: Table = {
   [MessageType.LocalTick]: ignore,
   [MessageType.Election]: onElection,
   [MessageType.LeaderHeartbeat]: ignore,
-  [MessageType.Propose]: forwardToLeader(dropProposal),
+  [MessageType.Propose]: onFollowerPropose,
   [MessageType.SnapshotStatus]: ignore,
   [MessageType.Unreachable]: ignore,
   [MessageType.CheckQuorum]: ignore,
@@ -215,6 +240,9 @@ const preCandidateTable: Table = {
 // ---- leader --------------------------------------------------------------------------------
 
 const onPropose: Handler = (r, m) => {
+  // A proposal forwarded for another term is never appended in this one: an entry keeps the
+  // term it was proposed in (0: a peer that does not say, taken as before).
+  if (!isLocalOrigin(r, m) && m.logTerm !== 0 && m.logTerm !== r.term) return;
   if (r.leaderTransferTarget !== 0 || r.rateLimiter.limited()) {
     dropProposal(r, m);
     return;

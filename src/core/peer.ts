@@ -164,9 +164,15 @@ export class Peer {
     stepRaft(this.r, m);
   }
 
-  /** Proposes entries (their index and term are assigned by the leader). */
+  /**
+   * Proposes entries (their index and term are assigned by the leader). The Propose carries
+   * this replica's current term in `logTerm`: a follower forwards it to the leader it knows
+   * for that term, and a leader appends a forwarded Propose only in that same term. So an
+   * entry proposed here at term T can only ever exist in logs as an entry of term T — the fact
+   * the host's safe re-forwarding rests on (see `src/host/pending-proposals.ts`).
+   */
   propose(entries: readonly Entry[]): void {
-    this.step(message({ type: MessageType.Propose, from: this.r.id, entries }));
+    this.step(message({ type: MessageType.Propose, from: this.r.id, entries, logTerm: this.r.term }));
   }
 
   /** Proposes a membership change with the host's proposal `key`. */

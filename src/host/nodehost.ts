@@ -358,8 +358,10 @@ export class NodeHost {
 
   /**
    * Proposes `cmd` to the shard and resolves with the state machine's result once applied on
-   * this host. Retrying with the same session and series id applies it at most once.
-   * @throws ShardNotFoundError, SystemBusyError, DroppedError, RejectedError, TimeoutError, ClosedError
+   * this host; without a leader it waits for one, and after a leader change it is re-forwarded
+   * only once it provably cannot commit (docs/operations.md). Retrying with the same session
+   * and series id applies it at most once.
+   * @throws ShardNotFoundError, SystemBusyError, DroppedError, RejectedError, TimeoutError (outcome unknown), ClosedError
    */
   async propose(shardId: number, cmd: Uint8Array, opts?: ProposeOptions): Promise<SMResult> {
     throwIfAborted(opts?.signal);
@@ -388,7 +390,7 @@ export class NodeHost {
     await r.propose(new Uint8Array(0), { clientId: session.clientId, seriesId: SeriesId.Unregister, respondedTo: 0 }, opts);
   }
 
-  /** Waits until a linearizable read may be served locally (ReadIndex, thesis §6.4). */
+  /** Waits until a linearizable read may be served locally (ReadIndex, thesis §6.4), waiting for a leader if none. */
   async readIndex(shardId: number, opts?: RequestOptions): Promise<void> {
     throwIfAborted(opts?.signal);
     await this.replica(shardId).readIndex(opts);
@@ -424,7 +426,7 @@ export class NodeHost {
     }, opts);
   }
 
-  /** Adds a voting replica (or promotes a non-voting one). */
+  /** Adds a voting replica (or promotes a non-voting one). Membership changes wait for a leader. */
   async requestAddReplica(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
     await this.changeMembership(shardId, ConfigChangeType.AddVoter, replicaId, address, opts);
   }

@@ -9,9 +9,9 @@ import type { Update } from '../core/peer.js';
 import { SeededRandom } from '../core/random.js';
 import {
   EntryType, NO_SESSION, entry,
-  type ConfigChange, type Entry, type HardState, type Membership, type ReadContext, type SnapshotMeta,
+  type ConfigChange, type Entry, type HardState, type Membership, type SnapshotMeta,
 } from '../core/types.js';
-import { ctxKey } from '../core/read-only.js';
+import { encodeConfigChange } from '../core/membership.js';
 import {
   ClosedError, DroppedError, RejectedError, StateMachineError, SystemBusyError, type ClusterIdentityMismatchError,
 } from '../errors.js';
@@ -22,6 +22,8 @@ import type { AnyStateMachine, SMResult } from '../statemachine.js';
 import type { ResolvedShardConfig } from './config.js';
 import type { LogReader } from './log-reader.js';
 import { Pending, type RequestOptions } from './request.js';
+import { PendingProposals } from './pending-proposals.js';
+import { PendingReads, type PendingRead } from './pending-reads.js';
 import type { SaveTarget, SnapshotWorker } from './snapshot-worker.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { Message } from '../core/types.js';
@@ -59,9 +61,17 @@ export interface ReplicaHost {
 export interface ReplicaCounters {
   /** Proposals (session registrations included) accepted by this replica for replication. */
   proposals: number;
-  /** Proposals the protocol refused (no leader, leader transfer, rate limit, pending config change). */
+  /** Proposals the protocol refused (leader transfer, rate limit, pending config change, witness). */
   proposalsDropped: number;
-  /** Linearizable reads refused (no leader, or leadership lost before they were confirmed). */
+  /**
+   * Proposals and membership changes proposed again after a leader change, once known never
+   * to commit in the term they were first proposed in (see `pending-proposals.ts`).
+   */
+  proposalsReforwarded: number;
+  /**
+   * Linearizable reads the protocol refused (leadership lost before they were confirmed); they
+   * are sent again to the next leader, except on a witness, where they fail.
+   */
   readsDropped: number;
   /** Snapshots taken here (exported ones included). */
   snapshotsTaken: number;
@@ -91,32 +101,18 @@ type Task =
   | { readonly kind: 'recover'; readonly ss: SnapshotMeta }
   | { readonly kind: 'stream'; readonly m: Message; readonly send: (m: Message) => boolean };
 
-interface PendingProposal {
-  readonly req: Pending<SMResult>;
-  readonly clientId: number;
-  readonly seriesId: number;
-}
-
-interface PendingRead {
-  readonly req: Pending<void>;
-}
-
 /** One replica of a shard hosted here. */
 export class Replica {
   readonly peer: Peer;
   readonly rsm: StateMachineManager;
   private nextKey: number;
-  private readonly proposals = new Map<number, PendingProposal>();
-  private readonly configChanges = new Map<number, Pending<void>>();
-  /** Reads not yet given a context (batched per engine pass). */
-  private readBatch: PendingRead[] = [];
-  private readonly readsByCtx = new Map<string, PendingRead[]>();
-  /** Reads whose index is known, waiting for the state machine to reach it. */
-  private readsAwaitingApply: Array<{ index: number; reads: PendingRead[] }> = [];
+  /** Proposals and membership changes waiting: held without a leader, re-forwarded safely. */
+  private readonly proposals = new PendingProposals();
+  private readonly reads: PendingReads;
+  /** The term of the last entry applied (or snapshot installed) here. */
+  private appliedTerm = 0;
   private applyQueue: Task[] = [];
   private applying = false;
-  /** Proposals made since the last engine pass, proposed together by `handleEvents`. */
-  private proposalBatch: Entry[] = [];
   /** Updates (taken, not yet persisted) whose committed entries `applyBeforePersist` already queued. */
   private readonly appliedEarly = new WeakSet<Update>();
   /** The one pending user snapshot request (SNAPSHOTS.md §1.4) and whether it was admitted. */
@@ -134,14 +130,12 @@ export class Replica {
   snapshotter: Snapshotter | null = null;
   /** Outgoing snapshot streams by target replica: what to release when each ends. */
   private readonly streams = new Map<number, { index: number; tempDir?: string }>();
-  private readonly ctxHigh: number;
-  private ctxLow = 0;
   stopped = false;
   /** Set when the state machine failed; the replica no longer applies. */
   failure: Error | null = null;
   /** What this replica did, counted for metrics; the host counts snapshot streams and receipts. */
   readonly counters: ReplicaCounters = {
-    proposals: 0, proposalsDropped: 0, readsDropped: 0, snapshotsTaken: 0, snapshotsSent: 0,
+    proposals: 0, proposalsDropped: 0, proposalsReforwarded: 0, readsDropped: 0, snapshotsTaken: 0, snapshotsSent: 0,
     snapshotSendFailures: 0, snapshotsReceived: 0, snapshotsRecovered: 0, identityMismatches: 0,
   };
   /** The shard's cluster identity (see cluster-identity.ts); 0 while a joining replica has not learned it. */
@@ -162,7 +156,7 @@ export class Replica {
     // Keys are unique per proposer: a random base makes a collision with another host's keys,
     // which arrive here when their entries are applied, vanishingly unlikely.
     this.nextKey = randomInt(1, 2 ** 47) * 8;
-    this.ctxHigh = randomInt(1, 2 ** 47);
+    this.reads = new PendingReads(randomInt(1, 2 ** 47));
     this.peer = new Peer({
       shardId: cfg.shardId, replicaId: cfg.replicaId,
       electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
@@ -172,13 +166,19 @@ export class Replica {
     }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
       ? { initialMembers: start.initialMembers }
       : { hardState: start.hardState, membership: start.membership, applied: start.applied });
+    try {
+      // A restarted replica may apply nothing new for a while (an idle shard).
+      this.appliedTerm = start.applied > 0 ? reader.term(start.applied) : 0;
+    } catch {
+      this.appliedTerm = 0;
+    }
   }
 
   get shardId(): number { return this.cfg.shardId; }
   get replicaId(): number { return this.cfg.replicaId; }
 
   private pendingCount(): number {
-    return this.proposals.size + this.readBatch.length + this.readsByCtx.size;
+    return this.proposals.size + this.reads.size;
   }
 
   private admit(): void {
@@ -191,43 +191,71 @@ export class Replica {
 
   /**
    * Proposes `cmd`; resolves with the state machine's result once applied here (or once
-   * committed, with the host's notifyCommit).
+   * committed, with the host's notifyCommit). While the shard has no leader the proposal is
+   * held (counted against maxPending) and handed over once one is known; one forwarded to a
+   * leader that is lost is re-forwarded only once it provably cannot commit
+   * (`pending-proposals.ts`). Fails only at its deadline, unless refused or the replica stops.
    */
   propose(cmd: Uint8Array, session: ProposalSession | undefined, opts?: RequestOptions): Promise<SMResult> {
     this.admit();
     const key = this.nextKey++;
     this.counters.proposals++;
-    const req = new Pending<SMResult>(opts, () => this.proposals.delete(key));
-    this.proposals.set(key, { req, clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0 });
-    this.proposalBatch.push(entry({
-      term: 0, index: 0, type: EntryType.Application, key, cmd,
-      clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
-    }));
+    const req = new Pending<SMResult>(opts, () => this.proposals.remove(key), (ms) => this.notAppended(key, ms));
+    this.proposals.add({
+      kind: 'proposal', req, term: 0,
+      entry: entry({
+        term: 0, index: 0, type: EntryType.Application, key, cmd,
+        clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
+      }),
+    });
     this.host.setReady(this);
     return req.promise;
   }
 
-  /** Proposes a membership change; resolves once applied. */
+  /**
+   * Proposes a membership change; resolves once applied. Held until a leader is known and
+   * this replica has applied an entry of the leader's term (before that the leader refuses
+   * any change), then handled like a proposal.
+   */
   proposeConfigChange(cc: ConfigChange, opts?: RequestOptions): Promise<void> {
     this.admit();
     const key = this.nextKey++;
-    const req = new Pending<void>(opts, () => this.configChanges.delete(key));
-    this.configChanges.set(key, req);
-    this.peer.proposeConfigChange(cc, key);
+    const req = new Pending<void>(opts, () => this.proposals.remove(key), (ms) => this.notAppended(key, ms));
+    this.proposals.add({
+      kind: 'config', req, term: 0,
+      entry: entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) }),
+    });
     this.host.setReady(this);
     return req.promise;
   }
 
-  /** Waits until a linearizable read may be served from the local state machine. */
+  /**
+   * At a proposal's deadline: DroppedError when it is certainly not in any log that can commit
+   * (still held for a leader, or held again after a leader change proved the first copy can
+   * never commit — safe to retry); otherwise undefined (TimeoutError: the outcome is unknown).
+   */
+  private notAppended(key: number, ms: number): Error | undefined {
+    const w = this.proposals.get(key);
+    if (w === undefined || w.term !== 0) return undefined;
+    const why = w.kind === 'config' ? 'no leader (that had applied an entry of its term here)' : 'no leader';
+    return new DroppedError(`shard ${this.shardId}: ${why} took the request within ${ms} ms; it was not applied`);
+  }
+
+  /**
+   * Waits until a linearizable read may be served from the local state machine. Held while
+   * the shard has no leader (failing with DroppedError at its deadline if none appears); sent
+   * again if the leader it went to is replaced.
+   */
   readIndex(opts?: RequestOptions): Promise<void> {
     this.admit();
     const holder: { pr?: PendingRead } = {};
     const req = new Pending<void>(opts, () => {
-      this.readBatch = this.readBatch.filter((r) => r !== holder.pr);
-    });
+      if (holder.pr !== undefined) this.reads.remove(holder.pr);
+    }, (ms) => (holder.pr !== undefined && this.reads.isHeld(holder.pr)
+      ? new DroppedError(`shard ${this.shardId} had no leader to serve the read within ${ms} ms`) : undefined));
     const pr: PendingRead = { req };
     holder.pr = pr;
-    this.readBatch.push(pr);
+    this.reads.add(pr);
     this.host.setReady(this);
     return req.promise;
   }
@@ -250,22 +278,14 @@ export class Replica {
     return request.req.promise;
   }
 
-  /** Engine pass: admits a pending snapshot request (§2) and starts batched reads. */
+  /**
+   * Engine pass: admits a pending snapshot request (§2), hands held proposals to the core
+   * (ONE Propose for the lot) and starts batched reads — both only once a leader is known.
+   */
   handleEvents(): void {
     this.admitSnapshotRequest();
-    this.flushProposals();
-    this.flushReads();
-  }
-
-  /**
-   * Hands every proposal made since the last pass to the core as ONE Propose: one append, and
-   * one Replicate per follower, for the lot (proposals one by one would send one each).
-   */
-  private flushProposals(): void {
-    if (this.proposalBatch.length === 0) return;
-    const batch = this.proposalBatch;
-    this.proposalBatch = [];
-    this.peer.propose(batch);
+    this.proposals.flush(this.peer, this.appliedTerm === this.peer.term);
+    this.reads.flush(this.peer);
   }
 
   /**
@@ -286,15 +306,6 @@ export class Replica {
     this.slotAdmitted = true;
     this.applyQueue.push({ kind: 'snapshot', request: slot });
     void this.applyLoop();
-  }
-
-  /** Starts one ReadIndex round for every read that arrived since the last. */
-  private flushReads(): void {
-    if (this.readBatch.length === 0) return;
-    const ctx: ReadContext = { low: ++this.ctxLow, high: this.ctxHigh };
-    this.readsByCtx.set(ctxKey(ctx), this.readBatch);
-    this.readBatch = [];
-    this.peer.readIndex(ctx);
   }
 
   /**
@@ -330,18 +341,9 @@ export class Replica {
     }
     this.reader.append(u.entriesToSave);
     if (!this.appliedEarly.delete(u) && u.committedEntries.length > 0) this.queueCommitted(u.committedEntries);
-    for (const rr of u.readyToReads) {
-      const reads = this.readsByCtx.get(ctxKey(rr.ctx));
-      if (reads === undefined) continue;
-      this.readsByCtx.delete(ctxKey(rr.ctx));
-      this.readsAwaitingApply.push({ index: rr.index, reads });
-    }
-    for (const c of u.droppedReads) {
-      const reads = this.readsByCtx.get(ctxKey(c));
-      this.readsByCtx.delete(ctxKey(c));
-      this.counters.readsDropped += reads?.length ?? 0;
-      for (const r of reads ?? []) r.req.reject(new DroppedError('read dropped: no leader, or leadership changed'));
-    }
+    for (const rr of u.readyToReads) this.reads.ready(rr);
+    // Reads the core refused (leadership lost) wait for the next leader.
+    for (const c of u.droppedReads) this.counters.readsDropped += this.reads.dropped(c, this.peer.role);
     this.counters.proposalsDropped += u.droppedEntries.length;
     for (const e of u.droppedEntries) this.dropped(e);
     if (u.softState !== null) this.host.softState(this, u.softState.leaderId, u.softState.term);
@@ -352,30 +354,25 @@ export class Replica {
     void this.applyLoop();
   }
 
+  /** The core refused `e` (never appended): its caller gets DroppedError. */
   private dropped(e: Entry): void {
-    if (e.type === EntryType.ConfigChange) {
-      this.configChanges.get(e.key)?.reject(new DroppedError('membership change dropped: no leader, or another change is pending'));
-      return;
-    }
-    this.proposals.get(e.key)?.req.reject(new DroppedError('proposal dropped: no leader, a leader transfer, or busy'));
+    const w = this.proposals.refused(e);
+    if (w === undefined) return;
+    if (w.kind === 'config') w.req.reject(new DroppedError('membership change dropped: another change is pending, or a leader transfer'));
+    else w.req.reject(new DroppedError('proposal dropped: a leader transfer, busy, or a witness'));
   }
 
   private notifyCommitted(ents: readonly Entry[]): void {
     for (const e of ents) {
-      const p = this.proposals.get(e.key);
-      if (p !== undefined && p.clientId === e.clientId && p.seriesId === e.seriesId) p.req.resolve({ value: 0 });
+      const w = this.proposals.get(e.key);
+      if (w !== undefined && w.kind === 'proposal' && w.entry.clientId === e.clientId && w.entry.seriesId === e.seriesId) {
+        w.req.resolve({ value: 0 });
+      }
     }
   }
 
   private releaseReads(): void {
-    if (this.readsAwaitingApply.length === 0) return;
-    const applied = this.rsm.lastApplied;
-    const keep: typeof this.readsAwaitingApply = [];
-    for (const w of this.readsAwaitingApply) {
-      if (w.index <= applied) for (const r of w.reads) r.req.resolve();
-      else keep.push(w);
-    }
-    this.readsAwaitingApply = keep;
+    this.reads.release(this.rsm.lastApplied);
   }
 
   /** Applies queued tasks in order: entries in batches, snapshot captures, recoveries. */
@@ -388,6 +385,12 @@ export class Replica {
         if (task.kind === 'entries') {
           const outcomes = await this.rsm.apply(task.entries);
           for (const o of outcomes) this.settle(o);
+          const last = task.entries[task.entries.length - 1];
+          if (last !== undefined) {
+            this.appliedTerm = last.term;
+            // Anything proposed in an earlier term and still waiting can no longer commit.
+            this.counters.proposalsReforwarded += this.proposals.appliedTerm(last.term);
+          }
           this.maybeAutoSnapshot();
         } else if (task.kind === 'snapshot') {
           await this.takeSnapshot(task.request);
@@ -509,27 +512,28 @@ export class Replica {
     if (this.worker === null) throw new StateMachineError('a snapshot arrived but snapshots are not attached');
     if (ss.index <= this.rsm.lastApplied) return;
     await this.worker.recover(ss, this.rsm.onDiskIndex);
+    this.appliedTerm = ss.term;
+    this.proposals.snapshotInstalled(ss.term);
     this.counters.snapshotsRecovered++;
     this.host.membershipChanged(this, this.rsm.membership);
     this.host.snapshotRecovered(this, ss.index);
   }
 
   private settle(o: ApplyOutcome): void {
+    const w = o.key === 0 ? undefined : this.proposals.get(o.key);
     if (o.configChange !== undefined) {
       this.peer.applyConfigChange(o.configChange, o.index);
       this.host.membershipChanged(this, this.rsm.membership);
-      this.configChanges.get(o.key)?.resolve();
+      if (w?.kind === 'config') w.req.resolve();
       return;
     }
-    const cc = this.configChanges.get(o.key);
-    if (cc !== undefined && o.rejected) {
-      cc.reject(new RejectedError(`membership change rejected: ${o.reason ?? ''}`));
+    if (w === undefined) return;
+    if (w.kind === 'config') {
+      if (o.rejected) w.req.reject(new RejectedError(`membership change rejected: ${o.reason ?? ''}`));
       return;
     }
-    const p = this.proposals.get(o.key);
-    if (p === undefined) return;
-    if (o.rejected) p.req.reject(new RejectedError(o.reason ?? 'proposal rejected'));
-    else p.req.resolve(o.result);
+    if (o.rejected) w.req.reject(new RejectedError(o.reason ?? 'proposal rejected'));
+    else w.req.resolve(o.result);
   }
 
   private fail(err: Error): void {
@@ -542,14 +546,8 @@ export class Replica {
 
   /** Fails every waiting request with `err`. */
   rejectAll(err: Error): void {
-    for (const p of [...this.proposals.values()]) p.req.reject(err);
-    for (const c of [...this.configChanges.values()]) c.reject(err);
-    for (const r of this.readBatch) r.req.reject(err);
-    for (const rs of this.readsByCtx.values()) for (const r of rs) r.req.reject(err);
-    for (const w of this.readsAwaitingApply) for (const r of w.reads) r.req.reject(err);
-    this.readBatch = [];
-    this.readsByCtx.clear();
-    this.readsAwaitingApply = [];
+    for (const w of this.proposals.all()) w.req.reject(err);
+    this.reads.rejectAll(err);
   }
 
   /** Stops the replica: pending requests fail with a closed error; the state machine closes. */

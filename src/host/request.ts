@@ -30,8 +30,13 @@ export class Pending<T> implements Expirable {
   private readonly signal: AbortSignal | undefined;
   done = false;
 
-  /** @param cleanup called once when the request settles in any way (remove it from maps). */
-  constructor(opts: RequestOptions | undefined, private readonly cleanup?: () => void) {
+  /**
+   * @param cleanup called once when the request settles in any way (remove it from maps).
+   * @param expired the error for a request whose deadline passed, when more is known than
+   *   "timed out" (undefined: a TimeoutError).
+   */
+  constructor(opts: RequestOptions | undefined, private readonly cleanup?: () => void,
+    private readonly expired?: (ms: number) => Error | undefined) {
     this.promise = new Promise<T>((res, rej) => { this.res = res; this.rej = rej; });
     this.ms = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.tick = deadlines.add(this, this.ms);
@@ -44,7 +49,7 @@ export class Pending<T> implements Expirable {
 
   /** The deadline passed (called by the shared timer). */
   expire(): void {
-    this.reject(new TimeoutError(`request timed out after ${this.ms} ms`));
+    this.reject(this.expired?.(this.ms) ?? new TimeoutError(`request timed out after ${this.ms} ms`));
   }
 
   private finish(): boolean {

@@ -1,10 +1,11 @@
 /**
- * Running a request on this replica, retrying while the shard has no leader. Any replica
- * serves any request: the library forwards proposals and read-index requests from a follower
- * to the leader through Raft. A dropped request (never appended, so safe to resend) or a shard
- * that is not ready is retried with back-off within the request's budget, then answered 503
- * SHARD_NOT_READY. Anything else, a timeout above all (the write may still commit), is
- * answered at once.
+ * Running a request on this replica. Any replica serves any request: the library forwards
+ * proposals and read-index requests from a follower to the leader through Raft, holds them
+ * while the shard has no leader, and re-forwards a proposal lost with its leader once it
+ * provably cannot commit (docs/operations.md). A dropped request (refused by a leader, e.g.
+ * during a leader transfer: never appended, so safe to resend) or a shard that is not ready is
+ * retried here with back-off within the request's budget, then answered 503 SHARD_NOT_READY.
+ * Anything else, a timeout above all (the write may still commit), is answered at once.
  */
 import { SampanError, ShardNotReadyError, type RequestOptions } from '../index.js';
 import type { Reply, RouteContext } from './http-reply.js';

@@ -71,8 +71,9 @@ const SHARD_GAUGES: readonly ShardGauge[] = [
 /** Per replica, from getStats(): monotonic since the replica started on this host. */
 const SHARD_COUNTERS: readonly ShardCounter[] = [
   ['sampan_shard_proposals_total', 'Proposals accepted by this replica for replication.', (s) => s.proposals],
-  ['sampan_shard_proposals_dropped_total', 'Proposals refused by the protocol (no leader, transfer, rate limit, pending change).', (s) => s.proposalsDropped],
-  ['sampan_shard_reads_dropped_total', 'Linearizable reads refused (no leader, or leadership lost).', (s) => s.readsDropped],
+  ['sampan_shard_proposals_dropped_total', 'Proposals refused by the protocol (transfer, rate limit, pending change); the caller gets DROPPED.', (s) => s.proposalsDropped],
+  ['sampan_shard_proposals_reforwarded_total', 'Proposals proposed again after a leader change, once known never to commit in their first term.', (s) => s.proposalsReforwarded],
+  ['sampan_shard_reads_dropped_total', 'Linearizable reads refused because leadership was lost (sent again to the next leader).', (s) => s.readsDropped],
   ['sampan_shard_campaigns_total', 'Elections this replica started (one per attempt, whether or not it began with a pre-vote round).', (s) => s.campaigns],
   ['sampan_shard_snapshots_taken_total', 'Snapshots taken here (exported ones included).', (s) => s.snapshotsTaken],
   ['sampan_shard_snapshots_sent_total', 'Snapshot streams to followers that completed.', (s) => s.snapshotsSent],

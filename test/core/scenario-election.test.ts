@@ -262,3 +262,18 @@ test('§9.6 control: without pre-vote the rejoining replica does disrupt the ter
   c.tick(3 * ELECTION);
   assert.ok(c.get(1).peer.term > term, 'the leader was pushed to a higher term');
 });
+
+test('§9.6 two pre-candidates that time out together do not split the vote: the higher id steps back', () => {
+  // The leader's crash in a three-replica shard: both survivors campaign in the same tick.
+  const { c } = makeCluster({ voters: [1, 2, 3], config: { preVote: true, checkQuorum: false } });
+  elect(c, 3);
+  const term = c.get(3).peer.term;
+  c.isolate(3);
+  c.get(1).peer.campaign();
+  c.get(2).peer.campaign();
+  c.stabilize();
+  assert.equal(c.get(1).peer.isLeader, true, 'the lower id won');
+  assert.equal(c.get(1).peer.term, term + 1, 'in the first election after the crash');
+  assert.equal(c.get(2).peer.leaderId, 1);
+  assert.equal(c.get(2).peer.term, term + 1);
+});

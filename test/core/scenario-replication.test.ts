@@ -312,3 +312,34 @@ test('§5.3 an entry lost in replicate state is resent on the next heartbeat, wi
   assert.equal(c.get(2).storage.lastIndex(), idx, 'the lost entry was sent again');
   assert.equal(c.get(1).peer.status().commit, idx);
 });
+
+test('a forwarded proposal is appended only by the leader of the term it was proposed in, never passed on', () => {
+  const { c } = makeCluster({ voters: [1, 2, 3] });
+  elect(c, 1);
+  c.propose(1, 'warm');
+  const leader = c.get(1);
+  const term = leader.peer.term;
+  const last = leader.peer.status().lastIndex;
+  const out: Message[] = [];
+  // From another term (the proposer knew an older leader): dropped, nothing appended.
+  leader.peer.step(message({ type: MessageType.Propose, from: 3, to: 1, logTerm: term - 1, entries: [cmdEntry('stale')] }));
+  leader.process((m) => out.push(m));
+  assert.equal(leader.peer.status().lastIndex, last, 'a Propose of another term is not appended');
+  // Of this term: appended.
+  leader.peer.step(message({ type: MessageType.Propose, from: 3, to: 1, logTerm: term, entries: [cmdEntry('fresh')] }));
+  leader.process((m) => out.push(m));
+  assert.equal(leader.peer.status().lastIndex, last + 1);
+  // A follower that receives another replica's Propose does not forward it again.
+  const f = c.get(2);
+  const fout: Message[] = [];
+  f.peer.step(message({ type: MessageType.Propose, from: 3, to: 2, logTerm: term, entries: [cmdEntry('chained')] }));
+  f.process((m) => fout.push(m));
+  assert.deepEqual(fout.filter((m) => m.type === MessageType.Propose), []);
+  // Its own proposal is forwarded with its term.
+  f.peer.propose([cmdEntry('own')]);
+  f.process((m) => fout.push(m));
+  const fwd = fout.filter((m) => m.type === MessageType.Propose);
+  assert.equal(fwd.length, 1);
+  assert.equal(fwd[0]?.to, 1);
+  assert.equal(fwd[0]?.logTerm, term);
+});

@@ -1,0 +1,179 @@
+/**
+ * The proposals and membership changes a replica's callers wait on: held while the shard has
+ * no leader, handed to the core once one is known, and re-forwarded after a leader change only
+ * when it is certain that the first attempt can never commit.
+ *
+ * Why a re-forward never applies a command twice (the argument, also in docs/operations.md):
+ * 1. The core stamps every Propose with the proposer's term T (`Peer.propose`); a follower
+ *    forwards it only to the leader it knows for T, which appends it only while it leads in T
+ *    (a Propose for another term is dropped, and a forwarded one is never forwarded again).
+ *    So the entry can exist in any log only as an entry of term T.
+ * 2. Terms never decrease along a log, and a committed entry is in the log of every later
+ *    leader (Leader Completeness). So once an entry of a term above T is committed at index m,
+ *    an entry of term T can only ever be committed below m.
+ * 3. This replica applies committed entries in log order and completes a proposal when its key
+ *    is applied. So when it applies an entry of a term above T and the proposal is still
+ *    waiting, the proposal's entry was not committed below that point, and by 2 it never will
+ *    be: it is safe to propose it again (same key; the first copy cannot complete it).
+ * A proposal whose entry may lie inside a snapshot this replica installs instead of applying
+ * the entries (term T at most the snapshot's term) cannot be decided this way: it is never
+ * re-forwarded, and ends at its deadline with TIMEOUT (outcome unknown) unless its entry is
+ * applied after the snapshot. With a client session a retry is deduplicated by the session
+ * table in any case.
+ */
+import { Role } from '../core/raft.js';
+import type { Entry } from '../core/types.js';
+import type { SMResult } from '../statemachine.js';
+import type { Pending } from './request.js';
+
+/** The protocol state the hand-over decisions read. */
+export interface ProposalTarget {
+  readonly leaderId: number;
+  readonly term: number;
+  readonly role: Role;
+  propose(entries: readonly Entry[]): void;
+}
+
+/** One waiting request: a proposal or a membership change, with its entry. */
+export type Waiter =
+  | { readonly kind: 'proposal'; readonly req: Pending<SMResult>; readonly entry: Entry; term: number }
+  | { readonly kind: 'config'; readonly req: Pending<void>; readonly entry: Entry; term: number };
+
+/** The waiting proposals and membership changes of one replica, by entry key. */
+export class PendingProposals {
+  private readonly waiting = new Map<number, Waiter>();
+  /** Proposals not yet handed to the core, in order (keys; settled ones are skipped). */
+  private held: number[] = [];
+  private heldConfig: number[] = [];
+  /** Keys handed to the core, by the term they were proposed in. */
+  private readonly byTerm = new Map<number, Set<number>>();
+  private proposalCount = 0;
+
+  /** Waiting proposals (not membership changes): what `maxPending` bounds. */
+  get size(): number { return this.proposalCount; }
+
+  /** The waiter of `key`, if any. */
+  get(key: number): Waiter | undefined { return this.waiting.get(key); }
+
+  /** Adds a waiter; it is held until {@link flush} hands it over. */
+  add(w: Waiter): void {
+    this.waiting.set(w.entry.key, w);
+    if (w.kind === 'proposal') {
+      this.proposalCount++;
+      // Keys of requests that ended while held leave the list at the next flush; a long time
+      // without a leader must not let them pile up meanwhile.
+      if (this.held.length > 2 * this.proposalCount + 64) this.held = this.held.filter((k) => this.waiting.get(k)?.term === 0);
+      this.held.push(w.entry.key);
+    } else {
+      this.heldConfig.push(w.entry.key);
+    }
+  }
+
+  /** Forgets `key` (its request settled, in any way). */
+  remove(key: number): void {
+    const w = this.waiting.get(key);
+    if (w === undefined) return;
+    this.waiting.delete(key);
+    if (w.kind === 'proposal') this.proposalCount--;
+    if (w.term !== 0) this.untrack(key, w.term);
+  }
+
+  private untrack(key: number, term: number): void {
+    const keys = this.byTerm.get(term);
+    if (keys === undefined) return;
+    keys.delete(key);
+    if (keys.size === 0) this.byTerm.delete(term);
+  }
+
+  /**
+   * Hands held requests to the core when it can take them: proposals once a leader is known
+   * (a witness's go at once, for the core to refuse), membership changes once, in addition,
+   * `configReady` (this replica applied an entry of its current term, i.e. that term's leader
+   * committed its no-op: the core refuses a change before that). All proposals of one pass go
+   * as ONE Propose (one append, one Replicate per follower for the lot).
+   */
+  flush(p: ProposalTarget, configReady: boolean): void {
+    const canPropose = p.leaderId !== 0 || p.role === Role.Witness;
+    if (!canPropose) return;
+    if (this.held.length > 0) {
+      const keys = this.held;
+      this.held = [];
+      this.handOver(p, keys);
+    }
+    if (configReady && this.heldConfig.length > 0) {
+      const keys = this.heldConfig;
+      this.heldConfig = [];
+      this.handOver(p, keys);
+    }
+  }
+
+  private handOver(p: ProposalTarget, keys: readonly number[]): void {
+    const entries: Entry[] = [];
+    const term = p.term;
+    let set = this.byTerm.get(term);
+    for (const key of keys) {
+      const w = this.waiting.get(key);
+      if (w === undefined || w.req.done || w.term !== 0) continue;
+      w.term = term;
+      if (set === undefined) {
+        set = new Set();
+        this.byTerm.set(term, set);
+      }
+      set.add(key);
+      entries.push(w.entry);
+    }
+    if (entries.length > 0) p.propose(entries);
+  }
+
+  /**
+   * The core refused `e` (a leader transfer, rate limit, another change pending, a witness):
+   * it was never appended. Returns its waiter, untracked, for the caller to fail.
+   */
+  refused(e: Entry): Waiter | undefined {
+    const w = this.waiting.get(e.key);
+    if (w === undefined || w.entry.type !== e.type) return undefined;
+    if (w.term !== 0) this.untrack(e.key, w.term);
+    w.term = 0;
+    return w;
+  }
+
+  /**
+   * This replica applied committed entries up to one of term `term` (and completed every
+   * proposal among them). Every request proposed in an earlier term that still waits can never
+   * commit (see the module comment): it is held again, to be handed to the current leader.
+   * @returns how many requests were held again.
+   */
+  appliedTerm(term: number): number {
+    const proposals: number[] = [];
+    const configs: number[] = [];
+    for (const [t, keys] of this.byTerm) {
+      if (t >= term) continue;
+      this.byTerm.delete(t);
+      for (const key of keys) {
+        const w = this.waiting.get(key);
+        if (w === undefined || w.req.done) continue;
+        w.term = 0;
+        (w.kind === 'proposal' ? proposals : configs).push(key);
+      }
+    }
+    // Ahead of anything proposed since: they were proposed first.
+    if (proposals.length > 0) this.held = [...proposals, ...this.held];
+    if (configs.length > 0) this.heldConfig = [...configs, ...this.heldConfig];
+    return proposals.length + configs.length;
+  }
+
+  /**
+   * This replica installed a snapshot of term `term` instead of applying its entries: whether
+   * a request proposed in that term or an earlier one is among them is unknown here, so those
+   * are never re-forwarded (they still complete if their entry is applied after the snapshot;
+   * otherwise they end at their deadline, TIMEOUT: outcome unknown).
+   */
+  snapshotInstalled(term: number): void {
+    for (const t of [...this.byTerm.keys()]) if (t <= term) this.byTerm.delete(t);
+  }
+
+  /** Every waiter (for failing them all). */
+  all(): Waiter[] {
+    return [...this.waiting.values()];
+  }
+}
