@@ -1,16 +1,36 @@
 /**
  * How long a follower cut off by a silent partition takes to serve again once the network
- * heals. Three `sampan kv` processes behind the chaos proxies; a follower is blackholed from
- * both others (bytes and closes discarded both ways, the TCP connections left open, as a
- * firewall's drop would); the leader writes a new value meanwhile; after the cut the network
- * heals and the follower is asked for a linearizable read every 50 ms (each request bounded)
- * until one returns the value written during the cut. Also collected: what the leader's
- * metrics and log said about the follower during the cut.
+ * heals. Three `sampan kv` processes on a {@link HealTestbed}: behind the chaos proxies in
+ * blackhole mode (bytes and closes discarded both ways, the TCP connections left open, as a
+ * firewall's drop would), or in network namespaces where a router drops the packets
+ * (`netns-testbed.ts`). A follower is cut off from both others; the leader writes a new value
+ * meanwhile; after the cut the network heals and the follower is asked for a linearizable read
+ * every 50 ms (each request bounded) until one returns the value written during the cut. Also
+ * collected: what the leader's metrics and both sides' logs said during the cut.
  */
 import { rmSync } from 'node:fs';
 import { ChaosCluster } from './cluster.js';
 import { send, sleep } from './http-client.js';
 import { cutsBetween } from './network.js';
+
+/** Three replicas and a way to cut one off silently. */
+export interface HealTestbed {
+  /** A short name for the output (`proxy`, `netns`). */
+  readonly name: string;
+  /** Starts three replicas of one shard; resolves once each knows a leader. */
+  start(): Promise<readonly number[]>;
+  httpAddr(id: number): string;
+  raftAddr(id: number): string;
+  /** Drops every packet between `victim` and `others`, both ways, telling nobody. */
+  cut(victim: number, others: readonly number[]): void;
+  heal(): void;
+  /** Replica `id`'s stderr so far (its log). */
+  log(id: number): string;
+  /** Problems seen so far (a replica that exited on its own). */
+  problems(): readonly string[];
+  /** Stops every replica and removes what was created (unless `keep`). */
+  shutdown(keep: boolean): Promise<void>;
+}
 
 /** Settings of one measurement. */
 export interface PartitionHealOptions {
@@ -24,10 +44,13 @@ export interface PartitionHealOptions {
   readonly say?: (line: string) => void;
   /** Keep the replicas' data and logs (default: removed). */
   readonly keep?: boolean;
+  /** Where to run; default the chaos proxies in blackhole mode ({@link proxyTestbed}). */
+  readonly testbed?: (rttMs: number) => HealTestbed;
 }
 
 /** What one measurement found. */
 export interface PartitionHealResult {
+  readonly testbed: string;
   readonly cutMs: number;
   /** From the heal to the follower's first linearizable read of the value written during the cut; null if it never came. */
   readonly healToServeMs: number | null;
@@ -39,8 +62,6 @@ export interface PartitionHealResult {
   readonly leaderStallWarnings: readonly string[];
   /** The follower's own warnings about the leader's address, up to the heal. */
   readonly followerStallWarnings: readonly string[];
-  /** Where the replicas' data were (removed unless `keep`). */
-  readonly dir: string;
 }
 
 /** One metric's value for a label set, from a Prometheus exposition; null if absent. */
@@ -58,33 +79,71 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 const stallLines = (log: string, address: string): string[] =>
   log.split('\n').filter((l) => l.startsWith('warn ') && l.includes('stalled') && l.includes(`"remote":"${address}"`));
 
-/**
- * Runs one measurement on a fresh cluster and shuts it down.
- * @throws if the cluster does not start, or no leader or write succeeds before the cut
- */
-export async function measurePartitionHeal(o: PartitionHealOptions): Promise<PartitionHealResult> {
-  const say = o.say ?? (() => {});
+/** The leader of shard 1 as the replicas see it (the highest term wins), or 0 after ~5 s. */
+async function leaderOf(bed: HealTestbed, ids: readonly number[]): Promise<number> {
+  for (let attempt = 0; attempt < 25; attempt++) {
+    let best = { term: -1, leader: 0 };
+    for (const id of ids) {
+      const a = await send(bed.httpAddr(id), 'GET', '/status', undefined, 1000);
+      if (a.status !== 200) continue;
+      const s = (JSON.parse(a.text) as { shards: Array<{ shardId: number; leaderId: number; term: number }> }).shards.find((x) => x.shardId === 1);
+      if (s !== undefined && s.leaderId > 0 && s.term > best.term) best = { term: s.term, leader: s.leaderId };
+    }
+    if (best.leader > 0) return best.leader;
+    await sleep(200);
+  }
+  return 0;
+}
+
+/** The chaos proxies (`proxy.ts`) in blackhole mode, on loopback. */
+export function proxyTestbed(rttMs: number): HealTestbed {
   const problems: string[] = [];
   const cluster = new ChaosCluster({
-    shards: 1, rttMs: o.rttMs ?? 50, snapshotEntries: 0, stateMachine: 'memory',
+    shards: 1, rttMs, snapshotEntries: 0, stateMachine: 'memory',
     onUnexpectedExit: (id, code, err) => problems.push(`replica ${id} exited (${String(code)}): ${err.trim().split('\n').slice(-2).join(' | ')}`),
     onPortRetry: () => {},
   });
+  return {
+    name: 'proxy',
+    async start() {
+      const ids: number[] = [];
+      for (let i = 0; i < 3; i++) ids.push(await cluster.create());
+      for (const id of ids) cluster.addMember(id);
+      for (const id of ids) cluster.start(id, ['--initial-members', cluster.membersFlag(ids)]);
+      for (const id of ids) {
+        if (!(await cluster.ready(id, 60_000))) throw new Error(`replica ${id} not ready: ${problems.join('; ')}`);
+      }
+      return ids;
+    },
+    httpAddr: (id) => cluster.node(id).httpAddr,
+    raftAddr: (id) => cluster.node(id).raft,
+    cut: (victim, others) => cluster.net.cut(cutsBetween([victim], others), 'blackhole'),
+    heal: () => cluster.net.heal(),
+    log: (id) => cluster.node(id).child?.err ?? '',
+    problems: () => problems,
+    async shutdown(keep) {
+      await cluster.shutdown();
+      if (!keep) rmSync(cluster.root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs one measurement on a fresh testbed and shuts it down.
+ * @throws if the replicas do not start, or no leader or write succeeds before the cut
+ */
+export async function measurePartitionHeal(o: PartitionHealOptions): Promise<PartitionHealResult> {
+  const say = o.say ?? (() => {});
+  const bed = (o.testbed ?? proxyTestbed)(o.rttMs ?? 50);
   try {
-    const ids: number[] = [];
-    for (let i = 0; i < 3; i++) ids.push(await cluster.create());
-    for (const id of ids) cluster.addMember(id);
-    for (const id of ids) cluster.start(id, ['--initial-members', cluster.membersFlag(ids)]);
-    for (const id of ids) {
-      if (!(await cluster.ready(id, 60_000))) throw new Error(`replica ${id} not ready: ${problems.join('; ')}`);
-    }
-    const leader = await cluster.leaderOf(1);
+    const ids = await bed.start();
+    const leader = await leaderOf(bed, ids);
     if (leader === 0) throw new Error('no leader');
     const follower = ids.find((id) => id !== leader)!;
     const others = ids.filter((id) => id !== follower);
     const put = async (value: string): Promise<void> => {
       for (let i = 0; i < 50; i++) {
-        const a = await send(cluster.node(leader).httpAddr, 'PUT', '/kv/heal', value, 3000);
+        const a = await send(bed.httpAddr(leader), 'PUT', '/kv/heal', value, 3000);
         if (a.status === 200) return;
         await sleep(100);
       }
@@ -94,27 +153,27 @@ export async function measurePartitionHeal(o: PartitionHealOptions): Promise<Par
     // Let every connection carry traffic (and answer pings) before the cut.
     await sleep(1000);
 
-    say(`  cutting replica ${follower} (a follower) off from ${others.join(',')} for ${o.cutMs} ms (blackhole); leader ${leader}`);
-    cluster.net.cut(cutsBetween([follower], others), 'blackhole');
+    say(`  [${bed.name}] cutting replica ${follower} (a follower) off from ${others.join(',')} for ${o.cutMs} ms; leader ${leader}`);
+    bed.cut(follower, others);
     const cutAt = Date.now();
     await put('during');
     await sleep(Math.max(0, o.cutMs - 1000 - (Date.now() - cutAt)));
-    const metrics = await send(cluster.node(leader).httpAddr, 'GET', '/metrics', undefined, 2000);
-    const remote = { remote: cluster.node(follower).raft };
+    const metrics = await send(bed.httpAddr(leader), 'GET', '/metrics', undefined, 2000);
+    const remote = { remote: bed.raftAddr(follower) };
     const leaderConnectedDuringCut = metricValue(metrics.text, 'sampan_transport_remote_connected', remote);
     const leaderStallsDuringCut = metricValue(metrics.text, 'sampan_transport_remote_connection_stalls_total', remote);
     await sleep(Math.max(0, o.cutMs - (Date.now() - cutAt)));
-    const leaderLog = cluster.node(leader).child?.err ?? '';
-    const followerLog = cluster.node(follower).child?.err ?? '';
-    cluster.net.heal();
+    const leaderLog = bed.log(leader);
+    const followerLog = bed.log(follower);
+    bed.heal();
     const healedAt = Date.now();
-    say(`  healed after ${healedAt - cutAt} ms; asking replica ${follower} for a linearizable read`);
+    say(`  [${bed.name}] healed after ${healedAt - cutAt} ms; asking replica ${follower} for a linearizable read`);
 
     const giveUp = healedAt + (o.giveUpMs ?? 60_000);
     let servedAt: number | null = null;
     const pending = new Set<Promise<void>>();
     while (servedAt === null && Date.now() < giveUp) {
-      const p = send(cluster.node(follower).httpAddr, 'GET', '/kv/heal', undefined, 2500).then((a) => {
+      const p = send(bed.httpAddr(follower), 'GET', '/kv/heal', undefined, 2500).then((a) => {
         if (a.status === 200 && a.text === 'during' && servedAt === null) servedAt = Date.now();
       });
       pending.add(p);
@@ -122,16 +181,14 @@ export async function measurePartitionHeal(o: PartitionHealOptions): Promise<Par
       await sleep(50);
     }
     await Promise.all(pending);
-    if (problems.length > 0) throw new Error(problems.join('; '));
+    if (bed.problems().length > 0) throw new Error(bed.problems().join('; '));
     return {
-      cutMs: o.cutMs, healToServeMs: servedAt === null ? null : servedAt - healedAt,
+      testbed: bed.name, cutMs: o.cutMs, healToServeMs: servedAt === null ? null : servedAt - healedAt,
       leaderConnectedDuringCut, leaderStallsDuringCut,
-      leaderStallWarnings: stallLines(leaderLog, cluster.node(follower).raft),
-      followerStallWarnings: stallLines(followerLog, cluster.node(leader).raft),
-      dir: cluster.root,
+      leaderStallWarnings: stallLines(leaderLog, bed.raftAddr(follower)),
+      followerStallWarnings: stallLines(followerLog, bed.raftAddr(leader)),
     };
   } finally {
-    await cluster.shutdown();
-    if (o.keep !== true) rmSync(cluster.root, { recursive: true, force: true });
+    await bed.shutdown(o.keep === true);
   }
 }
