@@ -5,7 +5,9 @@
  * other role) closes this connection only, with a counter and a log line.
  *
  * On a message connection the dialer also sends Ping frames (see `liveness.ts`); each is
- * answered with a Pong on the same connection. A message connection on which nothing arrives
+ * answered with a Pong on the same connection, and so is the arrival of any bytes when no Pong
+ * went out for `idleTimeoutMs / 4`: behind a large batch on a slow link the Pings arrive late,
+ * but the bytes before them prove the link alive. A message connection on which nothing arrives
  * for `idleTimeoutMs` (its dialer pings far more often) is dead — a silent partition, or a
  * dialer that went away without a FIN — and is closed.
  */
@@ -48,6 +50,7 @@ export class InboundConnection {
   private timer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastData = performance.now();
+  private lastPong = 0;
   private dead = false;
   private readonly remote: string;
 
@@ -98,6 +101,7 @@ export class InboundConnection {
       this.onFrame(f);
     }
     if (this.role === 'snapshot') this.ctx.stats.snapshotBytesReceived += chunk.length;
+    else if (this.role === 'messages' && !this.dead && this.lastData - this.lastPong >= this.ctx.idleTimeoutMs / 4) this.pong();
     if (this.decoder.error !== null) return this.reject(this.decoder.error.message);
     if (!this.dead && this.timer === null && this.decoder.buffered > 0) this.startTimer();
   }
@@ -113,7 +117,7 @@ export class InboundConnection {
       return undefined;
     }
     if (f.kind === FrameKind.Ping) {
-      this.socket.write(PONG);
+      this.pong();
       return undefined;
     }
     if (f.kind !== FrameKind.Batch) return this.reject(`unexpected frame kind ${f.kind} on a message connection`);
@@ -133,6 +137,11 @@ export class InboundConnection {
     this.ctx.stats.messagesReceived += batch.messages.length;
     this.ctx.deliver(batch);
     return undefined;
+  }
+
+  private pong(): void {
+    this.lastPong = performance.now();
+    this.socket.write(PONG);
   }
 
   private becomeMessages(): void {

@@ -9,9 +9,10 @@
  * (no probes while data is unacknowledged), and Node exposes no TCP_USER_TIMEOUT. So the
  * transport checks for itself, as etcd's peer streams do with their link heartbeats and
  * 5-second read deadline: the dialer writes a Ping frame every `stallTimeoutMs / 4`, the
- * acceptor answers each with a Pong, and a connection that shows no progress is closed and
- * redialled. Progress is a Pong, or the kernel taking bytes queued behind a full send buffer
- * (the peer is acknowledging; a large batch on a slow link delays the Pong but is not a stall).
+ * acceptor answers each with a Pong (and also sends one, at most every `stallTimeoutMs / 4`,
+ * while any bytes arrive: a Ping stuck behind a large batch on a slow link arrives late, the
+ * batch's bytes do not), and a connection that shows no progress is closed and redialled.
+ * Progress is a Pong, or the kernel taking bytes queued behind a full send buffer.
  *
  * Deadlines: a new connection must answer its first Ping within `stallTimeoutMs / 2` (it is
  * "established" only then); an established one must show progress within `stallTimeoutMs`.

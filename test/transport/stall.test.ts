@@ -2,7 +2,8 @@
 // blackhole, where the TCP connection stays open and bytes vanish both ways — is noticed within
 // stallTimeoutMs, counted, reported once per outage (handleConnection, one warning naming the
 // remote and how long it was silent), and healed by a redial; the acceptor closes the dead
-// inbound connection by itself; the acceptor answers Ping frames with Pong frames.
+// inbound connection by itself; the acceptor answers Ping frames with Pong frames; a slow but
+// live link (Pings stuck behind a large batch) is not a stall.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import { encodeFrame, FrameDecoder, FrameKind } from '../../src/transport/frame.
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import type { TcpTransportOptions } from '../../src/transport/tcp-options.js';
 import { FaultProxy } from '../../tools/chaos/proxy.js';
-import { Recorder, heartbeat, waitFor } from './helpers.js';
+import { Recorder, heartbeat, replicate, waitFor } from './helpers.js';
 
 const STALL_MS = 400;
 
@@ -118,6 +119,45 @@ describe('stall detection', () => {
     assert.ok(idleMs >= STALL_MS * 0.9 && idleMs < STALL_MS * 4, `closed after ${idleMs} ms of silence`);
     assert.ok(bLog.lines.some((l) => l.msg.includes('inbound message connection idle')));
     assert.equal(b.stats().badFrames, 0, 'an idle close is not a bad frame');
+  });
+
+  it('a slow link is not a stall: a batch that takes several deadlines to cross is delivered on one connection', async () => {
+    const aRec = new ConnRecorder();
+    const bRec = new Recorder();
+    const a = await host(aRec, capture().logger);
+    const b = await host(bRec, capture().logger);
+    // A forwarder that passes the dialer's bytes on at ~256 KiB/s, and the answers at once.
+    const [bh, bp] = b.address.split(':') as [string, string];
+    const sockets = new Set<net.Socket>();
+    const slow = net.createServer((c) => {
+      const up = net.connect({ host: bh, port: Number(bp) });
+      for (const s of [c, up]) {
+        sockets.add(s);
+        s.on('error', () => { c.destroy(); up.destroy(); });
+        s.on('close', () => { c.destroy(); up.destroy(); });
+      }
+      up.pipe(c);
+      c.on('data', (d: Buffer) => {
+        c.pause();
+        up.write(d);
+        setTimeout(() => c.resume(), Math.ceil(d.length / 256));
+      });
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    closers.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => slow.close(r));
+    });
+    a.setAddress(1, 2, `127.0.0.1:${(slow.address() as net.AddressInfo).port}`);
+    a.send(heartbeat(1, 1, 2, 1));
+    await waitFor(() => a.remoteStats()[0]?.connected === true, 'connected');
+    // 768 KiB: about 3 s through the forwarder, 7 stall deadlines; the Pings wait behind it.
+    const t0 = Date.now();
+    a.send(replicate(1, 1, 2, 12, 64 * 1024));
+    await waitFor(() => bRec.messages.some((m) => m.entries.length === 12), 'the large batch', 20_000);
+    assert.ok(Date.now() - t0 > 2 * STALL_MS, `the link was not slow enough to test anything (${Date.now() - t0} ms)`);
+    assert.equal(a.remoteStats()[0]?.connectionStalls, 0);
+    assert.equal(a.remoteStats()[0]?.connectionFailures, 0);
   });
 
   it('a connection whose peer accepts but never answers is never reported connected', async () => {
