@@ -29,6 +29,14 @@ export interface NodeHostConfig {
    * `transportFactory`.
    */
   readonly dialFromHost?: string;
+  /**
+   * How long a Raft message connection may go without progress before the transport closes
+   * and redials it (`TcpTransportOptions.stallTimeoutMs`): what bounds the time a silent
+   * partition (dropped packets, the TCP connection still open) keeps a healed peer waiting.
+   * Default max(2000, 20 × rttMillisecond), two election timeouts at the default electionRTT.
+   * Ignored with a `transportFactory`.
+   */
+  readonly transportStallTimeoutMs?: number;
   /** Hosts of different deployments refuse each other's messages. Default 0. */
   readonly deploymentId?: number;
   /** Mutual TLS files; all three or none. */
@@ -128,10 +136,12 @@ export function resolveHostConfig(c: NodeHostConfig): ResolvedHostConfig {
   if (c.tls !== undefined && !(c.tls.caFile && c.tls.certFile && c.tls.keyFile)) {
     throw new InvalidOptionError('tls needs caFile, certFile and keyFile');
   }
+  const rttMillisecond = int('rttMillisecond', c.rttMillisecond ?? 100, 1);
   return {
     nodeHostDir: c.nodeHostDir,
     walDir: c.walDir,
-    rttMillisecond: int('rttMillisecond', c.rttMillisecond ?? 100, 1),
+    rttMillisecond,
+    transportStallTimeoutMs: int('transportStallTimeoutMs', c.transportStallTimeoutMs ?? Math.max(2000, 20 * rttMillisecond), 1),
     raftAddress: c.raftAddress,
     listenAddress: c.listenAddress ?? c.raftAddress,
     dialFromHost: c.dialFromHost,

@@ -27,9 +27,9 @@ export interface NodeHostEvents {
   'snapshot:compacted': { shardId: number; replicaId: number; index: number };
   /** Log entries up to `index` were removed. */
   'log:compacted': { shardId: number; replicaId: number; index: number };
-  /** An outgoing connection to another host was established. */
+  /** An outgoing connection to another host was established: the other host answered on it. */
   'connection:established': { address: string };
-  /** An outgoing connection to another host failed (once per outage, not per retry). */
+  /** An outgoing connection to another host failed or stalled (once per outage, not per retry). */
   'connection:failed': { address: string };
   /**
    * A message for a shard came from a replica of another cluster identity and was refused

@@ -156,7 +156,7 @@ export class NodeHost {
         : await WalLogDB.open({ dir: cfg.walDir ?? join(cfg.nodeHostDir, 'wal'), fsync: !cfg.unsafeNoFsync });
       const factory = cfg.transportFactory ?? ((handler: TransportHandler) => new TcpTransport({
         listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, dialFromHost: cfg.dialFromHost,
-        deploymentId: cfg.deploymentId, handler, tls: cfg.tls, logger: cfg.logger,
+        deploymentId: cfg.deploymentId, handler, tls: cfg.tls, logger: cfg.logger, stallTimeoutMs: cfg.transportStallTimeoutMs,
       }));
       const nh = new NodeHost(cfg, lock, logdb, factory);
       try {

@@ -101,7 +101,8 @@ const HOST_METRICS: readonly HostMetric[] = [
   ['sampan_transport_received_bytes_total', 'Bytes received on inbound connections.', (s) => s.transport.bytesReceived],
   ['sampan_transport_messages_dropped_total', 'Messages not sent (no address, queue full, circuit open, connection lost).', (s) => s.transport.messagesDropped],
   ['sampan_transport_bad_frames_total', 'Inbound frames rejected.', (s) => s.transport.badFrames],
-  ['sampan_transport_connection_failures_total', 'Outgoing connections that failed to open or broke.', (s) => s.transport.connectionFailures],
+  ['sampan_transport_connection_failures_total', 'Outgoing connections that failed to open or broke (stalls included).', (s) => s.transport.connectionFailures],
+  ['sampan_transport_connection_stalls_total', 'Outgoing connections closed for want of progress (a silent partition).', (s) => s.transport.connectionStalls],
   ['sampan_transport_snapshots_sent_total', 'Snapshot streams sent.', (s) => s.transport.snapshotsSent],
   ['sampan_transport_snapshots_received_total', 'Snapshot streams received.', (s) => s.transport.snapshotsReceived],
   ['sampan_transport_snapshot_failures_total', 'Snapshot streams that failed, either way.', (s) => s.transport.snapshotFailures],
@@ -111,11 +112,12 @@ const HOST_METRICS: readonly HostMetric[] = [
 
 /** Per remote host (label `remote`), from the transport's remoteStats(). */
 const REMOTE_METRICS: readonly RemoteMetric[] = [
-  ['sampan_transport_remote_connected', '1 while the message connection to the remote is up.', (r) => (r.connected ? 1 : 0)],
+  ['sampan_transport_remote_connected', '1 while the message connection to the remote is up and answering.', (r) => (r.connected ? 1 : 0)],
   ['sampan_transport_remote_messages_sent_total', 'Messages written to the remote.', (r) => r.messagesSent],
   ['sampan_transport_remote_sent_bytes_total', 'Bytes of message frames written to the remote.', (r) => r.bytesSent],
   ['sampan_transport_remote_messages_dropped_total', 'Messages to the remote not sent.', (r) => r.messagesDropped],
-  ['sampan_transport_remote_connection_failures_total', 'Connections to the remote that failed to open or broke.', (r) => r.connectionFailures],
+  ['sampan_transport_remote_connection_failures_total', 'Connections to the remote that failed to open or broke (stalls included).', (r) => r.connectionFailures],
+  ['sampan_transport_remote_connection_stalls_total', 'Connections to the remote closed for want of progress (a silent partition).', (r) => r.connectionStalls],
 ];
 
 const SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];

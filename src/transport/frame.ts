@@ -34,6 +34,13 @@ export const FrameKind = {
   SnapshotEnd: 4,
   /** The receiver's verdict on a snapshot stream. */
   SnapshotAck: 5,
+  /**
+   * Liveness probe, dialer → acceptor on a message connection (empty payload). The acceptor
+   * answers each with a {@link FrameKind.Pong} on the same connection.
+   */
+  Ping: 6,
+  /** The answer to a {@link FrameKind.Ping}, acceptor → dialer (empty payload). */
+  Pong: 7,
 } as const;
 /** One of {@link FrameKind}. */
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];

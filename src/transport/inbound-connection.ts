@@ -3,14 +3,23 @@
  * a message connection, a SnapshotHeader frame a snapshot stream. Any violation (bad frame,
  * wrong deployment, local message kinds, a frame that does not finish in time, a frame of the
  * other role) closes this connection only, with a counter and a log line.
+ *
+ * On a message connection the dialer also sends Ping frames (see `liveness.ts`); each is
+ * answered with a Pong on the same connection, and so is the arrival of any bytes when no Pong
+ * went out for `idleTimeoutMs / 4`: behind a large batch on a slow link the Pings arrive late,
+ * but the bytes before them prove the link alive. A message connection on which nothing arrives
+ * for `idleTimeoutMs` (its dialer pings far more often) is dead — a silent partition, or a
+ * dialer that went away without a FIN — and is closed.
  */
 import type net from 'node:net';
 import { CodecError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { decodeBatch, type MessageBatch } from './codec.js';
-import { FrameDecoder, FrameKind, type Frame } from './frame.js';
+import { encodeFrame, FrameDecoder, FrameKind, type Frame } from './frame.js';
 import { decodeSnapshotHeader, type SnapshotStreamHeader } from './snapshot-protocol.js';
 import { isNetworkMessageType, type TransportStats } from './transport.js';
+
+const PONG = encodeFrame(FrameKind.Pong, Buffer.alloc(0));
 
 /** The part of a snapshot session an inbound connection drives. */
 export interface SnapshotSink {
@@ -23,6 +32,8 @@ export interface InboundContext {
   readonly deploymentId: number;
   readonly maxFrameSize: number;
   readonly frameTimeoutMs: number;
+  /** A message connection that receives nothing for this long is closed. */
+  readonly idleTimeoutMs: number;
   readonly stats: TransportStats;
   readonly logger: Logger;
   deliver(batch: MessageBatch): void;
@@ -37,6 +48,9 @@ export class InboundConnection {
   private role: 'new' | 'messages' | 'snapshot' = 'new';
   private snapshot: SnapshotSink | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private lastData = performance.now();
+  private lastPong = 0;
   private dead = false;
   private readonly remote: string;
 
@@ -49,6 +63,7 @@ export class InboundConnection {
     socket.on('close', () => {
       this.dead = true;
       if (this.timer !== null) clearTimeout(this.timer);
+      if (this.idleTimer !== null) clearTimeout(this.idleTimer);
       this.snapshot?.fail(new Error('snapshot connection closed'));
       ctx.closed(this);
     });
@@ -66,6 +81,7 @@ export class InboundConnection {
 
   private onData(chunk: Buffer): void {
     if (this.dead) return;
+    this.lastData = performance.now();
     this.ctx.stats.bytesReceived += chunk.length;
     let frames: Frame[];
     try {
@@ -85,18 +101,23 @@ export class InboundConnection {
       this.onFrame(f);
     }
     if (this.role === 'snapshot') this.ctx.stats.snapshotBytesReceived += chunk.length;
+    else if (this.role === 'messages' && !this.dead && this.lastData - this.lastPong >= this.ctx.idleTimeoutMs / 4) this.pong();
     if (this.decoder.error !== null) return this.reject(this.decoder.error.message);
     if (!this.dead && this.timer === null && this.decoder.buffered > 0) this.startTimer();
   }
 
   private onFrame(f: Frame): void {
     if (this.role === 'new') {
-      if (f.kind === FrameKind.Batch) this.role = 'messages';
+      if (f.kind === FrameKind.Batch || f.kind === FrameKind.Ping) this.becomeMessages();
       else if (f.kind === FrameKind.SnapshotHeader) return this.startSnapshot(f);
       else return this.reject(`unexpected first frame kind ${f.kind}`);
     }
     if (this.role === 'snapshot') {
       this.snapshot?.onFrame(f);
+      return undefined;
+    }
+    if (f.kind === FrameKind.Ping) {
+      this.pong();
       return undefined;
     }
     if (f.kind !== FrameKind.Batch) return this.reject(`unexpected frame kind ${f.kind} on a message connection`);
@@ -118,6 +139,34 @@ export class InboundConnection {
     return undefined;
   }
 
+  private pong(): void {
+    this.lastPong = performance.now();
+    this.socket.write(PONG);
+  }
+
+  private becomeMessages(): void {
+    this.role = 'messages';
+    this.armIdle(this.ctx.idleTimeoutMs);
+  }
+
+  /** Checks, `ms` from now, whether anything arrived in the last `idleTimeoutMs`; re-arms if so. */
+  private armIdle(ms: number): void {
+    // Judged after the poll phase (setImmediate), so that bytes waiting after a blocked event
+    // loop are read first.
+    this.idleTimer = setTimeout(() => setImmediate(() => {
+      this.idleTimer = null;
+      if (this.dead) return;
+      const idle = performance.now() - this.lastData;
+      if (idle < this.ctx.idleTimeoutMs) return this.armIdle(this.ctx.idleTimeoutMs - idle);
+      this.dead = true;
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.ctx.logger.info('transport: inbound message connection idle, closed', { remote: this.remote, idleMs: Math.round(idle) });
+      this.socket.destroy();
+      return undefined;
+    }), Math.max(1, Math.ceil(ms)));
+    this.idleTimer.unref();
+  }
+
   private startSnapshot(f: Frame): void {
     let header: SnapshotStreamHeader;
     try {
@@ -135,6 +184,7 @@ export class InboundConnection {
     if (this.dead) return;
     this.dead = true;
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.ctx.stats.badFrames++;
     this.ctx.logger.warn('transport: bad frame, connection closed', { remote: this.remote, reason });
     this.snapshot?.fail(new CodecError(reason));

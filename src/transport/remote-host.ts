@@ -6,6 +6,11 @@
  * States: idle (no socket; the next send dials) → connecting (queueing) → connected
  * (flushing) → on any failure, backoff (the circuit is open: sends are refused in O(1)) →
  * idle again when the back-off delay ends (half-open: the next send tries one connection).
+ *
+ * A connected socket is watched by a {@link ConnectionLiveness} (Ping/Pong): it counts as
+ * established, in stats and `connectionChanged`, once the peer has answered, and a connection
+ * that stops making progress (a silent partition) is closed like a broken one — a failure is
+ * counted, one warning per outage says how long it was stalled — and redialled.
  */
 import type net from 'node:net';
 import type { RandomSource } from '../core/random.js';
@@ -13,6 +18,7 @@ import type { Message } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import { BatchFrameEncoder } from './batch-encoder.js';
 import { dial, type TlsMaterial } from './dial.js';
+import { ConnectionLiveness } from './liveness.js';
 import type { ResolvedTcpOptions } from './tcp-options.js';
 import type { RemoteStats, TransportStats } from './transport.js';
 
@@ -46,6 +52,9 @@ export class RemoteHost {
   private state: State = 'idle';
   private queue: Message[] = [];
   private socket: net.Socket | null = null;
+  private liveness: ConnectionLiveness | null = null;
+  /** When the current outage began (the first failure since the peer last answered), for the log. */
+  private outageSince = 0;
   private flushScheduled = false;
   private draining = false;
   private failures = 0;
@@ -54,7 +63,7 @@ export class RemoteHost {
   private reported = new Map<number, Set<number>>();
   private readonly encoder: BatchFrameEncoder;
   /** This remote's share of the transport's counters. */
-  private readonly counters = { messagesSent: 0, bytesSent: 0, messagesDropped: 0, connectionFailures: 0 };
+  private readonly counters = { messagesSent: 0, bytesSent: 0, messagesDropped: 0, connectionFailures: 0, connectionStalls: 0 };
 
   constructor(readonly address: string, private readonly ctx: RemoteHostContext) {
     this.encoder = new BatchFrameEncoder(ctx.opts.deploymentId, ctx.sourceAddress, ctx.opts.batchBytes, ctx.opts.maxFrameSize, ctx.clusterIdOf);
@@ -65,9 +74,9 @@ export class RemoteHost {
     return this.state === 'backoff';
   }
 
-  /** This remote's counters and whether it is connected now. */
+  /** This remote's counters and whether it is connected now (connected, and the peer answered a Ping). */
   stats(): RemoteStats {
-    return { address: this.address, connected: this.state === 'connected', ...this.counters };
+    return { address: this.address, connected: this.state === 'connected' && this.liveness?.proven === true, ...this.counters };
   }
 
   private dropped(n: number): void {
@@ -108,50 +117,82 @@ export class RemoteHost {
     if (this.timer !== null) clearTimeout(this.timer);
     this.dropped(this.queue.length);
     this.queue = [];
+    this.liveness?.stop();
+    this.liveness = null;
     this.socket?.destroy();
     this.socket = null;
   }
 
   private connect(): void {
     this.state = 'connecting';
-    dial(this.address, this.ctx.tls, this.ctx.opts.connectTimeoutMs, this.ctx.opts.dialFromHost).then((socket) => {
+    const { connectTimeoutMs, stallTimeoutMs } = this.ctx.opts;
+    dial(this.address, this.ctx.tls, Math.min(connectTimeoutMs, stallTimeoutMs), this.ctx.opts.dialFromHost).then((socket) => {
       if (this.state !== 'connecting') {
         socket.destroy();
         return;
       }
       this.socket = socket;
       this.state = 'connected';
-      if (this.failures > 0) this.ctx.logger.info('transport: reconnected', { remote: this.address, after: this.failures });
-      this.failures = 0;
-      this.ctx.connectionChanged(this.address, true);
       socket.on('error', (err) => this.broken(socket, err));
       socket.on('close', () => this.broken(socket, new Error('connection closed by peer')));
-      // Peers never write on a message connection; discard anything so it cannot pile up.
-      socket.on('data', () => {});
+      const liveness = new ConnectionLiveness(socket, stallTimeoutMs, {
+        proven: () => this.established(),
+        stalled: (ms) => this.broken(socket, new Error(`no progress for ${ms} ms`), ms),
+        protocolError: (err) => this.broken(socket, err),
+      });
+      this.liveness = liveness;
+      // The peer writes only Pong frames on a message connection.
+      socket.on('data', (chunk: Buffer) => liveness.onData(chunk));
       this.flush();
     }, (err: unknown) => this.broken(null, err));
   }
 
-  private broken(socket: net.Socket | null, err: unknown): void {
+  /** The peer answered on the new connection: the outage, if any, is over. */
+  private established(): void {
+    if (this.failures > 0) {
+      this.ctx.logger.info('transport: reconnected', { remote: this.address, after: this.failures, outageMs: Math.round(performance.now() - this.outageSince) });
+    }
+    this.failures = 0;
+    this.ctx.connectionChanged(this.address, true);
+  }
+
+  /**
+   * The connection failed (or never opened): close it, drop the queue, report Unreachable,
+   * open the circuit for a back-off delay. `stalledMs` is set when the liveness check closed
+   * it for want of progress (how long it was silent).
+   */
+  private broken(socket: net.Socket | null, err: unknown, stalledMs?: number): void {
     if (socket !== this.socket || (this.state !== 'connecting' && this.state !== 'connected')) return;
+    const wasProven = this.liveness?.proven === true;
+    this.liveness?.stop();
+    this.liveness = null;
     this.socket?.destroy();
     this.socket = null;
     this.draining = false;
     this.failures++;
     this.ctx.stats.connectionFailures++;
     this.counters.connectionFailures++;
+    if (stalledMs !== undefined) {
+      this.ctx.stats.connectionStalls++;
+      this.counters.connectionStalls++;
+    }
     this.reported.clear();
     const dropped = this.queue;
     this.queue = [];
     this.dropped(dropped.length);
     for (const m of dropped) this.unreachable(m.shardId, m.to);
     const delay = backoffDelay(this.failures, this.ctx.opts.backoffInitialMs, this.ctx.opts.backoffMaxMs, this.ctx.random);
-    const fields = { remote: this.address, error: err instanceof Error ? err.message : String(err), failures: this.failures, retryInMs: delay };
+    const fields = {
+      remote: this.address, error: err instanceof Error ? err.message : String(err), failures: this.failures, retryInMs: delay,
+      ...(stalledMs === undefined ? {} : { stalledMs, established: wasProven }),
+    };
+    const what = stalledMs === undefined ? 'transport: connection to remote failed' : 'transport: connection to remote stalled, closed';
     // Warn once per outage; the retries of a long outage would otherwise flood the log.
     if (this.failures === 1) {
-      this.ctx.logger.warn('transport: connection to remote failed', fields);
+      this.outageSince = performance.now() - (stalledMs ?? 0);
+      this.ctx.logger.warn(what, fields);
       this.ctx.connectionChanged(this.address, false);
-    } else this.ctx.logger.debug('transport: connection to remote failed', fields);
+    } else this.ctx.logger.debug(what, fields);
     this.state = 'backoff';
     this.timer = setTimeout(() => {
       this.timer = null;

@@ -45,12 +45,25 @@ export interface TcpTransportOptions {
   readonly maxFrameSize?: number;
   /** A batch frame is closed once its payload passes this size. Default 4 MiB. */
   readonly batchBytes?: number;
-  /** Default 5000. */
+  /** Bound on opening a connection (TCP and TLS handshakes). Message connections use at most `stallTimeoutMs`. Default 5000. */
   readonly connectTimeoutMs?: number;
-  /** First reconnect delay; doubles per failure up to `backoffMaxMs`, with full jitter. Default 100. */
+  /** First reconnect delay; doubles per failure up to `backoffMaxMs`, with equal jitter. Default 100. */
   readonly backoffInitialMs?: number;
-  /** Default 5000. */
+  /**
+   * Longest reconnect delay. Together with `stallTimeoutMs` it bounds how long a healed
+   * network waits for the next attempt. Default 1000.
+   */
   readonly backoffMaxMs?: number;
+  /**
+   * Stall detection on message connections (silent partitions: packets dropped, the TCP
+   * connection still open). The dialer pings every `stallTimeoutMs / 4` and the acceptor
+   * answers; a new connection must answer within `stallTimeoutMs / 2`, an established one must
+   * show progress (an answer, or queued bytes leaving) within `stallTimeoutMs`, or it is
+   * closed, counted as a failure (`connectionStalls`) and redialled. The acceptor closes a
+   * message connection that receives nothing for `stallTimeoutMs`. NodeHost passes
+   * `NodeHostConfig.transportStallTimeoutMs`. Default 2000.
+   */
+  readonly stallTimeoutMs?: number;
   /**
    * A started frame must complete within this time, and a new connection must deliver its
    * first frame within it; slower peers are cut off (slowloris). Default 15000.
@@ -111,7 +124,8 @@ export function resolveTcpOptions(o: TcpTransportOptions, logger: Logger): Resol
     maxFrameSize, batchBytes, snapshotChunkSize,
     connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 5000),
     backoffInitialMs: positive('backoffInitialMs', o.backoffInitialMs, 100),
-    backoffMaxMs: positive('backoffMaxMs', o.backoffMaxMs, 5000),
+    backoffMaxMs: positive('backoffMaxMs', o.backoffMaxMs, 1000),
+    stallTimeoutMs: positive('stallTimeoutMs', o.stallTimeoutMs, 2000),
     frameTimeoutMs: positive('frameTimeoutMs', o.frameTimeoutMs, 15000),
     maxInboundConnections: positive('maxInboundConnections', o.maxInboundConnections, 1024),
     maxSnapshotSends: positive('maxSnapshotSends', o.maxSnapshotSends, 4),

@@ -212,7 +212,7 @@ export class TcpTransport implements Transport {
     this.counters.connectionsAccepted++;
     const conn = new InboundConnection(socket, {
       deploymentId: this.opts.deploymentId, maxFrameSize: this.opts.maxFrameSize, frameTimeoutMs: this.opts.frameTimeoutMs,
-      stats: this.counters, logger: this.logger,
+      idleTimeoutMs: this.opts.stallTimeoutMs, stats: this.counters, logger: this.logger,
       deliver: (batch: MessageBatch) => {
         try {
           this.opts.handler.handleMessageBatch(batch);

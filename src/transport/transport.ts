@@ -46,8 +46,8 @@ export interface TransportHandler {
    */
   handleUnreachable(shardId: number, replicaId: number): void;
   /**
-   * An outgoing connection to `address` was established, or failed (once per outage, not per
-   * retry). For observers only; optional.
+   * An outgoing connection to `address` was established (the remote answered on it), or failed
+   * or stalled (once per outage, not per retry). For observers only; optional.
    */
   handleConnection?(address: string, established: boolean): void;
   /** The outcome of a snapshot stream started by an accepted {@link Transport.sendSnapshot}. */
@@ -91,8 +91,10 @@ export interface TransportStats {
   messagesDropped: number;
   /** Frames rejected (bad magic/version/checksum/size, wrong deployment, protocol misuse, too slow). */
   badFrames: number;
-  /** Outgoing connections that failed to open or broke. */
+  /** Outgoing connections that failed to open or broke (stalls included). */
   connectionFailures: number;
+  /** Outgoing connections closed because they stopped making progress (a silent partition); see `stallTimeoutMs`. */
+  connectionStalls: number;
   /** Incoming connections accepted / refused (over the connection limit or failed TLS). */
   connectionsAccepted: number;
   connectionsRejected: number;
@@ -111,19 +113,21 @@ export interface TransportStats {
 export interface RemoteStats {
   /** The remote's raft address. */
   readonly address: string;
-  /** Whether the message connection is up now. */
+  /** Whether the message connection is up now: open, and the remote answered its liveness Ping. */
   readonly connected: boolean;
   readonly messagesSent: number;
   readonly bytesSent: number;
   readonly messagesDropped: number;
   readonly connectionFailures: number;
+  /** Of those, connections closed for want of progress (a silent partition). */
+  readonly connectionStalls: number;
 }
 
 /** A zeroed {@link TransportStats}. */
 export function emptyStats(): TransportStats {
   return {
     messagesSent: 0, bytesSent: 0, batchesSent: 0, messagesReceived: 0, bytesReceived: 0, batchesReceived: 0,
-    messagesDropped: 0, badFrames: 0, connectionFailures: 0, connectionsAccepted: 0, connectionsRejected: 0,
+    messagesDropped: 0, badFrames: 0, connectionFailures: 0, connectionStalls: 0, connectionsAccepted: 0, connectionsRejected: 0,
     unreachableReported: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotFailures: 0,
     snapshotBytesSent: 0, snapshotBytesReceived: 0,
   };

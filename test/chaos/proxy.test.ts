@@ -123,6 +123,51 @@ test('blocking a source cuts its connections and refuses new ones; other sources
   }
 });
 
+test('a blackhole keeps connections open but drops bytes and closes both ways, swallows new ones, and leaves dark ones dark after the heal', async () => {
+  let open = 0;
+  const echo = await echoServer();
+  const proxy = await FaultProxy.start('127.0.0.1:0', echo.address);
+  const silent = async (c: Client, text: string): Promise<void> => {
+    const before = c.received.length;
+    c.socket.write(text);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(c.received.length, before, `nothing comes back through the blackhole (${text})`);
+    assert.equal(c.closed, false, 'the connection stays open');
+  };
+  try {
+    const a = connect(proxy.address, '127.0.0.2');
+    const b = connect(proxy.address, '127.0.0.3');
+    await a.echo('a1');
+    await b.echo('b1');
+    open = proxy.open;
+    assert.equal(proxy.block('127.0.0.2', 'blackhole'), 1);
+    assert.equal(proxy.stats.darkened, 1);
+    await silent(a, 'lost');
+    await b.echo('b2');
+    const accepted = echo.accepted();
+    const a2 = connect(proxy.address, '127.0.0.2');
+    await new Promise<void>((r) => a2.socket.once('connect', () => r()));
+    await silent(a2, 'swallowed');
+    assert.equal(echo.accepted(), accepted, 'a swallowed connection never reaches the target');
+    assert.equal(proxy.stats.swallowed, 1);
+    assert.equal(proxy.stats.refused, 0);
+    assert.equal(proxy.dark, 2);
+    // The dialer's close vanishes too: the target's side of the dark connection stays open.
+    a.socket.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(proxy.dark, 2, 'the dark pair stays: its target side was not told and is still open');
+    assert.equal(proxy.open, open + 1);
+    proxy.heal();
+    const a3 = connect(proxy.address, '127.0.0.2');
+    await a3.echo('a3 after the heal');
+    await silent(a2, 'still dark');
+    for (const c of [a2, a3, b]) c.socket.destroy();
+  } finally {
+    await proxy.close();
+    await echo.close();
+  }
+});
+
 test('a one-way block: the proxy of i refuses j, while i still reaches j through j\'s proxy', async () => {
   const serverI = await echoServer();
   const serverJ = await echoServer();
@@ -194,6 +239,7 @@ test('after cuts, refusals, ends and a target that dies, the process still exits
         c.on('connect', () => { c.write(Buffer.alloc(1000 * round)); if (i === 3) c.end(); });
       }
       if (round % 7 === 3) p.block('127.0.0.2');
+      if (round % 7 === 4) p.block('127.0.0.3', 'blackhole');
       if (round % 7 === 5) p.heal();
       if (round === 40) { for (const c of sockets) c.destroy(); target.close(); }
       for (const c of clients) if (Math.random() < 0.1) c.end();

@@ -4,7 +4,7 @@
  * address ({@link dialHostOf}), so proxy `j` knows which replica a connection comes from; the
  * link i→j is cut by blocking i's address at proxy j, and only there.
  */
-import { FaultProxy } from './proxy.js';
+import { FaultProxy, type BlockMode } from './proxy.js';
 
 /** The loopback address replica `id` dials from: 127.0.0.(10+id), carrying into the third byte past 255. */
 export function dialHostOf(id: number): string {
@@ -32,6 +32,7 @@ export function cutsBetween(a: readonly number[], b: readonly number[]): Cut[] {
 export class ChaosNetwork {
   private readonly proxies = new Map<number, FaultProxy>();
   private cuts: Cut[] = [];
+  private blackholed = false;
 
   /** Starts the proxy of replica `id`: listening on `listen`, forwarding to the replica's real port `target`. */
   async add(id: number, listen: string, target: string): Promise<string> {
@@ -54,24 +55,30 @@ export class ChaosNetwork {
     await p?.close();
   }
 
-  /** Cuts the links `cuts` (in addition to those already cut). */
-  cut(cuts: readonly Cut[]): void {
+  /**
+   * Cuts the links `cuts` (in addition to those already cut): with `mode` 'reset' (the
+   * default) connections are reset and refused, with 'blackhole' they go silent (packets
+   * dropped, nobody told; see {@link FaultProxy}).
+   */
+  cut(cuts: readonly Cut[], mode: BlockMode = 'reset'): void {
     for (const c of cuts) {
       if (c.from === c.to) continue;
-      this.proxies.get(c.to)?.block(dialHostOf(c.from));
+      this.proxies.get(c.to)?.block(dialHostOf(c.from), mode);
       this.cuts.push(c);
     }
+    if (mode === 'blackhole' && cuts.length > 0) this.blackholed = true;
   }
 
   /** Restores every link. */
   heal(): void {
     for (const p of this.proxies.values()) p.heal();
     this.cuts = [];
+    this.blackholed = false;
   }
 
-  /** The links cut now, as `1>2 2>1 …`. */
+  /** The links cut now, as `1>2 2>1 …`, with ` (blackhole)` when any of them drops silently. */
   describe(): string {
-    return this.cuts.map((c) => `${c.from}>${c.to}`).join(' ');
+    return this.cuts.map((c) => `${c.from}>${c.to}`).join(' ') + (this.blackholed ? ' (blackhole)' : '');
   }
 
   /** Counters of every proxy, by replica. */

@@ -7,6 +7,15 @@
  * Traffic the target sends back to S travels through S's own proxy and is not affected,
  * which is what makes one-way partitions possible. Unblocking lets new connections through
  * again (the transport reconnects with back-off).
+ *
+ * A block is a reset (a firewall's reject: the dialer learns at once) or a blackhole (a
+ * firewall's drop, a dead link: nobody learns anything). A blackholed connection stays open
+ * at both ends but every byte, either way, is discarded, and so is the close of either side
+ * (a FIN would be dropped too); a new connection from a blackholed source is accepted (the
+ * proxy's kernel completes the handshake, which a firewall would not) and swallowed without
+ * reaching the target. Healing lets new connections through but leaves dark the connections
+ * that went dark: their lost bytes cannot be replayed, so the model is a TCP connection whose
+ * retransmission timer has backed off for good — the endpoints must notice and redial.
  */
 import net from 'node:net';
 
@@ -18,6 +27,10 @@ export interface ProxyStats {
   refused: number;
   /** Established connections destroyed by a new block. */
   cut: number;
+  /** Established connections that went dark under a new blackhole. */
+  darkened: number;
+  /** New connections from a blackholed source, accepted and swallowed. */
+  swallowed: number;
   /** Connections whose target could not be reached (it is down). */
   targetDown: number;
 }
@@ -25,7 +38,23 @@ export interface ProxyStats {
 interface Pair {
   readonly source: string;
   readonly client: net.Socket;
-  readonly upstream: net.Socket;
+  /** Null for a connection swallowed by a blackhole (it never reaches the target). */
+  readonly upstream: net.Socket | null;
+  /** Blackholed: bytes and closes are discarded both ways. */
+  dark: boolean;
+}
+
+/** How a blocked source is treated. */
+export type BlockMode = 'reset' | 'blackhole';
+
+const discard = (): void => {};
+
+/** Makes a socket read and discard everything, so that the peer's bytes vanish without backpressure. */
+function swallow(s: net.Socket): void {
+  s.on('data', discard);
+  // A FIN is lost like any other packet: this side just goes away, the other hears nothing.
+  s.once('end', () => s.destroy());
+  s.resume();
 }
 
 /** The source IP of a socket, without the `::ffff:` prefix of IPv4-mapped addresses. */
@@ -45,10 +74,10 @@ function refuse(s: net.Socket): void {
 
 /** One proxy in front of one target. Create with {@link FaultProxy.start}. */
 export class FaultProxy {
-  private readonly blocked = new Set<string>();
+  private readonly blocked = new Map<string, BlockMode>();
   private readonly pairs = new Set<Pair>();
   /** This proxy's counters. */
-  readonly stats: ProxyStats = { accepted: 0, refused: 0, cut: 0, targetDown: 0 };
+  readonly stats: ProxyStats = { accepted: 0, refused: 0, cut: 0, targetDown: 0, darkened: 0, swallowed: 0 };
 
   private constructor(private readonly server: net.Server, private target: { host: string; port: number }, readonly address: string) {}
 
@@ -74,15 +103,24 @@ export class FaultProxy {
     return proxy;
   }
 
-  /** Blocks traffic from `source` (an IP address): cuts its connections, refuses new ones. Returns the number cut. */
-  block(source: string): number {
-    this.blocked.add(source);
+  /**
+   * Blocks traffic from `source` (an IP address). With `mode` 'reset' (the default) its
+   * connections are cut and new ones refused; with 'blackhole' they go dark and new ones are
+   * swallowed (see the module comment). Returns the number of connections cut or darkened.
+   */
+  block(source: string, mode: BlockMode = 'reset'): number {
+    this.blocked.set(source, mode);
     let n = 0;
     for (const p of [...this.pairs]) {
-      if (p.source !== source) continue;
+      if (p.source !== source || p.dark) continue;
       n++;
-      this.stats.cut++;
-      this.drop(p, true);
+      if (mode === 'reset') {
+        this.stats.cut++;
+        this.drop(p, true);
+      } else {
+        this.stats.darkened++;
+        this.darken(p);
+      }
     }
     return n;
   }
@@ -103,12 +141,19 @@ export class FaultProxy {
     this.blocked.clear();
   }
 
-  /** Whether traffic from `source` is blocked. */
+  /** Whether traffic from `source` is blocked (either way). */
   isBlocked(source: string): boolean {
     return this.blocked.has(source);
   }
 
-  /** Connections forwarded now. */
+  /** Connections dark now (blackholed, and swallowed), healed or not. */
+  get dark(): number {
+    let n = 0;
+    for (const p of this.pairs) if (p.dark) n++;
+    return n;
+  }
+
+  /** Connections open now: forwarded or dark. */
   get open(): number {
     return this.pairs.size;
   }
@@ -121,35 +166,67 @@ export class FaultProxy {
 
   private accept(client: net.Socket): void {
     const source = sourceOf(client);
-    if (this.blocked.has(source)) {
+    const mode = this.blocked.get(source);
+    if (mode === 'reset') {
       client.on('error', () => {});
       this.stats.refused++;
       refuse(client);
       return;
     }
+    if (mode === 'blackhole') {
+      this.stats.swallowed++;
+      const pair: Pair = { source, client, upstream: null, dark: true };
+      this.pairs.add(pair);
+      client.on('error', () => this.drop(pair, true));
+      client.on('close', () => this.drop(pair, true));
+      swallow(client);
+      return;
+    }
     this.stats.accepted++;
     const upstream = net.connect({ host: this.target.host, port: this.target.port, noDelay: true, allowHalfOpen: true });
-    const pair: Pair = { source, client, upstream };
+    const pair: Pair = { source, client, upstream, dark: false };
     this.pairs.add(pair);
     let connected = false;
     upstream.once('connect', () => { connected = true; });
     // An error on either side closes the other at once (a target that is down looks down to
-    // the dialer); an orderly close is passed on as one, after what is still buffered.
+    // the dialer); an orderly close is passed on as one, after what is still buffered. On a
+    // dark connection neither is passed on: that side alone is closed.
     upstream.on('error', () => {
       if (!connected) this.stats.targetDown++;
-      this.drop(pair, true);
+      this.sideClosed(pair, upstream, true);
     });
-    client.on('error', () => this.drop(pair, true));
-    client.on('close', () => this.drop(pair, false));
-    upstream.on('close', () => this.drop(pair, false));
+    client.on('error', () => this.sideClosed(pair, client, true));
+    client.on('close', () => this.sideClosed(pair, client, false));
+    upstream.on('close', () => this.sideClosed(pair, upstream, false));
     client.pipe(upstream);
     upstream.pipe(client);
+  }
+
+  private sideClosed(p: Pair, side: net.Socket, hard: boolean): void {
+    if (!p.dark) {
+      this.drop(p, hard);
+      return;
+    }
+    side.destroy();
+    if (p.client.destroyed && (p.upstream === null || p.upstream.destroyed)) this.pairs.delete(p);
+  }
+
+  /** Stops forwarding on a connection: both sides stay open, everything they send is discarded. */
+  private darken(p: Pair): void {
+    p.dark = true;
+    p.client.unpipe();
+    swallow(p.client);
+    if (p.upstream !== null) {
+      p.upstream.unpipe();
+      swallow(p.upstream);
+    }
   }
 
   /** Forgets a connection and closes both sides: at once (`hard`), or once flushed. */
   private drop(p: Pair, hard: boolean): void {
     if (!this.pairs.delete(p)) return;
     for (const s of [p.client, p.upstream]) {
+      if (s === null) continue;
       if (hard) s.destroy();
       else s.destroySoon();
     }
