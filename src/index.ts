@@ -38,4 +38,5 @@ export {
   PayloadTooBigError, CorruptionError, CodecError, ClosedError, EntriesCompactedError, StorageError,
   ShardNotFoundError, ShardAlreadyExistsError, ShardNotReadyError, TimeoutError, SystemBusyError,
   RejectedError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, SnapshotNotFoundError,
+  ReplicaNotFoundError, MissingDependencyError,
 } from './errors.js';

@@ -37,6 +37,7 @@ import { LogReader } from './log-reader.js';
 import { Replica, type ReplicaHost } from './replica.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
 import { ClientSession } from './session.js';
+import { assertRemovable } from './removal-check.js';
 import type { HostObserver } from './observer.js';
 import type { NodeHostStats } from './stats.js';
 import type { QuorumHealth } from '../core/quorum-health.js';
@@ -395,8 +396,12 @@ export class NodeHost {
     await this.changeMembership(shardId, ConfigChangeType.AddWitness, replicaId, address, opts);
   }
 
-  /** Removes a replica; its id can never return. */
+  /**
+   * Removes a replica; its id can never return.
+   * @throws ReplicaNotFoundError when the id is not a member (checked linearizably; nothing is recorded)
+   */
   async requestDeleteReplica(shardId: number, replicaId: number, opts?: MembershipChangeOptions): Promise<void> {
+    if (Number.isSafeInteger(replicaId) && replicaId > 0) assertRemovable(await this.getShardMembership(shardId, opts), shardId, replicaId);
     await this.changeMembership(shardId, ConfigChangeType.RemoveReplica, replicaId, '', opts);
   }
 
