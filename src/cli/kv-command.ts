@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { consoleLogger } from '../index.js';
 import { KvReplica, StartError } from '../kv/kv-replica.js';
+import { loadSqlite } from '../kv/sqlite-module.js';
 import { address, intAtLeast, ipAddress, members, oneOf, splitAddress } from './args.js';
 import { CliError } from './cli-error.js';
 import { runUntilSignal } from './run-until-signal.js';
@@ -48,6 +49,8 @@ function tlsOf(f: KvFlags): { caFile: string; certFile: string; keyFile: string 
 async function run(f: KvFlags): Promise<number> {
   if (f.join === true && f.initialMembers !== undefined) throw new CliError('--join and --initial-members exclude each other', 2);
   const tls = tlsOf(f);
+  // Before anything starts: a missing optional better-sqlite3 is one line saying what to install.
+  if (f.stateMachine === 'disk') await loadSqlite();
   const http = splitAddress(f.httpAddress);
   const logger = consoleLogger(f.logLevel);
   let replica: KvReplica;
@@ -90,7 +93,7 @@ export function kvCommand(exit: (code: number) => void): Command {
     .option('--snapshot-entries <n>', 'take a snapshot every N applied entries (0: never)', intAtLeast(0), 10000)
     .option('--compaction-overhead <n>', 'entries kept in the log below a snapshot (default: 5000)', intAtLeast(0))
     .option('--rtt-ms <n>', 'milliseconds per Raft tick, about the round trip between replicas (default: 100)', intAtLeast(1))
-    .option('--state-machine <kind>', 'memory or disk (SQLite)', oneOf(['memory', 'disk'] as const), 'memory')
+    .option('--state-machine <kind>', 'memory or disk (SQLite; needs the optional package better-sqlite3)', oneOf(['memory', 'disk'] as const), 'memory')
     .option('--deployment-id <n>', 'replicas of different deployments refuse each other', intAtLeast(0))
     .option('--tls-ca <file>', 'mutual TLS: CA certificate')
     .option('--tls-cert <file>', 'mutual TLS: this replica\'s certificate')
