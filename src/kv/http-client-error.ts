@@ -14,7 +14,7 @@ import { errorBody, type ErrorReply } from './http-errors.js';
 /** How long the rest of a refused request is drained before the socket is destroyed. */
 const DRAIN_MS = 2000;
 
-const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large' };
+const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 413: 'Payload Too Large' };
 
 /** The reply to a parser error, or null when the connection should just be dropped. */
 export function clientErrorReply(err: Error & { code?: string }, maxKeyBytes: number): ErrorReply | null {
@@ -25,7 +25,8 @@ export function clientErrorReply(err: Error & { code?: string }, maxKeyBytes: nu
         message: `the request line and headers exceed the server's limit of 16 KiB (keys are at most ${maxKeyBytes} bytes)`,
       };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, code: 'TIMEOUT', message: 'the request was not received in time' };
+      // Only the contract's codes: TIMEOUT (504) means an outcome unknown, which this is not.
+      return { status: 400, code: 'INVALID_REQUEST', message: 'the request was not received in time' };
     case 'ECONNRESET':
     case 'EPIPE':
       return null;
