@@ -8,6 +8,7 @@
  * for a short while: closing a socket with unread bytes makes the kernel send a RST, which
  * would destroy the answer before the client reads it.
  */
+import { maxHeaderSize } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorBody, type ErrorReply } from './http-errors.js';
 
@@ -22,7 +23,7 @@ export function clientErrorReply(err: Error & { code?: string }, maxKeyBytes: nu
     case 'HPE_HEADER_OVERFLOW':
       return {
         status: 413, code: 'PAYLOAD_TOO_BIG',
-        message: `the request line and headers exceed the server's limit of 16 KiB (keys are at most ${maxKeyBytes} bytes)`,
+        message: `the request line and headers exceed the server's limit of ${maxHeaderSize} bytes (keys are at most ${maxKeyBytes} bytes)`,
       };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       // Only the contract's codes: TIMEOUT (504) means an outcome unknown, which this is not.
