@@ -25,6 +25,10 @@ function program(exit: (code: number) => void): Command {
     .addCommand(snapshotCommand(exit));
   const configure = (c: Command): void => {
     c.exitOverride().configureOutput({ outputError: (s, write) => write(`sampan${c.name() === 'sampan' ? '' : ` ${c.name()}`}: ${s}`) });
+    // One default format in --help: `(default: X)`, strings unquoted like the hand-written ones.
+    for (const o of c.options) {
+      if (typeof o.defaultValue === 'string' && o.defaultValueDescription === undefined) o.defaultValueDescription = o.defaultValue;
+    }
     for (const sub of c.commands) configure(sub);
   };
   configure(p);

@@ -75,6 +75,8 @@ test('npm pack: only what a user needs; installed from the tarball it imports an
     const help = sh(bin, ['kv', '--help'], proj);
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /--replica-id <n> .*\(required\)/);
+    assert.match(help.stdout, /\(default: memory\)/);
+    assert.doesNotMatch(help.stdout, /\(default [^:]|default: "/, 'one default format');
 
     const dataDir = join(tmp, 'data');
     const disk = sh(bin, ['kv', '--replica-id', '1', '--raft-address', '127.0.0.1:1', '--http-address', '127.0.0.1:2',
