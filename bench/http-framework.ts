@@ -3,7 +3,8 @@
  * `node:http` and on fastify (with schema validation), each in its own process, driven by
  * `wrk` (one thread) in another, side by side in one run: requests/s and latency for GET and
  * PUT of 16-byte values at 64 connections. Median of `--reps` runs of `--seconds` each.
- * Needs `wrk` (Debian: `apt-get install wrk`).
+ * Needs `wrk` (Debian: `apt-get install wrk`) and fastify (`npm i --no-save fastify`: not a
+ * dependency of sampan).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +52,14 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function main(): Promise<void> {
   if (spawnSync('wrk', ['--version']).error !== undefined) {
     console.error('bench:http needs wrk (Debian: apt-get install wrk)');
+    process.exitCode = 2;
+    return;
+  }
+  const fastify = 'fastify';
+  try {
+    await import(fastify);
+  } catch {
+    console.error('bench:http needs fastify, which sampan does not depend on: run `npm i --no-save fastify` first');
     process.exitCode = 2;
     return;
   }

@@ -82,6 +82,27 @@ export class ShardNotFoundError extends CallerError {
   constructor(shardId: number) { super('SHARD_NOT_FOUND', `shard ${shardId} not found on this host`); }
 }
 
+/**
+ * The replica named is not a member of the shard (in any role): removing it would change
+ * nothing, so nothing is proposed or recorded (etcd answers such a removal `ErrIDNotFound`).
+ */
+export class ReplicaNotFoundError extends CallerError {
+  constructor(shardId: number, replicaId: number) { super('REPLICA_NOT_FOUND', `replica ${replicaId} is not a member of shard ${shardId}`); }
+}
+
+/**
+ * An optional package that a feature needs is not installed (for example `better-sqlite3`
+ * for the SQLite state machine). The message says what to install.
+ */
+export class MissingDependencyError extends CallerError {
+  /** The npm package to install. */
+  readonly packageName: string;
+  constructor(packageName: string, feature: string, options?: { cause?: unknown }) {
+    super('MISSING_DEPENDENCY', `${feature} needs the optional package ${packageName}, which is not installed: run \`npm install ${packageName}\``, options);
+    this.packageName = packageName;
+  }
+}
+
 /** A replica of that shard already runs on this host. */
 export class ShardAlreadyExistsError extends CallerError {
   constructor(shardId: number) { super('SHARD_ALREADY_EXISTS', `shard ${shardId} already runs on this host`); }

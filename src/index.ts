@@ -40,5 +40,6 @@ export {
   ShardNotFoundError, ShardAlreadyExistsError, ShardNotReadyError, TimeoutError, SystemBusyError,
   RejectedError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, ClusterIdentityMismatchError, SnapshotNotFoundError,
   ImportRollbackError,
+  ReplicaNotFoundError, MissingDependencyError,
 } from './errors.js';
 export { exportDirName } from './snapshot/snapshot-names.js';

@@ -8,7 +8,7 @@ import { resolve, join } from 'node:path';
 import { Command } from 'commander';
 import { consoleLogger } from '../index.js';
 import { KvReplica, StartError } from '../kv/kv-replica.js';
-import { intAtLeast } from './args.js';
+import { intAtLeast, oneOf } from './args.js';
 import { CliError } from './cli-error.js';
 import { runUntilSignal } from './run-until-signal.js';
 
@@ -82,6 +82,6 @@ export function demoCommand(exit: (code: number) => void): Command {
     .option('--http-port <port>', 'HTTP port of replica 1; replicas 2 and 3 take the next two', intAtLeast(1), 8080)
     .option('--raft-port <port>', 'raft port of replica 1; replicas 2 and 3 take the next two', intAtLeast(1), 26001)
     .option('--rtt-ms <n>', 'milliseconds per Raft tick', intAtLeast(1), 50)
-    .option('--log-level <level>', 'debug, info, warn or error (to stderr)', 'error')
+    .option('--log-level <level>', 'debug, info, warn or error (to stderr)', oneOf(['debug', 'info', 'warn', 'error'] as const), 'error')
     .action(async (flags: DemoFlags) => { exit(await run(flags)); });
 }

@@ -6,6 +6,7 @@ import type { HttpSecurity } from '../kv/http-security.js';
 import { Command } from 'commander';
 import { consoleLogger } from '../index.js';
 import { KvReplica, StartError } from '../kv/kv-replica.js';
+import { loadSqlite } from '../kv/sqlite-module.js';
 import { address, clusterToken, intAtLeast, ipAddress, members, oneOf, splitAddress } from './args.js';
 import { CliError } from './cli-error.js';
 import { runUntilSignal } from './run-until-signal.js';
@@ -91,6 +92,8 @@ async function run(f: KvFlags): Promise<number> {
   if (f.join === true && f.initialMembers !== undefined) throw new CliError('--join and --initial-members exclude each other', 2);
   const tls = tlsOf(f);
   const httpSecurity = httpSecurityOf(f, process.env);
+  // Before anything starts: a missing optional better-sqlite3 is one line saying what to install.
+  if (f.stateMachine === 'disk') await loadSqlite();
   const http = splitAddress(f.httpAddress);
   const logger = consoleLogger(f.logLevel);
   let replica: KvReplica;
@@ -124,19 +127,19 @@ async function run(f: KvFlags): Promise<number> {
 export function kvCommand(exit: (code: number) => void): Command {
   return new Command('kv')
     .description('run one replica of the KV service (HTTP API + Raft) until SIGINT/SIGTERM')
-    .requiredOption('--replica-id <n>', 'this replica\'s id in every shard', intAtLeast(1))
-    .requiredOption('--raft-address <host:port>', 'the address other replicas reach this one at', address)
-    .requiredOption('--http-address <host:port>', 'where the HTTP API listens', address)
-    .requiredOption('--data-dir <dir>', 'this replica\'s data (log, snapshots, state)')
+    .requiredOption('--replica-id <n>', 'this replica\'s id in every shard (required)', intAtLeast(1))
+    .requiredOption('--raft-address <host:port>', 'the address other replicas reach this one at (required)', address)
+    .requiredOption('--http-address <host:port>', 'where the HTTP API listens (required)', address)
+    .requiredOption('--data-dir <dir>', 'this replica\'s data: log, snapshots, state (required)')
     .option('--listen-address <host:port>', 'bind address when it differs from --raft-address', address)
-    .option('--dial-from-host <ip>', 'local IP address to connect to other replicas from (default: any; e.g. for a proxy that tells replicas apart)', ipAddress)
+    .option('--dial-from-host <ip>', 'local IP address to connect to other replicas from, e.g. for a proxy that tells replicas apart (default: any)', ipAddress)
     .option('--initial-members <list>', 'members of a new shard: 1=HOST:PORT,2=HOST:PORT,… (omit to resume from --data-dir)', members)
     .option('--join', 'join an existing shard (add it first with POST /admin/members)')
     .option('--shards <n>', 'shards 1..N; keys map to shards by FNV-1a hash', intAtLeast(1), 1)
     .option('--snapshot-entries <n>', 'take a snapshot every N applied entries (0: never)', intAtLeast(0), 10000)
-    .option('--compaction-overhead <n>', 'entries kept in the log below a snapshot (default 5000)', intAtLeast(0))
-    .option('--rtt-ms <n>', 'milliseconds per Raft tick, about the round trip between replicas (default 100)', intAtLeast(1))
-    .option('--state-machine <kind>', 'memory or disk (SQLite)', oneOf(['memory', 'disk'] as const), 'memory')
+    .option('--compaction-overhead <n>', 'entries kept in the log below a snapshot (default: 5000)', intAtLeast(0))
+    .option('--rtt-ms <n>', 'milliseconds per Raft tick, about the round trip between replicas (default: 100)', intAtLeast(1))
+    .option('--state-machine <kind>', 'memory or disk (SQLite; needs the optional package better-sqlite3)', oneOf(['memory', 'disk'] as const), 'memory')
     .option('--deployment-id <n>', 'replicas of different deployments refuse each other', intAtLeast(0))
     .option('--cluster-token <token>', 'mixed into each new shard\'s cluster identity with the initial members (give every initial member the same token; read only when bootstrapping)', clusterToken)
     .option('--tls-ca <file>', 'Raft port only: mutual TLS CA certificate (the HTTP port: --http-tls-*)')
@@ -148,7 +151,7 @@ export function kvCommand(exit: (code: number) => void): Command {
     .option('--admin-token-file <file>', 'require this bearer token on /admin/* (or set SAMPAN_ADMIN_TOKEN; at least 16 characters)')
     .option('--export-root <dir>', 'snapshot exports (POST /admin/snapshot?export=DIR) must lie under this directory')
     .option('--peer-http <list>', 'other replicas\' HTTP addresses for GET /cluster and the dashboard at /: 1=HOST:PORT,2=HOST:PORT,…', members)
-    .option('--max-in-flight <n>', 'HTTP requests served at once before 429 (default 1024)', intAtLeast(1))
+    .option('--max-in-flight <n>', 'HTTP requests served at once before 429 (default: 1024)', intAtLeast(1))
     .option('--log-level <level>', 'debug, info, warn or error (to stderr)', oneOf(LOG_LEVELS), 'warn')
     .action(async (flags: KvFlags) => { exit(await run(flags)); });
 }

@@ -71,10 +71,10 @@ export function snapshotCommand(exit: (code: number) => void): Command {
   const cmd = new Command('snapshot').description('snapshot tools (export with POST /admin/snapshot?export=DIR)');
   cmd.command('import')
     .description('rebuild a stopped replica\'s data from an exported snapshot (quorum-loss repair)')
-    .requiredOption('--data-dir <dir>', 'the stopped replica\'s data dir')
-    .requiredOption('--from <dir>', 'the exported snapshot directory (EXPORT_DIR/snapshot-…)')
-    .requiredOption('--replica-id <n>', 'the replica being rebuilt', intAtLeast(1))
-    .requiredOption('--members <list>', 'the shard\'s new voters: 1=HOST:PORT,2=HOST:PORT,… (ids left out can never rejoin)', members)
+    .requiredOption('--data-dir <dir>', 'the stopped replica\'s data dir (required)')
+    .requiredOption('--from <dir>', 'the exported snapshot directory, EXPORT_DIR/shard-S-replica-R-snapshot-… (required)')
+    .requiredOption('--replica-id <n>', 'the replica being rebuilt (required)', intAtLeast(1))
+    .requiredOption('--members <list>', 'the shard\'s new voters: 1=HOST:PORT,2=HOST:PORT,… (required; ids left out can never rejoin)', members)
     .option('--shard-id <n>', 'refuse a snapshot of another shard', intAtLeast(1))
     .option('--force', 'import even if the data dir holds a newer index (rolls the replica back)')
     .action(async (flags: ImportFlags) => { exit(await runImport(flags)); });

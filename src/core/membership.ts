@@ -34,6 +34,8 @@ export function validateConfigChange(m: Membership, cc: ConfigChange, ordered: b
       if (addressClash(m.witnesses.get(id))) return `replica ${id} already has another address`;
       return null;
     case ConfigChangeType.RemoveReplica:
+      // Removing a non-member would tombstone an id that was never used: refuse, record nothing.
+      if (!isVoter && !isNonVoting && !isWitness) return `replica ${id} is not a member`;
       if (isVoter && m.voters.size === 1) return 'the last voter cannot be removed';
       return null;
     default:

@@ -76,8 +76,11 @@ export interface ShardConfig {
   readonly orderedConfigChange?: boolean;
   /** Bytes of unapplied log beyond which proposals are refused as busy; 0 = no limit. */
   readonly maxInMemLogSize?: number;
-  /** Compress snapshot files. */
-  readonly snapshotCompression?: 'none' | 'lz4' | 'snappy';
+  /**
+   * Compress snapshot files: 'snappy' or 'none' (default). Any other value, 'lz4' included,
+   * is refused with InvalidOptionError (as dragonboat refuses a compression it does not have).
+   */
+  readonly snapshotCompression?: 'none' | 'snappy';
   /** Reserved: compression of entry payloads. Only 'none' today. */
   readonly entryCompression?: 'none';
   readonly isNonVoting?: boolean;
@@ -190,8 +193,8 @@ export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
     throw new InvalidOptionError(`electionRTT (${r.electionRTT}) must be greater than 2 × heartbeatRTT (${r.heartbeatRTT})`);
   }
   if (r.isNonVoting && r.isWitness) throw new InvalidOptionError('a replica cannot be both non-voting and a witness');
-  if (!['none', 'lz4', 'snappy'].includes(r.snapshotCompression)) {
-    throw new InvalidOptionError(`snapshotCompression '${String(r.snapshotCompression)}' is not none, lz4 or snappy`);
+  if (!['none', 'snappy'].includes(r.snapshotCompression)) {
+    throw new InvalidOptionError(`snapshotCompression '${String(r.snapshotCompression)}' is not supported: use 'snappy' or 'none'`);
   }
   if (r.isWitness && r.snapshotEntries > 0) throw new InvalidOptionError('a witness takes no snapshots; snapshotEntries must be 0');
   return r;

@@ -41,6 +41,7 @@ import { throwIfAborted, type RequestOptions } from './request.js';
 import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options.js';
 import { ClientSession } from './session.js';
 import { FirstStartLock, ReplicaStarts, membersToBootstrapAgain } from './start-cleanup.js';
+import { assertRemovable } from './removal-check.js';
 import type { HostObserver } from './observer.js';
 import type { NodeHostStats } from './stats.js';
 import type { QuorumHealth } from '../core/quorum-health.js';
@@ -441,8 +442,12 @@ export class NodeHost {
     await this.changeMembership(shardId, ConfigChangeType.AddWitness, replicaId, address, opts);
   }
 
-  /** Removes a replica; its id can never return. */
+  /**
+   * Removes a replica; its id can never return.
+   * @throws ReplicaNotFoundError when the id is not a member (checked linearizably; nothing is recorded)
+   */
   async requestDeleteReplica(shardId: number, replicaId: number, opts?: MembershipChangeOptions): Promise<void> {
+    if (Number.isSafeInteger(replicaId) && replicaId > 0) assertRemovable(await this.getShardMembership(shardId, opts), shardId, replicaId);
     await this.changeMembership(shardId, ConfigChangeType.RemoveReplica, replicaId, '', opts);
   }
 

@@ -147,7 +147,7 @@ export class SnapshotWorker {
   private async write(c: CapturedState, env: SnapshotEnv): Promise<SnapshotMeta> {
     const { cfg, sm, snapshotter } = this.d;
     const writer = await SnapshotFileWriter.create(env.dataPath,
-      { compression: cfg.snapshotCompression === 'none' ? 'none' : 'snappy' }, c.sessions, encodeMembership(c.membership));
+      { compression: cfg.snapshotCompression }, c.sessions, encodeMembership(c.membership));
     const files = new FileCollector();
     try {
       this.d.signal.throwIfAborted();

@@ -1,5 +1,6 @@
 /**
- * The on-disk KV state machine (an OnDiskStateMachine) over SQLite (better-sqlite3 12).
+ * The on-disk KV state machine (an OnDiskStateMachine) over SQLite (better-sqlite3 12, an
+ * optional peer dependency loaded by `open()`: see `sqlite-module.ts`).
  *
  * Durability: each batch of entries is applied in ONE transaction that also records the
  * batch's last index in `meta`, so the data and the applied index can never disagree and
@@ -13,13 +14,14 @@
  * small transactions, then swaps it in with the index in one transaction, so a crash in the
  * middle leaves the old state intact.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { OnDiskStateMachine, SMEntry, SMResult, SnapshotReader, SnapshotWriter } from '../index.js';
 import { CodecError, StateMachineError } from '../index.js';
 import { applyEntry, isKvQuery, type KvStore } from './apply.js';
 import { PairReader, writePairs } from './snapshot-pairs.js';
+import { loadSqlite, type SqliteDatabaseClass } from './sqlite-module.js';
 
 /** A pinned read view of the database for one snapshot. */
 export interface DiskSnapshotView {
@@ -40,8 +42,8 @@ function indexPair(index: number): readonly [Uint8Array, Uint8Array] {
   return [new Uint8Array(0), v];
 }
 
-function openDb(path: string, readonly: boolean): Database.Database {
-  const db = new Database(path, { readonly, timeout: 1000 });
+function openDb(Sqlite: SqliteDatabaseClass, path: string, readonly: boolean): Database.Database {
+  const db = new Sqlite(path, { readonly, timeout: 1000 });
   if (!readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -62,6 +64,7 @@ export class DiskKvStateMachine implements OnDiskStateMachine<DiskSnapshotView> 
   } | null = null;
   private applyBatch: ((entries: readonly SMEntry[]) => SMResult[]) | null = null;
   private readonly views = new Set<Database.Database>();
+  private sqlite: SqliteDatabaseClass | null = null;
 
   /** @param path the database file; its directory is created when missing. */
   constructor(private readonly path: string) {}
@@ -71,10 +74,15 @@ export class DiskKvStateMachine implements OnDiskStateMachine<DiskSnapshotView> 
     return this.stmts;
   }
 
-  /** Opens (or creates) the database and returns the last applied index in it. */
+  /**
+   * Opens (or creates) the database and returns the last applied index in it.
+   * @throws MissingDependencyError when better-sqlite3 is not installed
+   */
   async open(_signal: AbortSignal): Promise<number> {
+    const Sqlite = await loadSqlite();
+    this.sqlite = Sqlite;
     mkdirSync(dirname(this.path), { recursive: true });
-    const db = openDb(this.path, false);
+    const db = openDb(Sqlite, this.path, false);
     db.exec(SCHEMA);
     const stmts = {
       get: db.prepare<[Uint8Array], { value: Buffer }>('SELECT value FROM kv WHERE key = ?'),
@@ -121,7 +129,7 @@ export class DiskKvStateMachine implements OnDiskStateMachine<DiskSnapshotView> 
   /** Pins a read transaction on a second connection: the state as of the last update. */
   prepareSnapshot(): DiskSnapshotView {
     const index = this.open_().getIndex.get()?.value ?? 0;
-    const db = openDb(this.path, true);
+    const db = openDb(this.sqlite as SqliteDatabaseClass, this.path, true);
     db.exec('BEGIN');
     // The first read fixes the transaction's view of the WAL.
     const pinned = (db.prepare("SELECT value FROM meta WHERE name = 'applied'").get() as { value: number } | undefined)?.value ?? 0;

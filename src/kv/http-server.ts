@@ -19,6 +19,7 @@ import { getCluster, getMetrics, getStatus, postLeaderTransfer, postMembers, pos
 import { ClusterView } from './cluster.js';
 import { HttpListener } from './early-bind.js';
 import { getDashboard } from './dashboard-page.js';
+import { answerClientError } from './http-client-error.js';
 import { HttpError, errorBody, errorReply } from './http-errors.js';
 import type { Reply, RouteContext } from './http-reply.js';
 import { casKey, deleteKey, getKey, putKey } from './kv-routes.js';
@@ -131,7 +132,10 @@ export class KvHttpServer {
     const shown = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
     const s = new KvHttpServer(server, o, host === '' ? shown : `${host}:${a.port}`);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => { void s.handle(req, res); });
-    server.on('clientError', (_e, socket) => { socket.destroy(); });
+    server.on('clientError', (e: Error & { code?: string }, socket) => {
+      const status = answerClientError(e, socket, o.limits.maxKeyBytes);
+      if (status !== 0) s.counters.count('unknown', status);
+    });
     if (o.security?.tls !== undefined) server.on('tlsClientError', (e: Error) => { o.logger.debug('TLS handshake refused', { error: e.message }); });
     return s;
   }

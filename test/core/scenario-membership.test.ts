@@ -212,6 +212,20 @@ test('thesis §4.1 a removed replica id can never return', () => {
   assert.equal(c.get(1).peer.membership.voters.has(3), false, 'the protocol did not adopt the rejected change');
 });
 
+test('removing an id that is not a member is rejected and tombstones nothing (as etcd refuses it)', () => {
+  const m0 = membershipOf(new Map([[1, 'a'], [2, 'b'], [3, 'c']]));
+  assert.match(validateConfigChange(m0, cc(ConfigChangeType.RemoveReplica, 9), false) ?? '', /not a member/);
+  const { c } = makeCluster({ voters: [1, 2, 3] });
+  elect(c, 1);
+  proposeChange(c, 1, cc(ConfigChangeType.RemoveReplica, 9));
+  c.tick(2);
+  for (const id of [1, 2, 3]) assert.equal(c.get(id).membership.removed.has(9), false);
+  // The id is still free.
+  proposeChange(c, 1, cc(ConfigChangeType.AddNonVoting, 9));
+  c.tick(2);
+  for (const id of [1, 2, 3]) assert.equal(c.get(id).membership.nonVoting.has(9), true);
+});
+
 test('thesis §4.1 the last voter cannot be removed', () => {
   const m = membershipOf(new Map([[1, 'a']]));
   assert.match(validateConfigChange(m, cc(ConfigChangeType.RemoveReplica, 1), false) ?? '', /last voter/);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Membership } from '../../src/core/types.js';
-import { DroppedError, InvalidOptionError, RejectedError } from '../../src/errors.js';
+import { DroppedError, InvalidOptionError, RejectedError, ReplicaNotFoundError } from '../../src/errors.js';
 import { rejectsWith, settle } from './support/assert.js';
 import { HostCluster } from './support/cluster.js';
 import { setCmd } from './support/kv.js';
@@ -168,6 +168,26 @@ test('a second change while one is pending is dropped (DroppedError) or applied 
     // Once the first is applied, a retry of a dropped one succeeds.
     for (const id of [8, 9, 10].filter((x) => !ok.includes(x))) await nh.requestAddNonVoting(1, id, c.address(id));
     assert.deepEqual(ids((await nh.getShardMembership(1)).nonVoting), [8, 9, 10]);
+  } finally {
+    await c.closeAll();
+  }
+});
+
+test('deleting an id that is not a member is refused (ReplicaNotFoundError) and tombstones nothing', { timeout: 20000 }, async () => {
+  const c = new HostCluster();
+  try {
+    await c.start(1);
+    await c.startShard(1, [1]);
+    await c.waitLeader(1, [1]);
+    await c.get(1).propose(1, setCmd('first', 'write'));
+    const before = await c.get(1).getShardMembership(1);
+    await rejectsWith(c.get(1).requestDeleteReplica(1, 9), ReplicaNotFoundError, 'REPLICA_NOT_FOUND');
+    const after = await c.get(1).getShardMembership(1);
+    assert.equal(after.configChangeId, before.configChangeId, 'nothing was committed');
+    assert.deepEqual([...after.removed], []);
+    // The id was never tombstoned: it can still be added.
+    await c.get(1).requestAddNonVoting(1, 9, c.address(9));
+    assert.deepEqual(ids((await c.get(1).getShardMembership(1)).nonVoting), [9]);
   } finally {
     await c.closeAll();
   }
