@@ -75,6 +75,17 @@ const EXACT_ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = 
   '/admin/leader-transfer': { POST: { name: 'admin_leader_transfer', handler: postLeaderTransfer, bounded: true } },
 };
 
+/**
+ * Every route as `METHOD path`, prefix routes as `METHOD prefix{key}` (e.g. `PUT /kv/{key}`):
+ * the reference test checks that docs/kv-service.md names each one.
+ */
+export function routeList(): string[] {
+  const out: string[] = [];
+  for (const [prefix, byMethod] of PREFIX_ROUTES) for (const m of Object.keys(byMethod)) out.push(`${m} ${prefix}{key}`);
+  for (const [path, byMethod] of Object.entries(EXACT_ROUTES)) for (const m of Object.keys(byMethod)) out.push(`${m} ${path}`);
+  return out;
+}
+
 function decodeKey(raw: string): string {
   try {
     return decodeURIComponent(raw);
