@@ -8,14 +8,12 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { ConfigChangeType, SeriesId, emptyMembership, type Membership, type Message } from '../core/types.js';
 import { membershipOf } from '../core/membership.js';
-import { Role } from '../core/raft.js';
 import {
   ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardAlreadyExistsError, ShardNotFoundError,
   RejectedError,
 } from '../errors.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
 import { SnapshotWorker } from './snapshot-worker.js';
-import { IncomingSnapshots } from './incoming-snapshots.js';
 import { Pending } from './request.js';
 import type { LogDB } from '../logdb/log-db.js';
 import { WalLogDB } from '../logdb/wal-log-db.js';
@@ -23,7 +21,6 @@ import { smTypeOf, lookup } from '../rsm/managed.js';
 import type {
   AnyStateMachine, ConcurrentStateMachine, OnDiskStateMachine, SMResult, StateMachine, StateMachineFactory,
 } from '../statemachine.js';
-import type { MessageBatch } from '../transport/codec.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportHandler } from '../transport/transport.js';
 import {
@@ -31,7 +28,7 @@ import {
   type NodeHostConfig, type ResolvedHostConfig, type ResolvedShardConfig, type ShardConfig,
 } from './config.js';
 import { lockHostDir } from './dir-lock.js';
-import { ClusterIdentityGuard, formatClusterId, type IdentityHost } from './cluster-identity.js';
+import { ClusterIdentityGuard, type IdentityHost } from './cluster-identity.js';
 import { checkInitialMembers, startIdentity } from './start-identity.js';
 import { Engine } from './engine.js';
 import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
@@ -42,9 +39,11 @@ import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options
 import { ClientSession } from './session.js';
 import { FirstStartLock, ReplicaStarts, membersToBootstrapAgain } from './start-cleanup.js';
 import { assertRemovable } from './removal-check.js';
-import type { HostObserver } from './observer.js';
+import { wireObservers, type HostObserver } from './observer.js';
+import { inboundHandler } from './inbound.js';
+import { WorkLimiter } from './work-limiter.js';
+import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
 import type { NodeHostStats } from './stats.js';
-import type { QuorumHealth } from '../core/quorum-health.js';
 
 /** Options of a proposal. */
 export interface ProposeOptions extends RequestOptions {
@@ -60,46 +59,7 @@ export interface MembershipChangeOptions extends RequestOptions {
 
 export type { SnapshotOptions } from './snapshot-options.js';
 
-/** Who leads a shard, as this host knows it. */
-export interface LeaderInfo {
-  readonly leaderId: number;
-  readonly term: number;
-  /** False while no leader is known. */
-  readonly valid: boolean;
-}
-
-/** One replica's state, for `getNodeHostInfo`. */
-export interface ReplicaInfo {
-  readonly shardId: number;
-  readonly replicaId: number;
-  readonly leaderId: number;
-  readonly term: number;
-  readonly isLeader: boolean;
-  readonly role: string;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly snapshotIndex: number;
-  readonly firstLogIndex: number;
-  readonly lastLogIndex: number;
-  readonly membership: Membership;
-  /**
-   * On the leader: which voting members it heard from within the last election timeout and
-   * how many more may fail before the shard loses its quorum. Null on other replicas.
-   */
-  readonly quorum: QuorumHealth | null;
-  /** The shard's cluster identity (12 hex digits; `unknown` until a joining replica learns it). */
-  readonly clusterId: string;
-  /** Why this replica stopped serving the shard (another cluster lists it as a member), or null. */
-  readonly identityConflict: string | null;
-  /** Messages refused for another cluster identity, and peers' notices refusing ours, since start. */
-  readonly identityMismatches: number;
-}
-
-/** The host and the replicas it runs. */
-export interface NodeHostInfo {
-  readonly raftAddress: string;
-  readonly shards: readonly ReplicaInfo[];
-}
+export type { LeaderInfo, ReplicaInfo, NodeHostInfo } from './nodehost-info.js';
 
 /** A process's Raft host. Create with {@link NodeHost.create}. */
 export class NodeHost {
@@ -109,10 +69,8 @@ export class NodeHost {
   private readonly ticker: ReturnType<typeof setInterval>;
   private closed = false;
   private closing: Promise<void> | null = null;
-  /** Snapshot work running now, and waiting for a slot (bounded concurrency). */
-  private snapshotRunning = 0;
-  private readonly snapshotWaiting: Array<() => void> = [];
-  private static readonly MAX_SNAPSHOT_WORK = 2;
+  /** Snapshot work beside stepping and applying: at most two saves, recoveries or streams at once. */
+  private readonly snapshotWork = new WorkLimiter(2);
   /** Addresses given to the transport, by `shard:replica`. */
   private readonly addresses = new Map<string, string>();
   /** Observers of measurements (metrics); none by default. */
@@ -303,7 +261,7 @@ export class NodeHost {
       },
       failed: (r, error) => this.events.emit('replica:failed', { shardId: r.shardId, replicaId: r.replicaId, error }),
       softState: (r, leaderId, term) => this.events.emit('leader:updated', { shardId: r.shardId, replicaId: r.replicaId, leaderId, term }),
-      runSnapshotWork: (work) => { void this.runSnapshotWork(work); },
+      runSnapshotWork: (work) => { void this.snapshotWork.run(work); },
       snapshotCreated: (r, index, exported) => this.events.emit('snapshot:created', { shardId: r.shardId, replicaId: r.replicaId, index, exported }),
       snapshotRecovered: (r, index) => this.events.emit('snapshot:recovered', { shardId: r.shardId, replicaId: r.replicaId, index }),
     };
@@ -331,17 +289,6 @@ export class NodeHost {
 
   private snapshotDir(shardId: number, replicaId: number): string {
     return join(this.cfg.nodeHostDir, 'snapshots', `shard-${shardId}-replica-${replicaId}`);
-  }
-
-  private async runSnapshotWork(work: () => Promise<void>): Promise<void> {
-    if (this.snapshotRunning >= NodeHost.MAX_SNAPSHOT_WORK) await new Promise<void>((res) => this.snapshotWaiting.push(res));
-    this.snapshotRunning++;
-    try {
-      await work();
-    } finally {
-      this.snapshotRunning--;
-      this.snapshotWaiting.shift()?.();
-    }
   }
 
   // ---- requests -----------------------------------------------------------------------------
@@ -529,19 +476,7 @@ export class NodeHost {
 
   /** The replicas on this host and their state. */
   getNodeHostInfo(): NodeHostInfo {
-    const shards: ReplicaInfo[] = [];
-    for (const r of this.replicas.values()) {
-      const st = r.peer.status();
-      shards.push({
-        shardId: r.shardId, replicaId: r.replicaId, leaderId: st.leaderId, term: st.term,
-        isLeader: r.peer.role === Role.Leader, role: st.role, commitIndex: st.commit,
-        appliedIndex: r.rsm.lastApplied, snapshotIndex: r.reader.snapshot().index,
-        firstLogIndex: r.reader.firstIndex(), lastLogIndex: st.lastIndex, membership: r.rsm.membership,
-        quorum: st.quorum, clusterId: formatClusterId(r.clusterId),
-        identityConflict: r.identityConflict?.message ?? null, identityMismatches: r.counters.identityMismatches,
-      });
-    }
-    return { raftAddress: this.cfg.raftAddress, shards };
+    return { raftAddress: this.cfg.raftAddress, shards: [...this.replicas.values()].map(replicaInfo) };
   }
 
   /** The host's counters (engine, LogDB, transport, per replica), for metrics. Cheap: no I/O. */
@@ -572,20 +507,7 @@ export class NodeHost {
   }
 
   private wireObservers(): void {
-    const list = [...this.observers];
-    const each = (call: (o: HostObserver) => void): void => {
-      for (const o of list) {
-        try { call(o); } catch (e) { this.cfg.logger.debug('host observer threw', { error: String(e) }); }
-      }
-    };
-    this.engine.observer = list.length === 0 ? null : {
-      enginePass: (sec, n) => each((o) => o.enginePass?.(sec, n)),
-      logdbBatch: (replicas, entries, sec) => each((o) => o.logdbBatch?.(replicas, entries, sec)),
-    };
-    if (this.logdb instanceof WalLogDB) {
-      this.logdb.setSyncObserver(list.some((o) => o.walSync !== undefined)
-        ? (sec, bytes) => each((o) => o.walSync?.(sec, bytes)) : null);
-    }
+    wireObservers([...this.observers], this.engine, this.logdb, this.cfg.logger);
   }
 
   // ---- plumbing -----------------------------------------------------------------------------
@@ -600,50 +522,12 @@ export class NodeHost {
   }
 
   private transportHandler(): TransportHandler {
-    const receiver = new IncomingSnapshots({
-      logger: this.cfg.logger,
-      replica: (shardId) => this.replicas.get(shardId),
+    return inboundHandler({
+      logger: this.cfg.logger, replicas: this.replicas, engine: this.engine, identity: this.identity, events: this.events,
+      knowsAddress: (shardId, replicaId) => this.addresses.has(`${shardId}:${replicaId}`),
+      setAddress: (shardId, replicaId, address) => this.setAddress(shardId, replicaId, address),
       deliver: (m) => this.deliver(m),
-      received: (r, index, from) => {
-        r.counters.snapshotsReceived++;
-        this.events.emit('snapshot:received', { shardId: r.shardId, replicaId: r.replicaId, index, from });
-      },
     });
-    return {
-      handleMessageBatch: (batch: MessageBatch) => {
-        const ids = batch.clusterIds;
-        for (let i = 0; i < batch.messages.length; i++) {
-          const m = batch.messages[i]!;
-          const r = this.replicas.get(m.shardId);
-          if (r === undefined) continue;
-          // A replica that joined knows no addresses yet: learn the sender's from its batch,
-          // as dragonboat does, so that it can answer the leader (or refuse it, below).
-          if (!this.addresses.has(`${m.shardId}:${m.from}`)) this.setAddress(m.shardId, m.from, batch.sourceAddress);
-          if (!this.identity.admit(r, m, ids?.[i] ?? 0, batch.sourceAddress)) continue;
-          this.deliver(m);
-        }
-      },
-      clusterIdOf: (shardId) => this.replicas.get(shardId)?.clusterId ?? 0,
-      handleUnreachable: (shardId, replicaId) => {
-        const r = this.replicas.get(shardId);
-        if (r === undefined) return;
-        r.peer.reportUnreachable(replicaId);
-        this.engine.setReady(r);
-      },
-      handleSnapshotStatus: (shardId, replicaId, failed) => {
-        const r = this.replicas.get(shardId);
-        if (r === undefined) return;
-        r.streamDone(replicaId);
-        if (failed) r.counters.snapshotSendFailures++;
-        else r.counters.snapshotsSent++;
-        r.peer.reportSnapshotStatus(replicaId, failed);
-        this.engine.setReady(r);
-      },
-      snapshotReceiver: receiver,
-      handleConnection: (address, established) => {
-        this.events.emit(established ? 'connection:established' : 'connection:failed', { address });
-      },
-    };
   }
 
   private setAddress(shardId: number, replicaId: number, address: string): void {

@@ -17,3 +17,35 @@ export interface HostObserver {
   /** One fdatasync of the default write-ahead log: seconds, and bytes made durable. Only with `WalLogDB`. */
   walSync?(seconds: number, bytes: number): void;
 }
+
+/** Where a host's observers are attached: the engine's pass and batch hooks, and the WAL's sync hook. */
+export interface ObservedParts {
+  observer: HostObserver | null;
+}
+
+/** The one LogDB that reports fdatasync timings. */
+export interface SyncObservable {
+  setSyncObserver(fn: ((seconds: number, bytes: number) => void) | null): void;
+}
+
+/**
+ * Points the engine's (and, when it reports syncs, the LogDB's) hooks at `list`, or detaches
+ * them when `list` is empty, so that a host without observers reads no clock. A throwing
+ * observer is logged at debug and ignored.
+ */
+export function wireObservers(list: readonly HostObserver[], engine: ObservedParts, logdb: object,
+  logger: { debug(msg: string, f?: Record<string, unknown>): void }): void {
+  const each = (call: (o: HostObserver) => void): void => {
+    for (const o of list) {
+      try { call(o); } catch (e) { logger.debug('host observer threw', { error: String(e) }); }
+    }
+  };
+  engine.observer = list.length === 0 ? null : {
+    enginePass: (sec, n) => each((o) => o.enginePass?.(sec, n)),
+    logdbBatch: (replicas, entries, sec) => each((o) => o.logdbBatch?.(replicas, entries, sec)),
+  };
+  if ('setSyncObserver' in logdb) {
+    (logdb as SyncObservable).setSyncObserver(list.some((o) => o.walSync !== undefined)
+      ? (sec, bytes) => each((o) => o.walSync?.(sec, bytes)) : null);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * What `NodeHost.getNodeHostInfo` and `getLeaderId` report: the public shapes, and how one
+ * replica's state is read into them.
+ */
+import type { Membership } from '../core/types.js';
+import type { QuorumHealth } from '../core/quorum-health.js';
+import { Role } from '../core/raft.js';
+import { formatClusterId } from './cluster-identity.js';
+import type { Replica } from './replica.js';
+
+/** Who leads a shard, as this host knows it. */
+export interface LeaderInfo {
+  readonly leaderId: number;
+  readonly term: number;
+  /** False while no leader is known. */
+  readonly valid: boolean;
+}
+
+/** One replica's state, for `getNodeHostInfo`. */
+export interface ReplicaInfo {
+  readonly shardId: number;
+  readonly replicaId: number;
+  readonly leaderId: number;
+  readonly term: number;
+  readonly isLeader: boolean;
+  readonly role: string;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly snapshotIndex: number;
+  readonly firstLogIndex: number;
+  readonly lastLogIndex: number;
+  readonly membership: Membership;
+  /**
+   * On the leader: which voting members it heard from within the last election timeout and
+   * how many more may fail before the shard loses its quorum. Null on other replicas.
+   */
+  readonly quorum: QuorumHealth | null;
+  /** The shard's cluster identity (12 hex digits; `unknown` until a joining replica learns it). */
+  readonly clusterId: string;
+  /** Why this replica stopped serving the shard (another cluster lists it as a member), or null. */
+  readonly identityConflict: string | null;
+  /** Messages refused for another cluster identity, and peers' notices refusing ours, since start. */
+  readonly identityMismatches: number;
+}
+
+/** The host and the replicas it runs. */
+export interface NodeHostInfo {
+  readonly raftAddress: string;
+  readonly shards: readonly ReplicaInfo[];
+}
+
+/** One replica's state as {@link ReplicaInfo} (no I/O). */
+export function replicaInfo(r: Replica): ReplicaInfo {
+  const st = r.peer.status();
+  return {
+    shardId: r.shardId, replicaId: r.replicaId, leaderId: st.leaderId, term: st.term,
+    isLeader: r.peer.role === Role.Leader, role: st.role, commitIndex: st.commit,
+    appliedIndex: r.rsm.lastApplied, snapshotIndex: r.reader.snapshot().index,
+    firstLogIndex: r.reader.firstIndex(), lastLogIndex: st.lastIndex, membership: r.rsm.membership,
+    quorum: st.quorum, clusterId: formatClusterId(r.clusterId),
+    identityConflict: r.identityConflict?.message ?? null, identityMismatches: r.counters.identityMismatches,
+  };
+}
