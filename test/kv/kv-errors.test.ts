@@ -25,7 +25,12 @@ test('every error code of the contract', { timeout: 60000 }, async () => {
     // A lone replica of a shard whose other members never start: never a leader.
     c.start(9, ['--initial-members', `9=${c.node(9).raft},10=127.0.0.1:1,11=127.0.0.1:2`]);
     for (const id of [1, 2, 3]) await c.ready(id);
-    const lone = http('PUT', `${url(9)}/kv/x`, 'y');
+    // Awaited below; named if it fails early (no unhandled rejection meanwhile, and the lone
+    // replica's own output in the message).
+    const lone = http('PUT', `${url(9)}/kv/x`, 'y').catch((e: unknown) => {
+      throw new Error(`PUT to the lone replica 9 failed: ${String(e)}; its stderr:\n${c.node(9).child?.err ?? ''}`, { cause: e });
+    });
+    lone.catch(() => {});
 
     expectError(await http('POST', `${url(1)}/cas/k`, 'not json'), 400, 'INVALID_REQUEST');
     expectError(await http('POST', `${url(1)}/cas/k`, '{"value":"v"}'), 400, 'INVALID_REQUEST');
