@@ -10,6 +10,8 @@
  */
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
+import { SegmentPreallocator } from './wal-prealloc.js';
+import type { WalStats } from './wal-stats.js';
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
 import { ClosedError, CorruptionError, EntriesCompactedError, InvalidOptionError, StorageError } from '../errors.js';
 import {
@@ -46,21 +48,7 @@ export interface WalLogDBOptions {
   readonly compactionCopyBytes?: number;
 }
 
-/** Counters for tests, benchmarks and metrics. */
-export interface WalStats {
-  readonly segments: number;
-  /** Bytes of all segment files. */
-  readonly totalBytes: number;
-  /** Bytes of live entries (what the space bound is stated against). */
-  readonly liveBytes: number;
-  readonly writes: number;
-  readonly syncs: number;
-  readonly bytesWritten: number;
-  /** Bytes of live entries compaction has copied forward. */
-  readonly copiedBytes: number;
-  /** Bytes cut from a torn tail at open. */
-  readonly truncatedAtOpen: number;
-}
+export type { WalStats } from './wal-stats.js';
 
 type Op = { resolve: () => void; reject: (err: unknown) => void } & (
   | { kind: 'save'; updates: readonly ReplicaUpdate[] }
@@ -75,16 +63,6 @@ const MiB = 1 << 20;
 
 /** Largest commit whose fdatasync may run on the event loop (see `WalLogDB.sync`). */
 const SYNC_FSYNC_BYTES = 4096;
-
-/** Bytes a WAL segment is zero-filled ahead of its data at a time. */
-const PREALLOC_STEP = MiB;
-
-let zeroBuf = Buffer.alloc(0);
-/** A shared buffer of at least `n` zero bytes (never written to). */
-function zeroes(n: number): Buffer {
-  if (zeroBuf.length < n) zeroBuf = Buffer.alloc(n);
-  return zeroBuf;
-}
 
 /** Batches up to this size are written with a synchronous write(2); larger ones on the thread pool. */
 const SYNC_WRITE_BYTES = MiB;
@@ -131,16 +109,16 @@ export class WalLogDB implements LogDB {
   private readonly deferred = new Set<WalReplica>();
   /** The commit being made is the first since the log sat idle. */
   private idleStart = false;
-  /** Bytes of the current segment zero-filled and synced (see `ensureAllocated`). */
-  private allocEnd = 0;
-  /** A background zero-fill of the current segment, while one runs. */
-  private extending: Promise<void> | null = null;
+  /** The current segment's zero-filled extent (with fsync on; see wal-prealloc.ts). */
+  private readonly prealloc: SegmentPreallocator;
 
   private constructor(
     private readonly segments: SegmentFiles,
     private readonly index: WalIndex,
     private readonly opts: Required<Omit<WalLogDBOptions, 'walDir'>>,
-  ) {}
+  ) {
+    this.prealloc = new SegmentPreallocator(opts.segmentBytes, () => this.segments.fd(this.current), (err) => this.fail(err));
+  }
 
   /**
    * Opens (or creates) the LogDB in `options.dir`, replaying its log. A torn tail is
@@ -226,14 +204,14 @@ export class WalLogDB implements LogDB {
   /** One group commit: lay out every queued op (and compaction copies), write, sync. */
   private async flushOnce(): Promise<void> {
     if (this.needRotate) {
-      if (this.extending !== null) await this.extending;
+      await this.prealloc.settle();
       // Give back the preallocated zeros past the data (recovery would skip them anyway).
-      if (this.allocEnd > this.segEnd) this.segments.truncate(this.current, this.segEnd);
+      if (this.prealloc.allocEnd > this.segEnd) this.segments.truncate(this.current, this.segEnd);
       const id = this.current + 1;
       await this.segments.create(id);
       this.current = id;
       this.segEnd = 0;
-      this.allocEnd = 0;
+      this.prealloc.reset();
     }
     const ops = this.queue.splice(0);
     const w = new ByteWriter(estimateBytes(ops) + (this.gcWanted ? this.opts.compactionCopyBytes : 0));
@@ -262,7 +240,7 @@ export class WalLogDB implements LogDB {
     try {
       if (w.pos > 0) {
         const fd = this.segments.fd(this.current);
-        await this.ensureAllocated(base + w.pos);
+        if (this.opts.fsync) await this.prealloc.ensure(base + w.pos);
         // Small batches go to the page cache synchronously (microseconds), saving a round
         // trip through the thread pool; only large ones, and the fdatasync, leave the loop.
         if (w.pos <= SYNC_WRITE_BYTES) {
@@ -277,7 +255,7 @@ export class WalLogDB implements LogDB {
         await this.sync(fd, w.pos);
         this.segEnd += w.pos;
         this.segments.setSize(this.current, this.segEnd);
-        this.preallocateAhead();
+        if (this.opts.fsync) this.prealloc.ahead(this.segEnd);
       }
     } catch (err) {
       this.fail(err);
@@ -289,43 +267,6 @@ export class WalLogDB implements LogDB {
       if (r !== undefined) this.index.relocate(r, c.index, { seg: c.fromSeg, off: c.fromOff }, this.current, base + c.bufPos);
     }
     for (const op of accepted) op.resolve();
-  }
-
-  /**
-   * Preallocation, as etcd's WAL does: the current segment is zero-filled (and synced) ahead
-   * of the data, so a batch's fdatasync overwrites allocated blocks and commits no new file
-   * size to the file system's journal (three writers × 2 KiB here: fdatasync p50 0.60–0.69 →
-   * 0.46–0.53 ms, `bench/fsync-modes.ts`). Recovery reads a zero tail as the end.
-   * Only with fsync on.
-   */
-  private async ensureAllocated(end: number): Promise<void> {
-    if (!this.opts.fsync || end <= this.allocEnd) return;
-    if (this.extending !== null) await this.extending;
-    if (end > this.allocEnd) await this.extend(end);
-  }
-
-  /** Starts zero-filling the next step in the background once the data is half-way into the last one. */
-  private preallocateAhead(): void {
-    const step = this.preallocStep();
-    if (!this.opts.fsync || this.extending !== null || this.segEnd + step / 2 <= this.allocEnd || this.segEnd >= this.opts.segmentBytes) return;
-    this.extending = this.extend(this.allocEnd + step).catch((err: unknown) => this.fail(err)).finally(() => { this.extending = null; });
-  }
-
-  private preallocStep(): number {
-    return Math.min(PREALLOC_STEP, this.opts.segmentBytes);
-  }
-
-  /** Zero-fills the current segment from `allocEnd` up to `end` (rounded up to a step) and syncs it. */
-  private async extend(end: number): Promise<void> {
-    const step = this.preallocStep();
-    const target = Math.ceil(end / step) * step;
-    const fd = this.segments.fd(this.current);
-    const zero = zeroes(step);
-    for (let at = this.allocEnd; at < target;) {
-      at += (await writeAsync(fd, zero, 0, Math.min(step, target - at), at)).bytesWritten;
-    }
-    await fdatasyncAsync(fd);
-    this.allocEnd = Math.max(this.allocEnd, target);
   }
 
   /** fdatasync of `fd` (when fsync is on), reported to the sync observer. */
@@ -640,11 +581,11 @@ export class WalLogDB implements LogDB {
       this.closing = true;
       if (this.flushing || this.scheduled || this.queue.length > 0) await new Promise<void>((res) => this.idleWaiters.push(res));
       await this.background;
-      if (this.extending !== null) await this.extending;
+      await this.prealloc.settle();
       // Deferred commit indexes are written on a clean close (a crash may lose them: harmless).
       if (this.deferred.size > 0 && this.failure === null) await this.flushOnce().catch(() => {});
       // A clean close leaves no preallocated zeros behind.
-      if (this.failure === null && this.allocEnd > this.segEnd) {
+      if (this.failure === null && this.prealloc.allocEnd > this.segEnd) {
         try { this.segments.truncate(this.current, this.segEnd); } catch { /* recovery skips a zero tail anyway */ }
       }
       this.segments.closeAll();
