@@ -5,7 +5,8 @@
  * replicas with exactly one leader; after the leader's process is SIGKILLed it shows that
  * replica down, a new leader, and the shard one failure away from losing its quorum.
  *
- * Skipped (with a note) where /usr/bin/chromium is missing. With SAMPAN_UPDATE_SCREENSHOT=1
+ * Fails, naming the package to install, where /usr/bin/chromium is missing (`.ci/run` installs
+ * Debian's chromium first; a skipped browser test would hide a broken dashboard). With SAMPAN_UPDATE_SCREENSHOT=1
  * the final screenshot replaces docs/dashboard.png; otherwise it goes to the temp dir.
  */
 import { test } from 'node:test';
