@@ -1,13 +1,39 @@
-// Lint rules: strict TypeScript everywhere, and a purity fence around src/core/.
+// Lint rules: strict TypeScript everywhere, a purity fence around src/core/, and the layers'
+// import fences (imports point down only; see the README's architecture picture).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/** The folders of src/ a layer must not import, by layer (a folder is a layer). */
+const LAYERS = {
+  core: ['logdb', 'transport', 'rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
+  logdb: ['transport', 'rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
+  // transport/frame.ts shares the LogDB's CRC-32 until one encoding layer exists.
+  transport: ['rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
+  rsm: ['logdb', 'transport', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
+  snapshot: ['transport', 'rsm', 'host', 'kv', 'cli', 'metrics'],
+  host: ['kv', 'cli', 'metrics'],
+  metrics: ['kv', 'cli'],
+  // The service is built on the public API only, like any user's application.
+  kv: ['core', 'logdb', 'transport', 'rsm', 'snapshot', 'host', 'cli'],
+  cli: ['core', 'logdb', 'transport', 'rsm', 'snapshot', 'host'],
+};
+
+/** no-restricted-imports patterns fencing `layer` off the folders above it. */
+function layerPatterns(layer) {
+  return [{ group: LAYERS[layer].map((f) => `../${f}/*`), message: `src/${layer} may not import these layers (imports point down only).` }];
+}
+
+const layerFences = Object.keys(LAYERS).filter((l) => l !== 'core').map((layer) => ({
+  files: [`src/${layer}/**/*.ts`],
+  rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(layer) }] },
+}));
 
 const corePurity = {
   files: ['src/core/**/*.ts'],
   rules: {
     'no-restricted-imports': ['error', {
       patterns: [{ group: ['node:*', 'fs', 'path', 'os', 'crypto', 'net', 'events', 'timers'],
-        message: 'src/core is pure: no Node modules.' }],
+        message: 'src/core is pure: no Node modules.' }, ...layerPatterns('core')],
     }],
     'no-restricted-globals': ['error',
       { name: 'setTimeout', message: 'src/core is pure: time comes in through tick().' },
@@ -58,4 +84,5 @@ export default tseslint.config(
     },
   },
   corePurity,
+  ...layerFences,
 );
