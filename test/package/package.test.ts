@@ -89,3 +89,34 @@ test('npm pack: only what a user needs; installed from the tarball it imports an
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('from git: a clone builds dist/ through the prepare script, and what it packs installs and imports', { timeout: 180_000 }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'sampan-git-'));
+  try {
+    // What npm does for a git dependency: clone, install the dev dependencies, run `prepare`,
+    // pack. The dev dependencies are this checkout's own (linked), not fetched again.
+    const clone = join(tmp, 'clone');
+    const git = sh('git', ['clone', '--quiet', '--depth', '1', `file://${ROOT}`, clone], tmp);
+    assert.equal(git.status, 0, git.stderr);
+    assert.equal(existsSync(join(clone, 'dist')), false, 'a clone has no build');
+    sh('ln', ['-s', join(ROOT, 'node_modules'), join(clone, 'node_modules')], tmp);
+    const pack = sh('npm', ['pack', '--json', '--pack-destination', tmp], clone);
+    assert.equal(pack.status, 0, pack.stderr);
+    const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    assert.ok(info !== undefined);
+    assert.ok(info.files.some((f) => f.path === 'dist/src/index.js'), 'prepare built dist/ before packing');
+
+    const proj = join(tmp, 'user');
+    sh('mkdir', ['-p', proj], tmp);
+    writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'user', version: '1.0.0', private: true, type: 'module' }));
+    const tgz = join(tmp, info.filename);
+    let inst = sh('npm', ['install', '--offline', '--no-audit', '--no-fund', tgz], proj);
+    if (inst.status !== 0) inst = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tgz], proj);
+    assert.equal(inst.status, 0, inst.stderr);
+    const imp = sh(process.execPath, ['--input-type=module', '-e', "const m = await import('sampan'); console.log(typeof m.NodeHost);"], proj);
+    assert.equal(imp.status, 0, imp.stderr);
+    assert.equal(imp.stdout.trim(), 'function');
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
