@@ -4,7 +4,7 @@
  * the old one, fsync the directory), together with the last log index applied. After a
  * restart `open` reports that index, so sampan replays only the entries after it.
  *
- *   npm run build && node dist/examples/on-disk-counters.js
+ *   npm run example:disk        (= npm run build && node dist/examples/on-disk-counters.js)
  *
  * BASE_PORT (default 27200) sets the Raft ports BASE_PORT+1..+3; DATA_DIR a directory to keep
  * the data in (default: a temporary one, removed at the end).

@@ -3,7 +3,7 @@
  * replicate a Map; automatic snapshots (every 20 entries) compact the log; replica 3 is
  * stopped, misses writes, and is restarted from its own snapshot plus the log tail.
  *
- *   npm run build && node dist/examples/replicated-map.js
+ *   npm run example:map        (= npm run build && node dist/examples/replicated-map.js)
  *
  * BASE_PORT (default 27100) sets the Raft ports BASE_PORT+1..+3; DATA_DIR a directory to keep
  * the data in (default: a temporary one, removed at the end).
