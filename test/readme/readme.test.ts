@@ -6,6 +6,8 @@
  * - the curl tour runs every line with curl against `sampan demo` and checks the answer its
  *   comment shows;
  * - the command tours run `--help` and check that every flag they use exists;
+ * - the fragments (FRAGMENTS: the metrics and protocol-core snippets) are type-checked
+ *   against the package with their free names declared;
  * - the Install section's word on CommonJS (`require('sampan')` fails with
  *   ERR_PACKAGE_PATH_NOT_EXPORTED) holds.
  */
@@ -25,15 +27,36 @@ const execFileP = promisify(execFile);
 const NOT_RUN: ReadonlyArray<{ readonly match: string; readonly reason: string }> = [
   { match: 'npm ci && npm start', reason: "the quick start: `npm ci` would reinstall this repository's node_modules; `npm start` is test/package/npm-start.test.ts" },
   { match: 'npm install sampan', reason: 'installs from the npm registry; the installed package is test/package/package.test.ts' },
-  { match: "from 'sampan/metrics'", reason: 'a fragment: `nh` is a NodeHost such as the library example\'s; sampan/metrics is test/metrics/' },
-  { match: "from 'sampan/core'", reason: 'a fragment: `transport` and `stateMachine` stand for a host\'s own; the Peer loop is test/core/' },
+];
+
+/**
+ * Fragments: not run (they lean on names a whole program would define), but type-checked
+ * against the package with `prelude` declaring those names.
+ */
+const FRAGMENTS: ReadonlyArray<{ readonly match: string; readonly reason: string; readonly prelude: string }> = [
+  {
+    match: "from 'sampan/metrics'",
+    reason: "`nh` is a NodeHost such as the library example's; sampan/metrics is test/metrics/",
+    prelude: "import type { NodeHost as NH } from 'sampan';\ndeclare const nh: NH;\n",
+  },
+  {
+    match: "from 'sampan/core'",
+    reason: "`transport` and `stateMachine` stand for a host's own; the Peer loop is test/core/",
+    prelude: [
+      "import type { Entry as E, Message as M } from 'sampan/core';",
+      'declare const transport: { onMessage(fn: (m: M) => void): void; send(m: M): void };',
+      'declare const stateMachine: { apply(e: E): void; readonly lastApplied: number };',
+      '',
+    ].join('\n'),
+  },
 ];
 
 /** What the test does with a block. */
-type Use = 'library-example' | 'package-json' | 'tsconfig' | 'run-replicas' | 'curl-tour' | 'command-tour' | 'not-run';
+type Use = 'library-example' | 'package-json' | 'tsconfig' | 'run-replicas' | 'curl-tour' | 'command-tour' | 'fragment' | 'not-run';
 
 function useOf(b: Block): Use | undefined {
   if (NOT_RUN.some((n) => b.text.includes(n.match))) return 'not-run';
+  if (b.lang === 'ts' && FRAGMENTS.some((f) => b.text.includes(f.match))) return 'fragment';
   if (b.lang === 'ts' && b.text.includes('NodeHost.create(')) return 'library-example';
   if (b.lang === 'json' && b.text.includes('compilerOptions')) return 'tsconfig';
   if (b.lang === 'json' && b.text.includes('"type": "module"')) return 'package-json';
@@ -71,8 +94,38 @@ function only(use: Use): Block {
 test('README: every fenced block is run by this test or listed as not run, with the reason', () => {
   const blocks = readmeBlocks();
   for (const b of blocks) assert.notEqual(useOf(b), undefined, `README.md:${b.line}: a \`\`\`${b.lang} block no test runs:\n${b.text}`);
-  for (const n of NOT_RUN) assert.equal(blocks.filter((b) => b.text.includes(n.match)).length, 1, `one block contains ${n.match}`);
+  for (const n of [...NOT_RUN, ...FRAGMENTS]) assert.equal(blocks.filter((b) => b.text.includes(n.match)).length, 1, `one block contains ${n.match}`);
   for (const u of ['library-example', 'package-json', 'tsconfig', 'run-replicas', 'curl-tour'] as const) only(u);
+});
+
+/** A user's project in `dir`: the README's package.json and tsconfig, this repository linked in as the package. */
+function userProject(dir: string): void {
+  mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), only('package-json').text);
+  writeFileSync(join(dir, 'tsconfig.json'), only('tsconfig').text);
+  symlinkSync(ROOT, join(dir, 'node_modules', 'sampan'));
+  symlinkSync(join(ROOT, 'node_modules', 'typescript'), join(dir, 'node_modules', 'typescript'));
+  symlinkSync(join(ROOT, 'node_modules', '@types'), join(dir, 'node_modules', '@types'));
+  // A dependency of sampan, hoisted next to it by npm: the metrics fragment imports it.
+  symlinkSync(join(ROOT, 'node_modules', 'prom-client'), join(dir, 'node_modules', 'prom-client'));
+  symlinkSync('../typescript/bin/tsc', join(dir, 'node_modules', '.bin', 'tsc'));
+}
+
+test('README: the fragments type-check against the package, with their free names declared', { timeout: 90_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sampan-readme-fragments-'));
+  try {
+    userProject(dir);
+    const blocks = readmeBlocks();
+    FRAGMENTS.forEach((f, i) => {
+      const b = blocks.find((x) => x.text.includes(f.match)) as Block;
+      writeFileSync(join(dir, `fragment-${i}.ts`), `${f.prelude}${b.text}\nexport {};\n`);
+    });
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', dir],
+      { cwd: dir, encoding: 'utf8', timeout: 80_000 });
+    assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('README: the library example, compiled as the Install section says, runs as three processes', { timeout: 120_000 }, async () => {
@@ -80,15 +133,8 @@ test('README: the library example, compiled as the Install section says, runs as
   const app = join(tmp, 'app');
   const procs: Array<ReturnType<typeof spawn>> = [];
   try {
-    // The user's project: the README's files, and this repository linked in as the package.
-    mkdirSync(join(app, 'node_modules', '.bin'), { recursive: true });
+    userProject(app);
     writeFileSync(join(app, 'replica.ts'), only('library-example').text);
-    writeFileSync(join(app, 'package.json'), only('package-json').text);
-    writeFileSync(join(app, 'tsconfig.json'), only('tsconfig').text);
-    symlinkSync(ROOT, join(app, 'node_modules', 'sampan'));
-    symlinkSync(join(ROOT, 'node_modules', 'typescript'), join(app, 'node_modules', 'typescript'));
-    symlinkSync(join(ROOT, 'node_modules', '@types'), join(app, 'node_modules', '@types'));
-    symlinkSync('../typescript/bin/tsc', join(app, 'node_modules', '.bin', 'tsc'));
 
     const [compile, start] = codeLines(only('run-replicas')).map((l) => splitComment(l).cmd);
     assert.equal(compile, 'npx tsc');
