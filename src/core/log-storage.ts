@@ -53,6 +53,7 @@ export class MemoryLogStorage implements LogStorage {
   // ents[0] is a dummy standing for the snapshot position.
   private ents: Entry[];
 
+  /** Creates an empty log (no entries, no snapshot) for `shardId`. */
   constructor(shardId = 0) {
     this.snap = emptySnapshot(shardId);
     this.ents = [{ term: 0, index: 0, type: 0, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) }];

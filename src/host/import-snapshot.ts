@@ -74,7 +74,7 @@ async function hostIsRunning(dir: string): Promise<number> {
 /**
  * Imports the exported snapshot `from` as the whole state of a replica on a stopped host.
  * The replica's previous log and snapshots are replaced. A replica that already holds a newer
- * index ({@link heldIndex}) is refused unless `force` is set: nothing is changed then.
+ * index (its snapshot index or persisted commit index, whichever is larger) is refused unless `force` is set: nothing is changed then.
  * @returns the installed snapshot record.
  * @throws ImportRollbackError when it would roll the replica back (without `force`);
  *   InvalidOptionError for bad members or a snapshot of another shard;
