@@ -127,11 +127,11 @@ export interface ConfigChange {
 
 /** State machine kinds, recorded in snapshots so a snapshot is restored by the right kind. */
 export const StateMachineType = {
-  /** A {@link StateMachine}: updates and lookups never overlap. */
+  /** A `StateMachine`: updates and lookups never overlap. */
   Regular: 1,
-  /** A {@link ConcurrentStateMachine}: lookups and snapshots may run during updates. */
+  /** A `ConcurrentStateMachine`: lookups and snapshots may run during updates. */
   Concurrent: 2,
-  /** An {@link OnDiskStateMachine}: keeps its own state on disk across restarts. */
+  /** An `OnDiskStateMachine`: keeps its own state on disk across restarts. */
   OnDisk: 3,
 } as const;
 /** One of {@link StateMachineType}. */
