@@ -2,6 +2,7 @@
  * sampan: multi-group Raft for Node.js. This module names every public export; the protocol
  * core is also available on its own as `sampan/core`.
  * @packageDocumentation
+ * @module sampan
  */
 export { NodeHost } from './host/nodehost.js';
 export type {
