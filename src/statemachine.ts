@@ -94,7 +94,7 @@ export interface StateMachine {
 export interface ConcurrentStateMachine<Ctx = unknown> {
   /** Applies committed commands in order and returns one result per entry. */
   update(entries: readonly SMEntry[]): readonly SMResult[] | Promise<readonly SMResult[]>;
-  /** Answers a read; may run while `saveSnapshot` writes. Never mutates state. */
+  /** Answers a read. Never mutates state. */
   lookup(query: unknown): unknown;
   /** Captures a consistent view, synchronously, between two updates. */
   prepareSnapshot(): Ctx;

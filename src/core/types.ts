@@ -70,13 +70,13 @@ export const EMPTY_HARD_STATE: HardState = Object.freeze({ term: 0, vote: 0, com
  * config-change entry that produced it (the membership "version"); removed ids never return.
  */
 export interface Membership {
-  /** Index of the config-change entry that produced this membership (0 for the initial one). */
+  /** Index of the config-change entry that produced this membership (0 for an empty one). */
   readonly configChangeId: number;
   /** Voting members: replica id to raft address. */
   readonly voters: ReadonlyMap<number, string>;
   /** Non-voting members (learners): receive the log, never vote nor count for quorum. */
   readonly nonVoting: ReadonlyMap<number, string>;
-  /** Witnesses: vote and count for quorum, receive entries without payload, hold no state machine. */
+  /** Witnesses: vote and count for quorum, receive entries without their payload; never lead. */
   readonly witnesses: ReadonlyMap<number, string>;
   /** Ids of replicas removed from the shard; such an id can never be added back. */
   readonly removed: ReadonlySet<number>;
@@ -89,7 +89,7 @@ export function emptyMembership(): Membership {
 
 /** Kinds of membership change. */
 export const ConfigChangeType = {
-  /** Adds a voting member (or promotes a non-voting one). */
+  /** Adds a voting member, or promotes a non-voting one (a witness cannot become a voter). */
   AddVoter: 0,
   /** Removes a member of any role; its id can never return. */
   RemoveReplica: 1,
@@ -127,9 +127,9 @@ export interface ConfigChange {
 
 /** State machine kinds, recorded in snapshots so a snapshot is restored by the right kind. */
 export const StateMachineType = {
-  /** A `StateMachine`: updates and lookups never overlap. */
+  /** A `StateMachine`: no update runs while a snapshot is saved or recovered. */
   Regular: 1,
-  /** A `ConcurrentStateMachine`: lookups and snapshots may run during updates. */
+  /** A `ConcurrentStateMachine`: snapshots are written while updates go on. */
   Concurrent: 2,
   /** An `OnDiskStateMachine`: keeps its own state on disk across restarts. */
   OnDisk: 3,
@@ -192,7 +192,10 @@ export function emptySnapshot(shardId = 0): SnapshotMeta {
   };
 }
 
-/** Message kinds. Local kinds are never sent over the network. */
+/**
+ * Message kinds. Local kinds (below 16) are never sent over the network, except that followers
+ * forward Propose, ReadIndex and LeaderTransfer to the leader.
+ */
 export const MessageType = {
   // Local (the host feeds these to its own replica).
   /** Local: one logical clock tick. */
@@ -209,14 +212,17 @@ export const MessageType = {
   Unreachable: 5,
   /** Local: the leader checks that a quorum was active during the last election timeout. */
   CheckQuorum: 6,
-  /** Local: start a linearizable read with context `hint`/`hintHigh`. */
+  /** Local: start a linearizable read with context `hint`/`hintHigh` (forwarded to the leader by followers). */
   ReadIndex: 7,
-  /** Local: transfer leadership to replica `hint`. */
+  /** Local: transfer leadership to replica `hint` (forwarded to the leader by followers). */
   LeaderTransfer: 8,
   // Network.
   /** Leader to follower: entries to append after (`logIndex`, `logTerm`). */
   Replicate: 16,
-  /** Follower to leader: appended up to `logIndex`, or `reject` with the follower's last index in `hint`. */
+  /**
+   * Follower to leader: its log matches up to `logIndex`; or `reject`, with `hint`/`logTerm`
+   * naming where the two logs may match (the leader's next probe).
+   */
   ReplicateResp: 17,
   /** Candidate to voter: a vote request for `term`, with the candidate's last log position. */
   RequestVote: 18,
@@ -257,7 +263,7 @@ export const MessageTypeName: Readonly<Record<number, string>> = Object.freeze(
 /**
  * A Raft message. One shape for every kind keeps the codec and the handlers simple; fields a
  * kind does not use are zero. `hint`/`hintHigh` carry per-kind extras: the read-index
- * context, the rejecting follower's last index, the leader-transfer target, the rate-limit
+ * context, the rejecting follower's match hint, the leader-transfer target, the rate-limit
  * size.
  */
 export interface Message {
@@ -283,8 +289,8 @@ export interface Message {
   /** A negative answer: vote refused, append rejected, snapshot failed. */
   readonly reject: boolean;
   /**
-   * Per-kind extra (low half of a read context, rejecting follower's last index, transfer target,
-   * log size).
+   * Per-kind extra: one half of a read context, a rejecting follower's match hint, the transfer
+   * target, a log size.
    */
   readonly hint: number;
   /** Per-kind extra: the high half of a read context. */

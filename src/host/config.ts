@@ -96,8 +96,8 @@ export interface ShardConfig {
   /** Run as a non-voting member (a learner): receives the log, never votes nor leads. Default false. */
   readonly isNonVoting?: boolean;
   /**
-   * Run as a witness: votes and stores metadata only, never leads nor runs the state machine.
-   * Default false.
+   * Run as a witness: votes and receives entries without their payload (metadata only), never
+   * leads. Default false.
    */
   readonly isWitness?: boolean;
   /** Stop heartbeats on an idle shard. */

@@ -48,6 +48,7 @@ export function heldIndex(logdb: LogDB, shardId: number, replicaId: number): num
  * The membership an import installs: the new voters; every former member that is not among
  * them is recorded as removed (so it can never return); the version moves to the snapshot's
  * index so every importer derives the same value.
+ * @throws InvalidOptionError when a new member's id was removed from the shard before.
  */
 export function importedMembership(old: Membership, members: ReadonlyMap<number, string>, index: number): Membership {
   const removed = new Set(old.removed);

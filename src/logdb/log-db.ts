@@ -134,7 +134,10 @@ export interface LogDB {
    * restarts from the snapshot's membership. The shard is `snapshot.shardId`.
    */
   importSnapshot(snapshot: SnapshotMeta, replicaId: number): Promise<void>;
-  /** Every replica with stored data, in no particular order. */
+  /**
+   * Every replica with stored data, in no particular order.
+   * @throws ClosedError once the LogDB is closing or closed.
+   */
   listReplicas(): ReplicaKey[];
   /** Waits for pending writes, then releases files. Idempotent. */
   close(): Promise<void>;
