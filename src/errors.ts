@@ -8,6 +8,7 @@
 export class SampanError extends Error {
   /** A stable, machine-readable code such as `SHARD_NOT_FOUND`. */
   readonly code: string;
+  /** Creates an error with the stable `code`, a human-readable `message` and an optional `cause`. */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
@@ -23,16 +24,19 @@ export class RuntimeConditionError extends SampanError {}
 
 /** A configuration or option value is invalid. */
 export class InvalidOptionError extends CallerError {
+  /** Creates the error (code `INVALID_OPTION`) with a message saying what happened. */
   constructor(message: string, options?: { cause?: unknown }) { super('INVALID_OPTION', message, options); }
 }
 
 /** An operation is not valid in the current state (e.g. removing data of a running replica). */
 export class InvalidOperationError extends CallerError {
+  /** Creates the error (code `INVALID_OPERATION`) with a message saying what happened. */
   constructor(message: string, options?: { cause?: unknown }) { super('INVALID_OPERATION', message, options); }
 }
 
 /** A payload is larger than the configured limit. */
 export class PayloadTooBigError extends CallerError {
+  /** Creates the error (code `PAYLOAD_TOO_BIG`) with a message saying what happened. */
   constructor(message: string) { super('PAYLOAD_TOO_BIG', message); }
 }
 
@@ -42,6 +46,7 @@ export class CorruptionError extends SampanError {
   readonly file: string | undefined;
   /** The byte offset in `file` at which the corruption was found, when known. */
   readonly offset: number | undefined;
+  /** Creates the error (code `CORRUPTION`); `where` names the file and offset, when known, and the cause. */
   constructor(message: string, where?: { file?: string; offset?: number; cause?: unknown }) {
     super('CORRUPTION', message, { cause: where?.cause });
     this.file = where?.file;
@@ -51,16 +56,19 @@ export class CorruptionError extends SampanError {
 
 /** Bytes from the network or disk do not decode: the codec's only error. */
 export class CodecError extends SampanError {
+  /** Creates the error (code `CODEC`) with a message saying what happened. */
   constructor(message: string) { super('CODEC', message); }
 }
 
 /** The component was closed; the operation cannot run. */
 export class ClosedError extends RuntimeConditionError {
+  /** Creates the error (code `CLOSED`); the message defaults to "closed". */
   constructor(message = 'closed') { super('CLOSED', message); }
 }
 
 /** Log entries below the first one a LogDB still holds were asked for (they were removed). */
 export class EntriesCompactedError extends RuntimeConditionError {
+  /** Creates the error (code `ENTRIES_COMPACTED`) with a message saying what happened. */
   constructor(message: string) { super('ENTRIES_COMPACTED', message); }
 }
 
@@ -69,16 +77,19 @@ export class EntriesCompactedError extends RuntimeConditionError {
  * state of the file is unknown, so retrying could acknowledge data that is not durable.
  */
 export class StorageError extends SampanError {
+  /** Creates the error (code `STORAGE`) with a message saying what happened. */
   constructor(message: string, options?: { cause?: unknown }) { super('STORAGE', message, options); }
 }
 
 /** A snapshot that was asked for by index is not (or no longer) on disk. */
 export class SnapshotNotFoundError extends RuntimeConditionError {
+  /** Creates the error (code `SNAPSHOT_NOT_FOUND`) with a message saying what happened. */
   constructor(message: string) { super('SNAPSHOT_NOT_FOUND', message); }
 }
 
 /** No shard with that id runs on this host. */
 export class ShardNotFoundError extends CallerError {
+  /** Creates the error (code `SHARD_NOT_FOUND`) for shard `shardId`. */
   constructor(shardId: number) { super('SHARD_NOT_FOUND', `shard ${shardId} not found on this host`); }
 }
 
@@ -87,6 +98,7 @@ export class ShardNotFoundError extends CallerError {
  * nothing, so nothing is proposed or recorded (etcd answers such a removal `ErrIDNotFound`).
  */
 export class ReplicaNotFoundError extends CallerError {
+  /** Creates the error (code `REPLICA_NOT_FOUND`) for replica `replicaId` of shard `shardId`. */
   constructor(shardId: number, replicaId: number) { super('REPLICA_NOT_FOUND', `replica ${replicaId} is not a member of shard ${shardId}`); }
 }
 
@@ -97,6 +109,7 @@ export class ReplicaNotFoundError extends CallerError {
 export class MissingDependencyError extends CallerError {
   /** The npm package to install. */
   readonly packageName: string;
+  /** Creates the error (code `MISSING_DEPENDENCY`): `feature` needs `packageName`; the message says how to install it. */
   constructor(packageName: string, feature: string, options?: { cause?: unknown }) {
     super('MISSING_DEPENDENCY', `${feature} needs the optional package ${packageName}, which is not installed: run \`npm install ${packageName}\``, options);
     this.packageName = packageName;
@@ -105,11 +118,13 @@ export class MissingDependencyError extends CallerError {
 
 /** A replica of that shard already runs on this host. */
 export class ShardAlreadyExistsError extends CallerError {
+  /** Creates the error (code `SHARD_ALREADY_EXISTS`) for shard `shardId`. */
   constructor(shardId: number) { super('SHARD_ALREADY_EXISTS', `shard ${shardId} already runs on this host`); }
 }
 
 /** The shard has no leader yet, or is still starting; retry shortly. */
 export class ShardNotReadyError extends RuntimeConditionError {
+  /** Creates the error (code `SHARD_NOT_READY`) with a message saying what happened. */
   constructor(message: string) { super('SHARD_NOT_READY', message); }
 }
 
@@ -118,31 +133,37 @@ export class ShardNotReadyError extends RuntimeConditionError {
  * aborting stops the wait, not the commit.
  */
 export class TimeoutError extends RuntimeConditionError {
+  /** Creates the error (code `TIMEOUT`); the message defaults to "request timed out". */
   constructor(message = 'request timed out', options?: { cause?: unknown }) { super('TIMEOUT', message, options); }
 }
 
 /** Too many requests are pending, or the in-memory log is over its limit; back off. */
 export class SystemBusyError extends RuntimeConditionError {
+  /** Creates the error (code `SYSTEM_BUSY`); the message defaults to "system busy". */
   constructor(message = 'system busy') { super('SYSTEM_BUSY', message); }
 }
 
 /** The request was refused by the state of the shard (nothing to snapshot, a stale membership, …). */
 export class RejectedError extends RuntimeConditionError {
+  /** Creates the error (code `REJECTED`) with a message saying what happened. */
   constructor(message: string) { super('REJECTED', message); }
 }
 
 /** The request was dropped (no leader, leadership changed, a transfer in progress); retry. */
 export class DroppedError extends RuntimeConditionError {
+  /** Creates the error (code `DROPPED`); the message defaults to "request dropped". */
   constructor(message = 'request dropped') { super('DROPPED', message); }
 }
 
 /** A directory that must exist does not. */
 export class DirNotExistError extends CallerError {
+  /** Creates the error (code `DIR_NOT_EXIST`) for the directory `path`. */
   constructor(path: string) { super('DIR_NOT_EXIST', `directory ${path} does not exist`); }
 }
 
 /** The replica was removed from its shard. */
 export class ReplicaRemovedError extends RuntimeConditionError {
+  /** Creates the error (code `REPLICA_REMOVED`) for replica `replicaId` of shard `shardId`. */
   constructor(shardId: number, replicaId: number) { super('REPLICA_REMOVED', `replica ${replicaId} was removed from shard ${shardId}`); }
 }
 
@@ -152,11 +173,13 @@ export class ReplicaRemovedError extends RuntimeConditionError {
  * takes no part in Raft until an operator fixes the configuration and restarts it.
  */
 export class ClusterIdentityMismatchError extends RuntimeConditionError {
+  /** Creates the error (code `CLUSTER_IDENTITY_MISMATCH`) with a message saying what happened. */
   constructor(message: string) { super('CLUSTER_IDENTITY_MISMATCH', message); }
 }
 
 /** The replica's state machine failed; the replica stopped. */
 export class StateMachineError extends RuntimeConditionError {
+  /** Creates the error (code `STATE_MACHINE`) with a message saying what happened. */
   constructor(message: string, options?: { cause?: unknown }) { super('STATE_MACHINE', message, options); }
 }
 
@@ -166,7 +189,17 @@ export class StateMachineError extends RuntimeConditionError {
  * `force` imports anyway.
  */
 export class ImportRollbackError extends CallerError {
-  constructor(readonly shardId: number, readonly replicaId: number, readonly held: number, readonly index: number) {
+  /** Creates the error (code `IMPORT_ROLLBACK`): the replica holds index `held`, newer than the snapshot's `index`. */
+  constructor(
+    /** The shard of the replica. */
+    readonly shardId: number,
+    /** The replica that would be rolled back. */
+    readonly replicaId: number,
+    /** The newest index the replica's data already holds. */
+    readonly held: number,
+    /** The index of the snapshot being imported. */
+    readonly index: number,
+  ) {
     super('IMPORT_ROLLBACK', `replica ${replicaId} of shard ${shardId} already holds index ${held}, newer than the snapshot's ${index}; `
       + 'importing would roll it back and lose the entries after it (force to import anyway)');
   }

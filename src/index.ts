@@ -2,6 +2,7 @@
  * sampan: multi-group Raft for Node.js. This module names every public export; the protocol
  * core is also available on its own as `sampan/core`.
  * @packageDocumentation
+ * @module sampan
  */
 export { NodeHost } from './host/nodehost.js';
 export type {
@@ -28,12 +29,19 @@ export type {
 export type { Membership, SnapshotMeta } from './core/types.js';
 export type { Logger, LogFields } from './logger.js';
 export { noopLogger, consoleLogger } from './logger.js';
-export type { LogDB, ReplicaUpdate, Bootstrap } from './logdb/log-db.js';
+export type { LogDB, ReplicaUpdate, Bootstrap, EntryRange, ReplicaKey } from './logdb/log-db.js';
 export { WalLogDB } from './logdb/wal-log-db.js';
+export type { WalLogDBOptions } from './logdb/wal-log-db.js';
 export { MemoryLogDB } from './logdb/memory-log-db.js';
-export type { Transport, TransportHandler, TransportStats, RemoteStats } from './transport/transport.js';
+export type {
+  Transport, TransportHandler, TransportStats, RemoteStats, SnapshotReceiver, AddressResolver,
+} from './transport/transport.js';
+export type { MessageBatch } from './transport/codec.js';
 export { TcpTransport } from './transport/tcp-transport.js';
+export type { TcpTransportOptions, TlsFiles } from './transport/tcp-options.js';
 export { MemoryNetwork } from './transport/memory-network.js';
+export type { Faults, MemoryTransportOptions } from './transport/memory-network.js';
+export type { MemoryTransport } from './transport/memory-transport.js';
 export {
   SampanError, CallerError, RuntimeConditionError, InvalidOptionError, InvalidOperationError,
   PayloadTooBigError, CorruptionError, CodecError, ClosedError, EntriesCompactedError, StorageError,

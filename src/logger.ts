@@ -12,9 +12,13 @@ export type LogFields = Readonly<Record<string, unknown>>;
  * error paths alike and does not guard the calls.
  */
 export interface Logger {
+  /** Detail for debugging: per-message and per-request events. */
   debug(msg: string, fields?: LogFields): void;
+  /** Normal lifecycle events: starts, stops, leader changes. */
   info(msg: string, fields?: LogFields): void;
+  /** Something went wrong and was handled: a dropped connection, a failed snapshot stream. */
   warn(msg: string, fields?: LogFields): void;
+  /** Something failed that needs attention: a replica or the host stopped. */
   error(msg: string, fields?: LogFields): void;
 }
 

@@ -29,12 +29,20 @@ export interface SMEntry {
  * exactly-once replies, so it must be the same on every replica.
  */
 export interface SMResult {
+  /** A number the state machine chooses (a status, a count, …). */
   readonly value: number;
+  /** Optional bytes the state machine returns with `value`. */
   readonly data?: Uint8Array;
 }
 
 /** Where a state machine writes its snapshot data. Honour the Promise for back-pressure. */
 export interface SnapshotWriter {
+  /**
+   * Appends `data` to the snapshot (copied before this returns); wait for the Promise before
+   * writing more.
+   * @throws InvalidOperationError (rejects) once the snapshot was finished or aborted;
+   *   StorageError (rejects) after a failed disk write.
+   */
   write(data: Uint8Array): Promise<void>;
 }
 
@@ -46,14 +54,22 @@ export interface SnapshotReader extends AsyncIterable<Uint8Array> {
 
 /** An external file a snapshot carries (dragonboat's file collection). */
 export interface SnapshotFileInfo {
+  /** The id given to `SnapshotFileCollection.addFile`. */
   readonly fileId: number;
   /** Local path of the file, inside the snapshot directory once recovered. */
   readonly path: string;
+  /** The metadata given to `SnapshotFileCollection.addFile` (empty if none). */
   readonly metadata: Uint8Array;
 }
 
 /** Lets `saveSnapshot` attach existing files to the snapshot; they are copied or linked in. */
 export interface SnapshotFileCollection {
+  /**
+   * Attaches the file at `path` under `fileId` (unique within the snapshot), with optional
+   * `metadata`; it is linked in after `saveSnapshot` resolves, so it must not change before.
+   * @throws InvalidOptionError for a `fileId` that is not a non-negative safe integer or was
+   *   already added, or an empty path.
+   */
   addFile(fileId: number, path: string, metadata?: Uint8Array): void;
 }
 
@@ -67,18 +83,29 @@ export interface StateMachine {
   saveSnapshot(writer: SnapshotWriter, files: SnapshotFileCollection, signal: AbortSignal): Promise<void>;
   /** Replaces the whole state with a snapshot's. */
   recoverFromSnapshot(reader: SnapshotReader, files: readonly SnapshotFileInfo[], signal: AbortSignal): Promise<void>;
+  /**
+   * Releases the state machine's resources; called once when the replica stops (or fails to start),
+   * after its last update.
+   */
   close(): void | Promise<void>;
 }
 
 /** A state machine whose snapshots are written beside updates. */
 export interface ConcurrentStateMachine<Ctx = unknown> {
+  /** Applies committed commands in order and returns one result per entry. */
   update(entries: readonly SMEntry[]): readonly SMResult[] | Promise<readonly SMResult[]>;
+  /** Answers a read. Never mutates state. */
   lookup(query: unknown): unknown;
   /** Captures a consistent view, synchronously, between two updates. */
   prepareSnapshot(): Ctx;
   /** Writes the view `ctx`; updates may run meanwhile. */
   saveSnapshot(ctx: Ctx, writer: SnapshotWriter, files: SnapshotFileCollection, signal: AbortSignal): Promise<void>;
+  /** Replaces the whole state with a snapshot's. */
   recoverFromSnapshot(reader: SnapshotReader, files: readonly SnapshotFileInfo[], signal: AbortSignal): Promise<void>;
+  /**
+   * Releases the state machine's resources; called once when the replica stops (or fails to start),
+   * after its last update.
+   */
   close(): void | Promise<void>;
 }
 
@@ -88,6 +115,7 @@ export interface OnDiskStateMachine<Ctx = unknown> {
   open(signal: AbortSignal): Promise<number>;
   /** Applies commands; must persist them (with their indexes) before a later `sync` resolves. */
   update(entries: readonly SMEntry[]): readonly SMResult[] | Promise<readonly SMResult[]>;
+  /** Answers a read from live state. Never mutates state. */
   lookup(query: unknown): unknown;
   /** Makes everything applied so far durable. */
   sync(): Promise<void>;
@@ -97,14 +125,33 @@ export interface OnDiskStateMachine<Ctx = unknown> {
   saveSnapshot(ctx: Ctx, writer: SnapshotWriter, signal: AbortSignal): Promise<void>;
   /** Replaces the on-disk state with a full image. */
   recoverFromSnapshot(reader: SnapshotReader, signal: AbortSignal): Promise<void>;
+  /**
+   * Releases the state machine's resources; called once when the replica stops (or fails to start),
+   * after its last update.
+   */
   close(): void | Promise<void>;
 }
 
 /** The state machine of a replica, tagged with its kind. */
 export type AnyStateMachine =
-  | { readonly kind: 'regular'; readonly sm: StateMachine }
-  | { readonly kind: 'concurrent'; readonly sm: ConcurrentStateMachine }
-  | { readonly kind: 'on-disk'; readonly sm: OnDiskStateMachine };
+  | {
+    /** A regular state machine. */
+    readonly kind: 'regular';
+    /** The state machine. */
+    readonly sm: StateMachine;
+  }
+  | {
+    /** A concurrent state machine. */
+    readonly kind: 'concurrent';
+    /** The state machine. */
+    readonly sm: ConcurrentStateMachine;
+  }
+  | {
+    /** An on-disk state machine. */
+    readonly kind: 'on-disk';
+    /** The state machine. */
+    readonly sm: OnDiskStateMachine;
+  };
 
 /** Creates the state machine of one replica; called once per start of that replica. */
 export type StateMachineFactory<T> = (shardId: number, replicaId: number) => T;

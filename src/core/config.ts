@@ -7,7 +7,9 @@ import type { RandomSource } from './random.js';
 
 /** Protocol settings of one replica. */
 export interface RaftConfig {
+  /** The shard this replica belongs to (non-zero). */
   readonly shardId: number;
+  /** This replica's id within the shard (non-zero). */
   readonly replicaId: number;
   /**
    * Ticks without hearing from a leader before a follower campaigns. The actual timeout is
@@ -60,19 +62,33 @@ export interface RaftConfig {
 
 /** Defaults for every optional field. */
 export const RAFT_DEFAULTS = {
+  /** Default of {@link RaftConfig.electionTicks}. */
   electionTicks: 10,
+  /** Default of {@link RaftConfig.heartbeatTicks}. */
   heartbeatTicks: 1,
+  /** Default of {@link RaftConfig.checkQuorum}. */
   checkQuorum: true,
+  /** Default of {@link RaftConfig.preVote}. */
   preVote: true,
+  /** Default of {@link RaftConfig.maxInflightMsgs}. */
   maxInflightMsgs: 256,
+  /** Default of {@link RaftConfig.maxInflightBytes}. */
   maxInflightBytes: 32 * 1024 * 1024,
+  /** Default of {@link RaftConfig.maxEntryBytesPerMsg}. */
   maxEntryBytesPerMsg: 4 * 1024 * 1024,
+  /** Default of {@link RaftConfig.maxApplyBytes}. */
   maxApplyBytes: 64 * 1024 * 1024,
+  /** Default of {@link RaftConfig.maxInMemLogSize}. */
   maxInMemLogSize: 0,
+  /** Default of {@link RaftConfig.orderedConfigChange}. */
   orderedConfigChange: false,
+  /** Default of {@link RaftConfig.isNonVoting}. */
   isNonVoting: false,
+  /** Default of {@link RaftConfig.isWitness}. */
   isWitness: false,
+  /** Default of {@link RaftConfig.quiesce}. */
   quiesce: false,
+  /** Default of {@link RaftConfig.asyncStorageWrites}. */
   asyncStorageWrites: false,
 } as const;
 

@@ -2,6 +2,7 @@
  * The Raft protocol core: pure, synchronous, deterministic. A host drives each replica through
  * a {@link Peer}: `step` messages and `tick` in, one {@link Update} out at a time.
  * @packageDocumentation
+ * @module sampan/core
  */
 export { Peer } from './peer.js';
 export type { Update, SoftState, PeerStart, PeerStatus } from './peer.js';

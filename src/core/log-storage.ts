@@ -53,6 +53,7 @@ export class MemoryLogStorage implements LogStorage {
   // ents[0] is a dummy standing for the snapshot position.
   private ents: Entry[];
 
+  /** Creates an empty log (no entries, no snapshot) for `shardId`. */
   constructor(shardId = 0) {
     this.snap = emptySnapshot(shardId);
     this.ents = [{ term: 0, index: 0, type: 0, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) }];
@@ -82,6 +83,7 @@ export class MemoryLogStorage implements LogStorage {
   /**
    * Appends entries; an entry at an index already held replaces that index and everything
    * after it (a new leader's log). Entries below the first index are ignored.
+   * @throws UnavailableError when the entries would leave a gap after the last index.
    */
   append(ents: readonly Entry[]): void {
     const first = ents[0];
@@ -96,20 +98,29 @@ export class MemoryLogStorage implements LogStorage {
     for (const e of from) this.ents.push(e);
   }
 
-  /** Replaces the log with a snapshot (a follower installing one from the leader). */
+  /**
+   * Replaces the log with a snapshot (a follower installing one from the leader).
+   * @throws SnapshotOutOfDateError when `s` is older than the snapshot held.
+   */
   applySnapshot(s: SnapshotMeta): void {
     if (s.index < this.snap.index) throw new SnapshotOutOfDateError(s.index, this.snap.index);
     this.snap = s;
     this.ents = [{ term: s.term, index: s.index, type: 0, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) }];
   }
 
-  /** Records a snapshot taken locally at or below the last index; keeps the log. */
+  /**
+   * Records a snapshot taken locally at or below the last index; keeps the log.
+   * @throws SnapshotOutOfDateError when `s` is older than the snapshot held.
+   */
   setSnapshot(s: SnapshotMeta): void {
     if (s.index < this.snap.index) throw new SnapshotOutOfDateError(s.index, this.snap.index);
     this.snap = s;
   }
 
-  /** Removes entries at or below `index` (they must be covered by a snapshot or applied). */
+  /**
+   * Removes entries at or below `index` (they must be covered by a snapshot or applied).
+   * @throws UnavailableError when `index` is past the last index.
+   */
   compact(index: number): void {
     if (index <= this.offset) return;
     if (index > this.lastIndex()) throw new UnavailableError(index);

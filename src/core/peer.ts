@@ -30,14 +30,19 @@ import { InvalidOptionError } from '../errors.js';
 
 /** What changed about leadership since the previous update. */
 export interface SoftState {
+  /** The leader's replica id; 0 when no leader is known. */
   readonly leaderId: number;
+  /** This replica's role now. */
   readonly role: Role;
+  /** The current term. */
   readonly term: number;
 }
 
 /** The work a host must do for one replica; see the module comment for the order. */
 export interface Update {
+  /** The shard of the replica the update is for. */
   readonly shardId: number;
+  /** The replica the update is for. */
   readonly replicaId: number;
   /** Hard state to persist; null when unchanged. */
   readonly hardState: HardState | null;
@@ -45,6 +50,7 @@ export interface Update {
   readonly entriesToSave: readonly Entry[];
   /** A snapshot from the leader: persist its record, then recover the state machine from it. */
   readonly snapshot: SnapshotMeta | null;
+  /** Messages to send, after persisting (Replicate from a leader may go before; see the module comment). */
   readonly messages: readonly Message[];
   /** Entries to apply, in order, after the entries above are persisted. */
   readonly committedEntries: readonly Entry[];
@@ -72,20 +78,39 @@ export interface PeerStart {
 
 /** A snapshot of the replica's protocol state, for status pages and tests. */
 export interface PeerStatus {
+  /** The shard id. */
   readonly shardId: number;
+  /** This replica's id. */
   readonly replicaId: number;
+  /** The current term. */
   readonly term: number;
+  /** The replica voted for in `term`; 0 for none. */
   readonly vote: number;
+  /** The known leader; 0 for none. */
   readonly leaderId: number;
+  /** The role's name (see {@link RoleName}). */
   readonly role: string;
+  /** The highest index known committed. */
   readonly commit: number;
+  /** The highest index the state machine has applied (as reported by the host). */
   readonly applied: number;
+  /** The last index in the log (persisted or not). */
   readonly lastIndex: number;
+  /** The first index still in the log (the one after the snapshot). */
   readonly firstIndex: number;
+  /** Whether the replica is quiesced (idle shard: no election ticks, no heartbeats). */
   readonly quiesced: boolean;
+  /** Leader only: the replica leadership is being transferred to; 0 for none. */
   readonly leaderTransferTarget: number;
   /** Leader only: match index of each remote. */
-  readonly progress: ReadonlyMap<number, { match: number; next: number; state: number }>;
+  readonly progress: ReadonlyMap<number, {
+    /** The highest index known replicated on that replica. */
+    match: number;
+    /** The next index to send it. */
+    next: number;
+    /** How the leader replicates to it: one of {@link ProgressState}. */
+    state: number;
+  }>;
   /** Leader only (null otherwise): which voting members it heard from lately; see {@link QuorumHealth}. */
   readonly quorum: QuorumHealth | null;
   /** Elections this replica started since it was created (one per attempt, whether or not it began with a pre-vote round). */
@@ -98,6 +123,8 @@ export class Peer {
   private prevHard: HardState;
 
   /**
+   * Creates the protocol instance of one replica over `storage` (its persisted log), starting
+   * fresh with `start.initialMembers` or restarting from persisted state.
    * @throws InvalidOptionError for an invalid config or an inconsistent start (initial
    *   members given to a replica that already has a log).
    */
@@ -146,13 +173,24 @@ export class Peer {
     r.log.commitTo(ents.length);
   }
 
+  /** The shard this replica belongs to. */
   get shardId(): number { return this.r.shardId; }
+  /** This replica's id. */
   get replicaId(): number { return this.r.id; }
+  /** The known leader's replica id; 0 when none is known. */
   get leaderId(): number { return this.r.leaderId; }
+  /** The current term. */
   get term(): number { return this.r.term; }
+  /** This replica's role. */
   get role(): Role { return this.r.role; }
+  /** Whether this replica is the leader. */
   get isLeader(): boolean { return this.r.role === Role.Leader; }
+  /** The shard's membership as this replica knows it (removed ids included). */
   get membership(): Membership { return this.r.membership; }
+  /**
+   * Whether the replica is quiesced: its shard was idle, so it neither ticks elections nor
+   * heartbeats until a message wakes it.
+   */
   get quiesced(): boolean { return this.r.quiesced; }
 
   /** Advances logical time by one tick. */

@@ -8,7 +8,14 @@
 import { Inflights } from './inflights.js';
 
 /** Flow-control states of a remote. */
-export const ProgressState = { Probe: 0, Replicate: 1, Snapshot: 2 } as const;
+export const ProgressState = {
+  /** The remote's position is unknown: one Replicate per heartbeat interval until it is found. */
+  Probe: 0,
+  /** Optimistic pipelining: Replicate messages stream, bounded by the in-flight window. */
+  Replicate: 1,
+  /** A snapshot is being sent: nothing but heartbeats until its status is reported. */
+  Snapshot: 2,
+} as const;
 /** One of {@link ProgressState}. */
 export type ProgressState = (typeof ProgressState)[keyof typeof ProgressState];
 

@@ -22,7 +22,14 @@ export function quorumIndex(voters: Iterable<number>, matchOf: (id: number) => n
 }
 
 /** The state of an election. */
-export const VoteResult = { Pending: 0, Won: 1, Lost: 2 } as const;
+export const VoteResult = {
+  /** Neither a majority granted nor can a majority still grant. */
+  Pending: 0,
+  /** A majority of voters granted. */
+  Won: 1,
+  /** A majority can no longer grant. */
+  Lost: 2,
+} as const;
 /** One of {@link VoteResult}. */
 export type VoteResult = (typeof VoteResult)[keyof typeof VoteResult];
 

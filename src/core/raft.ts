@@ -22,11 +22,17 @@ import { CompactedError } from './errors.js';
 
 /** Roles a replica can be in. */
 export const Role = {
+  /** A voter following a leader (or waiting for one). */
   Follower: 0,
+  /** A voter running a pre-vote round: it asks without raising its term. */
   PreCandidate: 1,
+  /** A voter running an election in a new term. */
   Candidate: 2,
+  /** The replica that accepts proposals and replicates the log. */
   Leader: 3,
+  /** A non-voting member: receives the log, never votes or campaigns. */
   NonVoting: 4,
+  /** A witness: votes and receives entries without payload; never leads. */
   Witness: 5,
 } as const;
 /** One of {@link Role}. */

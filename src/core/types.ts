@@ -34,8 +34,11 @@ export const NO_SESSION = 0;
 
 /** One log entry. */
 export interface Entry {
+  /** The term of the leader that created the entry. */
   readonly term: number;
+  /** The entry's position in the log (the first entry is 1). */
   readonly index: number;
+  /** What the entry carries: a command, a membership change or metadata only. */
   readonly type: EntryType;
   /** Proposal key assigned by the host, echoed back when the entry is applied or dropped. */
   readonly key: number;
@@ -45,11 +48,13 @@ export interface Entry {
   readonly seriesId: number;
   /** The highest series id the client has seen a reply for (lets the session forget). */
   readonly respondedTo: number;
+  /** The payload: the user command, or the encoded {@link ConfigChange}; empty for a no-op. */
   readonly cmd: Uint8Array;
 }
 
 /** The state Raft must persist before it sends any message that depends on it (§5 Fig. 2). */
 export interface HardState {
+  /** The latest term this replica has seen (persisted before it votes or replies in it). */
   readonly term: number;
   /** Replica voted for in `term`; 0 for none. */
   readonly vote: number;
@@ -65,10 +70,15 @@ export const EMPTY_HARD_STATE: HardState = Object.freeze({ term: 0, vote: 0, com
  * config-change entry that produced it (the membership "version"); removed ids never return.
  */
 export interface Membership {
+  /** Index of the config-change entry that produced this membership (0 for an empty one). */
   readonly configChangeId: number;
+  /** Voting members: replica id to raft address. */
   readonly voters: ReadonlyMap<number, string>;
+  /** Non-voting members (learners): receive the log, never vote nor count for quorum. */
   readonly nonVoting: ReadonlyMap<number, string>;
+  /** Witnesses: vote and count for quorum, receive entries without their payload; never lead. */
   readonly witnesses: ReadonlyMap<number, string>;
+  /** Ids of replicas removed from the shard; such an id can never be added back. */
   readonly removed: ReadonlySet<number>;
 }
 
@@ -79,9 +89,13 @@ export function emptyMembership(): Membership {
 
 /** Kinds of membership change. */
 export const ConfigChangeType = {
+  /** Adds a voting member, or promotes a non-voting one (a witness cannot become a voter). */
   AddVoter: 0,
+  /** Removes a member of any role; its id can never return. */
   RemoveReplica: 1,
+  /** Adds a non-voting member (a learner). */
   AddNonVoting: 2,
+  /** Adds a witness. */
   AddWitness: 3,
 } as const;
 /** One of {@link ConfigChangeType}. */
@@ -92,9 +106,13 @@ export type ConfigChangeType = (typeof ConfigChangeType)[keyof typeof ConfigChan
  * equal the membership version the proposer saw, or the change is rejected as stale.
  */
 export interface ConfigChange {
+  /** The membership version the proposer saw; checked when the change is ordered. */
   readonly configChangeId: number;
+  /** What the change does. */
   readonly type: ConfigChangeType;
+  /** The replica added or removed. */
   readonly replicaId: number;
+  /** The raft address of an added replica (empty for a removal). */
   readonly address: string;
   /** Set by bootstrap entries written at initial start; such changes are never rejected. */
   readonly initialize: boolean;
@@ -109,8 +127,11 @@ export interface ConfigChange {
 
 /** State machine kinds, recorded in snapshots so a snapshot is restored by the right kind. */
 export const StateMachineType = {
+  /** A `StateMachine`: no update runs while a snapshot is saved or recovered. */
   Regular: 1,
+  /** A `ConcurrentStateMachine`: snapshots are written while updates go on. */
   Concurrent: 2,
+  /** An `OnDiskStateMachine`: keeps its own state on disk across restarts. */
   OnDisk: 3,
 } as const;
 /** One of {@link StateMachineType}. */
@@ -118,10 +139,13 @@ export type StateMachineType = (typeof StateMachineType)[keyof typeof StateMachi
 
 /** An external file carried with a snapshot (a file collection entry). */
 export interface SnapshotFile {
+  /** The id the state machine gave the file when adding it to the collection. */
   readonly fileId: number;
   /** Path of the file inside the snapshot directory. */
   readonly filepath: string;
+  /** Size of the file in bytes. */
   readonly fileSize: number;
+  /** Opaque bytes the state machine attached to the file. */
   readonly metadata: Uint8Array;
 }
 
@@ -131,16 +155,23 @@ export interface SnapshotFile {
  * snapshot layer and travel unchanged through the LogDB and the transport.
  */
 export interface SnapshotMeta {
+  /** The shard the snapshot belongs to. */
   readonly shardId: number;
+  /** The last log index the snapshot includes. */
   readonly index: number;
+  /** The term of the entry at `index`. */
   readonly term: number;
+  /** The shard's membership as of `index`. */
   readonly membership: Membership;
   /** Path of the snapshot data file on the host that holds it. */
   readonly filepath: string;
+  /** Size of the snapshot data file in bytes. */
   readonly fileSize: number;
   /** Checksum of the snapshot data file (algorithm named by the file's own header). */
   readonly checksum: Uint8Array;
+  /** The kind of state machine that produced the snapshot (and can restore it). */
   readonly type: StateMachineType;
+  /** External files carried with the snapshot. */
   readonly files: readonly SnapshotFile[];
   /** A metadata-only snapshot (on-disk state machines' local snapshots). */
   readonly dummy: boolean;
@@ -161,31 +192,59 @@ export function emptySnapshot(shardId = 0): SnapshotMeta {
   };
 }
 
-/** Message kinds. Local kinds are never sent over the network. */
+/**
+ * Message kinds. Local kinds (below 16) are never sent over the network, except that followers
+ * forward Propose, ReadIndex and LeaderTransfer to the leader.
+ */
 export const MessageType = {
   // Local (the host feeds these to its own replica).
+  /** Local: one logical clock tick. */
   LocalTick: 0,
+  /** Local: start an election (the election timeout fired, or the host asked for one). */
   Election: 1,
+  /** Local: the leader's heartbeat timeout fired; broadcast heartbeats. */
   LeaderHeartbeat: 2,
+  /** Local: append the message's entries as a proposal (forwarded to the leader by followers). */
   Propose: 3,
+  /** Local: a snapshot stream to replica `from` ended; `reject` means it failed. */
   SnapshotStatus: 4,
+  /** Local: messages to replica `from` could not be delivered. */
   Unreachable: 5,
+  /** Local: the leader checks that a quorum was active during the last election timeout. */
   CheckQuorum: 6,
+  /** Local: start a linearizable read with context `hint`/`hintHigh` (forwarded to the leader by followers). */
   ReadIndex: 7,
+  /** Local: transfer leadership to replica `hint` (forwarded to the leader by followers). */
   LeaderTransfer: 8,
   // Network.
+  /** Leader to follower: entries to append after (`logIndex`, `logTerm`). */
   Replicate: 16,
+  /**
+   * Follower to leader: its log matches up to `logIndex`; or `reject`, with `hint`/`logTerm`
+   * naming where the two logs may match (the leader's next probe).
+   */
   ReplicateResp: 17,
+  /** Candidate to voter: a vote request for `term`, with the candidate's last log position. */
   RequestVote: 18,
+  /** Voter to candidate: the vote, granted unless `reject`. */
   RequestVoteResp: 19,
+  /** Pre-candidate to voter: would you vote for me in the next term (no term change). */
   RequestPreVote: 20,
+  /** Voter to pre-candidate: the pre-vote, granted unless `reject`. */
   RequestPreVoteResp: 21,
+  /** Leader to follower: replace the log with the snapshot in `snapshot`. */
   InstallSnapshot: 22,
+  /** Leader to follower: keeps the follower's election timer quiet and advances its commit index. */
   Heartbeat: 23,
+  /** Follower to leader: answer to a heartbeat (confirms leadership for reads). */
   HeartbeatResp: 24,
+  /** Leader to follower: the read index for a forwarded read (`logIndex`), context in `hint`/`hintHigh`. */
   ReadIndexResp: 25,
+  /** Leader to transfer target: start an election now (leader transfer). */
   TimeoutNow: 26,
+  /** Leader to follower: the shard is idle; enter quiesce and stop ticking elections. */
   Quiesce: 27,
+  /** Follower to leader: the size of the follower's in-memory log (`hint`), for rate limiting. */
   RateLimit: 28,
   /**
    * A host-level notice, never stepped into the protocol: the receiver of a message refused it
@@ -204,22 +263,41 @@ export const MessageTypeName: Readonly<Record<number, string>> = Object.freeze(
 /**
  * A Raft message. One shape for every kind keeps the codec and the handlers simple; fields a
  * kind does not use are zero. `hint`/`hintHigh` carry per-kind extras: the read-index
- * context, the rejecting follower's last index, the leader-transfer target, the rate-limit
+ * context, the rejecting follower's match hint, the leader-transfer target, the rate-limit
  * size.
  */
 export interface Message {
+  /** The kind of message; it decides which other fields mean something. */
   readonly type: MessageType;
+  /** The shard the message belongs to. */
   readonly shardId: number;
+  /** The sending replica id. */
   readonly from: number;
+  /** The receiving replica id. */
   readonly to: number;
+  /** The sender's term (0 for local messages). */
   readonly term: number;
+  /** The term of the entry at `logIndex` (Replicate: of the entry before `entries`). */
   readonly logTerm: number;
+  /**
+   * A log index: the entry before `entries` (Replicate), the match index (ReplicateResp), the last
+   * index (votes).
+   */
   readonly logIndex: number;
+  /** The sender's commit index (Replicate, Heartbeat). */
   readonly commit: number;
+  /** A negative answer: vote refused, append rejected, snapshot failed. */
   readonly reject: boolean;
+  /**
+   * Per-kind extra: one half of a read context, a rejecting follower's match hint, the transfer
+   * target, a log size.
+   */
   readonly hint: number;
+  /** Per-kind extra: the high half of a read context. */
   readonly hintHigh: number;
+  /** Log entries (Replicate, Propose). */
   readonly entries: readonly Entry[];
+  /** The snapshot record (InstallSnapshot); null otherwise. */
   readonly snapshot: SnapshotMeta | null;
 }
 
@@ -250,13 +328,17 @@ export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
  * Two numbers so a host can use a 64-bit random id without BigInt.
  */
 export interface ReadContext {
+  /** One half of the identifier (sampan hosts: a per-host counter). */
   readonly low: number;
+  /** The other half of the identifier (sampan hosts: a random per-host id). */
   readonly high: number;
 }
 
 /** A read-index result: reads with context `ctx` may be served once `index` is applied. */
 export interface ReadyToRead {
+  /** Reads with this context may be served once this index is applied. */
   readonly index: number;
+  /** The context the host gave the read. */
   readonly ctx: ReadContext;
 }
 

@@ -40,13 +40,21 @@ export interface NodeHostConfig {
   /** Hosts of different deployments refuse each other's messages. Default 0. */
   readonly deploymentId?: number;
   /** Mutual TLS files; all three or none. */
-  readonly tls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+  readonly tls?: {
+    /** PEM file of the certificate authority that signs every host's certificate. */
+    readonly caFile: string;
+    /** PEM file of this host's certificate. */
+    readonly certFile: string;
+    /** PEM file of this host's private key. */
+    readonly keyFile: string;
+  };
   /** Proposals and reads waiting per shard before new ones are refused as busy. Default 8192. */
   readonly maxPendingPerShard?: number;
   /** Resolve proposals once committed rather than once applied (`proposeCommitted`). */
   readonly notifyCommit?: boolean;
   /** Disable fsync (tests only: a crash then loses acknowledged writes). */
   readonly unsafeNoFsync?: boolean;
+  /** Where the host logs; default: no logging ({@link noopLogger}). */
   readonly logger?: Logger;
   /** Replace the LogDB (tests: a memory LogDB). The host closes it. */
   readonly logDBFactory?: (dir: string, walDir: string | undefined) => Promise<LogDB>;
@@ -56,7 +64,9 @@ export interface NodeHostConfig {
 
 /** Settings of one replica of a shard. */
 export interface ShardConfig {
+  /** The shard to run a replica of (non-zero). */
   readonly shardId: number;
+  /** This replica's id within the shard (non-zero, unique in the shard). */
   readonly replicaId: number;
   /** Ticks without a leader before an election. Default 10. */
   readonly electionRTT?: number;
@@ -83,7 +93,12 @@ export interface ShardConfig {
   readonly snapshotCompression?: 'none' | 'snappy';
   /** Reserved: compression of entry payloads. Only 'none' today. */
   readonly entryCompression?: 'none';
+  /** Run as a non-voting member (a learner): receives the log, never votes nor leads. Default false. */
   readonly isNonVoting?: boolean;
+  /**
+   * Run as a witness: votes and receives entries without their payload (metadata only), never
+   * leads. Default false.
+   */
   readonly isWitness?: boolean;
   /** Stop heartbeats on an idle shard. */
   readonly quiesce?: boolean;

@@ -19,9 +19,13 @@ import type { Replica } from './replica.js';
 
 /** Counters of the engine's work, for metrics and benchmarks. */
 export interface EngineStats {
+  /** Passes run: each collects every ready replica's update and handles them together. */
   passes: number;
+  /** Replica updates handled, over all passes. */
   updates: number;
+  /** LogDB writes: one batch per pass that had something to persist. */
   logdbBatches: number;
+  /** Raft messages handed to the transport (snapshots included). */
   messagesSent: number;
 }
 

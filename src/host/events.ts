@@ -8,40 +8,135 @@ import type { Logger } from '../logger.js';
 /** Every event a NodeHost emits, with its payload. */
 export interface NodeHostEvents {
   /** A replica learnt of a new leader (leaderId 0: none known) or term. */
-  'leader:updated': { shardId: number; replicaId: number; leaderId: number; term: number };
+  'leader:updated': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** The leader's replica id; 0 when none is known. */
+    leaderId: number;
+    /** The replica's term. */
+    term: number;
+  };
   /** A replica applied a membership change. */
-  'membership:changed': { shardId: number; replicaId: number; membership: Membership };
+  'membership:changed': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** The membership after the change. */
+    membership: Membership;
+  };
   /** A replica was started on this host. */
-  'replica:ready': { shardId: number; replicaId: number };
+  'replica:ready': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+  };
   /** A replica was stopped on this host. */
-  'replica:unloaded': { shardId: number; replicaId: number };
+  'replica:unloaded': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+  };
   /** A replica's state machine failed; the replica stopped. */
-  'replica:failed': { shardId: number; replicaId: number; error: Error };
+  'replica:failed': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** What the state machine threw. */
+    error: Error;
+  };
   /** A snapshot was taken (or exported) at `index`. */
-  'snapshot:created': { shardId: number; replicaId: number; index: number; exported: boolean };
+  'snapshot:created': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** The last log index the snapshot includes. */
+    index: number;
+    /** True for an export (written to the export path, not kept as the replica's own snapshot). */
+    exported: boolean;
+  };
   /** A snapshot from the leader was received and committed. */
-  'snapshot:received': { shardId: number; replicaId: number; index: number; from: number };
+  'snapshot:received': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** The last log index the snapshot includes. */
+    index: number;
+    /** The replica id of the sender (the leader). */
+    from: number;
+  };
   /** The state machine was recovered from a snapshot. */
-  'snapshot:recovered': { shardId: number; replicaId: number; index: number };
+  'snapshot:recovered': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** The snapshot's index: the state machine's applied index now. */
+    index: number;
+  };
   /** Snapshots older than the newest few were removed. */
-  'snapshot:compacted': { shardId: number; replicaId: number; index: number };
+  'snapshot:compacted': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** The index of the newest snapshot removed. */
+    index: number;
+  };
   /** Log entries up to `index` were removed. */
-  'log:compacted': { shardId: number; replicaId: number; index: number };
+  'log:compacted': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** The last index removed. */
+    index: number;
+  };
   /** An outgoing connection to another host was established: the other host answered on it. */
-  'connection:established': { address: string };
+  'connection:established': {
+    /** The other host's raft address. */
+    address: string;
+  };
   /** An outgoing connection to another host failed or stalled (once per outage, not per retry). */
-  'connection:failed': { address: string };
+  'connection:failed': {
+    /** The other host's raft address. */
+    address: string;
+  };
   /**
    * A message for a shard came from a replica of another cluster identity and was refused
    * (`direction: 'received'`), or a peer reported refusing ours (`'reported'`). `fenced` is
    * true when this replica stopped serving because of it. Identities are 12 hex digits.
    */
   'cluster:identity-mismatch': {
-    shardId: number; replicaId: number; remoteReplicaId: number; remoteAddress: string;
-    localClusterId: string; remoteClusterId: string; direction: 'received' | 'reported'; fenced: boolean;
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** The replica of the other cluster. */
+    remoteReplicaId: number;
+    /** The raft address of the other replica's host. */
+    remoteAddress: string;
+    /** This replica's cluster identity. */
+    localClusterId: string;
+    /** The other replica's cluster identity. */
+    remoteClusterId: string;
+    /** `received`: this host refused the other's message; `reported`: the other refused ours. */
+    direction: 'received' | 'reported';
+    /** Whether this replica stopped serving the shard because of it. */
+    fenced: boolean;
   };
   /** The host stopped because of an unrecoverable error (e.g. a failed disk write). */
-  'host:failed': { error: Error };
+  'host:failed': {
+    /** The error that stopped the host. */
+    error: Error;
+  };
 }
 
 /** An event name. */

@@ -48,6 +48,7 @@ export function heldIndex(logdb: LogDB, shardId: number, replicaId: number): num
  * The membership an import installs: the new voters; every former member that is not among
  * them is recorded as removed (so it can never return); the version moves to the snapshot's
  * index so every importer derives the same value.
+ * @throws InvalidOptionError when a new member's id was removed from the shard before.
  */
 export function importedMembership(old: Membership, members: ReadonlyMap<number, string>, index: number): Membership {
   const removed = new Set(old.removed);
@@ -74,7 +75,7 @@ async function hostIsRunning(dir: string): Promise<number> {
 /**
  * Imports the exported snapshot `from` as the whole state of a replica on a stopped host.
  * The replica's previous log and snapshots are replaced. A replica that already holds a newer
- * index ({@link heldIndex}) is refused unless `force` is set: nothing is changed then.
+ * index (its snapshot index or persisted commit index, whichever is larger) is refused unless `force` is set: nothing is changed then.
  * @returns the installed snapshot record.
  * @throws ImportRollbackError when it would roll the replica back (without `force`);
  *   InvalidOptionError for bad members or a snapshot of another shard;

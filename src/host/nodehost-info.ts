@@ -10,7 +10,9 @@ import type { Replica } from './replica.js';
 
 /** Who leads a shard, as this host knows it. */
 export interface LeaderInfo {
+  /** The leader's replica id; 0 while no leader is known. */
   readonly leaderId: number;
+  /** The term the leader was learned in. */
   readonly term: number;
   /** False while no leader is known. */
   readonly valid: boolean;
@@ -18,17 +20,29 @@ export interface LeaderInfo {
 
 /** One replica's state, for `getNodeHostInfo`. */
 export interface ReplicaInfo {
+  /** The shard id. */
   readonly shardId: number;
+  /** This host's replica of the shard. */
   readonly replicaId: number;
+  /** The known leader's replica id; 0 for none. */
   readonly leaderId: number;
+  /** The replica's current term. */
   readonly term: number;
+  /** Whether this replica is the leader. */
   readonly isLeader: boolean;
+  /** The replica's role name (`follower`, `leader`, `non-voting`, `witness`, …; see `RoleName` in `sampan/core`). */
   readonly role: string;
+  /** The highest index known committed. */
   readonly commitIndex: number;
+  /** The highest index the state machine has applied. */
   readonly appliedIndex: number;
+  /** The index of the newest snapshot on disk; 0 for none. */
   readonly snapshotIndex: number;
+  /** The first index still in the log. */
   readonly firstLogIndex: number;
+  /** The last index in the log. */
   readonly lastLogIndex: number;
+  /** The shard's membership as this replica knows it. */
   readonly membership: Membership;
   /**
    * On the leader: which voting members it heard from within the last election timeout and
@@ -45,7 +59,9 @@ export interface ReplicaInfo {
 
 /** The host and the replicas it runs. */
 export interface NodeHostInfo {
+  /** The address other hosts reach this one at (the configured `raftAddress`). */
   readonly raftAddress: string;
+  /** Every replica this host runs, one entry each. */
   readonly shards: readonly ReplicaInfo[];
 }
 

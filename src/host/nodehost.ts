@@ -309,7 +309,8 @@ export class NodeHost {
    * this host; without a leader it waits for one, and after a leader change it is re-forwarded
    * only once it provably cannot commit (docs/operations.md). Retrying with the same session
    * and series id applies it at most once.
-   * @throws ShardNotFoundError, SystemBusyError, DroppedError, RejectedError, TimeoutError (outcome unknown), ClosedError
+   * @throws ShardNotFoundError, SystemBusyError, DroppedError, RejectedError, TimeoutError (outcome unknown), ClosedError;
+   *   InvalidOptionError for a session of another shard; InvalidOperationError for a session on an on-disk state machine
    */
   async propose(shardId: number, cmd: Uint8Array, opts?: ProposeOptions): Promise<SMResult> {
     throwIfAborted(opts?.signal);
@@ -320,7 +321,11 @@ export class NodeHost {
     return await r.propose(cmd, s === undefined ? undefined : { clientId: s.clientId, seriesId: s.seriesId, respondedTo: s.respondedTo }, opts);
   }
 
-  /** Registers a new client session on the shard (a proposal). */
+  /**
+   * Registers a new client session on the shard (a proposal).
+   * @throws InvalidOperationError for an on-disk state machine (no sessions); RejectedError when
+   *   the registration was refused; as {@link propose} otherwise.
+   */
   async getNewSession(shardId: number, opts?: RequestOptions): Promise<ClientSession> {
     throwIfAborted(opts?.signal);
     const r = this.replica(shardId);
@@ -331,20 +336,30 @@ export class NodeHost {
     return new ClientSession(shardId, clientId);
   }
 
-  /** Unregisters a client session (a proposal). */
+  /** Unregisters a client session (a proposal). @throws as {@link propose}. */
   async closeSession(session: ClientSession, opts?: RequestOptions): Promise<void> {
     throwIfAborted(opts?.signal);
     const r = this.replica(session.shardId);
     await r.propose(new Uint8Array(0), { clientId: session.clientId, seriesId: SeriesId.Unregister, respondedTo: 0 }, opts);
   }
 
-  /** Waits until a linearizable read may be served locally (ReadIndex, thesis §6.4), waiting for a leader if none. */
+  /**
+   * Waits until a linearizable read may be served locally (ReadIndex, thesis §6.4), waiting for a leader if none.
+   * @throws ShardNotFoundError; ClosedError (host closed, replica stopped); SystemBusyError (too
+   *   many pending requests, rate limited); ClusterIdentityMismatchError; StateMachineError (the
+   *   state machine failed); DroppedError when no leader appeared before the deadline;
+   *   TimeoutError at the deadline or on abort.
+   */
   async readIndex(shardId: number, opts?: RequestOptions): Promise<void> {
     throwIfAborted(opts?.signal);
     await this.replica(shardId).readIndex(opts);
   }
 
-  /** Queries the local state machine; linearizable only after {@link readIndex}. */
+  /**
+   * Queries the local state machine; linearizable only after {@link readIndex}.
+   * @throws ShardNotFoundError; ClosedError when the host is closed; ClusterIdentityMismatchError;
+   *   StateMachineError when the state machine failed; whatever its `lookup` throws.
+   */
   async readLocal(shardId: number, query: unknown): Promise<unknown> {
     const r = this.replica(shardId);
     if (r.identityConflict !== null) throw r.identityConflict;
@@ -352,13 +367,13 @@ export class NodeHost {
     return await lookup(r.sm, query);
   }
 
-  /** A linearizable read: ReadIndex, then a local lookup. */
+  /** A linearizable read: ReadIndex, then a local lookup. @throws as {@link readIndex} and {@link readLocal}. */
   async read(shardId: number, query: unknown, opts?: RequestOptions): Promise<unknown> {
     await this.readIndex(shardId, opts);
     return await this.readLocal(shardId, query);
   }
 
-  /** A local read that may be stale (no round trip). */
+  /** A local read that may be stale (no round trip). @throws as {@link readLocal}. */
   async staleRead(shardId: number, query: unknown): Promise<unknown> {
     return await this.readLocal(shardId, query);
   }
@@ -374,17 +389,22 @@ export class NodeHost {
     }, opts);
   }
 
-  /** Adds a voting replica (or promotes a non-voting one). Membership changes wait for a leader. */
+  /**
+   * Adds a voting replica (or promotes a non-voting one). Membership changes wait for a leader.
+   * @throws InvalidOptionError for an invalid replica id or address; RejectedError when the
+   *   shard refuses the change (e.g. a stale `configChangeId`, a removed id, a clashing address);
+   *   DroppedError when no leader took it before the deadline; as {@link propose} otherwise.
+   */
   async requestAddReplica(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
     await this.changeMembership(shardId, ConfigChangeType.AddVoter, replicaId, address, opts);
   }
 
-  /** Adds a non-voting replica. */
+  /** Adds a non-voting replica. @throws as {@link requestAddReplica}. */
   async requestAddNonVoting(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
     await this.changeMembership(shardId, ConfigChangeType.AddNonVoting, replicaId, address, opts);
   }
 
-  /** Adds a witness. */
+  /** Adds a witness. @throws as {@link requestAddReplica}. */
   async requestAddWitness(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
     await this.changeMembership(shardId, ConfigChangeType.AddWitness, replicaId, address, opts);
   }
@@ -398,19 +418,23 @@ export class NodeHost {
     await this.changeMembership(shardId, ConfigChangeType.RemoveReplica, replicaId, '', opts);
   }
 
-  /** The shard's membership, linearizably (ReadIndex first). */
+  /** The shard's membership, linearizably (ReadIndex first). @throws as {@link readIndex}. */
   async getShardMembership(shardId: number, opts?: RequestOptions): Promise<Membership> {
     await this.readIndex(shardId, opts);
     return this.replica(shardId).rsm.membership;
   }
 
-  /** Who this host believes leads the shard. */
+  /** Who this host believes leads the shard. @throws ShardNotFoundError; ClosedError when the host is closed. */
   getLeaderId(shardId: number): LeaderInfo {
     const p = this.replica(shardId).peer;
     return { leaderId: p.leaderId, term: p.term, valid: p.leaderId !== 0 };
   }
 
-  /** Asks leadership to move to `target` (returns once asked, not once moved). */
+  /**
+   * Asks leadership to move to `target` (returns once asked, not once moved).
+   * @throws ShardNotFoundError; InvalidOptionError for an invalid target; ClosedError when the
+   *   host is closed.
+   */
   requestLeaderTransfer(shardId: number, target: number): void {
     const r = this.replica(shardId);
     if (!Number.isSafeInteger(target) || target <= 0) throw new InvalidOptionError(`target ${target} is invalid`);
@@ -418,7 +442,11 @@ export class NodeHost {
     this.engine.setReady(r);
   }
 
-  /** Stops this host's replica of `shardId`; its data stays for a restart. */
+  /**
+   * Stops this host's replica of `shardId`; its data stays for a restart. Its pending requests
+   * fail with ClosedError.
+   * @throws ShardNotFoundError; ClosedError when the host is closed.
+   */
   async stopShard(shardId: number): Promise<void> {
     const r = this.replica(shardId);
     this.replicas.delete(shardId);
@@ -426,7 +454,10 @@ export class NodeHost {
     this.events.emit('replica:unloaded', { shardId, replicaId: r.replicaId });
   }
 
-  /** As {@link stopShard}, checking the replica id. */
+  /**
+   * As {@link stopShard}, checking the replica id.
+   * @throws ShardNotFoundError also when this host's replica of the shard has another id.
+   */
   async stopReplica(shardId: number, replicaId: number): Promise<void> {
     const r = this.replica(shardId);
     if (r.replicaId !== replicaId) throw new ShardNotFoundError(shardId);

@@ -75,8 +75,9 @@ export interface ReplicaCounters {
   readsDropped: number;
   /** Snapshots taken here (exported ones included). */
   snapshotsTaken: number;
-  /** Snapshot streams to followers that completed / failed. */
+  /** Snapshot streams to followers that completed. */
   snapshotsSent: number;
+  /** Snapshot streams to followers that failed. */
   snapshotSendFailures: number;
   /** Snapshots received from the leader and committed. */
   snapshotsReceived: number;

@@ -11,7 +11,12 @@ export class ClientSession {
   respondedTo = 0;
 
   /** Sessions come from `NodeHost.getNewSession`. */
-  constructor(readonly shardId: number, readonly clientId: number) {}
+  constructor(
+    /** The shard the session was registered with; it is valid for that shard only. */
+    readonly shardId: number,
+    /** The session's client id, unique in the shard, carried by every proposal it makes. */
+    readonly clientId: number,
+  ) {}
 
   /** The proposal with the current series id completed: move to the next series id. */
   proposalCompleted(): void {

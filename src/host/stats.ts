@@ -10,7 +10,9 @@ import type { ReplicaCounters } from './replica.js';
 
 /** One replica's counters. */
 export interface ShardStats extends Readonly<ReplicaCounters> {
+  /** The shard id. */
   readonly shardId: number;
+  /** This host's replica of the shard. */
   readonly replicaId: number;
   /** Elections this replica started (one per attempt, whether or not it began with a pre-vote round). */
   readonly campaigns: number;
@@ -18,11 +20,14 @@ export interface ShardStats extends Readonly<ReplicaCounters> {
 
 /** Everything a NodeHost counts. */
 export interface NodeHostStats {
+  /** What the engine did: passes, updates, LogDB batches, messages. */
   readonly engine: Readonly<EngineStats>;
   /** The default write-ahead log's counters; null with another LogDB. */
   readonly logdb: WalStats | null;
+  /** The transport's counters. */
   readonly transport: TransportStats;
   /** Per remote host, when the transport reports it (TCP does); empty otherwise. */
   readonly remotes: readonly RemoteStats[];
+  /** One entry per replica this host runs. */
   readonly shards: readonly ShardStats[];
 }

@@ -44,6 +44,7 @@ export interface Bootstrap {
   readonly members: ReadonlyMap<number, string>;
   /** The replica joins an existing shard instead of forming a new one. */
   readonly join: boolean;
+  /** The kind of state machine the replica runs (checked on restart). */
   readonly smType: StateMachineType;
   /**
    * The shard's cluster identity (a positive integer below 2^48), fixed when the shard was
@@ -54,7 +55,9 @@ export interface Bootstrap {
 
 /** One (shard, replica)'s part of a round of updates. */
 export interface ReplicaUpdate {
+  /** The shard of the replica updated. */
   readonly shardId: number;
+  /** The replica updated. */
   readonly replicaId: number;
   /** The new hard state, when it changed. */
   readonly hardState?: HardState | undefined;
@@ -74,10 +77,20 @@ export interface ReplicaUpdate {
 }
 
 /** Indexes of the first and last stored entries of a replica. */
-export interface EntryRange { readonly firstIndex: number; readonly lastIndex: number }
+export interface EntryRange {
+  /** The first stored index. */
+  readonly firstIndex: number;
+  /** The last stored index. */
+  readonly lastIndex: number;
+}
 
 /** A (shard, replica) pair. */
-export interface ReplicaKey { readonly shardId: number; readonly replicaId: number }
+export interface ReplicaKey {
+  /** The shard id. */
+  readonly shardId: number;
+  /** The replica id. */
+  readonly replicaId: number;
+}
 
 /** Durable storage for the Raft state of every replica on a host. See the module comment. */
 export interface LogDB {
@@ -121,7 +134,10 @@ export interface LogDB {
    * restarts from the snapshot's membership. The shard is `snapshot.shardId`.
    */
   importSnapshot(snapshot: SnapshotMeta, replicaId: number): Promise<void>;
-  /** Every replica with stored data, in no particular order. */
+  /**
+   * Every replica with stored data, in no particular order.
+   * @throws ClosedError once the LogDB is closing or closed.
+   */
   listReplicas(): ReplicaKey[];
   /** Waits for pending writes, then releases files. Idempotent. */
   close(): Promise<void>;

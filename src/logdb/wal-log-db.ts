@@ -431,8 +431,9 @@ export class WalLogDB implements LogDB {
   }
 
   /**
-   * {@inheritDoc LogDB.compactEntriesTo}
-   * Segments left without live entries are deleted after the commit that records the
+   * Removes entries at or below `index` at once for readers and gives back the space they
+   * held; resolves once durable. Segments left without live entries are deleted after the
+   * commit that records the
    * removal; compaction copies run in following commits while the space bound is exceeded.
    */
   compactEntriesTo(shardId: number, replicaId: number, index: number): Promise<void> {
@@ -573,7 +574,7 @@ export class WalLogDB implements LogDB {
   }
 
   /**
-   * {@inheritDoc LogDB.close}
+   * Waits for pending writes, then releases files. Idempotent.
    * Rejects with the StorageError if a write had failed; files are released either way.
    */
   close(): Promise<void> {

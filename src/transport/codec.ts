@@ -45,6 +45,7 @@ export interface MessageBatch {
   readonly deploymentId: number;
   /** The sender's advertised raft address, for logs and diagnostics. */
   readonly sourceAddress: string;
+  /** The messages, all network kinds, in the order sent. */
   readonly messages: readonly Message[];
   /**
    * For each message, the cluster identity of the sending replica's shard (fixed when the

@@ -17,7 +17,9 @@ export interface Faults {
   readonly duplicateRate?: number;
   /** Probability that a message is held back for a random delay in [delayMinMs, delayMaxMs]. */
   readonly delayRate?: number;
+  /** Shortest delay of a held-back message. Default 0. */
   readonly delayMinMs?: number;
+  /** Longest delay of a held-back message. Default `delayMinMs`. */
   readonly delayMaxMs?: number;
   /** Probability that a batch's messages are shuffled before delivery. */
   readonly reorderRate?: number;
@@ -27,8 +29,11 @@ export interface Faults {
 export interface MemoryTransportOptions {
   /** This host's address on the network (any unique string). */
   readonly address: string;
+  /** The host's upcalls: where delivered messages go. */
   readonly handler: TransportHandler;
+  /** Batches between transports with different deployment ids are refused. Default 0. */
   readonly deploymentId?: number;
+  /** Resolves replicas to addresses on the network; default: a static resolver filled by `setAddress`. */
   readonly resolver?: AddressResolver;
   /** Per-destination messages held within one event-loop turn before drops. Default 8192. */
   readonly maxSendQueue?: number;
@@ -37,6 +42,7 @@ export interface MemoryTransportOptions {
    * messages in tests and guarantees receivers never share objects with senders.
    */
   readonly encode?: boolean;
+  /** Where the transport logs; default: no logging. */
   readonly logger?: Logger;
 }
 
@@ -49,6 +55,10 @@ export class MemoryNetwork {
   /** Blocked directed links as `from\u0000to`. */
   private readonly blocked = new Set<string>();
 
+  /**
+   * Creates an empty network. `seed` (default 1) seeds every random choice; `faults` (default none)
+   * applies to every message until changed.
+   */
   constructor(options: { seed?: number; faults?: Faults } = {}) {
     this.random = new SeededRandom(options.seed ?? 1);
     this.faults = options.faults ?? {};

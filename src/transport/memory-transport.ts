@@ -153,7 +153,13 @@ export class MemoryTransport implements Transport {
     this.options.handler.handleMessageBatch(b);
   }
 
-  /** Copies a snapshot's files into this host's temp dir and completes it. Internal. */
+  /**
+   * Copies a snapshot's files into this host's temp dir and completes it; called by the
+   * sending transport of the same network.
+   * @throws rethrows, after reporting it to the receiver's `failed`, any error of the copy
+   *   (ClosedError when this transport stopped meanwhile), so the sender reports a failure.
+   * @internal
+   */
   async receiveSnapshot(m: Message): Promise<void> {
     const snap = m.snapshot!;
     const receiver = this.options.handler.snapshotReceiver;

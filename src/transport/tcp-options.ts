@@ -7,8 +7,11 @@ import type { AddressResolver, TransportHandler } from './transport.js';
 
 /** Paths of the PEM files for mutual TLS. Both sides present a certificate signed by `caFile`. */
 export interface TlsFiles {
+  /** PEM file of the certificate authority that signs every host's certificate. */
   readonly caFile: string;
+  /** PEM file of this host's certificate. */
   readonly certFile: string;
+  /** PEM file of this host's private key. */
   readonly keyFile: string;
   /**
    * Check that the server certificate names the host dialled (default true). Turn off only for
@@ -32,10 +35,13 @@ export interface TcpTransportOptions {
   readonly dialFromHost?: string;
   /** Cluster id written into every batch; batches with another id are refused. */
   readonly deploymentId: number;
+  /** The host's upcalls: where received messages and connection events go. */
   readonly handler: TransportHandler;
   /** Mutual TLS. When set, plaintext peers and peers with certificates of another CA are refused. */
   readonly tls?: TlsFiles;
+  /** Resolves replicas to host addresses; default: a static resolver filled by `setAddress`. */
   readonly resolver?: AddressResolver;
+  /** Where the transport logs; default: no logging. */
   readonly logger?: Logger;
   /** Jitter source for reconnect back-off (injected for replayable tests). */
   readonly random?: RandomSource;
@@ -75,6 +81,7 @@ export interface TcpTransportOptions {
   readonly snapshotChunkSize?: number;
   /** Concurrent outgoing / incoming snapshot streams. Default 4 each. */
   readonly maxSnapshotSends?: number;
+  /** Concurrent incoming snapshot streams; beyond, new ones are refused. Default 4. */
   readonly maxSnapshotReceives?: number;
   /** Each snapshot chunk (and the final acknowledgement) must move within this time. Default 10000. */
   readonly snapshotChunkTimeoutMs?: number;

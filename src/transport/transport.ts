@@ -82,10 +82,13 @@ export interface TransportStats {
   messagesSent: number;
   /** Bytes of message frames written (0 for the in-memory transport when it does not encode). */
   bytesSent: number;
+  /** Message batches (frames) sent. */
   batchesSent: number;
   /** Messages delivered to the handler. */
   messagesReceived: number;
+  /** Bytes of message frames read (0 for the in-memory transport when it does not encode). */
   bytesReceived: number;
+  /** Message batches (frames) received and decoded. */
   batchesReceived: number;
   /** Messages not sent: no address, queue full, circuit open, connection lost, too big, closed. */
   messagesDropped: number;
@@ -95,17 +98,21 @@ export interface TransportStats {
   connectionFailures: number;
   /** Outgoing connections closed because they stopped making progress (a silent partition); see `stallTimeoutMs`. */
   connectionStalls: number;
-  /** Incoming connections accepted / refused (over the connection limit or failed TLS). */
+  /** Incoming connections accepted. */
   connectionsAccepted: number;
+  /** Incoming connections refused (over the connection limit, or failed TLS). */
   connectionsRejected: number;
   /** Unreachable upcalls made. */
   unreachableReported: number;
+  /** Snapshot streams sent that completed. */
   snapshotsSent: number;
+  /** Snapshot streams received that completed. */
   snapshotsReceived: number;
   /** Snapshot streams that failed, either way. */
   snapshotFailures: number;
-  /** Bytes of snapshot stream frames written / read (headers and chunks). */
+  /** Bytes of snapshot stream frames written (headers and chunks). */
   snapshotBytesSent: number;
+  /** Bytes of snapshot stream frames read. */
   snapshotBytesReceived: number;
 }
 
@@ -115,9 +122,13 @@ export interface RemoteStats {
   readonly address: string;
   /** Whether the message connection is up now: open, and the remote answered its liveness Ping. */
   readonly connected: boolean;
+  /** Messages written to the connection. */
   readonly messagesSent: number;
+  /** Bytes of message frames written to the connection. */
   readonly bytesSent: number;
+  /** Messages for this remote not sent (queue full, circuit open, connection lost, too big). */
   readonly messagesDropped: number;
+  /** Connections to this remote that failed to open or broke (stalls included). */
   readonly connectionFailures: number;
   /** Of those, connections closed for want of progress (a silent partition). */
   readonly connectionStalls: number;
