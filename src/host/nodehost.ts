@@ -523,7 +523,9 @@ export class NodeHost {
 
   private transportHandler(): TransportHandler {
     return inboundHandler({
-      logger: this.cfg.logger, replicas: this.replicas, engine: this.engine, identity: this.identity, events: this.events,
+      logger: this.cfg.logger, replicas: this.replicas, identity: this.identity, events: this.events,
+      // Lazily: the transport (and so this handler) is made before the engine.
+      engine: { setReady: (r) => this.engine.setReady(r) },
       knowsAddress: (shardId, replicaId) => this.addresses.has(`${shardId}:${replicaId}`),
       setAddress: (shardId, replicaId, address) => this.setAddress(shardId, replicaId, address),
       deliver: (m) => this.deliver(m),
