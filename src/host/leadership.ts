@@ -13,20 +13,23 @@ import { Pending, type RequestOptions } from './request.js';
 import type { Replica } from './replica.js';
 
 /**
- * The voter leadership should move to: the most up-to-date voting member this leader has
- * heard from within the last election timeout (highest match; the lowest id on a tie), or 0
- * when there is none (not a leader, or alone).
+ * The voter leadership should move to: the most up-to-date voting member (highest match; the
+ * lowest id on a tie), preferring those this leader heard from within the last election
+ * timeout (a leader elected a moment ago has heard from nobody yet: then any voter); 0 when
+ * there is none (not a leader, or alone).
  */
 export function bestTransferTarget(st: PeerStatus, voters: ReadonlyMap<number, string>): number {
   if (st.quorum === null) return 0;
   const active = new Set(st.quorum.active);
   let best = 0;
-  let bestMatch = -1;
+  let bestKey = -1;
   for (const [id, pr] of st.progress) {
-    if (id === st.replicaId || !active.has(id) || !voters.has(id)) continue;
-    if (pr.match > bestMatch || (pr.match === bestMatch && id < best)) {
+    if (id === st.replicaId || !voters.has(id)) continue;
+    // Active voters first, then by match.
+    const key = (active.has(id) ? 2 ** 52 : 0) + pr.match;
+    if (key > bestKey || (key === bestKey && id < best)) {
       best = id;
-      bestMatch = pr.match;
+      bestKey = key;
     }
   }
   return best;
@@ -56,7 +59,7 @@ export class LeaderTransfers {
     if (to === 0) {
       throw new InvalidOptionError(st.quorum === null
         ? `replica ${r.replicaId} does not lead shard ${r.shardId}: name the target`
-        : `shard ${r.shardId} has no active voter to transfer leadership to`);
+        : `shard ${r.shardId} has no other voter to transfer leadership to`);
     }
     if (st.leaderId === to) return Promise.resolve();
     let set = this.waiting.get(r);
