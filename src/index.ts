@@ -5,6 +5,7 @@
  * @module sampan
  */
 export { NodeHost } from './host/nodehost.js';
+export type { DrainResult } from './host/leadership.js';
 export type {
   ProposeOptions, MembershipChangeOptions, SnapshotOptions, LeaderInfo, ReplicaInfo, NodeHostInfo,
 } from './host/nodehost.js';

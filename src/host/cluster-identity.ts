@@ -22,6 +22,7 @@ import { ClusterIdentityMismatchError, InvalidOptionError } from '../errors.js';
 import { MessageType, message, type Message } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import type { NodeHostEvents } from './events.js';
+import type { LogDB } from '../logdb/log-db.js';
 
 /** The largest cluster identity (identities are 48-bit, so they stay exact JS integers). */
 export const MAX_CLUSTER_ID = 2 ** 48 - 1;
@@ -66,20 +67,20 @@ export interface IdentityReplica {
   /** Set when the replica stopped serving because another cluster lists it as a member. */
   identityConflict: ClusterIdentityMismatchError | null;
   readonly counters: { identityMismatches: number };
+  /** Fails every request waiting on the replica with `err`. */
+  rejectAll(err: Error): void;
 }
 
 /** The host services the identity check uses. */
-export interface IdentityHost<R extends IdentityReplica = IdentityReplica> {
+export interface IdentityHost {
   readonly logger: Logger;
-  /** Monotonic milliseconds, for rate-limiting log lines and notices. */
-  now(): number;
+  /** Where a joining replica's learned identity is persisted (in its bootstrap record). */
+  readonly logdb: Pick<LogDB, 'getBootstrap' | 'saveBootstrap'>;
+  /** Monotonic milliseconds, for rate-limiting log lines and notices (default: performance.now). */
+  now?(): number;
   emit(payload: NodeHostEvents['cluster:identity-mismatch']): void;
-  /** Sends a notice to the replica that sent a refused message (at `address`). */
-  notify(m: Message, address: string): void;
-  /** Persists an identity a joining replica learned. */
-  persist(r: R, clusterId: number): void;
-  /** Stops the replica serving: pending and later requests fail with `err`. */
-  fence(r: R, err: ClusterIdentityMismatchError): void;
+  /** Sends a notice to the replica that sent a refused message (its address is known by then). */
+  notify(m: Message): void;
 }
 
 /** Messages only a leader sends to the members of its cluster. */
@@ -97,8 +98,26 @@ const NOTICE_EVERY_MS = 1_000;
 export class ClusterIdentityGuard<R extends IdentityReplica = IdentityReplica> {
   private readonly reported = new Map<string, number>();
   private readonly noticed = new Map<string, number>();
+  private readonly now: () => number;
 
-  constructor(private readonly host: IdentityHost<R>) {}
+  constructor(private readonly host: IdentityHost) {
+    this.now = host.now ?? ((): number => performance.now());
+  }
+
+  /** Persists an identity a joining replica learned (a failure is logged: it is learned again on the next contact). */
+  private persist(r: R, clusterId: number): void {
+    const b = this.host.logdb.getBootstrap(r.shardId, r.replicaId);
+    if (b === null) return;
+    this.host.logdb.saveBootstrap(r.shardId, r.replicaId, { ...b, clusterId }).catch((e: unknown) => {
+      this.host.logger.error('could not persist the learned cluster identity', { shardId: r.shardId, replicaId: r.replicaId, error: String(e) });
+    });
+  }
+
+  /** Stops the replica serving: pending and later requests fail with `err`. */
+  private fence(r: R, err: ClusterIdentityMismatchError): void {
+    r.identityConflict = err;
+    r.rejectAll(err);
+  }
 
   /**
    * Whether `m`, sent with identity `theirs` from `address`, may be stepped into `r`. A
@@ -116,20 +135,20 @@ export class ClusterIdentityGuard<R extends IdentityReplica = IdentityReplica> {
       this.host.logger.info('learned the shard\'s cluster identity on first contact', {
         shardId: r.shardId, replicaId: r.replicaId, clusterId: formatClusterId(theirs), from: m.from, address,
       });
-      this.host.persist(r, theirs);
+      this.persist(r, theirs);
       return true;
     }
     r.counters.identityMismatches++;
     let fenced = false;
     if (m.to === r.replicaId && fromLeader(m.type) && r.identityConflict === null) {
       fenced = true;
-      this.host.fence(r, new ClusterIdentityMismatchError(
+      this.fence(r, new ClusterIdentityMismatchError(
         `shard ${r.shardId} replica ${r.replicaId} stopped serving: replica ${m.from} at ${address}, of cluster ` +
         `${formatClusterId(theirs)}, lists it as a member, but it was bootstrapped into cluster ${formatClusterId(r.clusterId)}; ` +
         'fix the initial members or cluster token and restart it, or remove its data and add it as a new replica'));
     }
     this.report(r, m.from, address, theirs, 'received', fenced);
-    this.answer(r, m, address);
+    this.answer(r, m);
     return false;
   }
 
@@ -141,7 +160,7 @@ export class ClusterIdentityGuard<R extends IdentityReplica = IdentityReplica> {
   private report(r: IdentityReplica, from: number, address: string, theirs: number,
     direction: 'received' | 'reported', fenced: boolean): void {
     const key = `${r.shardId}:${from}:${theirs}:${direction}`;
-    const now = this.host.now();
+    const now = this.now();
     const last = this.reported.get(key);
     if (!fenced && last !== undefined && now - last < REPORT_EVERY_MS) return;
     this.reported.set(key, now);
@@ -161,12 +180,12 @@ export class ClusterIdentityGuard<R extends IdentityReplica = IdentityReplica> {
     });
   }
 
-  private answer(r: IdentityReplica, m: Message, address: string): void {
+  private answer(r: IdentityReplica, m: Message): void {
     const key = `${r.shardId}:${m.from}`;
-    const now = this.host.now();
+    const now = this.now();
     const last = this.noticed.get(key);
     if (last !== undefined && now - last < NOTICE_EVERY_MS) return;
     this.noticed.set(key, now);
-    this.host.notify(message({ type: MessageType.ClusterIdentityMismatch, shardId: r.shardId, from: r.replicaId, to: m.from }), address);
+    this.host.notify(message({ type: MessageType.ClusterIdentityMismatch, shardId: r.shardId, from: r.replicaId, to: m.from }));
   }
 }

@@ -28,7 +28,7 @@ import {
   type NodeHostConfig, type ResolvedHostConfig, type ResolvedShardConfig, type ShardConfig,
 } from './config.js';
 import { lockHostDir } from './dir-lock.js';
-import { ClusterIdentityGuard, type IdentityHost } from './cluster-identity.js';
+import { ClusterIdentityGuard } from './cluster-identity.js';
 import { checkInitialMembers, startIdentity } from './start-identity.js';
 import { Engine } from './engine.js';
 import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
@@ -42,6 +42,7 @@ import { assertRemovable } from './removal-check.js';
 import { wireObservers, type HostObserver } from './observer.js';
 import { inboundHandler } from './inbound.js';
 import { WorkLimiter } from './work-limiter.js';
+import { LeaderTransfers, drainLeadership, type DrainResult } from './leadership.js';
 import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
 import type { NodeHostStats } from './stats.js';
 
@@ -58,7 +59,6 @@ export interface MembershipChangeOptions extends RequestOptions {
 }
 
 export type { SnapshotOptions } from './snapshot-options.js';
-
 export type { LeaderInfo, ReplicaInfo, NodeHostInfo } from './nodehost-info.js';
 
 /** A process's Raft host. Create with {@link NodeHost.create}. */
@@ -71,6 +71,8 @@ export class NodeHost {
   private closing: Promise<void> | null = null;
   /** Snapshot work beside stepping and applying: at most two saves, recoveries or streams at once. */
   private readonly snapshotWork = new WorkLimiter(2);
+  /** Leader transfers callers wait for. */
+  private readonly transfers = new LeaderTransfers();
   /** Addresses given to the transport, by `shard:replica`. */
   private readonly addresses = new Map<string, string>();
   /** Observers of measurements (metrics); none by default. */
@@ -85,7 +87,9 @@ export class NodeHost {
     private readonly transportFactory: (h: TransportHandler) => Transport,
   ) {
     this.events = new TypedEmitter(cfg.logger);
-    this.identity = new ClusterIdentityGuard(this.identityHost());
+    this.identity = new ClusterIdentityGuard({
+      logger: cfg.logger, logdb, emit: (p) => this.events.emit('cluster:identity-mismatch', p), notify: (m) => { this.transport.send(m); },
+    });
     this.transport = transportFactory(this.transportHandler());
     this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.fatal(err), (r, m) => this.sendSnapshot(r, m));
     this.ticker = setInterval(() => this.tick(), cfg.rttMillisecond);
@@ -94,7 +98,6 @@ export class NodeHost {
   }
 
   private readonly starts: ReplicaStarts;
-
   private readonly transport: Transport;
 
   /**
@@ -260,30 +263,13 @@ export class NodeHost {
         this.events.emit('membership:changed', { shardId: r.shardId, replicaId: r.replicaId, membership: m });
       },
       failed: (r, error) => this.events.emit('replica:failed', { shardId: r.shardId, replicaId: r.replicaId, error }),
-      softState: (r, leaderId, term) => this.events.emit('leader:updated', { shardId: r.shardId, replicaId: r.replicaId, leaderId, term }),
+      softState: (r, leaderId, term) => {
+        this.transfers.leaderChanged(r, leaderId, term);
+        this.events.emit('leader:updated', { shardId: r.shardId, replicaId: r.replicaId, leaderId, term });
+      },
       runSnapshotWork: (work) => { void this.snapshotWork.run(work); },
       snapshotCreated: (r, index, exported) => this.events.emit('snapshot:created', { shardId: r.shardId, replicaId: r.replicaId, index, exported }),
       snapshotRecovered: (r, index) => this.events.emit('snapshot:recovered', { shardId: r.shardId, replicaId: r.replicaId, index }),
-    };
-  }
-
-  private identityHost(): IdentityHost<Replica> {
-    return {
-      logger: this.cfg.logger,
-      now: () => performance.now(),
-      emit: (p) => this.events.emit('cluster:identity-mismatch', p),
-      notify: (m) => { this.transport.send(m); },
-      persist: (r, clusterId) => {
-        const b = this.logdb.getBootstrap(r.shardId, r.replicaId);
-        if (b === null) return;
-        this.logdb.saveBootstrap(r.shardId, r.replicaId, { ...b, clusterId }).catch((e: unknown) => {
-          this.cfg.logger.error('could not persist the learned cluster identity', { shardId: r.shardId, replicaId: r.replicaId, error: String(e) });
-        });
-      },
-      fence: (r, err) => {
-        r.identityConflict = err;
-        r.rejectAll(err);
-      },
     };
   }
 
@@ -431,15 +417,24 @@ export class NodeHost {
   }
 
   /**
-   * Asks leadership to move to `target` (returns once asked, not once moved).
-   * @throws ShardNotFoundError; InvalidOptionError for an invalid target; ClosedError when the
-   *   host is closed.
+   * Moves leadership of the shard to voter `target` — or, with 0 (the default) on the leader's
+   * host, to its most up-to-date active voter — and resolves once this host sees `target` lead.
+   * @throws InvalidOptionError (a bad target; 0 where this replica does not lead or has no
+   *   follower to pick); ShardNotFoundError; ClosedError; RejectedError when the transfer was abandoned (the target did not
+   *   catch up within an election timeout) or leadership went elsewhere; TimeoutError.
    */
-  requestLeaderTransfer(shardId: number, target: number): void {
-    const r = this.replica(shardId);
-    if (!Number.isSafeInteger(target) || target <= 0) throw new InvalidOptionError(`target ${target} is invalid`);
-    r.peer.requestLeaderTransfer(target);
-    this.engine.setReady(r);
+  async requestLeaderTransfer(shardId: number, target = 0, opts?: RequestOptions): Promise<void> {
+    throwIfAborted(opts?.signal);
+    await this.transfers.request(this.replica(shardId), target, opts, (r) => this.engine.setReady(r));
+  }
+
+  /**
+   * Hands leadership of every shard this host leads to its best follower and waits for the new
+   * leaders (bounded by `opts`), stopping nothing: before a restart. Never rejects for a shard.
+   */
+  async drain(opts?: RequestOptions): Promise<DrainResult> {
+    this.checkOpen();
+    return await drainLeadership(this.replicas.values(), this.transfers, opts, (r) => this.engine.setReady(r));
   }
 
   /**
@@ -450,6 +445,7 @@ export class NodeHost {
   async stopShard(shardId: number): Promise<void> {
     const r = this.replica(shardId);
     this.replicas.delete(shardId);
+    this.transfers.drop(r, new ClosedError(`replica ${r.replicaId} of shard ${shardId} stopped`));
     await r.stop();
     this.events.emit('replica:unloaded', { shardId, replicaId: r.replicaId });
   }
@@ -544,6 +540,7 @@ export class NodeHost {
   // ---- plumbing -----------------------------------------------------------------------------
 
   private tick(): void {
+    this.transfers.tick();
     for (const r of this.replicas.values()) {
       // A quiesced replica has nothing to time; any message or request wakes it.
       if (r.peer.quiesced || r.identityConflict !== null) continue;
@@ -591,17 +588,20 @@ export class NodeHost {
   private fatal(err: Error): void {
     this.events.emit('host:failed', { error: err });
     for (const r of this.replicas.values()) r.rejectAll(err);
-    void this.close();
+    void this.close({ drainTimeoutMs: 0 });
   }
 
   /**
-   * Stops every replica (pending requests fail with ClosedError), the transport and the
-   * LogDB, and releases the directory. Idempotent.
+   * Hands over leadership of the shards it leads ({@link drain}; `drainTimeoutMs`, default two
+   * election timeouts, 0 to skip), then stops every replica (pending requests fail with
+   * ClosedError), the transport and the LogDB, and releases the directory. Idempotent.
    */
-  async close(): Promise<void> {
+  async close(opts: { drainTimeoutMs?: number } = {}): Promise<void> {
     if (this.closing !== null) return this.closing;
-    this.closed = true;
+    const drainMs = opts.drainTimeoutMs ?? 2 * Math.max(0, ...[...this.replicas.values()].map((r) => r.cfg.electionRTT * this.cfg.rttMillisecond));
     this.closing = (async () => {
+      if (drainMs > 0 && !this.closed) await this.drain({ timeoutMs: drainMs });
+      this.closed = true;
       clearInterval(this.ticker);
       for (const r of this.replicas.values()) await r.stop();
       this.replicas.clear();
@@ -621,7 +621,7 @@ export class NodeHost {
    */
   async abandonFirstStart(): Promise<boolean> {
     const undo = this.closing === null && this.lock.abandon();
-    await this.close();
+    await this.close({ drainTimeoutMs: 0 });
     return undo;
   }
 }

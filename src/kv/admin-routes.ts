@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportDirName, RejectedError, type RequestOptions } from '../index.js';
+import { exportDirName, InvalidOptionError, RejectedError, type RequestOptions } from '../index.js';
 import { HttpError } from './http-errors.js';
 import { parseJsonObject, readBody } from './http-body.js';
 import { intParam, json, type Reply, type RouteContext } from './http-reply.js';
@@ -113,10 +113,12 @@ export async function postLeaderTransfer(ctx: RouteContext): Promise<Reply> {
   const shard = shardParam(ctx);
   const target = intParam(ctx.query, 'target');
   const host = ctx.service.host;
+  if (target <= 0) throw new InvalidOptionError(`target ${target} is invalid`);
   const m = host.getNodeHostInfo().shards.find((s) => s.shardId === shard)?.membership;
   if (m !== undefined && !m.voters.has(target)) throw new RejectedError(`replica ${target} is not a voter of shard ${shard}`);
   return await withRetry(ctx, shard, async () => {
-    host.requestLeaderTransfer(shard, target);
+    // The contract answers once the leader was asked; the outcome shows in /status.
+    host.requestLeaderTransfer(shard, target, { timeoutMs: 30_000 }).catch(() => {});
     return json(202, { shardId: shard, target });
   });
 }

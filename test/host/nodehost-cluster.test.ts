@@ -128,7 +128,9 @@ test("'leader:updated' reports the elected leader on every host, and leader tran
     const target = [1, 2, 3].find((i) => i !== leader) as number;
     // Asked on a follower: the request is forwarded to the leader.
     const asker = [1, 2, 3].find((i) => i !== leader && i !== target) as number;
-    c.get(asker).requestLeaderTransfer(1, target);
+    // Resolves once the asker sees the target lead.
+    await c.get(asker).requestLeaderTransfer(1, target, { timeoutMs: 3000 });
+    assert.equal(c.get(asker).getLeaderId(1).leaderId, target);
     await c.until(() => c.leaderOf(1) === target, 3000, `leadership on ${target}`);
     await c.until(() => [1, 2, 3].every((i) => c.get(i).getLeaderId(1).leaderId === target), 3000, 'the new leader known everywhere');
     const newTerm = c.get(target).getLeaderId(1).term;

@@ -156,14 +156,14 @@ export class HostCluster {
 }
 
 /**
- * Closes `h`, waiting at most `ms`; resolves false if close() had not resolved by then, so a
+* Closes `h` abruptly (no leadership hand-over: a crash as the cluster sees it), waiting at most `ms`; resolves false if close() had not resolved by then, so a
  * hanging close fails the test instead of hanging the run.
  */
 export async function closeWithin(h: NodeHost, ms = 3000): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<false>((res) => { timer = setTimeout(() => res(false), ms); });
   try {
-    return await Promise.race([h.close().then(() => true), timeout]);
+    return await Promise.race([h.close({ drainTimeoutMs: 0 }).then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
   }
