@@ -29,15 +29,16 @@ import {
 } from './config.js';
 import { lockHostDir } from './dir-lock.js';
 import { ClusterIdentityGuard } from './cluster-identity.js';
-import { checkInitialMembers, startIdentity } from './start-identity.js';
+import { startIdentity, startMembers } from './start-identity.js';
 import { Engine } from './engine.js';
 import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
 import { LogReader } from './log-reader.js';
 import { Replica, type ReplicaHost } from './replica.js';
+import { replicaHostOf } from './replica-host.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
 import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options.js';
 import { ClientSession } from './session.js';
-import { FirstStartLock, ReplicaStarts, membersToBootstrapAgain } from './start-cleanup.js';
+import { FirstStartLock, ReplicaStarts } from './start-cleanup.js';
 import { assertRemovable } from './removal-check.js';
 import { wireObservers, type HostObserver } from './observer.js';
 import { inboundHandler } from './inbound.js';
@@ -180,25 +181,8 @@ export class NodeHost {
     create: (shardId: number, replicaId: number) => AnyStateMachine): Promise<void> {
     this.checkOpen();
     if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
-    for (const [id, addr] of initialMembers) {
-      if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidOptionError(`initial member id ${id} is invalid`);
-      if (!isAddress(addr)) throw new InvalidOptionError(`initial member ${id} has an invalid address '${addr}'`);
-    }
-    if (join && initialMembers.size > 0) throw new InvalidOptionError('a joining replica takes no initial members');
     const stored = this.logdb.getBootstrap(cfg.shardId, cfg.replicaId);
-    let members = initialMembers;
-    if (stored === null) {
-      if (!join && initialMembers.size === 0) {
-        throw new InvalidOptionError(`shard ${cfg.shardId} replica ${cfg.replicaId} has no data here: give initial members or join`);
-      }
-      if (!join && !initialMembers.has(cfg.replicaId) && !cfg.isNonVoting && !cfg.isWitness) {
-        throw new InvalidOptionError(`initial members do not include replica ${cfg.replicaId}`);
-      }
-      checkInitialMembers(initialMembers, cfg.replicaId, this.cfg.raftAddress);
-    } else {
-      // Restarting: the log holds the membership (unless the first start never wrote it).
-      members = membersToBootstrapAgain(this.logdb, cfg.shardId, cfg.replicaId, stored, this.cfg.logger) ?? new Map();
-    }
+    const members = startMembers({ cfg, initialMembers, join, stored, raftAddress: this.cfg.raftAddress, logdb: this.logdb, logger: this.cfg.logger });
     const sm = create(cfg.shardId, cfg.replicaId);
     const smType = smTypeOf(sm);
     if (stored !== null && stored.smType !== smType) {
@@ -252,25 +236,11 @@ export class NodeHost {
   }
 
   private replicaHost(): ReplicaHost {
-    return {
-      logger: this.cfg.logger,
-      maxPending: this.cfg.maxPendingPerShard,
-      notifyCommit: this.cfg.notifyCommit,
-      setReady: (r) => this.engine.setReady(r),
-      membershipChanged: (r, m) => {
-        for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses]) this.setAddress(r.shardId, id, addr);
-        for (const id of m.removed) this.removeAddress(r.shardId, id);
-        this.events.emit('membership:changed', { shardId: r.shardId, replicaId: r.replicaId, membership: m });
-      },
-      failed: (r, error) => this.events.emit('replica:failed', { shardId: r.shardId, replicaId: r.replicaId, error }),
-      softState: (r, leaderId, term) => {
-        this.transfers.leaderChanged(r, leaderId, term);
-        this.events.emit('leader:updated', { shardId: r.shardId, replicaId: r.replicaId, leaderId, term });
-      },
+    return replicaHostOf({
+      cfg: this.cfg, events: this.events, transfers: this.transfers, setReady: (r) => this.engine.setReady(r),
+      setAddress: (s, id, a) => this.setAddress(s, id, a), removeAddress: (s, id) => this.removeAddress(s, id),
       runSnapshotWork: (work) => { void this.snapshotWork.run(work); },
-      snapshotCreated: (r, index, exported) => this.events.emit('snapshot:created', { shardId: r.shardId, replicaId: r.replicaId, index, exported }),
-      snapshotRecovered: (r, index) => this.events.emit('snapshot:recovered', { shardId: r.shardId, replicaId: r.replicaId, index }),
-    };
+    });
   }
 
   private snapshotDir(shardId: number, replicaId: number): string {

@@ -7,7 +7,9 @@ import type { Bootstrap } from '../logdb/log-db.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotMeta } from '../core/types.js';
 import { deriveClusterId, formatClusterId } from './cluster-identity.js';
-import type { ResolvedShardConfig } from './config.js';
+import { isAddress, type ResolvedShardConfig } from './config.js';
+import { membersToBootstrapAgain } from './start-cleanup.js';
+import type { LogDB } from '../logdb/log-db.js';
 
 /**
  * Refuses initial members that cannot describe one cluster as this host sees it: the entry
@@ -90,4 +92,37 @@ export function startIdentity(a: {
     throw new InvalidOptionError(`shard ${cfg.shardId} replica ${cfg.replicaId} belongs to cluster ${formatClusterId(clusterId)}, not ${formatClusterId(cfg.clusterId)}`);
   }
   return { clusterId, save };
+}
+
+/**
+ * Checks a start's initial members and join flag against what this host holds for the
+ * replica, and returns the members to bootstrap it with: the given ones for a new replica;
+ * none when it restarts from its log (or the stored ones, when a first start never wrote its
+ * bootstrap entries).
+ * @throws InvalidOptionError naming the problem.
+ */
+export function startMembers(a: {
+  cfg: ResolvedShardConfig; initialMembers: ReadonlyMap<number, string>; join: boolean; stored: Bootstrap | null;
+  raftAddress: string; logdb: LogDB; logger: Logger;
+}): ReadonlyMap<number, string> {
+  const { cfg, initialMembers, join, stored } = a;
+    for (const [id, addr] of initialMembers) {
+      if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidOptionError(`initial member id ${id} is invalid`);
+      if (!isAddress(addr)) throw new InvalidOptionError(`initial member ${id} has an invalid address '${addr}'`);
+    }
+    if (join && initialMembers.size > 0) throw new InvalidOptionError('a joining replica takes no initial members');
+    let members: ReadonlyMap<number, string> = initialMembers;
+    if (stored === null) {
+      if (!join && initialMembers.size === 0) {
+        throw new InvalidOptionError(`shard ${cfg.shardId} replica ${cfg.replicaId} has no data here: give initial members or join`);
+      }
+      if (!join && !initialMembers.has(cfg.replicaId) && !cfg.isNonVoting && !cfg.isWitness) {
+        throw new InvalidOptionError(`initial members do not include replica ${cfg.replicaId}`);
+      }
+      checkInitialMembers(initialMembers, cfg.replicaId, a.raftAddress);
+    } else {
+      // Restarting: the log holds the membership (unless the first start never wrote it).
+      members = membersToBootstrapAgain(a.logdb, cfg.shardId, cfg.replicaId, stored, a.logger) ?? new Map();
+    }
+  return members;
 }
