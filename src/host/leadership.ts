@@ -108,7 +108,7 @@ export class LeaderTransfers {
   }
 }
 
-/** What {@link drainLeadership} did, by shard id. */
+/** What `NodeHost.drain` did, by shard id. */
 export interface DrainResult {
   /** Shards whose leadership moved to another replica. */
   readonly transferred: readonly number[];
