@@ -34,19 +34,29 @@ export interface ProposalTarget {
   propose(entries: readonly Entry[]): void;
 }
 
-/** One waiting request: a proposal or a membership change, with its entry. */
+/**
+ * One waiting request: a proposal or a membership change, with its entry. `term`: 0 while held
+ * (not handed to the core), the term it was handed over in, or {@link NEVER_REFORWARD}.
+ */
 export type Waiter =
   | { readonly kind: 'proposal'; readonly req: Pending<SMResult>; readonly entry: Entry; term: number }
   | { readonly kind: 'config'; readonly req: Pending<void>; readonly entry: Entry; term: number };
 
+/** The term of a waiter handed over before a snapshot that may hold its entry: never re-forwarded. */
+const NEVER_REFORWARD = -1;
+
 /** The waiting proposals and membership changes of one replica, by entry key. */
 export class PendingProposals {
   private readonly waiting = new Map<number, Waiter>();
-  /** Proposals not yet handed to the core, in order (keys; settled ones are skipped). */
-  private held: number[] = [];
-  private heldConfig: number[] = [];
-  /** Keys handed to the core, by the term they were proposed in. */
-  private readonly byTerm = new Map<number, Set<number>>();
+  /** Proposals not yet handed to the core, in order (settled ones are skipped). */
+  private held: Waiter[] = [];
+  private heldConfig: Waiter[] = [];
+  /**
+   * The highest applied term whose older waiters were looked for. Waiters are handed over in
+   * the core's current term, never below an applied entry's term, so a scan of the waiters is
+   * needed only when the applied term rises (once per leader change), not per proposal.
+   */
+  private scannedTerm = 0;
   private proposalCount = 0;
 
   /** Waiting proposals (not membership changes): what `maxPending` bounds. */
@@ -62,10 +72,10 @@ export class PendingProposals {
       this.proposalCount++;
       // Keys of requests that ended while held leave the list at the next flush; a long time
       // without a leader must not let them pile up meanwhile.
-      if (this.held.length > 2 * this.proposalCount + 64) this.held = this.held.filter((k) => this.waiting.get(k)?.term === 0);
-      this.held.push(w.entry.key);
+      if (this.held.length > 2 * this.proposalCount + 64) this.held = this.held.filter((h) => h.term === 0 && !h.req.done);
+      this.held.push(w);
     } else {
-      this.heldConfig.push(w.entry.key);
+      this.heldConfig.push(w);
     }
   }
 
@@ -75,14 +85,6 @@ export class PendingProposals {
     if (w === undefined) return;
     this.waiting.delete(key);
     if (w.kind === 'proposal') this.proposalCount--;
-    if (w.term !== 0) this.untrack(key, w.term);
-  }
-
-  private untrack(key: number, term: number): void {
-    const keys = this.byTerm.get(term);
-    if (keys === undefined) return;
-    keys.delete(key);
-    if (keys.size === 0) this.byTerm.delete(term);
   }
 
   /**
@@ -107,19 +109,13 @@ export class PendingProposals {
     }
   }
 
-  private handOver(p: ProposalTarget, keys: readonly number[]): void {
+  private handOver(p: ProposalTarget, held: readonly Waiter[]): void {
     const entries: Entry[] = [];
     const term = p.term;
-    let set = this.byTerm.get(term);
-    for (const key of keys) {
-      const w = this.waiting.get(key);
-      if (w === undefined || w.req.done || w.term !== 0) continue;
+    for (const w of held) {
+      // Settled (and so removed: only a settled request leaves `waiting`), or handed over already.
+      if (w.req.done || w.term !== 0) continue;
       w.term = term;
-      if (set === undefined) {
-        set = new Set();
-        this.byTerm.set(term, set);
-      }
-      set.add(key);
       entries.push(w.entry);
     }
     if (entries.length > 0) p.propose(entries);
@@ -132,7 +128,6 @@ export class PendingProposals {
   refused(e: Entry): Waiter | undefined {
     const w = this.waiting.get(e.key);
     if (w === undefined || w.entry.type !== e.type) return undefined;
-    if (w.term !== 0) this.untrack(e.key, w.term);
     w.term = 0;
     return w;
   }
@@ -144,17 +139,14 @@ export class PendingProposals {
    * @returns how many requests were held again.
    */
   appliedTerm(term: number): number {
-    const proposals: number[] = [];
-    const configs: number[] = [];
-    for (const [t, keys] of this.byTerm) {
-      if (t >= term) continue;
-      this.byTerm.delete(t);
-      for (const key of keys) {
-        const w = this.waiting.get(key);
-        if (w === undefined || w.req.done) continue;
-        w.term = 0;
-        (w.kind === 'proposal' ? proposals : configs).push(key);
-      }
+    if (term <= this.scannedTerm) return 0;
+    this.scannedTerm = term;
+    const proposals: Waiter[] = [];
+    const configs: Waiter[] = [];
+    for (const w of this.waiting.values()) {
+      if (w.term <= 0 || w.term >= term || w.req.done) continue;
+      w.term = 0;
+      (w.kind === 'proposal' ? proposals : configs).push(w);
     }
     // Ahead of anything proposed since: they were proposed first.
     if (proposals.length > 0) this.held = [...proposals, ...this.held];
@@ -169,7 +161,8 @@ export class PendingProposals {
    * otherwise they end at their deadline, TIMEOUT: outcome unknown).
    */
   snapshotInstalled(term: number): void {
-    for (const t of [...this.byTerm.keys()]) if (t <= term) this.byTerm.delete(t);
+    for (const w of this.waiting.values()) if (w.term > 0 && w.term <= term) w.term = NEVER_REFORWARD;
+    this.scannedTerm = Math.max(this.scannedTerm, term);
   }
 
   /** Every waiter (for failing them all). */
