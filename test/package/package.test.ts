@@ -25,6 +25,17 @@ function sh(cmd: string, args: readonly string[], cwd: string): SpawnSyncReturns
   return spawnSync(cmd, args, { cwd, env: cleanEnv(), encoding: 'utf8', timeout: 90_000 });
 }
 
+/** Installs the tarball `tgz` into a new empty ESM project under `tmp` (from npm's cache when it can). */
+function installIntoEmptyProject(tmp: string, tgz: string): { proj: string; inst: SpawnSyncReturns<string> } {
+  const proj = join(tmp, 'user');
+  sh('mkdir', ['-p', proj], tmp);
+  writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'user', version: '1.0.0', private: true, type: 'module' }));
+  let inst = sh('npm', ['install', '--offline', '--no-audit', '--no-fund', tgz], proj);
+  if (inst.status !== 0) inst = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tgz], proj);
+  assert.equal(inst.status, 0, inst.stderr);
+  return { proj, inst };
+}
+
 test('npm pack: only what a user needs; installed from the tarball it imports and runs without better-sqlite3', { timeout: 120_000 }, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'sampan-package-'));
   try {
@@ -52,13 +63,7 @@ test('npm pack: only what a user needs; installed from the tarball it imports an
     }
 
     // An empty project installs the tarball; dependencies come from npm's cache.
-    const proj = join(tmp, 'user');
-    sh('mkdir', ['-p', proj], tmp);
-    writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'user', version: '1.0.0', private: true, type: 'module' }));
-    const tgz = join(tmp, info.filename);
-    let inst = sh('npm', ['install', '--offline', '--no-audit', '--no-fund', tgz], proj);
-    if (inst.status !== 0) inst = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tgz], proj);
-    assert.equal(inst.status, 0, inst.stderr);
+    const { proj, inst } = installIntoEmptyProject(tmp, join(tmp, info.filename));
     assert.equal(existsSync(join(proj, 'node_modules', 'better-sqlite3')), false, 'the optional peer is not installed');
     assert.doesNotMatch(inst.stderr, /EBADENGINE/);
 
@@ -106,13 +111,7 @@ test('from git: a clone builds dist/ through the prepare script, and what it pac
     assert.ok(info !== undefined);
     assert.ok(info.files.some((f) => f.path === 'dist/src/index.js'), 'prepare built dist/ before packing');
 
-    const proj = join(tmp, 'user');
-    sh('mkdir', ['-p', proj], tmp);
-    writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'user', version: '1.0.0', private: true, type: 'module' }));
-    const tgz = join(tmp, info.filename);
-    let inst = sh('npm', ['install', '--offline', '--no-audit', '--no-fund', tgz], proj);
-    if (inst.status !== 0) inst = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tgz], proj);
-    assert.equal(inst.status, 0, inst.stderr);
+    const { proj } = installIntoEmptyProject(tmp, join(tmp, info.filename));
     const imp = sh(process.execPath, ['--input-type=module', '-e', "const m = await import('sampan'); console.log(typeof m.NodeHost);"], proj);
     assert.equal(imp.status, 0, imp.stderr);
     assert.equal(imp.stdout.trim(), 'function');
