@@ -1,5 +1,5 @@
 // Lint rules: strict TypeScript everywhere, a purity fence around src/core/, and the layers'
-// import fences (imports point down only; see the README's architecture picture).
+// import fences (imports point down only; see "Layout" in the README).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
