@@ -131,6 +131,9 @@ export class ClusterIdentityGuard<R extends IdentityReplica = IdentityReplica> {
     // 0: a peer of an earlier release, or a joining replica that has not learned it yet.
     if (theirs === 0 || theirs === r.clusterId) return true;
     if (r.clusterId === 0) {
+      // Learned only from the leader that contacts this replica as a member: a vote request
+      // from a stray replica of another cluster must not decide which cluster a joiner is in.
+      if (m.to !== r.replicaId || !fromLeader(m.type)) return true;
       r.clusterId = theirs;
       this.host.logger.info('learned the shard\'s cluster identity on first contact', {
         shardId: r.shardId, replicaId: r.replicaId, clusterId: formatClusterId(theirs), from: m.from, address,

@@ -30,7 +30,7 @@ export function checkInitialMembers(members: ReadonlyMap<number, string>, replic
   }
 }
 
-/** `a` and `b` as one phrase naming what differs, or null when they are equal. */
+/** How `given` differs from `stored`, as one phrase, or null when they are equal. */
 export function describeMemberDifference(given: ReadonlyMap<number, string>, stored: ReadonlyMap<number, string>): string | null {
   const parts: string[] = [];
   for (const [id, address] of given) {

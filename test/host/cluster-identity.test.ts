@@ -11,7 +11,8 @@ import { setCmd } from './support/kv.js';
 import { ClusterIdentityMismatchError, InvalidOptionError } from '../../src/errors.js';
 import type { NodeHostEvents } from '../../src/host/events.js';
 import type { Logger } from '../../src/logger.js';
-import { deriveClusterId, formatClusterId, parseClusterId } from '../../src/host/cluster-identity.js';
+import { ClusterIdentityGuard, deriveClusterId, formatClusterId, parseClusterId, type IdentityReplica } from '../../src/host/cluster-identity.js';
+import { MessageType, message } from '../../src/core/types.js';
 
 type Mismatch = NodeHostEvents['cluster:identity-mismatch'];
 
@@ -197,4 +198,17 @@ test('start refuses initial members that list this replica elsewhere or two memb
   } finally {
     await c.closeAll();
   }
+});
+
+test('a joining replica learns its identity from a leader\'s message to it, not from a stray vote request', () => {
+  const guard = new ClusterIdentityGuard({
+    logger: recorder(), logdb: { getBootstrap: () => null, saveBootstrap: () => Promise.resolve() }, emit: () => {}, notify: () => {},
+  });
+  const r: IdentityReplica = { shardId: 1, replicaId: 4, clusterId: 0, identityConflict: null, counters: { identityMismatches: 0 }, rejectAll: () => {} };
+  const stray = 0x111111111111, real = 0x222222222222;
+  assert.equal(guard.admit(r, message({ type: MessageType.RequestPreVote, shardId: 1, from: 9, to: 4, term: 5 }), stray, 'x:1'), true);
+  assert.equal(r.clusterId, 0, 'a vote request teaches nothing');
+  assert.equal(guard.admit(r, message({ type: MessageType.Heartbeat, shardId: 1, from: 1, to: 4, term: 2 }), real, 'y:1'), true);
+  assert.equal(r.clusterId, real, 'the leader\'s heartbeat does');
+  assert.equal(guard.admit(r, message({ type: MessageType.RequestPreVote, shardId: 1, from: 9, to: 4, term: 5 }), stray, 'x:1'), false, 'then the stray is refused');
 });
