@@ -7,7 +7,7 @@
  */
 import { ClusterIdentityGuard, type IdentityReplica } from '../src/host/cluster-identity.js';
 import { MessageType, entry, message, type Message } from '../src/core/types.js';
-import { BufferWriter } from '../src/transport/buffer-writer.js';
+import { Writer as BufferWriter } from '../src/encoding/writer.js';
 import { decodeBatch, encodeBatch, type MessageBatch } from '../src/transport/codec.js';
 import { noopLogger } from '../src/logger.js';
 

@@ -15,9 +15,8 @@ export type { LogStorage } from './log-storage.js';
 export { SeededRandom } from './random.js';
 export type { RandomSource } from './random.js';
 export { CompactedError, UnavailableError, SnapshotOutOfDateError } from './errors.js';
-export {
-  validateConfigChange, applyConfigChange, encodeConfigChange, decodeConfigChange, isMember, membershipOf,
-} from './membership.js';
+export { validateConfigChange, applyConfigChange, isMember, membershipOf } from './membership.js';
+export { encodeConfigChange, decodeConfigChange } from '../encoding/config-change.js';
 export { majority, quorumIndex, voteResult, VoteResult } from './quorum.js';
 export { ProgressState } from './progress.js';
 export {

@@ -18,7 +18,8 @@
 import { resolveRaftConfig, type RaftConfigInput } from './config.js';
 import { step as stepRaft, tick as tickRaft } from './handlers.js';
 import type { LogStorage } from './log-storage.js';
-import { encodeConfigChange, membershipOf } from './membership.js';
+import { membershipOf } from './membership.js';
+import { encodeConfigChange } from '../encoding/config-change.js';
 import { Raft, Role, RoleName } from './raft.js';
 import { quorumHealth, type QuorumHealth } from './quorum-health.js';
 import {

@@ -11,7 +11,7 @@ import {
   EntryType, NO_SESSION, entry,
   type ConfigChange, type Entry, type HardState, type Membership, type SnapshotMeta,
 } from '../core/types.js';
-import { encodeConfigChange } from '../core/membership.js';
+import { encodeConfigChange } from '../encoding/config-change.js';
 import {
   ClosedError, DroppedError, RejectedError, StateMachineError, SystemBusyError, type ClusterIdentityMismatchError,
 } from '../errors.js';

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotOutOfDateError } from '../core/errors.js';
 import { StateMachineType, type Membership, type SnapshotFile, type SnapshotMeta } from '../core/types.js';
-import { ByteReader, ByteWriter, readMembership, writeMembership } from '../logdb/record-codec.js';
+import { decodeMembership, encodeMembership } from '../encoding/membership.js';
 import type { LogDB } from '../logdb/log-db.js';
 import type { Logger } from '../logger.js';
 import { smTypeOf } from '../rsm/managed.js';
@@ -22,21 +22,6 @@ import type { AnyStateMachine, SnapshotFileInfo, SnapshotWriter } from '../state
 import { CorruptionError } from '../errors.js';
 import type { ResolvedShardConfig } from './config.js';
 import type { LogReader } from './log-reader.js';
-
-/** Encodes a membership for the snapshot file's metadata section. */
-export function encodeMembership(m: Membership): Uint8Array {
-  const w = new ByteWriter(256);
-  writeMembership(w, m);
-  return Uint8Array.from(w.view());
-}
-
-/** Decodes {@link encodeMembership}. @throws CodecError */
-export function decodeMembership(b: Uint8Array): Membership {
-  const r = new ByteReader(b);
-  const m = readMembership(r);
-  r.done();
-  return m;
-}
 
 /** The consistent point of a snapshot, captured by the apply loop between two updates. */
 export interface CapturedState {

@@ -7,10 +7,11 @@
  * below one half, so each evacuation frees more than it writes. See README "Log storage".
  */
 import { CorruptionError } from '../errors.js';
-import type { ByteWriter } from './record-codec.js';
+import type { Writer } from '../encoding/writer.js';
 import type { SegmentFiles } from './segment-files.js';
 import type { WalIndex } from './wal-index.js';
-import { beginRecord, endRecord, entryIndexAt, RecordType } from './wal-records.js';
+import { fixedEntryIndexAt } from '../encoding/entry.js';
+import { beginRecord, endRecord, RecordType } from './wal-records.js';
 import { replicaKey } from './log-db.js';
 
 /** One entry moved by compaction: where it was and where the current write puts it. */
@@ -46,7 +47,7 @@ export function chooseVictim(segments: SegmentFiles, index: WalIndex, current: n
  * @throws CorruptionError when the bytes read back are not the entry the index expects.
  */
 export function copyLiveEntries(
-  w: ByteWriter, segments: SegmentFiles, index: WalIndex, victim: number, budget: number,
+  w: Writer, segments: SegmentFiles, index: WalIndex, victim: number, budget: number,
 ): CopiedEntry[] {
   const out: CopiedEntry[] = [];
   let copied = 0;
@@ -65,15 +66,15 @@ export function copyLiveEntries(
       }
       const bytes = segments.read(victim, off0, end - off0);
       const at = beginRecord(w, RecordType.Copy, r.shardId, r.replicaId);
-      w.u32(j - i);
+      w.u32le(j - i);
       const base = w.pos;
       w.ensure(bytes.length);
       w.buf.set(bytes, base);
       w.pos += bytes.length;
       endRecord(w, at);
       for (let k = i, p = 0; k < j; p += locs.lenAt(k), k++) {
-        if (entryIndexAt(bytes, p) !== k) {
-          throw new CorruptionError(`segment holds entry ${entryIndexAt(bytes, p)} where the index expects ${k}`,
+        if (fixedEntryIndexAt(bytes, p) !== k) {
+          throw new CorruptionError(`segment holds entry ${fixedEntryIndexAt(bytes, p)} where the index expects ${k}`,
             { file: segments.file(victim), offset: off0 + p });
         }
         out.push({ key, index: k, fromSeg: victim, fromOff: locs.offAt(k), bufPos: base + p });

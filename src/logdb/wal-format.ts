@@ -13,7 +13,7 @@
  * (something valid follows).
  */
 import { CorruptionError } from '../errors.js';
-import { crc32 } from './crc32.js';
+import { crc32 } from '../encoding/crc32.js';
 
 /** Bytes of a frame header. */
 export const FRAME_HEADER_BYTES = 20;

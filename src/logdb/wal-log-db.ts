@@ -18,12 +18,17 @@ import {
   checkReplicaIds, checkUpdateShape, planCall,
   type Bootstrap, type EntryRange, type LogDB, type ReplicaKey, type ReplicaUpdate,
 } from './log-db.js';
-import { ByteReader, ByteWriter, ENTRY_HEADER_BYTES, readEntry, writeBootstrap, writeEntry, writeHardState, writeSnapshot } from './record-codec.js';
+import { writeBootstrapFixed } from '../encoding/bootstrap.js';
+import { ENTRY_FIXED_HEADER_BYTES, fixedEntryTermAt, readEntryFixed, writeEntryFixed } from '../encoding/entry.js';
+import { writeHardStateFixed } from '../encoding/hard-state.js';
+import { Reader } from '../encoding/reader.js';
+import { writeSnapshotMetaFixed } from '../encoding/snapshot-meta.js';
+import { Writer } from '../encoding/writer.js';
 import { SegmentFiles, syncDir } from './segment-files.js';
 import { chooseVictim, copyLiveEntries, overBound, type CopiedEntry } from './wal-compaction.js';
 import { FRAME_HEADER_BYTES, FrameType, sealFrame } from './wal-format.js';
 import { WalIndex, type WalReplica } from './wal-index.js';
-import { beginRecord, endRecord, entryTermAt, RecordType, writeCheckpoint, type CheckpointReplica } from './wal-records.js';
+import { beginRecord, endRecord, RecordType, writeCheckpoint, type CheckpointReplica } from './wal-records.js';
 import { importInto, recoverWal } from './wal-recovery.js';
 
 const writeAsync = promisify(fs.write);
@@ -73,7 +78,7 @@ function commitOnly(prev: HardState, next: HardState): boolean {
 }
 
 /** Size `entrySize` charges for a stored entry of `len` encoded bytes, without decoding it. */
-const storedEntrySize = (len: number): number => entrySize({ term: 0, index: 0, type: 0, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) }) + len - ENTRY_HEADER_BYTES;
+const storedEntrySize = (len: number): number => entrySize({ term: 0, index: 0, type: 0, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) }) + len - ENTRY_FIXED_HEADER_BYTES;
 
 /** A size guess for a commit's buffer, so laying it out rarely grows the buffer. */
 function estimateBytes(ops: readonly Op[]): number {
@@ -82,7 +87,7 @@ function estimateBytes(ops: readonly Op[]): number {
     if (op.kind !== 'save') continue;
     for (const u of op.updates) {
       n += 128;
-      for (const e of u.entries) n += e.cmd.length + ENTRY_HEADER_BYTES;
+      for (const e of u.entries) n += e.cmd.length + ENTRY_FIXED_HEADER_BYTES;
     }
   }
   return n;
@@ -214,7 +219,7 @@ export class WalLogDB implements LogDB {
       this.prealloc.reset();
     }
     const ops = this.queue.splice(0);
-    const w = new ByteWriter(estimateBytes(ops) + (this.gcWanted ? this.opts.compactionCopyBytes : 0));
+    const w = new Writer(estimateBytes(ops) + (this.gcWanted ? this.opts.compactionCopyBytes : 0));
     if (this.needRotate) {
       w.pos = FRAME_HEADER_BYTES;
       // The checkpoint restates every hard state, deferred ones included.
@@ -285,11 +290,11 @@ export class WalLogDB implements LogDB {
   }
 
   /** Hard states whose commit-only change was deferred, for replicas still held. */
-  private layOutDeferred(w: ByteWriter): void {
+  private layOutDeferred(w: Writer): void {
     for (const r of this.deferred) {
       if (this.index.get(r.shardId, r.replicaId) !== r) continue;
       const at = beginRecord(w, RecordType.HardState, r.shardId, r.replicaId);
-      writeHardState(w, r.hardState);
+      writeHardStateFixed(w, r.hardState);
       endRecord(w, at);
     }
     this.deferred.clear();
@@ -302,7 +307,7 @@ export class WalLogDB implements LogDB {
     }
   }
 
-  private planCopies(w: ByteWriter): CopiedEntry[] {
+  private planCopies(w: Writer): CopiedEntry[] {
     const victim = chooseVictim(this.segments, this.index, this.current);
     if (victim === null) { this.gcWanted = false; return []; }
     const copies = copyLiveEntries(w, this.segments, this.index, victim, this.opts.compactionCopyBytes);
@@ -314,7 +319,7 @@ export class WalLogDB implements LogDB {
   }
 
   /** Encodes one op into the batch and applies it to the index. Throws before either if invalid. */
-  private layOut(op: Op, w: ByteWriter, base: number): void {
+  private layOut(op: Op, w: Writer, base: number): void {
     const { index } = this;
     switch (op.kind) {
       case 'save': {
@@ -336,7 +341,7 @@ export class WalLogDB implements LogDB {
           if (plan.takeSnapshot && u.snapshot !== undefined) {
             const at = beginRecord(w, RecordType.Snapshot, u.shardId, u.replicaId);
             w.u8(plan.dropEntries ? 1 : 0);
-            writeSnapshot(w, u.snapshot);
+            writeSnapshotMetaFixed(w, u.snapshot);
             endRecord(w, at);
             r.snapshot = u.snapshot;
             if (plan.dropEntries) index.dropEntries(r);
@@ -344,7 +349,7 @@ export class WalLogDB implements LogDB {
           if (u.entries.length > 0) this.layOutEntries(r, u.entries, w, base);
           if (u.hardState !== undefined) {
             const at = beginRecord(w, RecordType.HardState, u.shardId, u.replicaId);
-            writeHardState(w, u.hardState);
+            writeHardStateFixed(w, u.hardState);
             endRecord(w, at);
             r.hardState = u.hardState;
             this.deferred.delete(r);
@@ -354,14 +359,14 @@ export class WalLogDB implements LogDB {
       }
       case 'bootstrap': {
         const at = beginRecord(w, RecordType.Bootstrap, op.shardId, op.replicaId);
-        writeBootstrap(w, op.info);
+        writeBootstrapFixed(w, op.info);
         endRecord(w, at);
         index.ensure(op.shardId, op.replicaId).bootstrap = op.info;
         break;
       }
       case 'removeTo': {
         const at = beginRecord(w, RecordType.RemoveTo, op.shardId, op.replicaId);
-        w.u64(op.index);
+        w.u64le(op.index);
         endRecord(w, at);
         const r = index.get(op.shardId, op.replicaId);
         if (r !== undefined) index.removeTo(r, op.index);
@@ -374,7 +379,7 @@ export class WalLogDB implements LogDB {
         break;
       case 'import': {
         const at = beginRecord(w, RecordType.Import, op.shardId, op.replicaId);
-        writeSnapshot(w, op.snapshot);
+        writeSnapshotMetaFixed(w, op.snapshot);
         endRecord(w, at);
         importInto(index, op.shardId, op.replicaId, op.snapshot);
         break;
@@ -382,16 +387,16 @@ export class WalLogDB implements LogDB {
     }
   }
 
-  private layOutEntries(r: WalReplica, entries: readonly Entry[], w: ByteWriter, base: number): void {
+  private layOutEntries(r: WalReplica, entries: readonly Entry[], w: Writer, base: number): void {
     const { index } = this;
     const e0 = (entries[0] as Entry).index;
     if (r.locs.count === 0 || e0 <= r.locs.first) index.dropEntries(r);
     else index.truncateFrom(r, e0);
     const at = beginRecord(w, RecordType.Entries, r.shardId, r.replicaId);
-    w.u32(entries.length);
+    w.u32le(entries.length);
     for (const e of entries) {
       const pos = w.pos;
-      writeEntry(w, e);
+      writeEntryFixed(w, e);
       index.push(r, e.index, this.current, base + pos, w.pos - pos, e);
     }
     endRecord(w, at);
@@ -474,7 +479,7 @@ export class WalLogDB implements LogDB {
     const c = this.index.cached(r, i);
     if (c !== undefined) return c.term;
     if (r.locs.count === 0 || i < r.locs.first || i > r.locs.last) return undefined;
-    return entryTermAt(this.segments.read(r.locs.segAt(i), r.locs.offAt(i), 8), 0);
+    return fixedEntryTermAt(this.segments.read(r.locs.segAt(i), r.locs.offAt(i), 8), 0);
   }
 
   /** {@inheritDoc LogDB.readEntries} */
@@ -507,7 +512,7 @@ export class WalLogDB implements LogDB {
         at += locs.lenAt(j);
       }
       if (j > i) {
-        const reader = new ByteReader(this.segments.read(seg, off0, at - off0));
+        const reader = new Reader(this.segments.read(seg, off0, at - off0));
         for (let k = i; k < j; k++) out.push(this.decodeAt(reader, seg, off0, k));
       }
       if (full) break;
@@ -516,10 +521,10 @@ export class WalLogDB implements LogDB {
     return out;
   }
 
-  private decodeAt(reader: ByteReader, seg: number, off0: number, expected: number): Entry {
+  private decodeAt(reader: Reader, seg: number, off0: number, expected: number): Entry {
     const at = reader.pos;
     try {
-      const e = readEntry(reader, false);
+      const e = readEntryFixed(reader, false);
       if (e.index !== expected) throw new Error(`found entry ${e.index}`);
       return e;
     } catch (err) {

@@ -7,10 +7,12 @@
 import { CodecError } from '../errors.js';
 import type { HardState, SnapshotMeta } from '../core/types.js';
 import type { Bootstrap } from './log-db.js';
-import {
-  ByteReader, ENTRY_HEADER_BYTES, readBootstrap, readHardState, readSnapshot, writeBootstrap,
-  writeHardState, writeSnapshot, type ByteWriter,
-} from './record-codec.js';
+import { readBootstrapFixed, writeBootstrapFixed } from '../encoding/bootstrap.js';
+import { fixedEntryBytesAt } from '../encoding/entry.js';
+import { readHardStateFixed, writeHardStateFixed } from '../encoding/hard-state.js';
+import { Reader } from '../encoding/reader.js';
+import { readSnapshotMetaFixed, writeSnapshotMetaFixed } from '../encoding/snapshot-meta.js';
+import type { Writer } from '../encoding/writer.js';
 
 /** Record kinds in a batch frame. */
 export const RecordType = {
@@ -36,18 +38,17 @@ export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 const CHECKPOINT_VERSION = 1;
 
 /** Starts a record; returns where its length goes, for {@link endRecord}. */
-export function beginRecord(w: ByteWriter, type: RecordType, shardId: number, replicaId: number): number {
+export function beginRecord(w: Writer, type: RecordType, shardId: number, replicaId: number): number {
   w.u8(type);
-  const at = w.pos;
-  w.u32(0);
-  w.u64(shardId);
-  w.u64(replicaId);
+  const at = w.skip(4);
+  w.u64le(shardId);
+  w.u64le(replicaId);
   return at;
 }
 
 /** Writes the body length of the record begun at `at`. */
-export function endRecord(w: ByteWriter, at: number): void {
-  w.buf.writeUInt32LE(w.pos - at - 4, at);
+export function endRecord(w: Writer, at: number): void {
+  w.patchU32le(at, w.pos - at - 4);
 }
 
 /** A decoded batch record; entry bodies stay in the frame buffer (positions only). */
@@ -65,61 +66,38 @@ export type WalRecord =
  * @throws CodecError on malformed bytes.
  */
 export function readBatch(buf: Buffer, start: number, end: number, visit: (rec: WalRecord) => void): void {
-  const r = new ByteReader(buf, start, end);
+  const r = new Reader(buf, start, end);
   while (r.pos < end) {
     const type = r.u8();
-    const len = r.u32();
+    const len = r.u32le();
     if (len > end - r.pos) throw new CodecError(`record of ${len} bytes runs past its frame`);
-    const body = new ByteReader(buf, r.pos, r.pos + len);
+    const body = new Reader(buf, r.pos, r.pos + len);
     r.pos += len;
-    const shardId = body.u64(), replicaId = body.u64();
+    const shardId = body.u64le(), replicaId = body.u64le();
     switch (type) {
       case RecordType.Entries:
       case RecordType.Copy: {
-        const count = body.u32();
+        const count = body.u32le();
         const startAt = body.pos;
-        for (let i = 0; i < count; i++) body.pos += entryBytesAt(buf, body.pos, body.end);
+        for (let i = 0; i < count; i++) body.pos += fixedEntryBytesAt(buf, body.pos, body.end);
         body.done();
         visit({ type, shardId, replicaId, count, start: startAt });
         break;
       }
-      case RecordType.HardState: visit({ type, shardId, replicaId, hardState: readHardState(body) }); body.done(); break;
+      case RecordType.HardState: visit({ type, shardId, replicaId, hardState: readHardStateFixed(body) }); body.done(); break;
       case RecordType.Snapshot: {
         const dropEntries = body.bool();
-        visit({ type, shardId, replicaId, dropEntries, snapshot: readSnapshot(body) });
+        visit({ type, shardId, replicaId, dropEntries, snapshot: readSnapshotMetaFixed(body) });
         body.done();
         break;
       }
-      case RecordType.Bootstrap: visit({ type, shardId, replicaId, bootstrap: readBootstrap(body) }); body.done(); break;
-      case RecordType.RemoveTo: visit({ type, shardId, replicaId, index: body.u64() }); body.done(); break;
+      case RecordType.Bootstrap: visit({ type, shardId, replicaId, bootstrap: readBootstrapFixed(body) }); body.done(); break;
+      case RecordType.RemoveTo: visit({ type, shardId, replicaId, index: body.u64le() }); body.done(); break;
       case RecordType.RemoveReplica: body.done(); visit({ type, shardId, replicaId }); break;
-      case RecordType.Import: visit({ type, shardId, replicaId, snapshot: readSnapshot(body) }); body.done(); break;
+      case RecordType.Import: visit({ type, shardId, replicaId, snapshot: readSnapshotMetaFixed(body) }); body.done(); break;
       default: throw new CodecError(`unknown record type ${type}`);
     }
   }
-}
-
-/**
- * Length of the encoded entry at `pos` (checked against `end`), read from its header.
- * @throws CodecError
- */
-export function entryBytesAt(buf: Buffer, pos: number, end: number): number {
-  if (pos + ENTRY_HEADER_BYTES > end) throw new CodecError(`truncated entry at ${pos}`);
-  const n = ENTRY_HEADER_BYTES + buf.readUInt32LE(pos + ENTRY_HEADER_BYTES - 4);
-  if (pos + n > end) throw new CodecError(`entry at ${pos} runs past its record`);
-  return n;
-}
-
-/** The index of the encoded entry at `pos` (the second u64 of its header). */
-export function entryIndexAt(buf: Buffer, pos: number): number {
-  const hi = buf.readUInt32LE(pos + 12);
-  if (hi >= 0x20_0000) throw new CodecError(`entry index above 2^53 at ${pos}`);
-  return hi * 0x1_0000_0000 + buf.readUInt32LE(pos + 8);
-}
-
-/** The term of the encoded entry at `pos`. */
-export function entryTermAt(buf: Buffer, pos: number): number {
-  return buf.readUInt32LE(pos + 4) * 0x1_0000_0000 + buf.readUInt32LE(pos);
 }
 
 /** One replica's small state and entry window, as a checkpoint holds it. */
@@ -135,34 +113,34 @@ export interface CheckpointReplica {
 }
 
 /** Appends a checkpoint payload. */
-export function writeCheckpoint(w: ByteWriter, replicas: Iterable<CheckpointReplica>, count: number): void {
+export function writeCheckpoint(w: Writer, replicas: Iterable<CheckpointReplica>, count: number): void {
   w.u8(CHECKPOINT_VERSION);
-  w.u32(count);
+  w.u32le(count);
   for (const r of replicas) {
-    w.u64(r.shardId); w.u64(r.replicaId);
-    writeHardState(w, r.hardState);
+    w.u64le(r.shardId); w.u64le(r.replicaId);
+    writeHardStateFixed(w, r.hardState);
     w.u8((r.snapshot !== null ? 1 : 0) | (r.bootstrap !== null ? 2 : 0));
-    if (r.snapshot !== null) writeSnapshot(w, r.snapshot);
-    if (r.bootstrap !== null) writeBootstrap(w, r.bootstrap);
-    w.u64(r.first); w.u64(r.last);
+    if (r.snapshot !== null) writeSnapshotMetaFixed(w, r.snapshot);
+    if (r.bootstrap !== null) writeBootstrapFixed(w, r.bootstrap);
+    w.u64le(r.first); w.u64le(r.last);
   }
 }
 
 /** Decodes a checkpoint payload. @throws CodecError */
 export function readCheckpoint(buf: Buffer, start: number, end: number): CheckpointReplica[] {
-  const r = new ByteReader(buf, start, end);
+  const r = new Reader(buf, start, end);
   const version = r.u8();
   if (version !== CHECKPOINT_VERSION) throw new CodecError(`unknown checkpoint version ${version}`);
-  const n = r.u32();
+  const n = r.u32le();
   if (n > end - start) throw new CodecError(`checkpoint of ${n} replicas cannot fit`);
   const out: CheckpointReplica[] = [];
   for (let i = 0; i < n; i++) {
-    const shardId = r.u64(), replicaId = r.u64(), hardState = readHardState(r);
+    const shardId = r.u64le(), replicaId = r.u64le(), hardState = readHardStateFixed(r);
     const flags = r.u8();
     if (flags > 3) throw new CodecError(`bad checkpoint flags ${flags}`);
-    const snapshot = (flags & 1) !== 0 ? readSnapshot(r) : null;
-    const bootstrap = (flags & 2) !== 0 ? readBootstrap(r) : null;
-    const first = r.u64(), last = r.u64();
+    const snapshot = (flags & 1) !== 0 ? readSnapshotMetaFixed(r) : null;
+    const bootstrap = (flags & 2) !== 0 ? readBootstrapFixed(r) : null;
+    const first = r.u64le(), last = r.u64le();
     if (first > last || (first === 0 && last !== 0)) throw new CodecError(`bad entry window [${first}, ${last}]`);
     out.push({ shardId, replicaId, hardState, snapshot, bootstrap, first, last });
   }

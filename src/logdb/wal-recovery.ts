@@ -18,7 +18,8 @@ import type { SnapshotMeta } from '../core/types.js';
 import { UNKNOWN_SEGMENT } from './entry-locations.js';
 import type { WalIndex, WalReplica } from './wal-index.js';
 import { FrameType, visitFrames, zeroFrom } from './wal-format.js';
-import { entryBytesAt, entryIndexAt, readBatch, readCheckpoint, RecordType, type CheckpointReplica, type WalRecord } from './wal-records.js';
+import { fixedEntryBytesAt, fixedEntryIndexAt } from '../encoding/entry.js';
+import { readBatch, readCheckpoint, RecordType, type CheckpointReplica, type WalRecord } from './wal-records.js';
 import { listSegments, syncDirSync, type SegmentFiles } from './segment-files.js';
 import { replicaKey } from './log-db.js';
 
@@ -52,7 +53,7 @@ function applyCheckpoint(index: WalIndex, list: readonly CheckpointReplica[]): v
 
 function applyEntries(index: WalIndex, r: WalReplica, buf: Buffer, start: number, count: number, seg: number, copy: boolean): void {
   let pos = start;
-  const e0 = count > 0 ? entryIndexAt(buf, pos) : 0;
+  const e0 = count > 0 ? fixedEntryIndexAt(buf, pos) : 0;
   if (!copy && count > 0) {
     const { locs } = r;
     if (locs.count === 0 || e0 <= locs.first) index.dropEntries(r);
@@ -60,8 +61,8 @@ function applyEntries(index: WalIndex, r: WalReplica, buf: Buffer, start: number
     else index.truncateFrom(r, e0);
   }
   for (let i = 0; i < count; i++) {
-    const len = entryBytesAt(buf, pos, buf.length);
-    const idx = entryIndexAt(buf, pos);
+    const len = fixedEntryBytesAt(buf, pos, buf.length);
+    const idx = fixedEntryIndexAt(buf, pos);
     if (idx !== e0 + i) throw new CodecError(`entry index ${idx} where ${e0 + i} was expected`);
     if (copy) index.place(r, idx, seg, pos, len);
     else index.push(r, idx, seg, pos, len);

@@ -3,7 +3,8 @@
  * user's state machine, keeping client sessions (exactly-once) and the shard's membership,
  * which every replica derives identically from the same entries.
  */
-import { decodeConfigChange, validateConfigChange, applyConfigChange } from '../core/membership.js';
+import { validateConfigChange, applyConfigChange } from '../core/membership.js';
+import { decodeConfigChange } from '../encoding/config-change.js';
 import {
   EntryType, NO_SESSION, SeriesId, emptyMembership,
   type ConfigChange, type Entry, type Membership,

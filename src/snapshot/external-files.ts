@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { SnapshotFile } from '../core/types.js';
 import { EMPTY_BYTES } from '../core/types.js';
 import { InvalidOptionError } from '../errors.js';
-import { crc32 } from '../logdb/crc32.js';
+import { crc32 } from '../encoding/crc32.js';
 import type { SnapshotFileCollection } from '../statemachine.js';
 import { storageError } from './durable-fs.js';
 import { externalFileName } from './snapshot-names.js';

@@ -15,7 +15,7 @@ import {
   BLOCK_HEADER_BYTES, BlockFlag, DEFAULT_BLOCK_SIZE, encodeBlockHeader, encodeFooter, encodeHeader,
   fileChecksum, foldDigest, HEADER_BYTES, MAX_BLOCK_SIZE,
 } from './format.js';
-import { crc32 } from '../logdb/crc32.js';
+import { crc32 } from '../encoding/crc32.js';
 
 /** Options of {@link SnapshotFileWriter.create}. */
 export interface SnapshotFileWriterOptions {

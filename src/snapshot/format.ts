@@ -1,5 +1,6 @@
 /**
- * The layout of a snapshot data file (version 1). Little-endian throughout, like the LogDB.
+ * The layout of a snapshot data file (version 1). Little-endian throughout, like the LogDB (the
+ * u64 fields through src/encoding/'s fixed-width helpers).
  *
  * ```
  *   header    64 B   magic "SMPNSNAP", version, header size, checksum type, compression,
@@ -20,7 +21,9 @@
  * This module only lays out and checks fixed-size records; reading and writing files live in
  * file-reader.ts and file-writer.ts.
  */
-import { crc32 } from '../logdb/crc32.js';
+import { crc32 } from '../encoding/crc32.js';
+import { getU64LE } from '../encoding/reader.js';
+import { putU32LE, putU64LE } from '../encoding/writer.js';
 import { CorruptionError } from '../errors.js';
 import { CompressionType } from './compression.js';
 
@@ -49,7 +52,6 @@ export type BlockFlag = (typeof BlockFlag)[keyof typeof BlockFlag];
 
 const HEADER_MAGIC = Buffer.from('SMPNSNAP', 'latin1');
 const FOOTER_MAGIC = Buffer.from('SMPNFOOT', 'latin1');
-const TWO_32 = 0x1_0000_0000;
 
 /** The decoded fixed header of a snapshot file. */
 export interface SnapshotFileHeader {
@@ -85,18 +87,6 @@ export interface BlockHeader {
   readonly crc: number;
 }
 
-function putU64(b: Buffer, off: number, v: number): void {
-  const hi = Math.floor(v / TWO_32);
-  b.writeUInt32LE(v - hi * TWO_32, off);
-  b.writeUInt32LE(hi, off + 4);
-}
-
-function getU64(b: Buffer, off: number): number | undefined {
-  const hi = b.readUInt32LE(off + 4);
-  // Above 2^53 cannot be a real size; report instead of losing precision.
-  return hi >= 0x20_0000 ? undefined : hi * TWO_32 + b.readUInt32LE(off);
-}
-
 /** Encodes a header; `headerCrc` in the argument is ignored and computed. */
 export function encodeHeader(h: Omit<SnapshotFileHeader, 'headerCrc' | 'version' | 'checksumType'>): Buffer {
   const b = Buffer.alloc(HEADER_BYTES);
@@ -106,8 +96,8 @@ export function encodeHeader(h: Omit<SnapshotFileHeader, 'headerCrc' | 'version'
   b.writeUInt8(ChecksumType.Crc32, 12);
   b.writeUInt8(h.compression, 13);
   b.writeUInt32LE(h.blockSize, 16);
-  putU64(b, 24, h.sessionsSize);
-  putU64(b, 32, h.membershipSize);
+  putU64LE(b, 24, h.sessionsSize);
+  putU64LE(b, 32, h.membershipSize);
   b.writeUInt32LE(h.metadataCrc >>> 0, 40);
   b.writeUInt32LE(crc32(b.subarray(0, HEADER_BYTES - 4)), HEADER_BYTES - 4);
   return b;
@@ -132,9 +122,9 @@ export function decodeHeader(b: Buffer, file: string): SnapshotFileHeader {
   if (compression !== CompressionType.None && compression !== CompressionType.Snappy) throw bad(`unknown compression ${compression}`, 13);
   const blockSize = b.readUInt32LE(16);
   if (blockSize < 1 || blockSize > MAX_BLOCK_SIZE) throw bad(`block size ${blockSize} out of range`, 16);
-  const sessionsSize = getU64(b, 24);
+  const sessionsSize = getU64LE(b, 24);
   if (sessionsSize === undefined) throw bad('sessions size out of range', 24);
-  const membershipSize = getU64(b, 32);
+  const membershipSize = getU64LE(b, 32);
   if (membershipSize === undefined) throw bad('membership size out of range', 32);
   return {
     version, checksumType, compression, blockSize, sessionsSize, membershipSize,
@@ -146,9 +136,9 @@ export function decodeHeader(b: Buffer, file: string): SnapshotFileHeader {
 export function encodeFooter(f: Omit<SnapshotFileFooter, 'footerCrc'>): Buffer {
   const b = Buffer.alloc(FOOTER_BYTES);
   FOOTER_MAGIC.copy(b, 0);
-  putU64(b, 8, f.blockCount);
-  putU64(b, 16, f.payloadSize);
-  putU64(b, 24, f.blocksBytes);
+  putU64LE(b, 8, f.blockCount);
+  putU64LE(b, 16, f.payloadSize);
+  putU64LE(b, 24, f.blocksBytes);
   b.writeUInt32LE(f.digest >>> 0, 32);
   b.writeUInt32LE(crc32(b.subarray(0, FOOTER_BYTES - 4)), FOOTER_BYTES - 4);
   return b;
@@ -164,7 +154,7 @@ export function decodeFooter(b: Buffer, file: string, offset: number): SnapshotF
   if (!b.subarray(0, 8).equals(FOOTER_MAGIC)) throw bad('bad magic (truncated or damaged file)', 0);
   const footerCrc = b.readUInt32LE(FOOTER_BYTES - 4);
   if (crc32(b.subarray(0, FOOTER_BYTES - 4)) !== footerCrc) throw bad('checksum mismatch', FOOTER_BYTES - 4);
-  const blockCount = getU64(b, 8), payloadSize = getU64(b, 16), blocksBytes = getU64(b, 24);
+  const blockCount = getU64LE(b, 8), payloadSize = getU64LE(b, 16), blocksBytes = getU64LE(b, 24);
   if (blockCount === undefined || payloadSize === undefined || blocksBytes === undefined) throw bad('count out of range', 8);
   return { blockCount, payloadSize, blocksBytes, digest: b.readUInt32LE(32), footerCrc };
 }
@@ -208,14 +198,14 @@ export function blockCrc(headerBytes: Buffer, data: Uint8Array): number {
  * pass over the data.
  */
 export function foldDigest(digest: number, crc: number): number {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32LE(crc >>> 0, 0);
+  const b = new Uint8Array(4);
+  putU32LE(b, 0, crc >>> 0);
   return crc32(b, digest);
 }
 
 /** The checksum recorded for a file: its footer CRC, as 4 little-endian bytes. */
 export function fileChecksum(footerCrc: number): Uint8Array {
   const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, footerCrc >>> 0, true);
+  putU32LE(out, 0, footerCrc >>> 0);
   return out;
 }

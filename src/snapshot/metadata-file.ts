@@ -6,15 +6,18 @@
  *
  * ```
  *   magic "SMPNMETA" | version u16 | 2 zero bytes | body length u32 | body | CRC-32 u32
- *   body: SnapshotMeta (LogDB record codec) | file count u32 | per file: fileId u64, CRC u32
+ *   body: SnapshotMeta (fixed layout, src/encoding/snapshot-meta.ts) | file count u32 |
+ *         per file: fileId u64, CRC u32
  * ```
  */
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { SnapshotMeta } from '../core/types.js';
 import { CorruptionError, InvalidOperationError } from '../errors.js';
-import { crc32 } from '../logdb/crc32.js';
-import { ByteReader, ByteWriter, readSnapshot, writeSnapshot } from '../logdb/record-codec.js';
+import { crc32 } from '../encoding/crc32.js';
+import { Reader } from '../encoding/reader.js';
+import { readSnapshotMetaFixed, writeSnapshotMetaFixed } from '../encoding/snapshot-meta.js';
+import { Writer } from '../encoding/writer.js';
 import { isErrno, storageError } from './durable-fs.js';
 
 /** File name of the metadata file inside a snapshot directory. */
@@ -53,17 +56,16 @@ export function encodeMetadata(dir: string, meta: SnapshotMeta, fileCrcs: Readon
     filepath: relativeName(dir, meta.filepath),
     files: meta.files.map((f) => ({ ...f, filepath: relativeName(dir, f.filepath) })),
   };
-  const w = new ByteWriter(1024);
-  w.buf.fill(0, 0, PREFIX);
-  MAGIC.copy(w.buf, 0);
-  w.buf.writeUInt16LE(VERSION, 8);
-  w.pos = PREFIX;
-  writeSnapshot(w, rel);
-  w.u32(meta.files.length);
-  for (const f of meta.files) { w.u64(f.fileId); w.u32(fileCrcs.get(f.fileId) ?? 0); }
-  w.buf.writeUInt32LE(w.pos - PREFIX, 12);
-  w.u32(crc32(w.view()));
-  return Buffer.from(w.view());
+  const w = new Writer(1024);
+  w.raw(MAGIC);
+  w.u8(VERSION & 0xff); w.u8(VERSION >>> 8); w.u8(0); w.u8(0);
+  const bodyLengthAt = w.skip(4);
+  writeSnapshotMetaFixed(w, rel);
+  w.u32le(meta.files.length);
+  for (const f of meta.files) { w.u64le(f.fileId); w.u32le(fileCrcs.get(f.fileId) ?? 0); }
+  w.patchU32le(bodyLengthAt, w.pos - PREFIX);
+  w.u32le(crc32(w.view()));
+  return w.copyOut();
 }
 
 /**
@@ -79,13 +81,13 @@ export function decodeMetadata(dir: string, b: Buffer, file = path.join(dir, MET
   if (PREFIX + bodyLen + 4 !== b.length) throw bad(`body length ${bodyLen} does not match the file`, 12);
   if (crc32(b.subarray(0, b.length - 4)) !== b.readUInt32LE(b.length - 4)) throw bad('checksum mismatch', b.length - 4);
   if (b.readUInt16LE(8) !== VERSION) throw bad(`unsupported version ${b.readUInt16LE(8)}`, 8);
-  const r = new ByteReader(b, PREFIX, b.length - 4);
+  const r = new Reader(b, PREFIX, b.length - 4);
   let rel: SnapshotMeta;
   const fileCrcs = new Map<number, number>();
   try {
-    rel = readSnapshot(r);
-    const n = r.u32();
-    for (let i = 0; i < n; i++) { const id = r.u64(); fileCrcs.set(id, r.u32()); }
+    rel = readSnapshotMetaFixed(r);
+    const n = r.u32le();
+    for (let i = 0; i < n; i++) { const id = r.u64le(); fileCrcs.set(id, r.u32le()); }
     r.done();
   } catch (err) {
     throw bad('malformed record', r.pos, err);

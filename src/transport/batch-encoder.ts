@@ -1,6 +1,6 @@
 /** Turns a queue of messages into batch frames ready for a socket. */
 import type { Message } from '../core/types.js';
-import { BufferWriter } from './buffer-writer.js';
+import { Writer } from '../encoding/writer.js';
 import { writeBatchHeader, writeMessage } from './codec.js';
 import { FRAME_HEADER_SIZE, FrameKind, writeFrameHeader } from './frame.js';
 
@@ -10,7 +10,7 @@ import { FRAME_HEADER_SIZE, FrameKind, writeFrameHeader } from './frame.js';
  * written). Frames close once their payload passes `batchBytes`; no frame exceeds `maxPayload`.
  */
 export class BatchFrameEncoder {
-  private w = new BufferWriter(64 * 1024);
+  private w = new Writer(64 * 1024);
   private countAt = 0;
   private count = 0;
 
@@ -31,9 +31,9 @@ export class BatchFrameEncoder {
     const frames: Buffer[] = [];
     this.open();
     for (const m of msgs) {
-      let mark = this.w.length;
+      let mark = this.w.pos;
       if (!this.tryWrite(m, onDrop)) continue;
-      if (this.w.length - FRAME_HEADER_SIZE > this.maxPayload) {
+      if (this.w.pos - FRAME_HEADER_SIZE > this.maxPayload) {
         this.w.truncate(mark);
         if (this.count === 0) {
           onDrop(m, new Error(`message larger than the maximum frame size ${this.maxPayload}`));
@@ -41,28 +41,28 @@ export class BatchFrameEncoder {
         }
         frames.push(this.close());
         this.open();
-        mark = this.w.length;
+        mark = this.w.pos;
         if (!this.tryWrite(m, onDrop)) continue;
-        if (this.w.length - FRAME_HEADER_SIZE > this.maxPayload) {
+        if (this.w.pos - FRAME_HEADER_SIZE > this.maxPayload) {
           this.w.truncate(mark);
           onDrop(m, new Error(`message larger than the maximum frame size ${this.maxPayload}`));
           continue;
         }
       }
       this.count++;
-      if (this.w.length - FRAME_HEADER_SIZE >= this.batchBytes) {
+      if (this.w.pos - FRAME_HEADER_SIZE >= this.batchBytes) {
         frames.push(this.close());
         this.open();
       }
     }
     if (this.count > 0) frames.push(this.close());
     // A huge batch should not keep a huge scratch buffer alive forever.
-    if (this.w.capacity > 8 * 1024 * 1024) this.w = new BufferWriter(64 * 1024);
+    if (this.w.capacity > 8 * 1024 * 1024) this.w = new Writer(64 * 1024);
     return frames;
   }
 
   private tryWrite(m: Message, onDrop: (m: Message, reason: unknown) => void): boolean {
-    const mark = this.w.length;
+    const mark = this.w.pos;
     try {
       writeMessage(this.w, m);
       this.w.varint(this.clusterIdOf(m.shardId));
@@ -82,7 +82,7 @@ export class BatchFrameEncoder {
   }
 
   private close(): Buffer {
-    this.w.patchU32(this.countAt, this.count);
+    this.w.patchU32be(this.countAt, this.count);
     const out = this.w.copyOut();
     writeFrameHeader(out, 0, FrameKind.Batch, out.subarray(FRAME_HEADER_SIZE));
     return out;

@@ -8,11 +8,11 @@
  *
  * Every field is checked before anything is trusted: the magic byte by byte as it arrives (so
  * garbage is cut off at its first wrong byte), then the header checksum, version, kind and the
- * maximum size (before any payload is buffered), then the payload checksum. CRC-32 comes from
- * the WAL's module: `node:zlib`'s native one where the runtime has it (Node >= 20.15), else a
- * table-driven one with the same output.
+ * maximum size (before any payload is buffered), then the payload checksum. CRC-32 is the one of
+ * src/encoding/ (also the WAL's and the snapshot files'): `node:zlib`'s native one where the
+ * runtime has it (Node >= 20.15), else a table-driven one with the same output.
  */
-import { crc32 } from '../logdb/crc32.js';
+import { crc32 } from '../encoding/crc32.js';
 import { CodecError } from '../errors.js';
 
 /** Framing version; a peer speaking another one is disconnected. */

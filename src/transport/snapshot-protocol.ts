@@ -15,8 +15,8 @@
 import type { Message } from '../core/types.js';
 import { MessageType } from '../core/types.js';
 import { CodecError } from '../errors.js';
-import { BufferReader } from './buffer-reader.js';
-import { BufferWriter } from './buffer-writer.js';
+import { Reader } from '../encoding/reader.js';
+import { Writer } from '../encoding/writer.js';
 import { readMessage, writeMessage } from './codec.js';
 
 /** Version of the snapshot stream header (unchanged since the first release). */
@@ -36,10 +36,10 @@ export interface SnapshotStreamHeader {
 
 /** Encodes a stream header. @throws CodecError on unencodable fields. */
 export function encodeSnapshotHeader(h: SnapshotStreamHeader): Buffer {
-  const w = new BufferWriter(1024);
+  const w = new Writer(1024);
   w.u8(SNAPSHOT_HEADER_VERSION);
   w.varint(h.deploymentId);
-  w.string(h.sourceAddress);
+  w.strVar(h.sourceAddress);
   w.u8(h.hasDataFile ? 1 : 0);
   w.varint(h.fileSizes.length);
   for (const s of h.fileSizes) w.varint(s);
@@ -52,18 +52,18 @@ export function encodeSnapshotHeader(h: SnapshotStreamHeader): Buffer {
  * size per streamed file. @throws CodecError otherwise.
  */
 export function decodeSnapshotHeader(buf: Uint8Array): SnapshotStreamHeader {
-  const r = new BufferReader(buf);
+  const r = new Reader(buf);
   const version = r.u8();
   if (version !== SNAPSHOT_HEADER_VERSION) throw new CodecError(`unsupported snapshot header version ${version}`);
   const deploymentId = r.varint();
-  const sourceAddress = r.string();
+  const sourceAddress = r.strVar();
   const flag = r.u8();
   if (flag > 1) throw new CodecError('bad hasDataFile flag');
   const n = r.count(1);
   const fileSizes: number[] = [];
   for (let i = 0; i < n; i++) fileSizes.push(r.varint());
   const message = readMessage(r);
-  r.expectEnd();
+  r.done();
   const snapshot = message.snapshot;
   if (message.type !== MessageType.InstallSnapshot || snapshot === null) {
     throw new CodecError('snapshot stream header does not carry an InstallSnapshot with a snapshot');
@@ -74,16 +74,16 @@ export function decodeSnapshotHeader(buf: Uint8Array): SnapshotStreamHeader {
 
 /** Writes the chunk prefix (file index, offset) at `at` in `out`; returns its length (≤ 16). */
 export function writeChunkPrefix(out: Buffer, at: number, fileIndex: number, offset: number): number {
-  const w = new BufferWriter(64);
+  const w = new Writer(64);
   w.varint(fileIndex);
   w.varint(offset);
   w.view().copy(out, at);
-  return w.length;
+  return w.pos;
 }
 
 /** Splits a chunk payload. @throws CodecError if malformed. */
 export function decodeChunk(payload: Uint8Array): { fileIndex: number; offset: number; data: Uint8Array } {
-  const r = new BufferReader(payload);
+  const r = new Reader(payload);
   const fileIndex = r.varint();
   const offset = r.varint();
   return { fileIndex, offset, data: r.rest() };
@@ -91,17 +91,17 @@ export function decodeChunk(payload: Uint8Array): { fileIndex: number; offset: n
 
 /** Encodes the receiver's verdict. */
 export function encodeAck(ok: boolean, reason: string): Buffer {
-  const w = new BufferWriter(128);
+  const w = new Writer(128);
   w.u8(ok ? 1 : 0);
-  w.string(reason.slice(0, 512));
+  w.strVar(reason.slice(0, 512));
   return w.copyOut();
 }
 
 /** Decodes the receiver's verdict. @throws CodecError if malformed. */
 export function decodeAck(payload: Uint8Array): { ok: boolean; reason: string } {
-  const r = new BufferReader(payload);
+  const r = new Reader(payload);
   const ok = r.u8() === 1;
-  const reason = r.string();
-  r.expectEnd();
+  const reason = r.strVar();
+  r.done();
   return { ok, reason };
 }

@@ -9,7 +9,8 @@ import { HostCluster } from './support/cluster.js';
 import { retryDropped } from './support/assert.js';
 import { RejectedError } from '../../src/errors.js';
 import { ConfigChangeType } from '../../src/core/types.js';
-import { decodeConfigChange, encodeConfigChange, validateConfigChange, membershipOf } from '../../src/core/membership.js';
+import { validateConfigChange, membershipOf } from '../../src/core/membership.js';
+import { decodeConfigChange, encodeConfigChange } from '../../src/encoding/config-change.js';
 
 test('config change codec: entries of 0.1 carry no ordering; new ones carry the proposer\'s', () => {
   // 0.1's encoding of {AddNonVoting 4 at a:1, id 7} and of a bootstrap entry (byte 2 = 1).

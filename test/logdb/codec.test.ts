@@ -1,12 +1,16 @@
 /**
- * The LogDB record codec and checksum: round trips, and random or truncated bytes only ever
+ * The LogDB's records in the fixed layouts of src/encoding/, and the checksum: round trips, and random or truncated bytes only ever
  * produce CodecError (never another exception, a hang or a crash).
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { CodecError } from '../../src/errors.js';
-import { crc32, crc32Table } from '../../src/logdb/crc32.js';
-import { ByteReader, ByteWriter, readBootstrap, readEntry, readSnapshot, writeBootstrap, writeEntry, writeSnapshot } from '../../src/logdb/record-codec.js';
+import { crc32, crc32Table } from '../../src/encoding/crc32.js';
+import { readBootstrapFixed as readBootstrap, writeBootstrapFixed as writeBootstrap } from '../../src/encoding/bootstrap.js';
+import { readEntryFixed as readEntry, writeEntryFixed as writeEntry } from '../../src/encoding/entry.js';
+import { Reader as ByteReader } from '../../src/encoding/reader.js';
+import { readSnapshotMetaFixed as readSnapshot, writeSnapshotMetaFixed as writeSnapshot } from '../../src/encoding/snapshot-meta.js';
+import { Writer as ByteWriter } from '../../src/encoding/writer.js';
 import { readBatch, readCheckpoint } from '../../src/logdb/wal-records.js';
 import { ents, snap } from './compliance.js';
 import { seeded } from './helpers.js';

@@ -146,7 +146,7 @@ void describe('snapshot file format', () => {
     const b = fs.readFileSync(file);
     b.writeUInt16LE(2, 8);
     // Recompute the header CRC so only the version is wrong.
-    const { crc32 } = await import('../../src/logdb/crc32.js');
+    const { crc32 } = await import('../../src/encoding/crc32.js');
     b.writeUInt32LE(crc32(b.subarray(0, 60)), 60);
     fs.writeFileSync(file, b);
     await assert.rejects(openSnapshotFile(file), (e: unknown) => e instanceof CorruptionError && /version 2/.test(e.message) && e.offset === 8);

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MessageType, message } from '../../src/core/types.js';
 import { CodecError } from '../../src/errors.js';
-import { BufferWriter } from '../../src/transport/buffer-writer.js';
+import { Writer as BufferWriter } from '../../src/encoding/writer.js';
 import { decodeBatch, decodeMessage, encodeBatch, encodeMessage } from '../../src/transport/codec.js';
 import { FRAME_HEADER_SIZE, FrameDecoder, FrameKind, encodeFrame } from '../../src/transport/frame.js';
 import { decodeAck, decodeChunk, decodeSnapshotHeader } from '../../src/transport/snapshot-protocol.js';
@@ -74,7 +74,7 @@ describe('codec', () => {
 
   it('refuses counts that the payload cannot hold, without allocating them', () => {
     const w = new BufferWriter();
-    w.u8(1); w.varint(0); w.string(''); w.u32(0xffffffff);
+    w.u8(1); w.varint(0); w.strVar(''); w.u32be(0xffffffff);
     const t0 = Date.now();
     assert.throws(() => decodeBatch(w.copyOut()), CodecError);
     assert.ok(Date.now() - t0 < 100);

@@ -12,13 +12,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { encodeConfigChange } from '../../../src/core/membership.js';
+import { encodeConfigChange } from '../../../src/encoding/config-change.js';
+import { encodeMembership } from '../../../src/encoding/membership.js';
+import { Writer } from '../../../src/encoding/writer.js';
 import { WalLogDB } from '../../../src/logdb/wal-log-db.js';
 import { SnapshotFileWriter } from '../../../src/snapshot/file-writer.js';
 import { writeMetadataFile } from '../../../src/snapshot/metadata-file.js';
-import { encodeMembership } from '../../../src/host/snapshot-worker.js';
 import { BatchFrameEncoder } from '../../../src/transport/batch-encoder.js';
-import { BufferWriter } from '../../../src/transport/buffer-writer.js';
 import { encodeBatch, writeMessage } from '../../../src/transport/codec.js';
 import {
   BOOTSTRAP, BOOTSTRAP_JOIN, CLUSTER_IDS, CONFIG_CHANGES, DEPLOYMENT_ID, EMPTY_MEMBERSHIP, FILE_CRCS, HARD_STATE,
@@ -38,8 +38,8 @@ async function main(out: string): Promise<void> {
   // Wire: version 2 as written today, version 1 as the release before cluster identities wrote it.
   const msgs = wireMessages(encodeConfigChange);
   put('wire-batch-v2.bin', encodeBatch({ deploymentId: DEPLOYMENT_ID, sourceAddress: SOURCE_ADDRESS, messages: msgs, clusterIds: CLUSTER_IDS }));
-  const w = new BufferWriter(1024);
-  w.u8(1); w.varint(DEPLOYMENT_ID); w.string(SOURCE_ADDRESS); w.u32(msgs.length);
+  const w = new Writer(1024);
+  w.u8(1); w.varint(DEPLOYMENT_ID); w.strVar(SOURCE_ADDRESS); w.u32be(msgs.length);
   for (const m of msgs) writeMessage(w, m);
   put('wire-batch-v1.bin', w.copyOut());
   const frames = new BatchFrameEncoder(DEPLOYMENT_ID, SOURCE_ADDRESS, 1 << 20, 1 << 20, (s) => (s === 1 ? CLUSTER_IDS[0]! : 0))

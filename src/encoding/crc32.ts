@@ -1,8 +1,12 @@
 /**
- * CRC-32 (IEEE 802.3, the zlib/gzip polynomial) for WAL frames. Node's `zlib.crc32`
+ * CRC-32 (IEEE 802.3, the zlib/gzip polynomial): the one checksum of every format (WAL frames,
+ * wire frames, snapshot files and their metadata). Node's `zlib.crc32`
  * (native, several GB/s) is used when the runtime has it (Node >= 20.15); older runtimes
  * fall back to a table-driven implementation with identical output, so files written by
  * either are readable by both.
+ *
+ * The one file of src/encoding/ that is not pure (it imports node:zlib); the lint fence keeps
+ * pure code (src/core, the rest of src/encoding) from importing it.
  */
 import * as zlib from 'node:zlib';
 
