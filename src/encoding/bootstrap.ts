@@ -10,7 +10,8 @@
  */
 import { CodecError } from '../errors.js';
 import { StateMachineType } from '../core/types.js';
-import { readAddressMapFixed, writeAddressMapFixed } from './membership.js';
+import { FIXED } from './layout.js';
+import { readAddressMap, writeAddressMap } from './membership.js';
 import type { Reader } from './reader.js';
 import type { Writer } from './writer.js';
 
@@ -28,7 +29,7 @@ const BOOT_CLUSTER_ID = 2;
 /** Appends a bootstrap record (fixed layout); a clusterId of 0 or none is not written. */
 export function writeBootstrapFixed(w: Writer, b: BootstrapRecord): void {
   const id = b.clusterId ?? 0;
-  writeAddressMapFixed(w, b.members);
+  writeAddressMap(w, b.members, FIXED);
   w.u8((b.join ? BOOT_JOIN : 0) | (id !== 0 ? BOOT_CLUSTER_ID : 0));
   w.u8(b.smType);
   if (id !== 0) w.u64le(id);
@@ -36,7 +37,7 @@ export function writeBootstrapFixed(w: Writer, b: BootstrapRecord): void {
 
 /** Reads a fixed-layout bootstrap record. @throws CodecError */
 export function readBootstrapFixed(r: Reader): BootstrapRecord {
-  const members = readAddressMapFixed(r), flags = r.u8(), smType = r.u8();
+  const members = readAddressMap(r, FIXED), flags = r.u8(), smType = r.u8();
   if ((flags & ~(BOOT_JOIN | BOOT_CLUSTER_ID)) !== 0) throw new CodecError(`bad bootstrap flags ${flags}`);
   if (smType < StateMachineType.Regular || smType > StateMachineType.OnDisk) throw new CodecError(`bad state machine type ${smType}`);
   const join = (flags & BOOT_JOIN) !== 0;

@@ -75,14 +75,8 @@ export function fixedEntryTermAt(buf: Uint8Array, pos: number): number {
 
 /** Appends an entry in the varint layout. @throws CodecError if an integer is not a safe non-negative one. */
 export function writeEntryVarint(w: Writer, e: Entry): void {
-  w.varint(e.term);
-  w.varint(e.index);
-  w.u8(e.type);
-  w.varint(e.key);
-  w.varint(e.clientId);
-  w.varint(e.seriesId);
-  w.varint(e.respondedTo);
-  w.bytesVar(e.cmd);
+  w.varint(e.term); w.varint(e.index); w.u8(e.type); w.varint(e.key); w.varint(e.clientId);
+  w.varint(e.seriesId); w.varint(e.respondedTo); w.bytesVar(e.cmd);
 }
 
 /** Reads a varint-layout entry; `cmd` is a view into the input (no copy). @throws CodecError */

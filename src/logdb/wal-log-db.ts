@@ -22,7 +22,8 @@ import { writeBootstrapFixed } from '../encoding/bootstrap.js';
 import { ENTRY_FIXED_HEADER_BYTES, fixedEntryTermAt, readEntryFixed, writeEntryFixed } from '../encoding/entry.js';
 import { writeHardStateFixed } from '../encoding/hard-state.js';
 import { Reader } from '../encoding/reader.js';
-import { writeSnapshotMetaFixed } from '../encoding/snapshot-meta.js';
+import { FIXED } from '../encoding/layout.js';
+import { writeSnapshotMeta } from '../encoding/snapshot-meta.js';
 import { Writer } from '../encoding/writer.js';
 import { SegmentFiles, syncDir } from './segment-files.js';
 import { chooseVictim, copyLiveEntries, overBound, type CopiedEntry } from './wal-compaction.js';
@@ -341,7 +342,7 @@ export class WalLogDB implements LogDB {
           if (plan.takeSnapshot && u.snapshot !== undefined) {
             const at = beginRecord(w, RecordType.Snapshot, u.shardId, u.replicaId);
             w.u8(plan.dropEntries ? 1 : 0);
-            writeSnapshotMetaFixed(w, u.snapshot);
+            writeSnapshotMeta(w, u.snapshot, FIXED);
             endRecord(w, at);
             r.snapshot = u.snapshot;
             if (plan.dropEntries) index.dropEntries(r);
@@ -379,7 +380,7 @@ export class WalLogDB implements LogDB {
         break;
       case 'import': {
         const at = beginRecord(w, RecordType.Import, op.shardId, op.replicaId);
-        writeSnapshotMetaFixed(w, op.snapshot);
+        writeSnapshotMeta(w, op.snapshot, FIXED);
         endRecord(w, at);
         importInto(index, op.shardId, op.replicaId, op.snapshot);
         break;

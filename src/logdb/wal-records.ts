@@ -11,7 +11,8 @@ import { readBootstrapFixed, writeBootstrapFixed } from '../encoding/bootstrap.j
 import { fixedEntryBytesAt } from '../encoding/entry.js';
 import { readHardStateFixed, writeHardStateFixed } from '../encoding/hard-state.js';
 import { Reader } from '../encoding/reader.js';
-import { readSnapshotMetaFixed, writeSnapshotMetaFixed } from '../encoding/snapshot-meta.js';
+import { FIXED } from '../encoding/layout.js';
+import { readSnapshotMeta, writeSnapshotMeta } from '../encoding/snapshot-meta.js';
 import type { Writer } from '../encoding/writer.js';
 
 /** Record kinds in a batch frame. */
@@ -87,14 +88,14 @@ export function readBatch(buf: Buffer, start: number, end: number, visit: (rec: 
       case RecordType.HardState: visit({ type, shardId, replicaId, hardState: readHardStateFixed(body) }); body.done(); break;
       case RecordType.Snapshot: {
         const dropEntries = body.bool();
-        visit({ type, shardId, replicaId, dropEntries, snapshot: readSnapshotMetaFixed(body) });
+        visit({ type, shardId, replicaId, dropEntries, snapshot: readSnapshotMeta(body, FIXED) });
         body.done();
         break;
       }
       case RecordType.Bootstrap: visit({ type, shardId, replicaId, bootstrap: readBootstrapFixed(body) }); body.done(); break;
       case RecordType.RemoveTo: visit({ type, shardId, replicaId, index: body.u64le() }); body.done(); break;
       case RecordType.RemoveReplica: body.done(); visit({ type, shardId, replicaId }); break;
-      case RecordType.Import: visit({ type, shardId, replicaId, snapshot: readSnapshotMetaFixed(body) }); body.done(); break;
+      case RecordType.Import: visit({ type, shardId, replicaId, snapshot: readSnapshotMeta(body, FIXED) }); body.done(); break;
       default: throw new CodecError(`unknown record type ${type}`);
     }
   }
@@ -120,7 +121,7 @@ export function writeCheckpoint(w: Writer, replicas: Iterable<CheckpointReplica>
     w.u64le(r.shardId); w.u64le(r.replicaId);
     writeHardStateFixed(w, r.hardState);
     w.u8((r.snapshot !== null ? 1 : 0) | (r.bootstrap !== null ? 2 : 0));
-    if (r.snapshot !== null) writeSnapshotMetaFixed(w, r.snapshot);
+    if (r.snapshot !== null) writeSnapshotMeta(w, r.snapshot, FIXED);
     if (r.bootstrap !== null) writeBootstrapFixed(w, r.bootstrap);
     w.u64le(r.first); w.u64le(r.last);
   }
@@ -138,7 +139,7 @@ export function readCheckpoint(buf: Buffer, start: number, end: number): Checkpo
     const shardId = r.u64le(), replicaId = r.u64le(), hardState = readHardStateFixed(r);
     const flags = r.u8();
     if (flags > 3) throw new CodecError(`bad checkpoint flags ${flags}`);
-    const snapshot = (flags & 1) !== 0 ? readSnapshotMetaFixed(r) : null;
+    const snapshot = (flags & 1) !== 0 ? readSnapshotMeta(r, FIXED) : null;
     const bootstrap = (flags & 2) !== 0 ? readBootstrapFixed(r) : null;
     const first = r.u64le(), last = r.u64le();
     if (first > last || (first === 0 && last !== 0)) throw new CodecError(`bad entry window [${first}, ${last}]`);

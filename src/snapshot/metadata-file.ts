@@ -16,7 +16,8 @@ import type { SnapshotMeta } from '../core/types.js';
 import { CorruptionError, InvalidOperationError } from '../errors.js';
 import { crc32 } from '../encoding/crc32.js';
 import { Reader } from '../encoding/reader.js';
-import { readSnapshotMetaFixed, writeSnapshotMetaFixed } from '../encoding/snapshot-meta.js';
+import { FIXED } from '../encoding/layout.js';
+import { readSnapshotMeta, writeSnapshotMeta } from '../encoding/snapshot-meta.js';
 import { Writer } from '../encoding/writer.js';
 import { isErrno, storageError } from './durable-fs.js';
 
@@ -60,7 +61,7 @@ export function encodeMetadata(dir: string, meta: SnapshotMeta, fileCrcs: Readon
   w.raw(MAGIC);
   w.u8(VERSION & 0xff); w.u8(VERSION >>> 8); w.u8(0); w.u8(0);
   const bodyLengthAt = w.skip(4);
-  writeSnapshotMetaFixed(w, rel);
+  writeSnapshotMeta(w, rel, FIXED);
   w.u32le(meta.files.length);
   for (const f of meta.files) { w.u64le(f.fileId); w.u32le(fileCrcs.get(f.fileId) ?? 0); }
   w.patchU32le(bodyLengthAt, w.pos - PREFIX);
@@ -85,7 +86,7 @@ export function decodeMetadata(dir: string, b: Buffer, file = path.join(dir, MET
   let rel: SnapshotMeta;
   const fileCrcs = new Map<number, number>();
   try {
-    rel = readSnapshotMetaFixed(r);
+    rel = readSnapshotMeta(r, FIXED);
     const n = r.u32le();
     for (let i = 0; i < n; i++) { const id = r.u64le(); fileCrcs.set(id, r.u32le()); }
     r.done();

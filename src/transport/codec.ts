@@ -26,7 +26,8 @@ import { MessageType } from '../core/types.js';
 import { CodecError } from '../errors.js';
 import { ENTRY_VARINT_MIN_BYTES, readEntryVarint, writeEntryVarint } from '../encoding/entry.js';
 import { Reader } from '../encoding/reader.js';
-import { readSnapshotMetaVarint, writeSnapshotMetaVarint } from '../encoding/snapshot-meta.js';
+import { VARINT } from '../encoding/layout.js';
+import { readSnapshotMeta, writeSnapshotMeta } from '../encoding/snapshot-meta.js';
 import { Writer } from '../encoding/writer.js';
 
 /** Version byte at the start of every batch written: 2 adds each message's cluster identity. */
@@ -79,7 +80,7 @@ export function writeMessage(w: Writer, m: Message): void {
   const entries = m.entries;
   w.varint(entries.length);
   for (let i = 0; i < entries.length; i++) writeEntryVarint(w, entries[i]!);
-  if (m.snapshot !== null) writeSnapshotMetaVarint(w, m.snapshot);
+  if (m.snapshot !== null) writeSnapshotMeta(w, m.snapshot, VARINT);
 }
 
 /** Reads one message written by {@link writeMessage}. @throws CodecError on malformed input. */
@@ -100,7 +101,7 @@ export function readMessage(r: Reader): Message {
   const n = r.count(ENTRY_VARINT_MIN_BYTES);
   const entries: Entry[] = new Array<Entry>(n);
   for (let i = 0; i < n; i++) entries[i] = readEntryVarint(r);
-  const snapshot = (flags & MSG_HAS_SNAPSHOT) !== 0 ? readSnapshotMetaVarint(r) : null;
+  const snapshot = (flags & MSG_HAS_SNAPSHOT) !== 0 ? readSnapshotMeta(r, VARINT) : null;
   return {
     type: type as MessageType, shardId, from, to, term, logTerm, logIndex, commit,
     reject: (flags & MSG_REJECT) !== 0, hint, hintHigh, entries, snapshot,

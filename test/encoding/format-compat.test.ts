@@ -16,7 +16,8 @@ import { decodeMembership, encodeMembership } from '../../src/encoding/membershi
 import { Reader } from '../../src/encoding/reader.js';
 import { writeBootstrapFixed } from '../../src/encoding/bootstrap.js';
 import { writeHardStateFixed } from '../../src/encoding/hard-state.js';
-import { writeSnapshotMetaFixed } from '../../src/encoding/snapshot-meta.js';
+import { FIXED } from '../../src/encoding/layout.js';
+import { writeSnapshotMeta } from '../../src/encoding/snapshot-meta.js';
 import { Writer } from '../../src/encoding/writer.js';
 import { FrameType, sealFrame, visitFrames, FRAME_HEADER_BYTES } from '../../src/logdb/wal-format.js';
 import { WalLogDB } from '../../src/logdb/wal-log-db.js';
@@ -206,11 +207,11 @@ describe('format compatibility with the fixtures of the release before src/encod
               break;
             }
             case RecordType.HardState: writeHardStateFixed(w, rec.hardState); break;
-            case RecordType.Snapshot: w.u8(rec.dropEntries ? 1 : 0); writeSnapshotMetaFixed(w, rec.snapshot); break;
+            case RecordType.Snapshot: w.u8(rec.dropEntries ? 1 : 0); writeSnapshotMeta(w, rec.snapshot, FIXED); break;
             case RecordType.Bootstrap: writeBootstrapFixed(w, rec.bootstrap); break;
             case RecordType.RemoveTo: w.u64le(rec.index); break;
             case RecordType.RemoveReplica: break;
-            case RecordType.Import: writeSnapshotMetaFixed(w, rec.snapshot); break;
+            case RecordType.Import: writeSnapshotMeta(w, rec.snapshot, FIXED); break;
           }
           endRecord(w, at);
         });

@@ -9,7 +9,8 @@ import { crc32, crc32Table } from '../../src/encoding/crc32.js';
 import { readBootstrapFixed as readBootstrap, writeBootstrapFixed as writeBootstrap } from '../../src/encoding/bootstrap.js';
 import { readEntryFixed as readEntry, writeEntryFixed as writeEntry } from '../../src/encoding/entry.js';
 import { Reader as ByteReader } from '../../src/encoding/reader.js';
-import { readSnapshotMetaFixed as readSnapshot, writeSnapshotMetaFixed as writeSnapshot } from '../../src/encoding/snapshot-meta.js';
+import { FIXED } from '../../src/encoding/layout.js';
+import { readSnapshotMeta, writeSnapshotMeta } from '../../src/encoding/snapshot-meta.js';
 import { Writer as ByteWriter } from '../../src/encoding/writer.js';
 import { readBatch, readCheckpoint } from '../../src/logdb/wal-records.js';
 import { ents, snap } from './compliance.js';
@@ -42,13 +43,13 @@ void it('round-trips entries, snapshots and bootstrap info, with 2^53 - 1 values
   const w = new ByteWriter(16);
   const e = { ...(ents(5, 5, 3, 40)[0] as ReturnType<typeof ents>[number]), key: Number.MAX_SAFE_INTEGER, seriesId: 2 ** 40 };
   writeEntry(w, e);
-  writeSnapshot(w, snap(9, 100, 4));
+  writeSnapshotMeta(w, snap(9, 100, 4), FIXED);
   const boot = { members: new Map([[1, 'a'], [2 ** 50, 'ü→b']]), join: false, smType: 2 as const };
   writeBootstrap(w, boot);
   const r = new ByteReader(w.view());
   const got = readEntry(r);
   assert.deepEqual({ ...got, cmd: [...got.cmd] }, { ...e, cmd: [...e.cmd] });
-  assert.deepEqual(readSnapshot(r), snap(9, 100, 4));
+  assert.deepEqual(readSnapshotMeta(r, FIXED), snap(9, 100, 4));
   assert.deepEqual(readBootstrap(r), boot);
   r.done();
 });
@@ -56,10 +57,10 @@ void it('round-trips entries, snapshots and bootstrap info, with 2^53 - 1 values
 void it('turns random and truncated bytes into CodecError only', () => {
   const rnd = seeded(11);
   const w = new ByteWriter();
-  writeSnapshot(w, snap(1, 2, 3));
+  writeSnapshotMeta(w, snap(1, 2, 3), FIXED);
   const good = Buffer.from(w.view());
   const decoders: ((b: Buffer) => unknown)[] = [
-    (b) => readSnapshot(new ByteReader(b)),
+    (b) => readSnapshotMeta(new ByteReader(b), FIXED),
     (b) => readEntry(new ByteReader(b)),
     (b) => readBatch(b, 0, b.length, () => undefined),
     (b) => readCheckpoint(b, 0, b.length),
