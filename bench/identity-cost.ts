@@ -7,7 +7,7 @@
  */
 import { ClusterIdentityGuard, type IdentityReplica } from '../src/host/cluster-identity.js';
 import { MessageType, entry, message, type Message } from '../src/core/types.js';
-import { Writer as BufferWriter } from '../src/encoding/writer.js';
+import { Writer } from '../src/encoding/writer.js';
 import { decodeBatch, encodeBatch, type MessageBatch } from '../src/transport/codec.js';
 import { noopLogger } from '../src/logger.js';
 
@@ -28,7 +28,7 @@ function time(label: string, n: number, per: number, fn: () => void): void {
   console.log(`${label}: ${ns.toFixed(0)} ns per batch, ${(ns / per).toFixed(0)} ns per message`);
 }
 
-const w = new BufferWriter(64 * 1024);
+const w = new Writer(64 * 1024);
 for (const withIds of [false, true, false, true]) {
   const batch: MessageBatch = { deploymentId: 7, sourceAddress: '127.0.0.1:26001', messages, ...(withIds ? { clusterIds: [ID, ID, ID] } : {}) };
   const bytes = encodeBatch(batch, w);

@@ -8,10 +8,10 @@ import { CodecError } from '../../src/errors.js';
 import { crc32, crc32Table } from '../../src/encoding/crc32.js';
 import { readBootstrapFixed as readBootstrap, writeBootstrapFixed as writeBootstrap } from '../../src/encoding/bootstrap.js';
 import { readEntryFixed as readEntry, writeEntryFixed as writeEntry } from '../../src/encoding/entry.js';
-import { Reader as ByteReader } from '../../src/encoding/reader.js';
+import { Reader } from '../../src/encoding/reader.js';
 import { FIXED } from '../../src/encoding/layout.js';
 import { readSnapshotMeta, writeSnapshotMeta } from '../../src/encoding/snapshot-meta.js';
-import { Writer as ByteWriter } from '../../src/encoding/writer.js';
+import { Writer } from '../../src/encoding/writer.js';
 import { readBatch, readCheckpoint } from '../../src/logdb/wal-records.js';
 import { ents, snap } from './compliance.js';
 import { seeded } from './helpers.js';
@@ -29,24 +29,24 @@ void it('CRC-32 matches the reference value and the table fallback', () => {
 void it('reads bootstrap records written by release 0.1 (no cluster identity) and round-trips one with an identity', () => {
   // writeBootstrap of 0.1.0: {1: 'a:1', 2: 'b:2'}, not joining, type 2; then {}, joining, type 1.
   const old = Buffer.from('02000000010000000000000003000000613a31020000000000000003000000623a320002000000000101', 'hex');
-  const r = new ByteReader(old, 0, old.length);
+  const r = new Reader(old, 0, old.length);
   assert.deepEqual(readBootstrap(r), { members: new Map([[1, 'a:1'], [2, 'b:2']]), join: false, smType: 2 });
   assert.deepEqual(readBootstrap(r), { members: new Map(), join: true, smType: 1 });
   r.done();
-  const w = new ByteWriter(16);
+  const w = new Writer(16);
   const boot = { members: new Map([[1, 'a:1']]), join: true, smType: 3 as const, clusterId: 2 ** 48 - 1 };
   writeBootstrap(w, boot);
-  assert.deepEqual(readBootstrap(new ByteReader(w.buf, 0, w.pos)), boot);
+  assert.deepEqual(readBootstrap(new Reader(w.buf, 0, w.pos)), boot);
 });
 
 void it('round-trips entries, snapshots and bootstrap info, with 2^53 - 1 values', () => {
-  const w = new ByteWriter(16);
+  const w = new Writer(16);
   const e = { ...(ents(5, 5, 3, 40)[0] as ReturnType<typeof ents>[number]), key: Number.MAX_SAFE_INTEGER, seriesId: 2 ** 40 };
   writeEntry(w, e);
   writeSnapshotMeta(w, snap(9, 100, 4), FIXED);
   const boot = { members: new Map([[1, 'a'], [2 ** 50, 'ü→b']]), join: false, smType: 2 as const };
   writeBootstrap(w, boot);
-  const r = new ByteReader(w.view());
+  const r = new Reader(w.view());
   const got = readEntry(r);
   assert.deepEqual({ ...got, cmd: [...got.cmd] }, { ...e, cmd: [...e.cmd] });
   assert.deepEqual(readSnapshotMeta(r, FIXED), snap(9, 100, 4));
@@ -56,12 +56,12 @@ void it('round-trips entries, snapshots and bootstrap info, with 2^53 - 1 values
 
 void it('turns random and truncated bytes into CodecError only', () => {
   const rnd = seeded(11);
-  const w = new ByteWriter();
+  const w = new Writer();
   writeSnapshotMeta(w, snap(1, 2, 3), FIXED);
   const good = Buffer.from(w.view());
   const decoders: ((b: Buffer) => unknown)[] = [
-    (b) => readSnapshotMeta(new ByteReader(b), FIXED),
-    (b) => readEntry(new ByteReader(b)),
+    (b) => readSnapshotMeta(new Reader(b), FIXED),
+    (b) => readEntry(new Reader(b)),
     (b) => readBatch(b, 0, b.length, () => undefined),
     (b) => readCheckpoint(b, 0, b.length),
   ];

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MessageType, message } from '../../src/core/types.js';
 import { CodecError } from '../../src/errors.js';
-import { Writer as BufferWriter } from '../../src/encoding/writer.js';
+import { Writer } from '../../src/encoding/writer.js';
 import { decodeBatch, decodeMessage, encodeBatch, encodeMessage } from '../../src/transport/codec.js';
 import { FRAME_HEADER_SIZE, FrameDecoder, FrameKind, encodeFrame } from '../../src/transport/frame.js';
 import { decodeAck, decodeChunk, decodeSnapshotHeader } from '../../src/transport/snapshot-protocol.js';
@@ -42,7 +42,7 @@ describe('codec', () => {
   });
 
   it('round-trips batches, reusing one writer', () => {
-    const w = new BufferWriter(16);
+    const w = new Writer(16);
     fc.assert(fc.property(fc.nat(), fc.string({ maxLength: 30 }), fc.array(arbMessage, { maxLength: 6 }), (dep, src, msgs) => {
       const b = decodeBatch(encodeBatch({ deploymentId: dep, sourceAddress: src, messages: msgs }, w));
       assert.equal(b.deploymentId, dep);
@@ -73,7 +73,7 @@ describe('codec', () => {
   });
 
   it('refuses counts that the payload cannot hold, without allocating them', () => {
-    const w = new BufferWriter();
+    const w = new Writer();
     w.u8(1); w.varint(0); w.strVar(''); w.u32be(0xffffffff);
     const t0 = Date.now();
     assert.throws(() => decodeBatch(w.copyOut()), CodecError);
