@@ -13,8 +13,7 @@
  */
 import { CodecError } from '../errors.js';
 import { EntryType, type Entry } from '../core/types.js';
-import { getU32LE } from './reader.js';
-import type { Reader } from './reader.js';
+import { getU32LE, type Reader } from './reader.js';
 import type { Writer } from './writer.js';
 
 const ENTRY_TYPES = new Set<number>(Object.values(EntryType));

@@ -26,7 +26,7 @@ import { openSnapshotFile } from '../../src/snapshot/file-reader.js';
 import { SnapshotFileWriter } from '../../src/snapshot/file-writer.js';
 import { decodeMetadata, encodeMetadata } from '../../src/snapshot/metadata-file.js';
 import { BatchFrameEncoder } from '../../src/transport/batch-encoder.js';
-import { decodeBatch, encodeBatch, writeMessage } from '../../src/transport/codec.js';
+import { decodeBatch, encodeBatch, writeMessage, type MessageBatch } from '../../src/transport/codec.js';
 import { FrameDecoder, FrameKind } from '../../src/transport/frame.js';
 import {
   BIG, BOOTSTRAP, BOOTSTRAP_JOIN, CLUSTER_IDS, CONFIG_CHANGES, DEPLOYMENT_ID, EMPTY_MEMBERSHIP, FILE_CRCS, HARD_STATE,
@@ -100,6 +100,17 @@ function assertMessage(got: Message, want: Message, what: string): void {
   else assertSnapshot(got.snapshot, want.snapshot, `${what}.snapshot`);
 }
 
+/** Decodes a batch fixture and checks its header and every message against the values. */
+function assertBatch(b: Uint8Array, clusterIds: readonly number[] | undefined): MessageBatch {
+  const batch = decodeBatch(b);
+  assert.equal(batch.deploymentId, DEPLOYMENT_ID);
+  assert.equal(batch.sourceAddress, SOURCE_ADDRESS);
+  assert.deepEqual(batch.clusterIds, clusterIds);
+  assert.equal(batch.messages.length, MESSAGES.length);
+  batch.messages.forEach((m, i) => assertMessage(m, MESSAGES[i]!, `message ${i}`));
+  return batch;
+}
+
 describe('format compatibility with the fixtures of the release before src/encoding/', () => {
   void it('config-change payloads: decode to the values, re-encode to the same bytes', () => {
     CONFIG_CHANGES.forEach((cc, i) => {
@@ -119,12 +130,7 @@ describe('format compatibility with the fixtures of the release before src/encod
 
   void it('wire batch version 2: decodes, and is written byte for byte the same', () => {
     const b = fixture('wire-batch-v2.bin');
-    const batch = decodeBatch(b);
-    assert.equal(batch.deploymentId, DEPLOYMENT_ID);
-    assert.equal(batch.sourceAddress, SOURCE_ADDRESS);
-    assert.deepEqual(batch.clusterIds, CLUSTER_IDS);
-    assert.equal(batch.messages.length, MESSAGES.length);
-    batch.messages.forEach((m, i) => assertMessage(m, MESSAGES[i]!, `message ${i}`));
+    const batch = assertBatch(b, CLUSTER_IDS);
     // Config-change entries inside a Replicate still decode as config changes.
     assertConfigChange(decodeConfigChange(batch.messages[0]!.entries[3]!.cmd), CONFIG_CHANGES[2]!, 'replicated config change');
     assertBytes(encodeBatch({ deploymentId: DEPLOYMENT_ID, sourceAddress: SOURCE_ADDRESS, messages: MESSAGES, clusterIds: CLUSTER_IDS }), b, 'batch bytes');
@@ -132,12 +138,7 @@ describe('format compatibility with the fixtures of the release before src/encod
 
   void it('wire batch version 1 (a peer of an earlier release): decodes without cluster identities; its messages are today\'s', () => {
     const b = fixture('wire-batch-v1.bin');
-    const batch = decodeBatch(b);
-    assert.equal(batch.deploymentId, DEPLOYMENT_ID);
-    assert.equal(batch.sourceAddress, SOURCE_ADDRESS);
-    assert.equal(batch.clusterIds, undefined);
-    batch.messages.forEach((m, i) => assertMessage(m, MESSAGES[i]!, `message ${i}`));
-    assert.equal(batch.messages.length, MESSAGES.length);
+    assertBatch(b, undefined);
     // Version 1 is no longer written, but its messages are laid out as version 2's.
     const w = new Writer(1024);
     w.u8(1); w.varint(DEPLOYMENT_ID); w.strVar(SOURCE_ADDRESS); w.u32be(MESSAGES.length);
