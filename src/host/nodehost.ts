@@ -45,6 +45,7 @@ import { inboundHandler } from './inbound.js';
 import { WorkLimiter } from './work-limiter.js';
 import { LeaderTransfers, drainLeadership, type DrainResult } from './leadership.js';
 import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
+import { moveReplica, type MoveReplicaOptions, type MoveResult, type MoveTarget } from './move-replica.js';
 import type { NodeHostStats } from './stats.js';
 
 /** Options of a proposal. */
@@ -60,7 +61,7 @@ export interface MembershipChangeOptions extends RequestOptions {
 }
 
 export type { SnapshotOptions } from './snapshot-options.js';
-export type { LeaderInfo, ReplicaInfo, NodeHostInfo } from './nodehost-info.js';
+export type { LeaderInfo, ReplicaInfo, NodeHostInfo, FollowerProgress } from './nodehost-info.js';
 
 /** A process's Raft host. Create with {@link NodeHost.create}. */
 export class NodeHost {
@@ -396,6 +397,15 @@ export class NodeHost {
   async requestLeaderTransfer(shardId: number, target = 0, opts?: RequestOptions): Promise<void> {
     throwIfAborted(opts?.signal);
     await this.transfers.request(this.replica(shardId), target, opts, (r) => this.engine.setReady(r));
+  }
+
+  /**
+   * Moves replica `from` to `to` (a replica started joining on the target host): adds it as
+   * non-voting, waits until it caught up, promotes it, removes `from`. Calling it again resumes
+   * an interrupted move. See `move-replica.ts`. @throws as {@link moveReplica} there.
+   */
+  async moveReplica(shardId: number, from: number, to: MoveTarget, opts?: MoveReplicaOptions): Promise<MoveResult> {
+    return await moveReplica(this, shardId, from, to, opts);
   }
 
   /**
