@@ -10,7 +10,7 @@ import { ConfigChangeType, SeriesId, emptyMembership, type Membership, type Mess
 import { membershipOf } from '../core/membership.js';
 import {
   ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardAlreadyExistsError, ShardNotFoundError,
-  RejectedError,
+  RejectedError, ReplicaRemovedError,
 } from '../errors.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
 import { SnapshotWorker } from './snapshot-worker.js';
@@ -315,11 +315,12 @@ export class NodeHost {
   /**
    * Queries the local state machine; linearizable only after {@link readIndex}.
    * @throws ShardNotFoundError; ClosedError when the host is closed; ClusterIdentityMismatchError;
-   *   StateMachineError when the state machine failed; whatever its `lookup` throws.
+   *   ReplicaRemovedError; StateMachineError when the state machine failed; whatever its `lookup` throws.
    */
   async readLocal(shardId: number, query: unknown): Promise<unknown> {
     const r = this.replica(shardId);
     if (r.identityConflict !== null) throw r.identityConflict;
+    if (r.removed) throw new ReplicaRemovedError(shardId, r.replicaId);
     if (r.failure !== null) throw new StateMachineError(`the state machine of shard ${shardId} failed`, { cause: r.failure });
     return await lookup(r.sm, query);
   }
@@ -536,7 +537,7 @@ export class NodeHost {
       engine: { setReady: (r) => this.engine.setReady(r) },
       knowsAddress: (shardId, replicaId) => this.addresses.has(`${shardId}:${replicaId}`),
       setAddress: (shardId, replicaId, address) => this.setAddress(shardId, replicaId, address),
-      deliver: (m) => this.deliver(m),
+      deliver: (m) => this.deliver(m), notify: (m) => { this.transport.send(m); },
     });
   }
 
