@@ -155,6 +155,24 @@ export class DroppedError extends RuntimeConditionError {
   constructor(message = 'request dropped') { super('DROPPED', message); }
 }
 
+/**
+ * The operation needs this host to lead the shard, and it does not. `leaderId` names the
+ * leader this host knows (0 for none): run the operation on that replica's host.
+ */
+export class NotLeaderError extends RuntimeConditionError {
+  /** The shard. */
+  readonly shardId: number;
+  /** The leader's replica id as this host knows it; 0 for none. */
+  readonly leaderId: number;
+
+  /** Creates the error (code `NOT_LEADER`) for shard `shardId`, whose known leader is `leaderId` (0 for none); `what` names the operation. */
+  constructor(shardId: number, leaderId: number, what: string) {
+    super('NOT_LEADER', `${what} must run on the leader of shard ${shardId}${leaderId === 0 ? ' (no leader is known)' : ` (replica ${leaderId})`}`);
+    this.shardId = shardId;
+    this.leaderId = leaderId;
+  }
+}
+
 /** A directory that must exist does not. */
 export class DirNotExistError extends CallerError {
   /** Creates the error (code `DIR_NOT_EXIST`) for the directory `path`. */

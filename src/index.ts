@@ -6,8 +6,9 @@
  */
 export { NodeHost } from './host/nodehost.js';
 export type { DrainResult } from './host/leadership.js';
+export type { MoveTarget, MoveReplicaOptions, MoveResult, MoveStep } from './host/move-replica.js';
 export type {
-  ProposeOptions, MembershipChangeOptions, SnapshotOptions, LeaderInfo, ReplicaInfo, NodeHostInfo,
+  ProposeOptions, MembershipChangeOptions, SnapshotOptions, LeaderInfo, ReplicaInfo, NodeHostInfo, FollowerProgress,
 } from './host/nodehost.js';
 export type { NodeHostConfig, ShardConfig } from './host/config.js';
 export type { NodeHostStats, ShardStats } from './host/stats.js';
@@ -48,7 +49,7 @@ export {
   PayloadTooBigError, CorruptionError, CodecError, ClosedError, EntriesCompactedError, StorageError,
   ShardNotFoundError, ShardAlreadyExistsError, ShardNotReadyError, TimeoutError, SystemBusyError,
   RejectedError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, ClusterIdentityMismatchError, SnapshotNotFoundError,
-  ImportRollbackError,
+  ImportRollbackError, NotLeaderError,
   ReplicaNotFoundError, MissingDependencyError,
 } from './errors.js';
 export { exportDirName } from './snapshot/snapshot-names.js';

@@ -183,6 +183,7 @@ const followerTable: Table = {
   [MessageType.Quiesce]: onQuiesce,
   [MessageType.RateLimit]: ignore,
   [MessageType.ClusterIdentityMismatch]: ignore,
+  [MessageType.ReplicaRemoved]: ignore,
 };
 
 const nonVotingTable: Table = {
@@ -390,6 +391,7 @@ const leaderTable: Table = {
   [MessageType.Quiesce]: ignore,
   [MessageType.RateLimit]: onRateLimit,
   [MessageType.ClusterIdentityMismatch]: ignore,
+  [MessageType.ReplicaRemoved]: ignore,
 };
 
 /** The dispatch table of every role. */

@@ -113,8 +113,9 @@ export class Raft {
         target.set(id, pr ?? this.newProgress(id, next));
       }
     };
-    sync(this.nonVoting, m.nonVoting, []);
+    // Voters first: a promoted non-voting member is taken from `nonVoting` before that map drops it.
     sync(this.voters, m.voters, [this.nonVoting]);
+    sync(this.nonVoting, m.nonVoting, []);
     sync(this.witnesses, m.witnesses, []);
     // Derived once per membership: the commit and vote paths ask for it on every response.
     this.voting = new Set([...this.voters.keys(), ...this.witnesses.keys()]);

@@ -251,6 +251,12 @@ export const MessageType = {
    * because its shard has another cluster identity (the sender's identity rides beside it).
    */
   ClusterIdentityMismatch: 29,
+  /**
+   * A host-level notice, never stepped into the protocol: a member that applied the removal of
+   * the message's receiver tells it so (a removed replica often never receives the commit of its
+   * own removal, since the leader stops replicating to it).
+   */
+  ReplicaRemoved: 30,
 } as const;
 /** One of {@link MessageType}. */
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];

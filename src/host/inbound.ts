@@ -10,6 +10,7 @@ import type { TransportHandler } from '../transport/transport.js';
 import type { ClusterIdentityGuard } from './cluster-identity.js';
 import type { TypedEmitter } from './events.js';
 import { IncomingSnapshots } from './incoming-snapshots.js';
+import { RemovalNotices } from './removal-notice.js';
 import type { Replica } from './replica.js';
 
 /** The parts of a host the inbound path uses. */
@@ -23,10 +24,13 @@ export interface InboundHost {
   setAddress(shardId: number, replicaId: number, address: string): void;
   /** Steps a message into its replica (dropped when the replica is gone, stopped or fenced). */
   deliver(m: Message): void;
+  /** Sends a host-level notice (no replica of this host steps it). */
+  notify(m: Message): void;
 }
 
 /** The transport handler of a host. */
 export function inboundHandler(h: InboundHost): TransportHandler {
+  const removals = new RemovalNotices((m) => h.notify(m));
   const receiver = new IncomingSnapshots({
     logger: h.logger,
     replica: (shardId) => h.replicas.get(shardId),
@@ -47,6 +51,7 @@ export function inboundHandler(h: InboundHost): TransportHandler {
         // as dragonboat does, so that it can answer the leader (or refuse it, below).
         if (!h.knowsAddress(m.shardId, m.from)) h.setAddress(m.shardId, m.from, batch.sourceAddress);
         if (!h.identity.admit(r, m, ids?.[i] ?? 0, batch.sourceAddress)) continue;
+        if (!removals.admit(r, m)) continue;
         h.deliver(m);
       }
     },

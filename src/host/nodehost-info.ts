@@ -55,7 +55,28 @@ export interface ReplicaInfo {
   readonly identityConflict: string | null;
   /** Messages refused for another cluster identity, and peers' notices refusing ours, since start. */
   readonly identityMismatches: number;
+  /** Whether this replica learned that it was removed from the shard (it serves no requests; stop it and remove its data). */
+  readonly removed: boolean;
+  /**
+   * On the leader: how far each other member has replicated (etcd's `Progress`), sorted by
+   * replica id. Empty on other replicas.
+   */
+  readonly followers: readonly FollowerProgress[];
 }
+
+/** How far the leader has replicated to one member (see {@link ReplicaInfo.followers}). */
+export interface FollowerProgress {
+  /** The member's replica id. */
+  readonly replicaId: number;
+  /** The highest index known to be in that member's log. */
+  readonly match: number;
+  /** The next index the leader sends it. */
+  readonly next: number;
+  /** `probe` (finding its position), `replicate` (streaming) or `snapshot` (a snapshot is being sent). */
+  readonly state: 'probe' | 'replicate' | 'snapshot';
+}
+
+const STATE_NAMES = ['probe', 'replicate', 'snapshot'] as const;
 
 /** The host and the replicas it runs. */
 export interface NodeHostInfo {
@@ -74,6 +95,8 @@ export function replicaInfo(r: Replica): ReplicaInfo {
     appliedIndex: r.rsm.lastApplied, snapshotIndex: r.reader.snapshot().index,
     firstLogIndex: r.reader.firstIndex(), lastLogIndex: st.lastIndex, membership: r.rsm.membership,
     quorum: st.quorum, clusterId: formatClusterId(r.clusterId),
-    identityConflict: r.identityConflict?.message ?? null, identityMismatches: r.counters.identityMismatches,
+    identityConflict: r.identityConflict?.message ?? null, identityMismatches: r.counters.identityMismatches, removed: r.removed,
+    followers: [...st.progress].filter(([id]) => id !== r.replicaId).sort(([a], [b]) => a - b)
+      .map(([replicaId, p]) => ({ replicaId, match: p.match, next: p.next, state: STATE_NAMES[p.state] ?? 'probe' })),
   };
 }

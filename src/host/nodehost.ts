@@ -10,7 +10,7 @@ import { ConfigChangeType, SeriesId, emptyMembership, type Membership, type Mess
 import { membershipOf } from '../core/membership.js';
 import {
   ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardAlreadyExistsError, ShardNotFoundError,
-  RejectedError,
+  RejectedError, ReplicaRemovedError,
 } from '../errors.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
 import { SnapshotWorker } from './snapshot-worker.js';
@@ -45,6 +45,7 @@ import { inboundHandler } from './inbound.js';
 import { WorkLimiter } from './work-limiter.js';
 import { LeaderTransfers, drainLeadership, type DrainResult } from './leadership.js';
 import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
+import { moveReplica, type MoveReplicaOptions, type MoveResult, type MoveTarget } from './move-replica.js';
 import type { NodeHostStats } from './stats.js';
 
 /** Options of a proposal. */
@@ -60,7 +61,7 @@ export interface MembershipChangeOptions extends RequestOptions {
 }
 
 export type { SnapshotOptions } from './snapshot-options.js';
-export type { LeaderInfo, ReplicaInfo, NodeHostInfo } from './nodehost-info.js';
+export type { LeaderInfo, ReplicaInfo, NodeHostInfo, FollowerProgress } from './nodehost-info.js';
 
 /** A process's Raft host. Create with {@link NodeHost.create}. */
 export class NodeHost {
@@ -314,11 +315,12 @@ export class NodeHost {
   /**
    * Queries the local state machine; linearizable only after {@link readIndex}.
    * @throws ShardNotFoundError; ClosedError when the host is closed; ClusterIdentityMismatchError;
-   *   StateMachineError when the state machine failed; whatever its `lookup` throws.
+   *   ReplicaRemovedError; StateMachineError when the state machine failed; whatever its `lookup` throws.
    */
   async readLocal(shardId: number, query: unknown): Promise<unknown> {
     const r = this.replica(shardId);
     if (r.identityConflict !== null) throw r.identityConflict;
+    if (r.removed) throw new ReplicaRemovedError(shardId, r.replicaId);
     if (r.failure !== null) throw new StateMachineError(`the state machine of shard ${shardId} failed`, { cause: r.failure });
     return await lookup(r.sm, query);
   }
@@ -396,6 +398,15 @@ export class NodeHost {
   async requestLeaderTransfer(shardId: number, target = 0, opts?: RequestOptions): Promise<void> {
     throwIfAborted(opts?.signal);
     await this.transfers.request(this.replica(shardId), target, opts, (r) => this.engine.setReady(r));
+  }
+
+  /**
+   * Moves replica `from` to `to` (a replica started joining on the target host): adds it as
+   * non-voting, waits until it caught up, promotes it, removes `from`. Calling it again resumes
+   * an interrupted move. See `move-replica.ts`. @throws as {@link moveReplica} there.
+   */
+  async moveReplica(shardId: number, from: number, to: MoveTarget, opts?: MoveReplicaOptions): Promise<MoveResult> {
+    return await moveReplica(this, shardId, from, to, opts);
   }
 
   /**
@@ -526,7 +537,7 @@ export class NodeHost {
       engine: { setReady: (r) => this.engine.setReady(r) },
       knowsAddress: (shardId, replicaId) => this.addresses.has(`${shardId}:${replicaId}`),
       setAddress: (shardId, replicaId, address) => this.setAddress(shardId, replicaId, address),
-      deliver: (m) => this.deliver(m),
+      deliver: (m) => this.deliver(m), notify: (m) => { this.transport.send(m); },
     });
   }
 

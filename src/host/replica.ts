@@ -8,12 +8,12 @@ import { Peer } from '../core/peer.js';
 import type { Update } from '../core/peer.js';
 import { SeededRandom } from '../core/random.js';
 import {
-  EntryType, NO_SESSION, entry,
+  ConfigChangeType, EntryType, NO_SESSION, entry,
   type ConfigChange, type Entry, type HardState, type Membership, type SnapshotMeta,
 } from '../core/types.js';
-import { encodeConfigChange } from '../encoding/config-change.js';
+import { decodeConfigChange, encodeConfigChange } from '../encoding/config-change.js';
 import {
-  ClosedError, DroppedError, RejectedError, StateMachineError, SystemBusyError, type ClusterIdentityMismatchError,
+  ClosedError, DroppedError, RejectedError, ReplicaRemovedError, StateMachineError, SystemBusyError, type ClusterIdentityMismatchError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
@@ -143,6 +143,8 @@ export class Replica {
   clusterId = 0;
   /** Set when another cluster lists this replica as a member: it stopped serving the shard. */
   identityConflict: ClusterIdentityMismatchError | null = null;
+  /** Whether the replica learned it was removed from the shard (see {@link markRemoved}). */
+  removed = false;
 
   constructor(
     readonly cfg: ResolvedShardConfig,
@@ -185,6 +187,7 @@ export class Replica {
   private admit(): void {
     if (this.stopped) throw new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} is stopped`);
     if (this.identityConflict !== null) throw this.identityConflict;
+    if (this.removed) throw new ReplicaRemovedError(this.shardId, this.replicaId);
     if (this.failure !== null) throw new StateMachineError(`replica ${this.replicaId} of shard ${this.shardId} failed`, { cause: this.failure });
     if (this.pendingCount() >= this.host.maxPending) throw new SystemBusyError(`shard ${this.shardId} has too many pending requests`);
     if (this.peer.rateLimited()) throw new SystemBusyError(`shard ${this.shardId} is rate limited (in-memory log over its limit)`);
@@ -518,6 +521,7 @@ export class Replica {
     this.counters.snapshotsRecovered++;
     this.host.membershipChanged(this, this.rsm.membership);
     this.host.snapshotRecovered(this, ss.index);
+    if (this.rsm.membership.removed.has(this.replicaId)) this.markRemoved('a snapshot says it was removed');
   }
 
   private settle(o: ApplyOutcome): void {
@@ -526,6 +530,7 @@ export class Replica {
       this.peer.applyConfigChange(o.configChange, o.index);
       this.host.membershipChanged(this, this.rsm.membership);
       if (w?.kind === 'config') w.req.resolve();
+      if (this.rsm.membership.removed.has(this.replicaId)) this.markRemoved('it applied its removal');
       return;
     }
     if (w === undefined) return;
@@ -535,6 +540,25 @@ export class Replica {
     }
     if (o.rejected) w.req.reject(new RejectedError(o.reason ?? 'proposal rejected'));
     else w.req.resolve(o.result);
+  }
+
+  /**
+   * The replica was removed from its shard (it applied its removal, or a member that did told
+   * it): pending and later requests fail with ReplicaRemovedError. It stays loaded until
+   * stopped, so its state can still be inspected.
+   */
+  markRemoved(why: string): void {
+    if (this.removed) return;
+    this.removed = true;
+    this.host.logger.warn(`replica ${this.replicaId} was removed from shard ${this.shardId} (${why}); it no longer serves requests: stop it and remove its data`,
+      { shardId: this.shardId, replicaId: this.replicaId });
+    // A pending request to remove this very replica succeeded: that is how it was removed.
+    for (const w of this.proposals.all()) {
+      if (w.kind !== 'config') continue;
+      const cc = decodeConfigChange(w.entry.cmd);
+      if (cc.type === ConfigChangeType.RemoveReplica && cc.replicaId === this.replicaId) w.req.resolve();
+    }
+    this.rejectAll(new ReplicaRemovedError(this.shardId, this.replicaId));
   }
 
   private fail(err: Error): void {

@@ -1,7 +1,7 @@
 /**
  * The HTTP API of one replica, on `node:http`.
  *
- * Why not a framework: the API is ten fixed routes whose bodies are raw bytes (not JSON) for
+ * Why not a framework: the API is a dozen fixed routes whose bodies are raw bytes (not JSON) for
  * the hot path; what a framework would add — routing, JSON schemas — is a few lines here, and
  * the exact error shape, the byte limits before reading, and the in-flight bound must be
  * hand-written against the contract either way. One dependency fewer in a consensus service's
@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../index.js';
 import { getCluster, getMetrics, getStatus, postLeaderTransfer, postMembers, postSnapshot } from './admin-routes.js';
 import { ClusterView } from './cluster.js';
+import { postMove } from './move-route.js';
 import { HttpListener } from './early-bind.js';
 import { getDashboard } from './dashboard-page.js';
 import { answerClientError } from './http-client-error.js';
@@ -73,6 +74,7 @@ const EXACT_ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = 
   '/admin/snapshot': { POST: { name: 'admin_snapshot', handler: postSnapshot, bounded: true } },
   '/admin/members': { POST: { name: 'admin_members', handler: postMembers, bounded: true } },
   '/admin/leader-transfer': { POST: { name: 'admin_leader_transfer', handler: postLeaderTransfer, bounded: true } },
+  '/admin/move': { POST: { name: 'admin_move', handler: postMove, bounded: true } },
 };
 
 /**

@@ -2,7 +2,7 @@
  * `GET /status`: this replica's identity and, per shard, what `getNodeHostInfo` reports, in
  * the JSON shape of the contract (membership maps keyed by replica id as strings).
  */
-import type { Membership, NodeHost, QuorumHealth } from '../index.js';
+import type { FollowerProgress, Membership, NodeHost, QuorumHealth } from '../index.js';
 
 /** A membership as JSON. */
 export interface MembershipJson {
@@ -42,6 +42,10 @@ export interface ShardStatusJson {
   readonly clusterId: string;
   readonly identityConflict: string | null;
   readonly identityMismatches: number;
+  /** Whether this replica learned it was removed from the shard (it answers 503 REPLICA_REMOVED). An addition. */
+  readonly removed: boolean;
+  /** On the leader, each other member's replication progress (match, next, state); empty elsewhere. An addition. */
+  readonly followers: readonly FollowerProgress[];
   /**
    * This replica's counters since its process started (an addition to the contract's
    * fields, for the dashboard's snapshot activity): proposals, elections, snapshots.
@@ -113,7 +117,7 @@ export function statusOf(host: NodeHost, replicaId: number, httpAddress: string)
       role: s.role, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, snapshotIndex: s.snapshotIndex,
       firstLogIndex: s.firstLogIndex, lastLogIndex: s.lastLogIndex, membership: membershipJson(s.membership),
       quorum: s.quorum, clusterId: s.clusterId, identityConflict: s.identityConflict,
-      identityMismatches: s.identityMismatches, activity: activity(s.shardId),
+      identityMismatches: s.identityMismatches, removed: s.removed, followers: s.followers, activity: activity(s.shardId),
     })),
   };
 }

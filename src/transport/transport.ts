@@ -193,5 +193,5 @@ export interface Transport {
  * request). Everything else (ticks, elections, status reports) is host-local and refused.
  */
 export function isNetworkMessageType(type: number): boolean {
-  return (type >= 16 && type <= 29) || type === 3 || type === 7 || type === 8;
+  return (type >= 16 && type <= 30) || type === 3 || type === 7 || type === 8;
 }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ConfigChangeType, EntryType, MessageType, membershipOf, message, validateConfigChange, applyConfigChange,
+  ConfigChangeType, EntryType, MessageType, ProgressState, membershipOf, message, validateConfigChange, applyConfigChange,
 } from '../../src/core/index.js';
 import type { TestCluster } from '../../tools/sim/cluster.js';
 import {
@@ -84,6 +84,27 @@ test('thesis §4.2.1 promote a non-voting member to voter: it becomes a follower
   c.get(1).peer.requestLeaderTransfer(4);
   c.stabilize();
   assert.ok(tickUntil(c, () => c.get(4).peer.isLeader, ELECTION) > 0, 'the promoted member can lead');
+});
+
+test('a promoted non-voting member keeps its replication progress at the moment the change applies', () => {
+  const { c, rec } = makeCluster({ voters: [1, 2, 3], joiners: [{ id: 4, config: { isNonVoting: true } }] });
+  elect(c, 1);
+  for (let i = 0; i < 3; i++) c.propose(1, `p${i}`);
+  proposeChange(c, 1, cc(ConfigChangeType.AddNonVoting, 4));
+  c.tick(3);
+  const before = c.get(1).peer.status().progress.get(4);
+  assert.ok(before !== undefined && before.match > 0 && before.state === ProgressState.Replicate);
+  // Look at the leader's progress of 4 right as it applies the promotion, before any reply can restore it.
+  const seen: Array<{ match: number; state: number } | undefined> = [];
+  const push = rec.appliedLog.push.bind(rec.appliedLog);
+  rec.appliedLog.push = (...items) => {
+    for (const x of items) if (x.replica === 1 && x.e.type === EntryType.ConfigChange) seen.push(c.get(1).peer.status().progress.get(4));
+    return push(...items);
+  };
+  proposeChange(c, 1, cc(ConfigChangeType.AddVoter, 4));
+  assert.equal(seen.length, 1);
+  assert.ok((seen[0]?.match ?? 0) >= before.match, `match ${seen[0]?.match} after promotion, ${before.match} before`);
+  assert.equal(seen[0]?.state, ProgressState.Replicate);
 });
 
 test('thesis §4.1 witness: votes, receives metadata entries without payload, never leads', () => {

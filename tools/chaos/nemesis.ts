@@ -5,6 +5,7 @@
 import { diskFault } from './disk-fault.js';
 import { sleep } from './http-client.js';
 import { membershipFault, transferFault } from './membership.js';
+import { moveFault } from './move-fault.js';
 import type { FaultFn, NemesisContext } from './nemesis-context.js';
 import { partition } from './partition-faults.js';
 import type { FaultKind, PlannedFault } from './plan.js';
@@ -24,7 +25,7 @@ const FAULTS: Record<FaultKind, FaultFn> = {
   'kill': killOrPause, 'kill-leader': killOrPause, 'pause': killOrPause, 'pause-leader': killOrPause,
   'snapshot': snapshotRound, 'restart-all': restartAll,
   'partition-halves': partition, 'partition-leader': partition, 'bridge': partition, 'one-way': partition,
-  'transfer': transferFault, 'membership': membershipFault, 'disk': diskFault,
+  'transfer': transferFault, 'membership': membershipFault, 'move': moveFault, 'disk': diskFault,
 };
 
 /** Gap after a fault that overran its planned time, so faults never follow each other without a pause. */
