@@ -57,8 +57,8 @@ export interface NodeHostConfig {
   /** Where the host logs; default: no logging ({@link noopLogger}). */
   readonly logger?: Logger;
   /**
-   * Move leadership between hosts so that none leads more than ⌈shards / hosts⌉ of the shards
-   * it hosts (by leader transfers, never elections; see leader-balancer.ts). Default true.
+   * Move leadership between hosts until each leads ⌊shards / hosts⌋ or ⌈shards / hosts⌉ of the
+   * shards it hosts (by leader transfers, never elections; see leader-balancer.ts). Default true.
    * Leader priorities (`ShardConfig.priorities`) apply either way.
    */
   readonly leaderBalancing?: boolean;

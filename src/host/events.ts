@@ -24,7 +24,7 @@ export interface NodeHostEvents {
     leading: number;
     /** Shards the target's host led, before the move. */
     targetLeading: number;
-    /** What balancing aims at: ⌈shards / hosts⌉ leaders per host, over the shards hosted here. */
+    /** ⌈shards / hosts⌉ over the shards hosted here: the most leaders balancing leaves on a host. */
     ceiling: number;
   };
   /** A replica learnt of a new leader (leaderId 0: none known) or term. */

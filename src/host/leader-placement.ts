@@ -4,10 +4,11 @@
  *
  * 1. priority: a shard this host leads has a ready voter of higher priority than its own
  *    replica → leadership goes back to it (the highest; NuRaft and raft-rs have priorities);
- * 2. balance: this host leads more shards than ⌈shards / hosts⌉ (counted over the shards it
- *    hosts, hosts being the distinct addresses of voters that may lead) → one shard goes to a
- *    ready voter of the same priority on the host leading fewest, if that host is under the
- *    target (so every host converges to ⌈shards / hosts⌉ or one less).
+ * 2. balance: a host leading at least two shards fewer than this one (counted over the shards
+ *    this host hosts, hosts being the distinct addresses of voters that may lead) has a ready
+ *    voter of the same priority → one shard goes to the host leading fewest. Every move
+ *    narrows the spread, so hosts converge to leading ⌊shards / hosts⌋ or ⌈shards / hosts⌉
+ *    each (3/3/2 for 8 shards on 3 hosts, 2/1/1 for 4), never more than the ceiling.
  *
  * "Ready" is the leader's view (the caller decides it): caught up, recently heard from, a
  * voter. Priorities are the leader's view too: `ShardConfig.priorities`, which operators keep
@@ -45,7 +46,7 @@ export interface PlacementMove {
   readonly leading: number;
   /** Shards the target's host leads, before the move. */
   readonly targetLeading: number;
-  /** What the balance pass aims at: ⌈shards / hosts⌉ leaders per host. */
+  /** ⌈shards / hosts⌉: the most leaders balancing leaves on a host (for the log line). */
   readonly ceiling: number;
 }
 
@@ -95,8 +96,8 @@ export function decidePlacement(shards: readonly PlacementShard[], opts: { balan
     if (best !== 0) return { shardId: s.shardId, target: best, reason: 'priority', leading: mine, targetLeading: hostLoad(s, best), ceiling };
   }
 
-  // 2. Balance: this host leads more than ⌈shards / hosts⌉; move one to the least-loaded host under it.
-  if (!opts.balance || mine <= ceiling) return null;
+  // 2. Balance: move one to the least-loaded host, if it leads at least two fewer than this one.
+  if (!opts.balance || mine < 2) return null;
   let move: { s: PlacementShard; id: number; load: number } | null = null;
   for (const s of led) {
     if (s.busy) continue;
@@ -106,7 +107,7 @@ export function decidePlacement(shards: readonly PlacementShard[], opts: { balan
       const addr = s.voters.get(id);
       if (addr === undefined || addr === myAddr || priorityOf(s, id) !== own) continue;
       const load = hostLoad(s, id);
-      if (load >= ceiling) continue;
+      if (load > mine - 2) continue;
       if (move === null || load < move.load || (load === move.load && s === move.s && id < move.id)) move = { s, id, load };
     }
   }

@@ -33,7 +33,7 @@ test('a host leading all 8 shards of 3 hosts moves one to the host leading fewes
   assert.equal(m2?.shardId, 2, 'a shard this host leads');
 });
 
-test('nothing moves at ⌈8/3⌉ = 3 or below, nor from a host that leads nothing', () => {
+test('nothing moves at 3/3/2, nor from a host that leads nothing; a move needs a host leading two fewer', () => {
   assert.equal(decidePlacement(view(1, [1, 1, 1, 2, 2, 2, 3, 3]), { balance: true }), null);
   assert.equal(decidePlacement(view(3, [1, 1, 1, 2, 2, 2, 3, 3]), { balance: true }), null);
   assert.equal(decidePlacement(view(2, [1, 1, 1, 1, 1, 1, 1, 1]), { balance: true }), null);
@@ -43,6 +43,13 @@ test('nothing moves at ⌈8/3⌉ = 3 or below, nor from a host that leads nothin
   // 4/3/1 with host 3 not ready anywhere: host 2 is at the ceiling, so nothing.
   const notReady = view(1, [1, 1, 1, 1, 2, 2, 2, 3]).map((s) => ({ ...s, ready: new Set([...s.ready].filter((x) => x !== 3)) }));
   assert.equal(decidePlacement(notReady, { balance: true }), null);
+});
+
+test('4 shards on 3 hosts: 2/2/0 hands one to the idle host; 2/1/1 is as even as it gets', () => {
+  const m = decidePlacement(view(1, [1, 1, 2, 2]), { balance: true });
+  assert.deepEqual(m, { shardId: 1, target: 3, reason: 'balance', leading: 2, targetLeading: 0, ceiling: 2 });
+  assert.equal(decidePlacement(view(1, [1, 1, 2, 3]), { balance: true }), null);
+  assert.equal(decidePlacement(view(2, [1, 2, 3, 3]), { balance: true }), null);
 });
 
 test('balance is off with { balance: false }; busy shards and shards not ready are skipped', () => {
