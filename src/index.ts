@@ -12,6 +12,7 @@ export type {
 } from './host/nodehost.js';
 export type { NodeHostConfig, ShardConfig } from './host/config.js';
 export type { NodeHostStats, ShardStats } from './host/stats.js';
+export type { PlacementStats } from './host/leader-balancer.js';
 export type { HostObserver } from './host/observer.js';
 export type { EngineStats } from './host/engine.js';
 export type { ReplicaCounters } from './host/replica.js';

@@ -6,7 +6,9 @@
  * (the replica was shutting down or starting), so the writer retries it on the next replica;
  * the write's latency counts every try. Anything else that is not a 200 is a failed write.
  * Prints the writes, the failures, the latency percentiles and maximum, and the leaders each
- * host holds before and after.
+ * host holds before and after (after: once every host leads 2-3, or after --balance-ms, default
+ * 30000, writers still running), then PASS/FAIL for each goal: 0 failed, max < 1 s, every
+ * host leading ⌈shards/3⌉ or one less (2-3 of 8). Exits 1 on a FAIL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +29,8 @@ const shards = arg('shards', 8);
 const writers = arg('writers', 8);
 const rttMs = arg('rtt-ms', 100);
 const settleMs = arg('settle-ms', 2000);
+const balanceMs = arg('balance-ms', 30000);
+const ceiling = Math.ceil(shards / 3);
 
 interface Node { id: number; raft: string; http: string; dir: string; proc: ChildProcess | null }
 
@@ -74,10 +78,15 @@ async function ready(n: Node): Promise<void> {
   throw new Error(`replica ${n.id} not ready`);
 }
 
-async function leadersPerHost(): Promise<string> {
+async function leaderCounts(): Promise<number[]> {
   const counts: number[] = [];
   for (const n of nodes) counts.push((await statusOf(n))?.filter((s) => s.isLeader).length ?? -1);
-  return counts.join('/');
+  return counts;
+}
+
+/** Whether every host leads ⌈shards/3⌉ or one less. */
+function spread(counts: readonly number[]): boolean {
+  return counts.every((c) => c >= ceiling - 1 && c <= ceiling);
 }
 
 const latencies: number[] = [];
@@ -108,7 +117,7 @@ async function writer(w: number): Promise<void> {
 try {
   for (const n of nodes) start(n, true);
   for (const n of nodes) await ready(n);
-  const before = await leadersPerHost();
+  const before = (await leaderCounts()).join('/');
   const load = Array.from({ length: writers }, (_, w) => writer(w));
   await new Promise((r) => setTimeout(r, settleMs));
   for (const n of nodes) {
@@ -121,15 +130,30 @@ try {
     console.log(`replica ${n.id}: SIGTERM to exit ${stopMs.toFixed(0)} ms, back and ready ${(performance.now() - t0).toFixed(0)} ms after SIGTERM`);
     await new Promise((r) => setTimeout(r, settleMs));
   }
+  const t1 = performance.now();
+  let counts = await leaderCounts();
+  while (!spread(counts) && performance.now() - t1 < balanceMs) {
+    await new Promise((r) => setTimeout(r, 200));
+    counts = await leaderCounts();
+  }
+  const balancedMs = performance.now() - t1;
   running = false;
   await Promise.all(load);
-  const after = await leadersPerHost();
+  const after = counts.join('/');
   const sorted = [...latencies].sort((a, b) => a - b);
   const pct = (p: number): string => (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0).toFixed(1);
   console.log(`${shards} shards, ${writers} writers, --rtt-ms ${rttMs}: ${latencies.length} writes, ${failures.length} failed, ${retries} retried on another replica (not applied)`);
   console.log(`latency ms: p50 ${pct(0.5)}, p99 ${pct(0.99)}, p99.9 ${pct(0.999)}, max ${(sorted.at(-1) ?? 0).toFixed(1)}; writes over 1 s: ${sorted.filter((l) => l > 1000).length}`);
-  console.log(`leaders per host (1/2/3): before ${before}, after ${after}`);
+  console.log(`leaders per host (1/2/3): before ${before}, after ${after} (${balancedMs.toFixed(0)} ms after the last restart's settle)`);
   for (const f of failures.slice(0, 10)) console.log(`  failed: ${f}`);
+  const max = sorted.at(-1) ?? 0;
+  const goals: Array<[string, boolean]> = [
+    ['0 failed writes', failures.length === 0],
+    ['max latency < 1 s', max < 1000],
+    [`every host leads ${ceiling - 1}-${ceiling} of ${shards}`, spread(counts)],
+  ];
+  for (const [what, ok] of goals) console.log(`${ok ? 'PASS' : 'FAIL'}: ${what}`);
+  if (goals.some(([, ok]) => !ok)) process.exitCode = 1;
 } finally {
   running = false;
   for (const n of nodes) n.proc?.kill('SIGKILL');

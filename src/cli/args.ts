@@ -62,6 +62,20 @@ export function members(v: string): Map<number, string> {
   return out;
 }
 
+/** Parses `1=2,2=1,3=0` (replica id = leader priority, an integer >= 0) into a map. @throws InvalidArgumentError */
+export function priorities(v: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const part of v.split(',')) {
+    const m = /^(\d{1,15})=(\d{1,9})$/.exec(part.trim());
+    if (m === null) throw new InvalidArgumentError(`'${part}' is not ID=PRIORITY (an integer >= 0)`);
+    const id = Number(m[1]);
+    if (id < 1) throw new InvalidArgumentError(`replica id in '${part}' must be >= 1`);
+    if (out.has(id)) throw new InvalidArgumentError(`replica ${id} is listed twice`);
+    out.set(id, Number(m[2]));
+  }
+  return out;
+}
+
 /** Parses one of `choices`. @throws InvalidArgumentError */
 export function oneOf<T extends string>(choices: readonly T[]): (v: string) => T {
   return (v) => {

@@ -48,6 +48,13 @@ export interface RaftConfig {
   readonly isWitness: boolean;
   /** Stop heartbeats when the shard has been idle for a while; any activity wakes it. */
   readonly quiesce: boolean;
+  /**
+   * This voter never starts an election: neither on election timeout nor on a leader's
+   * TimeoutNow (a transfer to it is abandoned). It still votes, replicates and counts in every
+   * quorum. Leader priority 0 (raft-rs and NuRaft have priorities; this is their "never lead").
+   * A shard whose every voter sets it never elects a leader.
+   */
+  readonly neverCampaign: boolean;
   /** Random source for election timeouts; seeded in tests so runs replay exactly. */
   readonly random: RandomSource;
   /**
@@ -88,6 +95,8 @@ export const RAFT_DEFAULTS = {
   isWitness: false,
   /** Default of {@link RaftConfig.quiesce}. */
   quiesce: false,
+  /** Default of {@link RaftConfig.neverCampaign}. */
+  neverCampaign: false,
   /** Default of {@link RaftConfig.asyncStorageWrites}. */
   asyncStorageWrites: false,
 } as const;

@@ -103,6 +103,11 @@ export interface PeerStatus {
   readonly quiesced: boolean;
   /** Leader only: the replica leadership is being transferred to; 0 for none. */
   readonly leaderTransferTarget: number;
+  /**
+   * Leader only: a membership change (or this term's first entry, which must apply before
+   * any change) is in the log but not yet applied here; false on other roles.
+   */
+  readonly configChangePending: boolean;
   /** Leader only: match index of each remote. */
   readonly progress: ReadonlyMap<number, {
     /** The highest index known replicated on that replica. */
@@ -335,7 +340,7 @@ export class Peer {
       shardId: r.shardId, replicaId: r.id, term: r.term, vote: r.vote, leaderId: r.leaderId,
       role: RoleName[r.role], commit: r.log.committed, applied: r.log.applied,
       lastIndex: r.log.lastIndex(), firstIndex: r.log.firstIndex(), quiesced: r.quiesced,
-      leaderTransferTarget: r.leaderTransferTarget, progress, quorum: quorumHealth(r), campaigns: r.campaigns,
+      leaderTransferTarget: r.leaderTransferTarget, configChangePending: r.role === Role.Leader && r.pendingConfigIndex > r.log.applied, progress, quorum: quorumHealth(r), campaigns: r.campaigns,
     };
   }
 }

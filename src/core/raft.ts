@@ -165,7 +165,7 @@ export class Raft {
 
   /** Whether this replica may start an election. */
   canCampaign(): boolean {
-    return this.voters.has(this.id) && this.role !== Role.Witness && this.role !== Role.NonVoting;
+    return this.voters.has(this.id) && this.role !== Role.Witness && this.role !== Role.NonVoting && !this.cfg.neverCampaign;
   }
 
   // ---- role transitions -----------------------------------------------------------------------

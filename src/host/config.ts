@@ -56,6 +56,12 @@ export interface NodeHostConfig {
   readonly unsafeNoFsync?: boolean;
   /** Where the host logs; default: no logging ({@link noopLogger}). */
   readonly logger?: Logger;
+  /**
+   * Move leadership between hosts until each leads ⌊shards / hosts⌋ or ⌈shards / hosts⌉ of the
+   * shards it hosts (by leader transfers, never elections; see leader-balancer.ts). Default true.
+   * Leader priorities (`ShardConfig.priorities`) apply either way.
+   */
+  readonly leaderBalancing?: boolean;
   /** Replace the LogDB (tests: a memory LogDB). The host closes it. */
   readonly logDBFactory?: (dir: string, walDir: string | undefined) => Promise<LogDB>;
   /** Replace the transport (tests: the in-memory network). The host closes it. */
@@ -103,6 +109,15 @@ export interface ShardConfig {
   /** Stop heartbeats on an idle shard. */
   readonly quiesce?: boolean;
   /**
+   * Leader priority of the shard's replicas by replica id (absent ids: 1), as a Map or a
+   * plain object; give every replica of the shard the same list. A leader hands leadership to
+   * a caught-up, active voter of higher priority (by transfer); leader balancing moves it only
+   * between replicas of equal priority; a replica of priority 0 never campaigns (it still
+   * votes and counts in quorums), so it never leads: give a shard enough voters above 0 to
+   * elect one whatever fails. Default: every replica 1.
+   */
+  readonly priorities?: ReadonlyMap<number, number> | Readonly<Record<number, number>>;
+  /**
    * Read only when the replica bootstraps a new shard (initial members given, no data here):
    * mixed into the shard's cluster identity, like etcd's `--initial-cluster-token`, so that two
    * clusters bootstrapped with the same shard id and members (say, a test cluster and its
@@ -125,7 +140,10 @@ export type ResolvedHostConfig = Required<Omit<NodeHostConfig, 'walDir' | 'tls' 
   & Pick<NodeHostConfig, 'walDir' | 'tls' | 'logDBFactory' | 'transportFactory' | 'dialFromHost'> & { readonly listenAddress: string; readonly logger: Logger };
 
 /** A shard config with every default filled in; `clusterId` parsed (0 when not given). */
-export type ResolvedShardConfig = Required<Omit<ShardConfig, 'clusterId'>> & { readonly clusterId: number };
+export type ResolvedShardConfig = Required<Omit<ShardConfig, 'clusterId' | 'priorities'>> & {
+  readonly clusterId: number;
+  readonly priorities: ReadonlyMap<number, number>;
+};
 
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
@@ -167,11 +185,26 @@ export function resolveHostConfig(c: NodeHostConfig): ResolvedHostConfig {
     tls: c.tls,
     maxPendingPerShard: int('maxPendingPerShard', c.maxPendingPerShard ?? 8192, 1),
     notifyCommit: c.notifyCommit ?? false,
+    leaderBalancing: c.leaderBalancing ?? true,
     unsafeNoFsync: c.unsafeNoFsync ?? false,
     logger: c.logger ?? noopLogger,
     logDBFactory: c.logDBFactory,
     transportFactory: c.transportFactory,
   };
+}
+
+/** `priorities` as a Map, validated: replica ids positive integers, priorities integers >= 0. */
+function resolvePriorities(p: ShardConfig['priorities']): ReadonlyMap<number, number> {
+  if (p === undefined) return new Map();
+  if (typeof p !== 'object' || p === null) throw new InvalidOptionError('priorities must be a Map or an object of replica id to priority');
+  const pairs: Array<[unknown, unknown]> = p instanceof Map ? [...(p as Map<unknown, unknown>)] : Object.entries(p);
+  const out = new Map<number, number>();
+  for (const [k, v] of pairs) {
+    const id = typeof k === 'string' ? Number(k) : k;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) throw new InvalidOptionError(`priorities: replica id '${String(k)}' is invalid`);
+    out.set(id, int(`priorities[${id}]`, v as number, 0));
+  }
+  return out;
 }
 
 /**
@@ -198,6 +231,7 @@ export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
     quiesce: c.quiesce ?? false,
     clusterToken: c.clusterToken ?? '',
     clusterId: c.clusterId === undefined ? 0 : parseClusterId(c.clusterId),
+    priorities: resolvePriorities(c.priorities),
   };
   if ('maxSessions' in c) {
     // Session eviction is replicated state: replicas with different limits would diverge.

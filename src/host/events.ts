@@ -7,6 +7,26 @@ import type { Logger } from '../logger.js';
 
 /** Every event a NodeHost emits, with its payload. */
 export interface NodeHostEvents {
+  /**
+   * Leader placement started a transfer of a shard this host leads (see leader-balancer.ts):
+   * to a replica of higher priority, or to even out leaders across hosts.
+   */
+  'leader:placement': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard (the leader). */
+    replicaId: number;
+    /** The replica leadership is moving to. */
+    target: number;
+    /** `priority`: the target outranks this leader; `balance`: this host led too many shards. */
+    reason: 'priority' | 'balance';
+    /** Shards this host led, before the move. */
+    leading: number;
+    /** Shards the target's host led, before the move. */
+    targetLeading: number;
+    /** ⌈shards / hosts⌉ over the shards hosted here: the most leaders balancing leaves on a host. */
+    ceiling: number;
+  };
   /** A replica learnt of a new leader (leaderId 0: none known) or term. */
   'leader:updated': {
     /** The shard. */

@@ -15,19 +15,23 @@ import type { Replica } from './replica.js';
 /**
  * The voter leadership should move to: the most up-to-date voting member (highest match; the
  * lowest id on a tie), preferring those this leader heard from within the last election
- * timeout (a leader elected a moment ago has heard from nobody yet: then any voter); 0 when
- * there is none (not a leader, or alone).
+ * timeout (a leader elected a moment ago has heard from nobody yet: then any voter), then
+ * those of higher priority; never one of priority 0 (it would not campaign). 0 when there is
+ * none (not a leader, or alone).
  */
-export function bestTransferTarget(st: PeerStatus, voters: ReadonlyMap<number, string>): number {
+export function bestTransferTarget(st: PeerStatus, voters: ReadonlyMap<number, string>,
+  priorities: ReadonlyMap<number, number> = new Map()): number {
   if (st.quorum === null) return 0;
   const active = new Set(st.quorum.active);
   let best = 0;
-  let bestKey = -1;
+  let bestKey: [number, number, number] = [-1, -1, -1];
   for (const [id, pr] of st.progress) {
-    if (id === st.replicaId || !voters.has(id)) continue;
-    // Active voters first, then by match.
-    const key = (active.has(id) ? 2 ** 52 : 0) + pr.match;
-    if (key > bestKey || (key === bestKey && id < best)) {
+    const priority = priorities.get(id) ?? 1;
+    if (id === st.replicaId || !voters.has(id) || priority === 0) continue;
+    // Active voters first, then by priority, then by match.
+    const key: [number, number, number] = [active.has(id) ? 1 : 0, priority, pr.match];
+    const cmp = key[0] - bestKey[0] || key[1] - bestKey[1] || key[2] - bestKey[2];
+    if (cmp > 0 || (cmp === 0 && id < best)) {
       best = id;
       bestKey = key;
     }
@@ -55,7 +59,7 @@ export class LeaderTransfers {
   request(r: Replica, target: number, opts: RequestOptions | undefined, setReady: (r: Replica) => void): Promise<void> {
     if (!Number.isSafeInteger(target) || target < 0) throw new InvalidOptionError(`target ${target} is invalid`);
     const st = r.peer.status();
-    const to = target !== 0 ? target : bestTransferTarget(st, r.rsm.membership.voters);
+    const to = target !== 0 ? target : bestTransferTarget(st, r.rsm.membership.voters, r.cfg.priorities);
     if (to === 0) {
       throw new InvalidOptionError(st.quorum === null
         ? `replica ${r.replicaId} does not lead shard ${r.shardId}: name the target`

@@ -46,7 +46,8 @@ import { WorkLimiter } from './work-limiter.js';
 import { LeaderTransfers, drainLeadership, type DrainResult } from './leadership.js';
 import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
 import { moveReplica, type MoveReplicaOptions, type MoveResult, type MoveTarget } from './move-replica.js';
-import type { NodeHostStats } from './stats.js';
+import { hostStats, type NodeHostStats } from './stats.js';
+import { LeaderBalancer } from './leader-balancer.js';
 
 /** Options of a proposal. */
 export interface ProposeOptions extends RequestOptions {
@@ -94,12 +95,18 @@ export class NodeHost {
     });
     this.transport = transportFactory(this.transportHandler());
     this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.fatal(err), (r, m) => this.sendSnapshot(r, m));
+    this.balancer = new LeaderBalancer({ logger: cfg.logger, balance: cfg.leaderBalancing, rttMs: cfg.rttMillisecond, random: Math.random,
+      replicas: () => this.replicas.values(), moved: (r, m) => this.events.emit('leader:placement', { ...m, replicaId: r.replicaId }),
+      transfer: (r, target, timeoutMs) => this.transfers.request(r, target, { timeoutMs }, (x) => this.engine.setReady(x)) });
+    this.events.on('leader:updated', () => this.balancer.leaderChanged());
     this.ticker = setInterval(() => this.tick(), cfg.rttMillisecond);
     this.ticker.unref?.();
     this.starts = new ReplicaStarts(logdb, (s, r) => this.replicas.get(s)?.replicaId === r, (s, r) => this.snapshotDir(s, r), cfg.logger);
   }
 
   private readonly starts: ReplicaStarts;
+  /** Leader priority and balancing (leader-balancer.ts). */
+  private readonly balancer: LeaderBalancer;
   private readonly transport: Transport;
 
   /**
@@ -489,15 +496,8 @@ export class NodeHost {
 
   /** The host's counters (engine, LogDB, transport, per replica), for metrics. Cheap: no I/O. */
   getStats(): NodeHostStats {
-    return {
-      engine: { ...this.engine.stats },
-      logdb: this.logdb instanceof WalLogDB ? this.logdb.stats() : null,
-      transport: this.transport.stats(),
-      remotes: this.transport.remoteStats?.() ?? [],
-      shards: [...this.replicas.values()].map((r) => ({
-        shardId: r.shardId, replicaId: r.replicaId, campaigns: r.peer.status().campaigns, ...r.counters,
-      })),
-    };
+    const { engine, logdb, transport } = this;
+    return hostStats({ engine: engine.stats, logdb, transport, replicas: this.replicas.values(), placement: this.balancer.stats });
   }
 
   /**
@@ -522,6 +522,7 @@ export class NodeHost {
 
   private tick(): void {
     this.transfers.tick();
+    this.balancer.tick();
     for (const r of this.replicas.values()) {
       // A quiesced replica has nothing to time; any message or request wakes it.
       if (r.peer.quiesced || r.identityConflict !== null) continue;
@@ -580,6 +581,7 @@ export class NodeHost {
   async close(opts: { drainTimeoutMs?: number } = {}): Promise<void> {
     if (this.closing !== null) return this.closing;
     const drainMs = opts.drainTimeoutMs ?? 2 * Math.max(0, ...[...this.replicas.values()].map((r) => r.cfg.electionRTT * this.cfg.rttMillisecond));
+    this.balancer.close();
     this.closing = (async () => {
       if (drainMs > 0 && !this.closed) await this.drain({ timeoutMs: drainMs });
       this.closed = true;

@@ -165,7 +165,7 @@ export class Replica {
       electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
       checkQuorum: cfg.checkQuorum, preVote: cfg.preVote, maxInMemLogSize: cfg.maxInMemLogSize,
       orderedConfigChange: cfg.orderedConfigChange, isNonVoting: cfg.isNonVoting, isWitness: cfg.isWitness,
-      quiesce: cfg.quiesce, random: new SeededRandom(randomInt(0, 2 ** 31)), asyncStorageWrites: true,
+      quiesce: cfg.quiesce, neverCampaign: cfg.priorities.get(cfg.replicaId) === 0, random: new SeededRandom(randomInt(0, 2 ** 31)), asyncStorageWrites: true,
     }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
       ? { initialMembers: start.initialMembers }
       : { hardState: start.hardState, membership: start.membership, applied: start.applied });

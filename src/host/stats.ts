@@ -3,10 +3,12 @@
  * keeps anyway, read at scrape time. Every count is monotonic since the replica (or the host)
  * started; a restarted replica starts again from zero, as Prometheus counters may.
  */
-import type { WalStats } from '../logdb/wal-log-db.js';
-import type { RemoteStats, TransportStats } from '../transport/transport.js';
+import { WalLogDB, type WalStats } from '../logdb/wal-log-db.js';
+import type { LogDB } from '../logdb/log-db.js';
+import type { RemoteStats, Transport, TransportStats } from '../transport/transport.js';
 import type { EngineStats } from './engine.js';
-import type { ReplicaCounters } from './replica.js';
+import type { Replica, ReplicaCounters } from './replica.js';
+import type { PlacementStats } from './leader-balancer.js';
 
 /** One replica's counters. */
 export interface ShardStats extends Readonly<ReplicaCounters> {
@@ -30,4 +32,22 @@ export interface NodeHostStats {
   readonly remotes: readonly RemoteStats[];
   /** One entry per replica this host runs. */
   readonly shards: readonly ShardStats[];
+  /** Leader transfers made for leader priority and balancing (leader-balancer.ts). */
+  readonly placement: Readonly<PlacementStats>;
+}
+
+/** Reads a host's counters from its parts (no I/O). */
+export function hostStats(parts: {
+  engine: Readonly<EngineStats>; logdb: LogDB; transport: Transport; replicas: Iterable<Replica>; placement: Readonly<PlacementStats>;
+}): NodeHostStats {
+  return {
+    engine: { ...parts.engine },
+    logdb: parts.logdb instanceof WalLogDB ? parts.logdb.stats() : null,
+    transport: parts.transport.stats(),
+    remotes: parts.transport.remoteStats?.() ?? [],
+    shards: [...parts.replicas].map((r) => ({
+      shardId: r.shardId, replicaId: r.replicaId, campaigns: r.peer.status().campaigns, ...r.counters,
+    })),
+    placement: { ...parts.placement },
+  };
 }

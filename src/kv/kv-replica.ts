@@ -44,6 +44,10 @@ export interface KvReplicaOptions {
   readonly peerHttp?: ReadonlyMap<number, string>;
   /** TLS, admin token and export root of the HTTP port (the Raft port's TLS is `tls`). */
   readonly httpSecurity?: HttpSecurity;
+  /** Leader priority by replica id, the same for every shard (ShardConfig.priorities). */
+  readonly priorities?: ReadonlyMap<number, number>;
+  /** NodeHostConfig.leaderBalancing (default true). */
+  readonly leaderBalancing?: boolean;
 }
 
 /** Which step of starting failed, for a one-line error. */
@@ -110,7 +114,7 @@ async function createHost(o: KvReplicaOptions): Promise<NodeHost> {
     if (hp !== null) await checkListenable(hp.host, hp.port);
     return await NodeHost.create({
       nodeHostDir: o.dataDir, raftAddress: o.raftAddress, listenAddress: o.listenAddress, dialFromHost: o.dialFromHost,
-      rttMillisecond: o.rttMs, deploymentId: o.deploymentId, tls: o.tls, logger: o.logger,
+      rttMillisecond: o.rttMs, deploymentId: o.deploymentId, tls: o.tls, logger: o.logger, leaderBalancing: o.leaderBalancing,
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException | undefined)?.code;
@@ -124,7 +128,7 @@ async function startShards(host: NodeHost, o: KvReplicaOptions): Promise<void> {
   for (let shardId = 1; shardId <= o.shards; shardId++) {
     const cfg: ShardConfig = {
       shardId, replicaId: o.replicaId, snapshotEntries: o.snapshotEntries, compactionOverhead: o.compactionOverhead,
-      clusterToken: o.clusterToken,
+      clusterToken: o.clusterToken, priorities: o.priorities,
     };
     try {
       if (o.stateMachine === 'disk') {

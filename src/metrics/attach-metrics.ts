@@ -6,7 +6,7 @@
  * loaded (it is the `sampan/metrics` entry point, not part of `sampan`).
  *
  * Names: `sampan_shard_*` per replica (labels `shard`, `replica`), `sampan_engine_*`,
- * `sampan_logdb_*`, `sampan_wal_*`, `sampan_transport_*` per host, and
+ * `sampan_logdb_*`, `sampan_wal_*`, `sampan_leader_placement_*`, `sampan_transport_*` per host, and
  * `sampan_transport_remote_*` per remote host (label `remote`). README "Observability" lists
  * them. One NodeHost per registry: the names carry no host label (add one with
  * `registry.setDefaultLabels`).
@@ -95,6 +95,9 @@ const HOST_METRICS: readonly HostMetric[] = [
   ['sampan_wal_segments', 'Segment files of the write-ahead log.', (s) => s.logdb?.segments ?? null],
   ['sampan_wal_bytes', 'Bytes of all segment files.', (s) => s.logdb?.totalBytes ?? null],
   ['sampan_wal_live_bytes', 'Bytes of live entries in the write-ahead log.', (s) => s.logdb?.liveBytes ?? null],
+  ['sampan_leader_placement_transfers_total', 'Leader transfers started for leader priority or balancing.', (s) => s.placement.transfers],
+  ['sampan_leader_placement_completed_total', 'Leader placement transfers whose target took over.', (s) => s.placement.completed],
+  ['sampan_leader_placement_failed_total', 'Leader placement transfers abandoned, refused or timed out.', (s) => s.placement.failed],
   ['sampan_transport_messages_sent_total', 'Messages written to the network.', (s) => s.transport.messagesSent],
   ['sampan_transport_sent_bytes_total', 'Bytes of message frames written.', (s) => s.transport.bytesSent],
   ['sampan_transport_messages_received_total', 'Messages received and delivered.', (s) => s.transport.messagesReceived],

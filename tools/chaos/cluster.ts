@@ -182,6 +182,22 @@ export class ChaosCluster {
     n.child = null;
   }
 
+  /**
+   * SIGTERMs replica `id` (a graceful stop: it drains its leadership, then exits) and waits for
+   * the exit; resolves with the exit code (0 expected) or the signal's name.
+   */
+  async terminate(id: number): Promise<number | string> {
+    const n = this.node(id);
+    const c = n.child;
+    if (c === null) return -1;
+    this.killedByUs.add(c);
+    if (this.paused.delete(id)) c.proc.kill('SIGCONT');
+    c.proc.kill('SIGTERM');
+    const code = await c.exited;
+    n.child = null;
+    return code;
+  }
+
   /** SIGSTOPs replica `id`. */
   pause(id: number): void {
     const c = this.node(id).child;

@@ -9,7 +9,7 @@ import { moveFault } from './move-fault.js';
 import type { FaultFn, NemesisContext } from './nemesis-context.js';
 import { partition } from './partition-faults.js';
 import type { FaultKind, PlannedFault } from './plan.js';
-import { killOrPause, restartAll, snapshotRound } from './process-faults.js';
+import { killOrPause, restartAll, rollingRestart, snapshotRound } from './process-faults.js';
 
 /** One fault the nemesis applied. */
 export interface FaultRecord {
@@ -25,7 +25,8 @@ const FAULTS: Record<FaultKind, FaultFn> = {
   'kill': killOrPause, 'kill-leader': killOrPause, 'pause': killOrPause, 'pause-leader': killOrPause,
   'snapshot': snapshotRound, 'restart-all': restartAll,
   'partition-halves': partition, 'partition-leader': partition, 'bridge': partition, 'one-way': partition,
-  'transfer': transferFault, 'membership': membershipFault, 'move': moveFault, 'disk': diskFault,
+  'transfer': transferFault, 'membership': membershipFault, 'move-replica': moveFault, 'disk': diskFault,
+  'rolling-restart': rollingRestart,
 };
 
 /** Gap after a fault that overran its planned time, so faults never follow each other without a pause. */

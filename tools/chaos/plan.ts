@@ -17,13 +17,16 @@ import { Rng } from './rng.js';
  * - `one-way`: the leader can send but not receive, or receive but not send;
  * - `transfer`: a leader transfer to a random other replica;
  * - `membership`: a follower is removed, wiped and added back under a new replica id;
- * - `move`: a member is moved to a new replica id on a new process (`POST /admin/move`), then stopped and wiped;
+ * - `move-replica`: a member is moved to a new replica id on a new process (`POST /admin/move`), then stopped and wiped;
  * - `disk`: a replica is killed, its WAL tail torn, a WAL record or its newest snapshot
- *   corrupted, and it is restarted (and replaced if it refuses to start).
+ *   corrupted, and it is restarted (and replaced if it refuses to start);
+ * - `rolling-restart`: every replica in turn stopped with SIGTERM (it drains its leadership)
+ *   and started again, `duration` ms apart.
  */
 export const FAULT_KINDS = [
   'kill', 'kill-leader', 'pause', 'pause-leader', 'snapshot', 'restart-all',
-  'partition-halves', 'partition-leader', 'bridge', 'one-way', 'transfer', 'membership', 'move', 'disk',
+  'partition-halves', 'partition-leader', 'bridge', 'one-way', 'transfer', 'membership', 'disk', 'rolling-restart',
+  'move-replica',
 ] as const;
 
 /** One kind of fault. */
@@ -52,7 +55,8 @@ export interface PlannedFault {
 
 const WEIGHTS: Record<FaultKind, number> = {
   'kill': 3, 'kill-leader': 4, 'pause': 2, 'pause-leader': 3, 'snapshot': 1, 'restart-all': 1,
-  'partition-halves': 3, 'partition-leader': 3, 'bridge': 2, 'one-way': 3, 'transfer': 2, 'membership': 2, 'move': 2, 'disk': 3,
+  'partition-halves': 3, 'partition-leader': 3, 'bridge': 2, 'one-way': 3, 'transfer': 2, 'membership': 2, 'disk': 3, 'rolling-restart': 1,
+  'move-replica': 2,
 };
 
 function durationOf(kind: FaultKind, rng: Rng): number {
@@ -63,7 +67,8 @@ function durationOf(kind: FaultKind, rng: Rng): number {
     case 'partition-halves': case 'partition-leader': case 'bridge': case 'one-way': return rng.int(1000, 6000);
     case 'transfer': return rng.int(300, 1500);
     case 'membership': return rng.int(300, 3000);
-    case 'move': return rng.int(200, 1500);
+    case 'rolling-restart': return rng.int(300, 2000);
+    case 'move-replica': return rng.int(200, 1500);
     default: return rng.int(200, 4000);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Process faults: SIGKILL and restart (a random replica or the leader), SIGSTOP and SIGCONT,
- * every replica killed and restarted at once, and snapshot requests on their own.
+ * every replica killed and restarted at once, a rolling restart (each replica in turn stopped
+ * with SIGTERM and started again), and snapshot requests on their own.
  */
 import { sleep } from './http-client.js';
 import { shardOf, snapshotOn, type FaultEffect, type NemesisContext } from './nemesis-context.js';
@@ -49,4 +50,41 @@ export async function restartAll(ctx: NemesisContext, p: PlannedFault): Promise<
 export async function snapshotRound(ctx: NemesisContext): Promise<FaultEffect> {
   await snapshotOn(ctx, ctx.cluster.live(), 'scheduled');
   return { target: [], detail: 'snapshot of every shard' };
+}
+
+/** Leaders per live member (`id:count`), from each one's /status. */
+async function leaderCounts(ctx: NemesisContext): Promise<string> {
+  const out: string[] = [];
+  for (const id of ctx.cluster.members) {
+    const s = ctx.cluster.alive(id) ? await ctx.cluster.status(id) : undefined;
+    out.push(`${id}:${s === undefined ? '?' : s.shards.filter((x) => x.isLeader).length}`);
+  }
+  return out.join(' ');
+}
+
+/**
+ * `rolling-restart`: every member in turn (starting at a random one) stopped with SIGTERM — it
+ * hands its leadership over and exits 0 — started again on its data, waited for until it knows
+ * every shard's leader, then `duration` ms before the next. An exit other than 0, or a member
+ * not ready within 30 s, is a problem. Leaders per member before and after go to the log.
+ */
+export async function rollingRestart(ctx: NemesisContext, p: PlannedFault): Promise<FaultEffect> {
+  const { cluster } = ctx;
+  const ids = [...cluster.members];
+  if (ids.some((id) => !cluster.alive(id))) return null;
+  const order = ids.map((_, i) => ids[(p.pick + i) % ids.length] as number);
+  const before = await leaderCounts(ctx);
+  ctx.note({ event: 'rolling-restart', order, leaders: before });
+  for (const id of order) {
+    const code = await cluster.terminate(id);
+    ctx.note({ event: 'terminated', replica: id, code });
+    if (code !== 0) ctx.problem(`rolling restart: replica ${id} exited ${String(code)} after SIGTERM, not 0`);
+    cluster.start(id);
+    if (!await cluster.ready(id, 30_000)) ctx.problem(`rolling restart: replica ${id} not ready 30 s after its restart`);
+    ctx.note({ event: 'restarted', replica: id });
+    await sleep(p.duration);
+  }
+  const after = await leaderCounts(ctx);
+  ctx.note({ event: 'rolling-restart-done', leaders: after });
+  return { target: order, detail: `SIGTERM and restart in turn, ${p.duration} ms apart; leaders before ${before}, after ${after}` };
 }

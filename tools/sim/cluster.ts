@@ -14,6 +14,8 @@ export interface TestClusterOptions {
   /** Extra replicas started without initial members (to be added by config change). */
   readonly joiners?: ReadonlyArray<{ id: number; config?: Partial<RaftConfigInput> }>;
   readonly config?: Partial<RaftConfigInput>;
+  /** Settings of single initial voters, over `config` (e.g. one replica that never campaigns). */
+  readonly voterConfig?: Readonly<Record<number, Partial<RaftConfigInput>>>;
   readonly seed?: number;
   readonly snapshotEvery?: number;
   readonly compactionOverhead?: number;
@@ -41,7 +43,7 @@ export class TestCluster {
       config: { ...opts.config, ...config }, initialMembers: init ? members : undefined,
       snapshotEvery: opts.snapshotEvery, compactionOverhead: opts.compactionOverhead, observer: opts.observer,
     });
-    for (const id of opts.voters) this.replicas.set(id, make(id, undefined, true));
+    for (const id of opts.voters) this.replicas.set(id, make(id, opts.voterConfig?.[id], true));
     for (const j of opts.joiners ?? []) this.replicas.set(j.id, make(j.id, j.config, false));
   }
 
