@@ -8,8 +8,8 @@ import { InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { DEFAULT_MAX_SESSIONS as MAX_SESSIONS } from '../rsm/sessions.js';
 import { parseClusterId } from './cluster-identity.js';
-import type { LogDB } from '../logdb/log-db.js';
-import type { Transport, TransportHandler } from '../transport/transport.js';
+import type { LogDB } from '../contracts/log-db.js';
+import type { Transport, TransportHandler } from '../contracts/transport.js';
 
 /** Settings of one NodeHost. */
 export interface NodeHostConfig {

@@ -15,14 +15,12 @@ import {
 import { Snapshotter } from '../snapshot/snapshotter.js';
 import { SnapshotWorker } from './snapshot-worker.js';
 import { Pending } from './request.js';
-import type { LogDB } from '../logdb/log-db.js';
+import type { LogDB } from '../contracts/log-db.js';
 import { WalLogDB } from '../logdb/wal-log-db.js';
 import { smTypeOf, lookup } from '../rsm/managed.js';
-import type {
-  AnyStateMachine, ConcurrentStateMachine, OnDiskStateMachine, SMResult, StateMachine, StateMachineFactory,
-} from '../statemachine.js';
+import type { AnyStateMachine, ConcurrentStateMachine, OnDiskStateMachine, SMResult, StateMachine, StateMachineFactory } from '../contracts/state-machine.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
-import type { Transport, TransportHandler } from '../transport/transport.js';
+import type { Transport, TransportHandler } from '../contracts/transport.js';
 import {
   resolveHostConfig, resolveShardConfig, isAddress,
   type NodeHostConfig, type ResolvedHostConfig, type ResolvedShardConfig, type ShardConfig,

@@ -4,7 +4,7 @@
  * started; a restarted replica starts again from zero, as Prometheus counters may.
  */
 import type { WalStats } from '../logdb/wal-log-db.js';
-import type { RemoteStats, TransportStats } from '../transport/transport.js';
+import type { RemoteStats, TransportStats } from '../contracts/transport.js';
 import type { EngineStats } from './engine.js';
 import type { ReplicaCounters } from './replica.js';
 

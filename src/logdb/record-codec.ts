@@ -10,7 +10,7 @@
  */
 import { CodecError } from '../errors.js';
 import { EntryType, type Entry, type HardState, type Membership, type SnapshotFile, type SnapshotMeta } from '../core/types.js';
-import type { Bootstrap } from './log-db.js';
+import type { Bootstrap } from '../contracts/log-db.js';
 
 const ENTRY_TYPES = new Set<number>(Object.values(EntryType));
 

@@ -14,10 +14,8 @@ import { SegmentPreallocator } from './wal-prealloc.js';
 import type { WalStats } from './wal-stats.js';
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
 import { ClosedError, CorruptionError, EntriesCompactedError, InvalidOptionError, StorageError } from '../errors.js';
-import {
-  checkReplicaIds, checkUpdateShape, planCall,
-  type Bootstrap, type EntryRange, type LogDB, type ReplicaKey, type ReplicaUpdate,
-} from './log-db.js';
+import { checkReplicaIds, checkUpdateShape, planCall } from './log-db.js';
+import type { Bootstrap, EntryRange, LogDB, ReplicaKey, ReplicaUpdate } from '../contracts/log-db.js';
 import { ByteReader, ByteWriter, ENTRY_HEADER_BYTES, readEntry, writeBootstrap, writeEntry, writeHardState, writeSnapshot } from './record-codec.js';
 import { SegmentFiles, syncDir } from './segment-files.js';
 import { chooseVictim, copyLiveEntries, overBound, type CopiedEntry } from './wal-compaction.js';

@@ -6,7 +6,7 @@
  */
 import { CodecError } from '../errors.js';
 import type { HardState, SnapshotMeta } from '../core/types.js';
-import type { Bootstrap } from './log-db.js';
+import type { Bootstrap } from '../contracts/log-db.js';
 import {
   ByteReader, ENTRY_HEADER_BYTES, readBootstrap, readHardState, readSnapshot, writeBootstrap,
   writeHardState, writeSnapshot, type ByteWriter,

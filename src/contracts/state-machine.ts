@@ -1,5 +1,6 @@
 /**
- * The state machine contracts users implement, in the three kinds dragonboat offers:
+ * The state machine contracts users implement (part of sampan's contracts, `src/contracts/`:
+ * dragonboat's `statemachine` package beside `raftio`), in the three kinds dragonboat offers:
  *
  * - {@link StateMachine} (regular): state in memory; sampan never runs `update` while a
  *   snapshot is being saved or recovered, so the implementation needs no synchronisation.
