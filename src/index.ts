@@ -5,6 +5,10 @@
  * @module sampan
  */
 export { NodeHost } from './host/nodehost.js';
+export { ShardHandle } from './host/shard-handle.js';
+export type { StartOptions, HandleOf, QueryOf, ResultOf } from './host/start-options.js';
+export { shardId, replicaId } from './contracts/ids.js';
+export type { ShardId, ReplicaId } from './contracts/ids.js';
 export type { DrainResult } from './host/leadership.js';
 export type {
   ProposeOptions, MembershipChangeOptions, SnapshotOptions, LeaderInfo, ReplicaInfo, NodeHostInfo,
