@@ -15,10 +15,16 @@ import { InvalidOptionError } from '../errors.js';
 declare const idKind: unique symbol;
 
 /** A shard id: a positive safe integer. A plain number is one too; see the module comment. */
-export type ShardId = number & { readonly [idKind]?: 'ShardId' };
+export type ShardId = number & {
+  /** The kind of id: in types only, absent from every value. */
+  readonly [idKind]?: 'ShardId';
+};
 
 /** A replica id within a shard: a positive safe integer. A plain number is one too; see the module comment. */
-export type ReplicaId = number & { readonly [idKind]?: 'ReplicaId' };
+export type ReplicaId = number & {
+  /** The kind of id: in types only, absent from every value. */
+  readonly [idKind]?: 'ReplicaId';
+};
 
 function positive(what: string, n: number): number {
   if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidOptionError(`${what} ${String(n)} is not a positive safe integer`);

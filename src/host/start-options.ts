@@ -33,10 +33,16 @@ export interface StartOptions<SM> {
 }
 
 /** The query type of a state machine's `lookup` (`unknown` when it does not say). */
-export type QueryOf<SM> = SM extends { lookup(query: infer Q): unknown } ? Q : unknown;
+export type QueryOf<SM> = SM extends {
+  /** The state machine's lookup. */
+  lookup(query: infer Q): unknown;
+} ? Q : unknown;
 
 /** The result type of a state machine's `lookup`, awaited (`unknown` when it does not say). */
-export type ResultOf<SM> = SM extends { lookup(query: never): infer R } ? Awaited<R> : unknown;
+export type ResultOf<SM> = SM extends {
+  /** The state machine's lookup. */
+  lookup(query: never): infer R;
+} ? Awaited<R> : unknown;
 
 /** The handle the options form of a start resolves with, typed by the state machine's `lookup`. */
 export type HandleOf<SM> = ShardHandle<QueryOf<SM>, ResultOf<SM>>;
