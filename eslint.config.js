@@ -5,10 +5,12 @@ import tseslint from 'typescript-eslint';
 
 /** The folders of src/ a layer must not import, by layer (a folder is a layer). */
 const LAYERS = {
-  core: ['logdb', 'transport', 'rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
+  core: ['contracts', 'logdb', 'transport', 'rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
   // The one encoding of entries, memberships and snapshot records (WAL, wire, snapshot files):
   // it sees core's types and nothing above; core imports it (config-change payloads).
-  encoding: ['logdb', 'transport', 'rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
+  encoding: ['contracts', 'logdb', 'transport', 'rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
+  // The interfaces users implement or receive (dragonboat's raftio): core types and errors only.
+  contracts: ['encoding', 'logdb', 'transport', 'rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
   logdb: ['transport', 'rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
   transport: ['rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
   rsm: ['logdb', 'transport', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
@@ -16,8 +18,8 @@ const LAYERS = {
   host: ['kv', 'cli', 'metrics'],
   metrics: ['kv', 'cli'],
   // The service is built on the public API only, like any user's application.
-  kv: ['core', 'encoding', 'logdb', 'transport', 'rsm', 'snapshot', 'host', 'cli'],
-  cli: ['core', 'encoding', 'logdb', 'transport', 'rsm', 'snapshot', 'host'],
+  kv: ['core', 'encoding', 'contracts', 'logdb', 'transport', 'rsm', 'snapshot', 'host', 'cli'],
+  cli: ['core', 'encoding', 'contracts', 'logdb', 'transport', 'rsm', 'snapshot', 'host'],
 };
 
 /** no-restricted-imports patterns fencing `layer` off the folders above it. */

@@ -19,7 +19,7 @@ import type { ShardConfig } from '../src/host/config.js';
 import { DroppedError } from '../src/errors.js';
 import * as hdr from 'hdr-histogram-js';
 import type { NodeHostEventName } from '../src/host/events.js';
-import type { SMEntry, SMResult, SnapshotReader, SnapshotWriter, StateMachine } from '../src/statemachine.js';
+import type { SMEntry, SMResult, SnapshotReader, SnapshotWriter, StateMachine } from '../src/contracts/state-machine.js';
 
 /** A request from the parent. */
 export interface ChildRequest { readonly id: number; readonly op: string; readonly args: Record<string, unknown> }

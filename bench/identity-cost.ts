@@ -8,7 +8,8 @@
 import { ClusterIdentityGuard, type IdentityReplica } from '../src/host/cluster-identity.js';
 import { MessageType, entry, message, type Message } from '../src/core/types.js';
 import { Writer } from '../src/encoding/writer.js';
-import { decodeBatch, encodeBatch, type MessageBatch } from '../src/transport/codec.js';
+import { decodeBatch, encodeBatch } from '../src/transport/codec.js';
+import type { MessageBatch } from '../src/contracts/message-batch.js';
 import { noopLogger } from '../src/logger.js';
 
 const cmd = new Uint8Array(16);

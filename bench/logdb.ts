@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { entry, type Entry } from '../src/core/types.js';
-import type { ReplicaUpdate } from '../src/logdb/log-db.js';
+import type { ReplicaUpdate } from '../src/contracts/log-db.js';
 import { WalLogDB } from '../src/logdb/wal-log-db.js';
 
 const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k ?? '', v ?? ''] as const; }));

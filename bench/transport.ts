@@ -5,7 +5,7 @@ import net from 'node:net';
 import { SeededRandom } from '../src/core/random.js';
 import { EntryType, MessageType, type Message } from '../src/core/types.js';
 import { TcpTransport } from '../src/transport/tcp-transport.js';
-import type { TransportHandler } from '../src/transport/transport.js';
+import type { TransportHandler } from '../src/contracts/transport.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));

@@ -5,6 +5,10 @@
  * @module sampan
  */
 export { NodeHost } from './host/nodehost.js';
+export { ShardHandle } from './host/shard-handle.js';
+export type { StartOptions, HandleOf, QueryOf, ResultOf } from './host/start-options.js';
+export { shardId, replicaId } from './contracts/ids.js';
+export type { ShardId, ReplicaId } from './contracts/ids.js';
 export type { DrainResult } from './host/leadership.js';
 export type { MoveTarget, MoveReplicaOptions, MoveResult, MoveStep } from './host/move-replica.js';
 export type {
@@ -28,18 +32,23 @@ export type { ImportSnapshotOptions } from './host/import-snapshot.js';
 export type {
   StateMachine, ConcurrentStateMachine, OnDiskStateMachine, AnyStateMachine, StateMachineFactory,
   SMEntry, SMResult, SnapshotWriter, SnapshotReader, SnapshotFileInfo, SnapshotFileCollection,
-} from './statemachine.js';
+} from './contracts/state-machine.js';
 export type { Membership, SnapshotMeta } from './core/types.js';
+// What the contracts (LogDB, Transport, MessageBatch) name, for their implementers: also in sampan/core.
+export type { Entry, HardState, SnapshotFile, Message } from './core/types.js';
+export { EntryType, MessageType, StateMachineType } from './core/types.js';
+export type { RandomSource } from './core/random.js';
+export { SeededRandom } from './core/random.js';
 export type { Logger, LogFields } from './logger.js';
 export { noopLogger, consoleLogger } from './logger.js';
-export type { LogDB, ReplicaUpdate, Bootstrap, EntryRange, ReplicaKey } from './logdb/log-db.js';
+export type { LogDB, ReplicaUpdate, Bootstrap, EntryRange, ReplicaKey } from './contracts/log-db.js';
 export { WalLogDB } from './logdb/wal-log-db.js';
 export type { WalLogDBOptions } from './logdb/wal-log-db.js';
 export { MemoryLogDB } from './logdb/memory-log-db.js';
 export type {
   Transport, TransportHandler, TransportStats, RemoteStats, SnapshotReceiver, AddressResolver,
-} from './transport/transport.js';
-export type { MessageBatch } from './transport/codec.js';
+} from './contracts/transport.js';
+export type { MessageBatch } from './contracts/message-batch.js';
 export { TcpTransport } from './transport/tcp-transport.js';
 export type { TcpTransportOptions, TlsFiles } from './transport/tcp-options.js';
 export { MemoryNetwork } from './transport/memory-network.js';

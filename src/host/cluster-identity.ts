@@ -22,7 +22,7 @@ import { ClusterIdentityMismatchError, InvalidOptionError } from '../errors.js';
 import { MessageType, message, type Message } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import type { NodeHostEvents } from './events.js';
-import type { LogDB } from '../logdb/log-db.js';
+import type { LogDB } from '../contracts/log-db.js';
 
 /** The largest cluster identity (identities are 48-bit, so they stay exact JS integers). */
 export const MAX_CLUSTER_ID = 2 ** 48 - 1;

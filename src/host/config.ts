@@ -8,8 +8,9 @@ import { InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
 import { DEFAULT_MAX_SESSIONS as MAX_SESSIONS } from '../rsm/sessions.js';
 import { parseClusterId } from './cluster-identity.js';
-import type { LogDB } from '../logdb/log-db.js';
-import type { Transport, TransportHandler } from '../transport/transport.js';
+import type { LogDB } from '../contracts/log-db.js';
+import type { ReplicaId, ShardId } from '../contracts/ids.js';
+import type { Transport, TransportHandler } from '../contracts/transport.js';
 
 /** Settings of one NodeHost. */
 export interface NodeHostConfig {
@@ -71,9 +72,9 @@ export interface NodeHostConfig {
 /** Settings of one replica of a shard. */
 export interface ShardConfig {
   /** The shard to run a replica of (non-zero). */
-  readonly shardId: number;
+  readonly shardId: ShardId;
   /** This replica's id within the shard (non-zero, unique in the shard). */
-  readonly replicaId: number;
+  readonly replicaId: ReplicaId;
   /** Ticks without a leader before an election. Default 10. */
   readonly electionRTT?: number;
   /** Ticks between heartbeats. Default 1. Must be less than electionRTT / 2. */

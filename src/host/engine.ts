@@ -12,8 +12,8 @@
 import type { Update } from '../core/peer.js';
 import { MessageType, type Message } from '../core/types.js';
 import type { Logger } from '../logger.js';
-import type { LogDB, ReplicaUpdate } from '../logdb/log-db.js';
-import type { Transport } from '../transport/transport.js';
+import type { LogDB, ReplicaUpdate } from '../contracts/log-db.js';
+import type { Transport } from '../contracts/transport.js';
 import type { HostObserver } from './observer.js';
 import type { Replica } from './replica.js';
 

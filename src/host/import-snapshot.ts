@@ -8,7 +8,7 @@ import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import type { Membership, SnapshotMeta } from '../core/types.js';
 import { ImportRollbackError, InvalidOperationError, InvalidOptionError } from '../errors.js';
-import type { LogDB } from '../logdb/log-db.js';
+import type { LogDB } from '../contracts/log-db.js';
 import { WalLogDB } from '../logdb/wal-log-db.js';
 import { verifySnapshotDir } from '../snapshot/snapshot-dir.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';

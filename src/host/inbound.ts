@@ -5,8 +5,8 @@
  */
 import type { Message } from '../core/types.js';
 import type { Logger } from '../logger.js';
-import type { MessageBatch } from '../transport/codec.js';
-import type { TransportHandler } from '../transport/transport.js';
+import type { MessageBatch } from '../contracts/message-batch.js';
+import type { TransportHandler } from '../contracts/transport.js';
 import type { ClusterIdentityGuard } from './cluster-identity.js';
 import type { TypedEmitter } from './events.js';
 import { IncomingSnapshots } from './incoming-snapshots.js';

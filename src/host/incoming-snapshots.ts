@@ -8,7 +8,7 @@ import type { Message } from '../core/types.js';
 import { ShardNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotEnv } from '../snapshot/snapshotter.js';
-import type { SnapshotReceiver } from '../transport/transport.js';
+import type { SnapshotReceiver } from '../contracts/transport.js';
 import type { Replica } from './replica.js';
 
 /** What the receiver needs from its host. */

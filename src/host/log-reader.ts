@@ -7,7 +7,7 @@ import { CompactedError, UnavailableError } from '../core/errors.js';
 import type { LogStorage } from '../core/log-storage.js';
 import { emptySnapshot, type Entry, type SnapshotMeta } from '../core/types.js';
 import { EntriesCompactedError } from '../errors.js';
-import type { LogDB } from '../logdb/log-db.js';
+import type { LogDB } from '../contracts/log-db.js';
 
 /** One replica's persisted log, for the core. */
 export class LogReader implements LogStorage {

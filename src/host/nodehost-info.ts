@@ -7,11 +7,12 @@ import type { QuorumHealth } from '../core/quorum-health.js';
 import { Role } from '../core/raft.js';
 import { formatClusterId } from './cluster-identity.js';
 import type { Replica } from './replica.js';
+import type { ReplicaId, ShardId } from '../contracts/ids.js';
 
 /** Who leads a shard, as this host knows it. */
 export interface LeaderInfo {
   /** The leader's replica id; 0 while no leader is known. */
-  readonly leaderId: number;
+  readonly leaderId: ReplicaId;
   /** The term the leader was learned in. */
   readonly term: number;
   /** False while no leader is known. */
@@ -21,11 +22,11 @@ export interface LeaderInfo {
 /** One replica's state, for `getNodeHostInfo`. */
 export interface ReplicaInfo {
   /** The shard id. */
-  readonly shardId: number;
+  readonly shardId: ShardId;
   /** This host's replica of the shard. */
-  readonly replicaId: number;
+  readonly replicaId: ReplicaId;
   /** The known leader's replica id; 0 for none. */
-  readonly leaderId: number;
+  readonly leaderId: ReplicaId;
   /** The replica's current term. */
   readonly term: number;
   /** Whether this replica is the leader. */

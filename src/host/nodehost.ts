@@ -6,34 +6,27 @@
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { ConfigChangeType, SeriesId, emptyMembership, type Membership, type Message } from '../core/types.js';
-import { membershipOf } from '../core/membership.js';
+import { ConfigChangeType, SeriesId, type Membership, type Message } from '../core/types.js';
 import {
-  ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardAlreadyExistsError, ShardNotFoundError,
-  RejectedError, ReplicaRemovedError,
+  ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardNotFoundError, RejectedError,
+  ReplicaRemovedError,
 } from '../errors.js';
-import { Snapshotter } from '../snapshot/snapshotter.js';
-import { SnapshotWorker } from './snapshot-worker.js';
 import { Pending } from './request.js';
-import type { LogDB } from '../logdb/log-db.js';
+import type { LogDB } from '../contracts/log-db.js';
 import { WalLogDB } from '../logdb/wal-log-db.js';
-import { smTypeOf, lookup } from '../rsm/managed.js';
-import type {
-  AnyStateMachine, ConcurrentStateMachine, OnDiskStateMachine, SMResult, StateMachine, StateMachineFactory,
-} from '../statemachine.js';
+import { lookup } from '../rsm/managed.js';
+import type { AnyStateMachine, ConcurrentStateMachine, OnDiskStateMachine, SMResult, StateMachine, StateMachineFactory } from '../contracts/state-machine.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
-import type { Transport, TransportHandler } from '../transport/transport.js';
+import type { Transport, TransportHandler } from '../contracts/transport.js';
 import {
   resolveHostConfig, resolveShardConfig, isAddress,
-  type NodeHostConfig, type ResolvedHostConfig, type ResolvedShardConfig, type ShardConfig,
+  type NodeHostConfig, type ResolvedHostConfig, type ShardConfig,
 } from './config.js';
 import { lockHostDir } from './dir-lock.js';
 import { ClusterIdentityGuard } from './cluster-identity.js';
-import { startIdentity, startMembers } from './start-identity.js';
 import { Engine } from './engine.js';
 import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
-import { LogReader } from './log-reader.js';
-import { Replica, type ReplicaHost } from './replica.js';
+import type { Replica, ReplicaHost } from './replica.js';
 import { replicaHostOf } from './replica-host.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
 import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options.js';
@@ -48,6 +41,10 @@ import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info
 import { moveReplica, type MoveReplicaOptions, type MoveResult, type MoveTarget } from './move-replica.js';
 import { hostStats, type NodeHostStats } from './stats.js';
 import { LeaderBalancer } from './leader-balancer.js';
+import { startReplicaOnce, type StartContext } from './replica-start.js';
+import { startArgs, type HandleOf, type StartArgs, type StartOptions } from './start-options.js';
+import { ShardHandle } from './shard-handle.js';
+import { shardId as toShardId, type ReplicaId, type ShardId } from '../contracts/ids.js';
 
 /** Options of a proposal. */
 export interface ProposeOptions extends RequestOptions {
@@ -157,90 +154,60 @@ export class NodeHost {
 
   /**
    * Starts a replica with a regular state machine: with `initialMembers` for a new shard,
-   * `join` to join an existing one, or neither to restart from this host's data.
+   * `join` to join an existing one, or neither to restart from this host's data. The options
+   * form ({@link StartOptions}) takes the same four things by name and resolves with a
+   * {@link ShardHandle} typed by the state machine's `lookup`.
    * @throws InvalidOptionError, ShardAlreadyExistsError, ClosedError
    */
-  async startReplica(initialMembers: ReadonlyMap<number, string>, join: boolean,
-    create: StateMachineFactory<StateMachine>, config: ShardConfig): Promise<void> {
-    await this.start(initialMembers, join, config, (s, r) => ({ kind: 'regular', sm: create(s, r) }));
+  async startReplica<SM extends StateMachine>(options: StartOptions<SM>): Promise<HandleOf<SM>>;
+  async startReplica(initialMembers: ReadonlyMap<ReplicaId, string>, join: boolean,
+    create: StateMachineFactory<StateMachine>, config: ShardConfig): Promise<void>;
+  async startReplica(...args: StartArgs<StateMachine>): Promise<ShardHandle | void> {
+    return await this.start(args, (sm) => ({ kind: 'regular', sm }));
   }
 
   /** As {@link startReplica}, with a concurrent state machine. */
-  async startConcurrentReplica(initialMembers: ReadonlyMap<number, string>, join: boolean,
-    create: StateMachineFactory<ConcurrentStateMachine>, config: ShardConfig): Promise<void> {
-    await this.start(initialMembers, join, config, (s, r) => ({ kind: 'concurrent', sm: create(s, r) }));
+  async startConcurrentReplica<SM extends ConcurrentStateMachine>(options: StartOptions<SM>): Promise<HandleOf<SM>>;
+  async startConcurrentReplica(initialMembers: ReadonlyMap<ReplicaId, string>, join: boolean,
+    create: StateMachineFactory<ConcurrentStateMachine>, config: ShardConfig): Promise<void>;
+  async startConcurrentReplica(...args: StartArgs<ConcurrentStateMachine>): Promise<ShardHandle | void> {
+    return await this.start(args, (sm) => ({ kind: 'concurrent', sm }));
   }
 
   /** As {@link startReplica}, with an on-disk state machine. */
-  async startOnDiskReplica(initialMembers: ReadonlyMap<number, string>, join: boolean,
-    create: StateMachineFactory<OnDiskStateMachine>, config: ShardConfig): Promise<void> {
-    await this.start(initialMembers, join, config, (s, r) => ({ kind: 'on-disk', sm: create(s, r) }));
+  async startOnDiskReplica<SM extends OnDiskStateMachine>(options: StartOptions<SM>): Promise<HandleOf<SM>>;
+  async startOnDiskReplica(initialMembers: ReadonlyMap<ReplicaId, string>, join: boolean,
+    create: StateMachineFactory<OnDiskStateMachine>, config: ShardConfig): Promise<void>;
+  async startOnDiskReplica(...args: StartArgs<OnDiskStateMachine>): Promise<ShardHandle | void> {
+    return await this.start(args, (sm) => ({ kind: 'on-disk', sm }));
   }
 
   /** Starts a replica; a failed start of a replica with no data is undone (see `start-cleanup.ts`). */
-  private async start(initialMembers: ReadonlyMap<number, string>, join: boolean, config: ShardConfig,
-    create: (shardId: number, replicaId: number) => AnyStateMachine): Promise<void> {
+  private async start<SM>(args: StartArgs<SM>, tag: (sm: SM) => AnyStateMachine): Promise<ShardHandle | void> {
     this.checkOpen();
+    const { initialMembers, join, create, config, options } = startArgs(args);
     const cfg = resolveShardConfig(config);
-    await this.starts.run(cfg.shardId, cfg.replicaId, () => this.startOnce(initialMembers, join, cfg, create));
+    await this.starts.run(cfg.shardId, cfg.replicaId,
+      () => startReplicaOnce(this.startContext(), initialMembers, join, cfg, (s, r) => tag(create(s, r))));
+    return options ? this.shard(cfg.shardId) : undefined;
   }
 
-  private async startOnce(initialMembers: ReadonlyMap<number, string>, join: boolean, cfg: ResolvedShardConfig,
-    create: (shardId: number, replicaId: number) => AnyStateMachine): Promise<void> {
-    this.checkOpen();
-    if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
-    const stored = this.logdb.getBootstrap(cfg.shardId, cfg.replicaId);
-    const members = startMembers({ cfg, initialMembers, join, stored, raftAddress: this.cfg.raftAddress, logdb: this.logdb, logger: this.cfg.logger });
-    const sm = create(cfg.shardId, cfg.replicaId);
-    const smType = smTypeOf(sm);
-    if (stored !== null && stored.smType !== smType) {
-      throw new InvalidOptionError(`shard ${cfg.shardId} replica ${cfg.replicaId} was started with another state machine kind`);
-    }
-    const reader = new LogReader(this.logdb, cfg.shardId, cfg.replicaId);
-    const ss = reader.snapshot();
-    const ident = startIdentity({ cfg, stored, initialMembers, join, smType, snapshot: ss, logger: this.cfg.logger });
-    const snapshotter = new Snapshotter({ dir: this.snapshotDir(cfg.shardId, cfg.replicaId), shardId: cfg.shardId, replicaId: cfg.replicaId, logger: this.cfg.logger });
-    await snapshotter.cleanupAtStart();
-    let onDiskIndex = 0;
-    if (sm.kind === 'on-disk') onDiskIndex = await sm.sm.open(new AbortController().signal);
-    this.checkOpen(); // a host closing meanwhile must not get a bootstrap record it will not start
-    if (ident.save !== null) await this.logdb.saveBootstrap(cfg.shardId, cfg.replicaId, ident.save);
-    this.checkOpen();
-    if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
-    const hardState = this.logdb.readHardState(cfg.shardId, cfg.replicaId);
-    const r = new Replica(cfg, reader, sm, this.replicaHost(), {
-      initialMembers: members.size > 0 ? members : undefined,
-      hardState, membership: members.size > 0 ? membershipOf(members) : ss.index > 0 ? ss.membership : emptyMembership(), applied: ss.index,
-    });
-    r.rsm.onDiskIndex = onDiskIndex;
-    r.clusterId = ident.clusterId;
-    r.worker = new SnapshotWorker({
-      cfg, sm, rsm: r.rsm, reader, logdb: this.logdb, snapshotter, logger: this.cfg.logger, signal: r.abort.signal,
-      logCompacted: (index) => this.events.emit('log:compacted', { shardId: cfg.shardId, replicaId: cfg.replicaId, index }),
-      snapshotsCompacted: (index) => this.events.emit('snapshot:compacted', { shardId: cfg.shardId, replicaId: cfg.replicaId, index }),
-    });
-    r.snapshotter = snapshotter;
-    if (ss.index > 0) {
-      // §6: a replica restarted from disk recovers from its newest snapshot, then replays the tail.
-      try {
-        await r.worker.recover(ss, onDiskIndex);
-      } catch (e) {
-        await sm.sm.close();
-        throw e;
-      }
-      r.counters.snapshotsRecovered++;
-      this.events.emit('snapshot:recovered', { shardId: cfg.shardId, replicaId: cfg.replicaId, index: ss.index });
-      this.checkOpen();
-      if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
-    }
-    if (members.size > 0) for (const [id, addr] of members) this.setAddress(cfg.shardId, id, addr);
-    else for (const [id, addr] of stored?.members ?? []) this.setAddress(cfg.shardId, id, addr);
-    for (const [id, addr] of [...r.rsm.membership.voters, ...r.rsm.membership.nonVoting, ...r.rsm.membership.witnesses]) {
-      this.setAddress(cfg.shardId, id, addr);
-    }
-    this.replicas.set(cfg.shardId, r);
-    this.events.emit('replica:ready', { shardId: cfg.shardId, replicaId: cfg.replicaId });
-    this.engine.setReady(r);
+  private startContext(): StartContext {
+    return {
+      hostCfg: this.cfg, logdb: this.logdb, replicas: this.replicas, events: this.events, checkOpen: () => this.checkOpen(),
+      snapshotDir: (s, r) => this.snapshotDir(s, r), replicaHost: () => this.replicaHost(),
+      setAddress: (s, r, a) => this.setAddress(s, r, a), setReady: (r) => this.engine.setReady(r),
+    };
+  }
+
+  /**
+   * A handle on this host's replica of `shardId`: the calls below without the shard id, and
+   * `read` typed `Q` → `R`. Lazy: the shard is looked up on each call, so a handle made before
+   * a start works after it, and a handle to a stopped shard throws ShardNotFoundError on use.
+   * @throws InvalidOptionError when `shardId` is not a positive safe integer.
+   */
+  shard<Q = unknown, R = unknown>(shardId: ShardId): ShardHandle<Q, R> {
+    return new ShardHandle<Q, R>(this, toShardId(shardId));
   }
 
   private replicaHost(): ReplicaHost {
@@ -276,7 +243,7 @@ export class NodeHost {
    * @throws ShardNotFoundError, SystemBusyError, DroppedError, RejectedError, TimeoutError (outcome unknown), ClosedError;
    *   InvalidOptionError for a session of another shard; InvalidOperationError for a session on an on-disk state machine
    */
-  async propose(shardId: number, cmd: Uint8Array, opts?: ProposeOptions): Promise<SMResult> {
+  async propose(shardId: ShardId, cmd: Uint8Array, opts?: ProposeOptions): Promise<SMResult> {
     throwIfAborted(opts?.signal);
     const r = this.replica(shardId);
     const s = opts?.session;
@@ -290,7 +257,7 @@ export class NodeHost {
    * @throws InvalidOperationError for an on-disk state machine (no sessions); RejectedError when
    *   the registration was refused; as {@link propose} otherwise.
    */
-  async getNewSession(shardId: number, opts?: RequestOptions): Promise<ClientSession> {
+  async getNewSession(shardId: ShardId, opts?: RequestOptions): Promise<ClientSession> {
     throwIfAborted(opts?.signal);
     const r = this.replica(shardId);
     if (r.sm.kind === 'on-disk') throw new InvalidOperationError('on-disk state machines do not support client sessions');
@@ -314,7 +281,7 @@ export class NodeHost {
    *   state machine failed); DroppedError when no leader appeared before the deadline;
    *   TimeoutError at the deadline or on abort.
    */
-  async readIndex(shardId: number, opts?: RequestOptions): Promise<void> {
+  async readIndex(shardId: ShardId, opts?: RequestOptions): Promise<void> {
     throwIfAborted(opts?.signal);
     await this.replica(shardId).readIndex(opts);
   }
@@ -324,23 +291,23 @@ export class NodeHost {
    * @throws ShardNotFoundError; ClosedError when the host is closed; ClusterIdentityMismatchError;
    *   ReplicaRemovedError; StateMachineError when the state machine failed; whatever its `lookup` throws.
    */
-  async readLocal(shardId: number, query: unknown): Promise<unknown> {
+  async readLocal<Q = unknown, R = unknown>(shardId: ShardId, query: Q): Promise<NoInfer<R>> {
     const r = this.replica(shardId);
     if (r.identityConflict !== null) throw r.identityConflict;
     if (r.removed) throw new ReplicaRemovedError(shardId, r.replicaId);
     if (r.failure !== null) throw new StateMachineError(`the state machine of shard ${shardId} failed`, { cause: r.failure });
-    return await lookup(r.sm, query);
+    return await lookup(r.sm, query) as R;
   }
 
   /** A linearizable read: ReadIndex, then a local lookup. @throws as {@link readIndex} and {@link readLocal}. */
-  async read(shardId: number, query: unknown, opts?: RequestOptions): Promise<unknown> {
+  async read<Q = unknown, R = unknown>(shardId: ShardId, query: Q, opts?: RequestOptions): Promise<NoInfer<R>> {
     await this.readIndex(shardId, opts);
-    return await this.readLocal(shardId, query);
+    return await this.readLocal<Q, R>(shardId, query);
   }
 
   /** A local read that may be stale (no round trip). @throws as {@link readLocal}. */
-  async staleRead(shardId: number, query: unknown): Promise<unknown> {
-    return await this.readLocal(shardId, query);
+  async staleRead<Q = unknown, R = unknown>(shardId: ShardId, query: Q): Promise<NoInfer<R>> {
+    return await this.readLocal<Q, R>(shardId, query);
   }
 
   private async changeMembership(shardId: number, type: ConfigChangeType, replicaId: number, address: string,
@@ -360,17 +327,17 @@ export class NodeHost {
    *   shard refuses the change (e.g. a stale `configChangeId`, a removed id, a clashing address);
    *   DroppedError when no leader took it before the deadline; as {@link propose} otherwise.
    */
-  async requestAddReplica(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
+  async requestAddReplica(shardId: ShardId, replicaId: ReplicaId, address: string, opts?: MembershipChangeOptions): Promise<void> {
     await this.changeMembership(shardId, ConfigChangeType.AddVoter, replicaId, address, opts);
   }
 
   /** Adds a non-voting replica. @throws as {@link requestAddReplica}. */
-  async requestAddNonVoting(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
+  async requestAddNonVoting(shardId: ShardId, replicaId: ReplicaId, address: string, opts?: MembershipChangeOptions): Promise<void> {
     await this.changeMembership(shardId, ConfigChangeType.AddNonVoting, replicaId, address, opts);
   }
 
   /** Adds a witness. @throws as {@link requestAddReplica}. */
-  async requestAddWitness(shardId: number, replicaId: number, address: string, opts?: MembershipChangeOptions): Promise<void> {
+  async requestAddWitness(shardId: ShardId, replicaId: ReplicaId, address: string, opts?: MembershipChangeOptions): Promise<void> {
     await this.changeMembership(shardId, ConfigChangeType.AddWitness, replicaId, address, opts);
   }
 
@@ -378,19 +345,19 @@ export class NodeHost {
    * Removes a replica; its id can never return.
    * @throws ReplicaNotFoundError when the id is not a member (checked linearizably; nothing is recorded)
    */
-  async requestDeleteReplica(shardId: number, replicaId: number, opts?: MembershipChangeOptions): Promise<void> {
+  async requestDeleteReplica(shardId: ShardId, replicaId: ReplicaId, opts?: MembershipChangeOptions): Promise<void> {
     if (Number.isSafeInteger(replicaId) && replicaId > 0) assertRemovable(await this.getShardMembership(shardId, opts), shardId, replicaId);
     await this.changeMembership(shardId, ConfigChangeType.RemoveReplica, replicaId, '', opts);
   }
 
   /** The shard's membership, linearizably (ReadIndex first). @throws as {@link readIndex}. */
-  async getShardMembership(shardId: number, opts?: RequestOptions): Promise<Membership> {
+  async getShardMembership(shardId: ShardId, opts?: RequestOptions): Promise<Membership> {
     await this.readIndex(shardId, opts);
     return this.replica(shardId).rsm.membership;
   }
 
   /** Who this host believes leads the shard. @throws ShardNotFoundError; ClosedError when the host is closed. */
-  getLeaderId(shardId: number): LeaderInfo {
+  getLeaderId(shardId: ShardId): LeaderInfo {
     const p = this.replica(shardId).peer;
     return { leaderId: p.leaderId, term: p.term, valid: p.leaderId !== 0 };
   }
@@ -402,7 +369,7 @@ export class NodeHost {
    *   follower to pick); ShardNotFoundError; ClosedError; RejectedError when the transfer was abandoned (the target did not
    *   catch up within an election timeout) or leadership went elsewhere; TimeoutError.
    */
-  async requestLeaderTransfer(shardId: number, target = 0, opts?: RequestOptions): Promise<void> {
+  async requestLeaderTransfer(shardId: ShardId, target: ReplicaId = 0, opts?: RequestOptions): Promise<void> {
     throwIfAborted(opts?.signal);
     await this.transfers.request(this.replica(shardId), target, opts, (r) => this.engine.setReady(r));
   }
@@ -430,7 +397,7 @@ export class NodeHost {
    * fail with ClosedError.
    * @throws ShardNotFoundError; ClosedError when the host is closed.
    */
-  async stopShard(shardId: number): Promise<void> {
+  async stopShard(shardId: ShardId): Promise<void> {
     const r = this.replica(shardId);
     this.replicas.delete(shardId);
     this.transfers.drop(r, new ClosedError(`replica ${r.replicaId} of shard ${shardId} stopped`));
@@ -442,14 +409,14 @@ export class NodeHost {
    * As {@link stopShard}, checking the replica id.
    * @throws ShardNotFoundError also when this host's replica of the shard has another id.
    */
-  async stopReplica(shardId: number, replicaId: number): Promise<void> {
+  async stopReplica(shardId: ShardId, replicaId: ReplicaId): Promise<void> {
     const r = this.replica(shardId);
     if (r.replicaId !== replicaId) throw new ShardNotFoundError(shardId);
     await this.stopShard(shardId);
   }
 
   /** Removes a stopped replica's data from this host. @throws InvalidOperationError while it runs. */
-  async removeData(shardId: number, replicaId: number): Promise<void> {
+  async removeData(shardId: ShardId, replicaId: ReplicaId): Promise<void> {
     this.checkOpen();
     if (this.replicas.get(shardId)?.replicaId === replicaId) {
       throw new InvalidOperationError(`replica ${replicaId} of shard ${shardId} is running; stop it first`);
@@ -468,7 +435,7 @@ export class NodeHost {
    *   RejectedError when there is nothing new (local snapshots) or a snapshot is being taken;
    *   TimeoutError.
    */
-  async requestSnapshot(shardId: number, opts: SnapshotOptions = {}): Promise<number> {
+  async requestSnapshot(shardId: ShardId, opts: SnapshotOptions = {}): Promise<number> {
     throwIfAborted(opts.signal);
     const r = this.replica(shardId);
     const warn = (msg: string): void => this.cfg.logger.warn(msg, { shardId, replicaId: r.replicaId });
@@ -481,7 +448,7 @@ export class NodeHost {
    * overhead (or `compactionIndex`), for replicas with automatic compaction disabled.
    * Resolves with the index compacted to (0 when nothing was compacted).
    */
-  async requestCompaction(shardId: number, opts: { compactionIndex?: number } = {}): Promise<number> {
+  async requestCompaction(shardId: ShardId, opts: { compactionIndex?: number } = {}): Promise<number> {
     const r = this.replica(shardId);
     const snap = r.reader.snapshot().index;
     const target = opts.compactionIndex ?? (snap > r.cfg.compactionOverhead ? snap - r.cfg.compactionOverhead : 0);

@@ -23,7 +23,7 @@
  */
 import { Role } from '../core/raft.js';
 import type { Entry } from '../core/types.js';
-import type { SMResult } from '../statemachine.js';
+import type { SMResult } from '../contracts/state-machine.js';
 import type { Pending } from './request.js';
 
 /** The protocol state the hand-over decisions read. */

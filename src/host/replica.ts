@@ -18,7 +18,7 @@ import {
 import type { Logger } from '../logger.js';
 import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
 import { StateMachineManager } from '../rsm/state-machine-manager.js';
-import type { AnyStateMachine, SMResult } from '../statemachine.js';
+import type { AnyStateMachine, SMResult } from '../contracts/state-machine.js';
 import type { ResolvedShardConfig } from './config.js';
 import type { LogReader } from './log-reader.js';
 import { Pending, type RequestOptions } from './request.js';

@@ -1,3 +1,5 @@
+import type { ShardId } from '../contracts/ids.js';
+
 /**
  * A client session: the identity under which proposals are applied exactly once (thesis §6.3).
  * Use one session per client at a time; after a proposal resolves, call
@@ -13,7 +15,7 @@ export class ClientSession {
   /** Sessions come from `NodeHost.getNewSession`. */
   constructor(
     /** The shard the session was registered with; it is valid for that shard only. */
-    readonly shardId: number,
+    readonly shardId: ShardId,
     /** The session's client id, unique in the shard, carried by every proposal it makes. */
     readonly clientId: number,
   ) {}

@@ -19,7 +19,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ShardAlreadyExistsError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Bootstrap, LogDB } from '../logdb/log-db.js';
+import type { Bootstrap, LogDB } from '../contracts/log-db.js';
 import { LOCK, type DirLock } from './dir-lock.js';
 
 /** The topmost of `dir` and its parents that does not exist yet, or null when `dir` exists. */

@@ -3,13 +3,13 @@
  * the cluster identity it starts with (see cluster-identity.ts).
  */
 import { InvalidOptionError } from '../errors.js';
-import type { Bootstrap } from '../logdb/log-db.js';
+import type { Bootstrap } from '../contracts/log-db.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotMeta } from '../core/types.js';
 import { deriveClusterId, formatClusterId } from './cluster-identity.js';
 import { isAddress, type ResolvedShardConfig } from './config.js';
 import { membersToBootstrapAgain } from './start-cleanup.js';
-import type { LogDB } from '../logdb/log-db.js';
+import type { LogDB } from '../contracts/log-db.js';
 
 /**
  * Refuses initial members that cannot describe one cluster as this host sees it: the entry

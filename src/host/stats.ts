@@ -4,8 +4,8 @@
  * started; a restarted replica starts again from zero, as Prometheus counters may.
  */
 import { WalLogDB, type WalStats } from '../logdb/wal-log-db.js';
-import type { LogDB } from '../logdb/log-db.js';
-import type { RemoteStats, Transport, TransportStats } from '../transport/transport.js';
+import type { LogDB } from '../contracts/log-db.js';
+import type { RemoteStats, Transport, TransportStats } from '../contracts/transport.js';
 import type { EngineStats } from './engine.js';
 import type { Replica, ReplicaCounters } from './replica.js';
 import type { PlacementStats } from './leader-balancer.js';

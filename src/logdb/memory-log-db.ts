@@ -4,10 +4,8 @@
  */
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
 import { ClosedError, EntriesCompactedError } from '../errors.js';
-import {
-  checkReplicaIds, EMPTY_WINDOW, planCall, replicaKey,
-  type Bootstrap, type UpdatePlan, type EntryRange, type LogDB, type ReplicaKey, type ReplicaUpdate,
-} from './log-db.js';
+import { checkReplicaIds, EMPTY_WINDOW, planCall, replicaKey, type UpdatePlan } from './log-db.js';
+import type { Bootstrap, EntryRange, LogDB, ReplicaKey, ReplicaUpdate } from '../contracts/log-db.js';
 
 interface ReplicaState {
   readonly shardId: number;

@@ -10,7 +10,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Entry, HardState, SnapshotMeta } from '../core/types.js';
 import { SampanError } from '../errors.js';
-import { replicaKey, type Bootstrap, type EntryRange, type LogDB, type ReplicaKey, type ReplicaUpdate } from './log-db.js';
+import { replicaKey } from './log-db.js';
+import type { Bootstrap, EntryRange, LogDB, ReplicaKey, ReplicaUpdate } from '../contracts/log-db.js';
 
 /** The two stores of a {@link TeeLogDB} disagreed. */
 export class TeeMismatchError extends SampanError {

@@ -6,7 +6,8 @@
  */
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
 import { EntryLocations, UNKNOWN_SEGMENT } from './entry-locations.js';
-import { EMPTY_WINDOW, replicaKey, type Bootstrap, type LogWindow } from './log-db.js';
+import { EMPTY_WINDOW, replicaKey, type LogWindow } from './log-db.js';
+import type { Bootstrap } from '../contracts/log-db.js';
 
 /** One replica's state in the index. */
 export interface WalReplica {

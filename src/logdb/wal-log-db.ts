@@ -14,10 +14,8 @@ import { SegmentPreallocator } from './wal-prealloc.js';
 import type { WalStats } from './wal-stats.js';
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
 import { ClosedError, CorruptionError, EntriesCompactedError, InvalidOptionError, StorageError } from '../errors.js';
-import {
-  checkReplicaIds, checkUpdateShape, planCall,
-  type Bootstrap, type EntryRange, type LogDB, type ReplicaKey, type ReplicaUpdate,
-} from './log-db.js';
+import { checkReplicaIds, checkUpdateShape, planCall } from './log-db.js';
+import type { Bootstrap, EntryRange, LogDB, ReplicaKey, ReplicaUpdate } from '../contracts/log-db.js';
 import { writeBootstrapFixed } from '../encoding/bootstrap.js';
 import { ENTRY_FIXED_HEADER_BYTES, fixedEntryTermAt, readEntryFixed, writeEntryFixed } from '../encoding/entry.js';
 import { writeHardStateFixed } from '../encoding/hard-state.js';

@@ -6,7 +6,7 @@
  */
 import { CodecError } from '../errors.js';
 import type { HardState, SnapshotMeta } from '../core/types.js';
-import type { Bootstrap } from './log-db.js';
+import type { Bootstrap } from '../contracts/log-db.js';
 import { readBootstrapFixed, writeBootstrapFixed } from '../encoding/bootstrap.js';
 import { fixedEntryBytesAt } from '../encoding/entry.js';
 import { readHardStateFixed, writeHardStateFixed } from '../encoding/hard-state.js';

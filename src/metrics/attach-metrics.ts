@@ -15,7 +15,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { InvalidOperationError } from '../errors.js';
 import type { NodeHost, NodeHostInfo, ReplicaInfo } from '../index.js';
 import type { NodeHostStats, ShardStats } from '../host/stats.js';
-import type { RemoteStats } from '../transport/transport.js';
+import type { RemoteStats } from '../contracts/transport.js';
 
 /** Options of {@link attachMetrics}. */
 export interface MetricsOptions {

@@ -2,7 +2,7 @@
  * One face for the three kinds of user state machine, so the apply path and the snapshot
  * path do not branch on the kind everywhere.
  */
-import type { AnyStateMachine, SMEntry, SMResult } from '../statemachine.js';
+import type { AnyStateMachine, SMEntry, SMResult } from '../contracts/state-machine.js';
 import { StateMachineError } from '../errors.js';
 import { StateMachineType } from '../core/types.js';
 

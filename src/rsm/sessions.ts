@@ -8,7 +8,7 @@
  * which session is evicted — is identical everywhere; it is kept in snapshots, in order.
  */
 import { CodecError } from '../errors.js';
-import type { SMResult } from '../statemachine.js';
+import type { SMResult } from '../contracts/state-machine.js';
 
 /** Default number of sessions a shard keeps (dragonboat's LRUMaxSessionCount). */
 export const DEFAULT_MAX_SESSIONS = 4096;

@@ -9,7 +9,7 @@ import {
   EntryType, NO_SESSION, SeriesId, emptyMembership,
   type ConfigChange, type Entry, type Membership,
 } from '../core/types.js';
-import type { AnyStateMachine, SMEntry, SMResult } from '../statemachine.js';
+import type { AnyStateMachine, SMEntry, SMResult } from '../contracts/state-machine.js';
 import { SessionManager, type Session } from './sessions.js';
 import { updateBatch } from './managed.js';
 

@@ -14,7 +14,7 @@ import type { SnapshotFile } from '../core/types.js';
 import { EMPTY_BYTES } from '../core/types.js';
 import { InvalidOptionError } from '../errors.js';
 import { crc32 } from '../encoding/crc32.js';
-import type { SnapshotFileCollection } from '../statemachine.js';
+import type { SnapshotFileCollection } from '../contracts/state-machine.js';
 import { storageError } from './durable-fs.js';
 import { externalFileName } from './snapshot-names.js';
 

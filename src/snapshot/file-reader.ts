@@ -13,7 +13,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import * as fsp from 'node:fs/promises';
 import { CorruptionError, InvalidOperationError } from '../errors.js';
-import type { SnapshotReader } from '../statemachine.js';
+import type { SnapshotReader } from '../contracts/state-machine.js';
 import { crc32 } from '../encoding/crc32.js';
 import { snappyUncompress } from './compression.js';
 import { storageError } from './durable-fs.js';

@@ -8,7 +8,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import { InvalidOperationError, InvalidOptionError, StorageError } from '../errors.js';
-import type { SnapshotWriter } from '../statemachine.js';
+import type { SnapshotWriter } from '../contracts/state-machine.js';
 import { compressionType, snappyCompress, type CompressionName, CompressionType } from './compression.js';
 import { storageError } from './durable-fs.js';
 import {

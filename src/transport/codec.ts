@@ -24,6 +24,7 @@
 import type { Entry, Message } from '../core/types.js';
 import { MessageType } from '../core/types.js';
 import { CodecError } from '../errors.js';
+import type { MessageBatch } from '../contracts/message-batch.js';
 import { ENTRY_VARINT_MIN_BYTES, readEntryVarint, writeEntryVarint } from '../encoding/entry.js';
 import { Reader } from '../encoding/reader.js';
 import { VARINT } from '../encoding/layout.js';
@@ -35,25 +36,6 @@ export const CODEC_VERSION = 2;
 
 /** The earlier batch version still read: messages without a cluster identity. */
 const CODEC_VERSION_1 = 1;
-
-/**
- * A group of messages from one host to another, sent as one frame. Every batch carries the
- * sender's deployment id so that clusters sharing a network cannot talk to each other.
- */
-export interface MessageBatch {
-  /** Identifies the cluster; a receiver drops batches whose id differs from its own. */
-  readonly deploymentId: number;
-  /** The sender's advertised raft address, for logs and diagnostics. */
-  readonly sourceAddress: string;
-  /** The messages, all network kinds, in the order sent. */
-  readonly messages: readonly Message[];
-  /**
-   * For each message, the cluster identity of the sending replica's shard (fixed when the
-   * shard was bootstrapped; see the host's cluster identity). 0 means unknown: a replica that
-   * has not learned it yet, or a peer of an earlier release. Absent means all 0.
-   */
-  readonly clusterIds?: readonly number[];
-}
 
 const MSG_REJECT = 1;
 const MSG_HAS_SNAPSHOT = 2;

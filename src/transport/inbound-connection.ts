@@ -14,10 +14,12 @@
 import type net from 'node:net';
 import { CodecError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { decodeBatch, type MessageBatch } from './codec.js';
+import { decodeBatch } from './codec.js';
+import type { MessageBatch } from '../contracts/message-batch.js';
 import { encodeFrame, FrameDecoder, FrameKind, type Frame } from './frame.js';
 import { decodeSnapshotHeader, type SnapshotStreamHeader } from './snapshot-protocol.js';
-import { isNetworkMessageType, type TransportStats } from './transport.js';
+import { isNetworkMessageType } from './transport.js';
+import type { TransportStats } from '../contracts/transport.js';
 
 const PONG = encodeFrame(FrameKind.Pong, Buffer.alloc(0));
 

@@ -7,7 +7,7 @@
 import { SeededRandom } from '../core/random.js';
 import type { Logger } from '../logger.js';
 import { MemoryTransport } from './memory-transport.js';
-import type { AddressResolver, TransportHandler } from './transport.js';
+import type { AddressResolver, TransportHandler } from '../contracts/transport.js';
 
 /** Fault rates (probabilities in [0, 1]) applied to every message crossing the network. */
 export interface Faults {

@@ -8,11 +8,13 @@ import path from 'node:path';
 import type { Message, SnapshotMeta } from '../core/types.js';
 import { ClosedError, InvalidOperationError, InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
-import { decodeBatch, encodeBatch, type MessageBatch } from './codec.js';
+import { decodeBatch, encodeBatch } from './codec.js';
+import type { MessageBatch } from '../contracts/message-batch.js';
 import { isNetworkMessageType } from './transport.js';
 import type { MemoryNetwork, MemoryTransportOptions } from './memory-network.js';
 import { StaticAddressResolver } from './static-resolver.js';
-import { emptyStats, type AddressResolver, type Transport, type TransportStats } from './transport.js';
+import { emptyStats } from './transport.js';
+import type { AddressResolver, Transport, TransportStats } from '../contracts/transport.js';
 
 /** One host on a {@link MemoryNetwork}. Create it with {@link MemoryNetwork.createTransport}. */
 export class MemoryTransport implements Transport {

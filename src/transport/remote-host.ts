@@ -20,7 +20,7 @@ import { BatchFrameEncoder } from './batch-encoder.js';
 import { dial, type TlsMaterial } from './dial.js';
 import { ConnectionLiveness } from './liveness.js';
 import type { ResolvedTcpOptions } from './tcp-options.js';
-import type { RemoteStats, TransportStats } from './transport.js';
+import type { RemoteStats, TransportStats } from '../contracts/transport.js';
 
 /** What a {@link RemoteHost} shares with its transport. */
 export interface RemoteHostContext {

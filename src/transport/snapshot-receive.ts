@@ -14,7 +14,7 @@ import { CodecError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { encodeFrame, FrameKind, type Frame } from './frame.js';
 import { decodeChunk, encodeAck, type SnapshotStreamHeader } from './snapshot-protocol.js';
-import type { SnapshotReceiver, TransportStats } from './transport.js';
+import type { SnapshotReceiver, TransportStats } from '../contracts/transport.js';
 
 /** What a receive session needs from its transport. */
 export interface SnapshotReceiveContext {

@@ -1,5 +1,5 @@
 /** The default {@link AddressResolver}: a table filled from membership. */
-import type { AddressResolver } from './transport.js';
+import type { AddressResolver } from '../contracts/transport.js';
 
 /**
  * Maps (shard, replica) to a host address. Lookups are two Map reads with no string building,

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { RandomSource } from '../core/random.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AddressResolver, TransportHandler } from './transport.js';
+import type { AddressResolver, TransportHandler } from '../contracts/transport.js';
 
 /** Paths of the PEM files for mutual TLS. Both sides present a certificate signed by `caFile`. */
 export interface TlsFiles {

@@ -10,7 +10,7 @@ import { SeededRandom } from '../core/random.js';
 import type { Message } from '../core/types.js';
 import { ClosedError, InvalidOperationError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
-import type { MessageBatch } from './codec.js';
+import type { MessageBatch } from '../contracts/message-batch.js';
 import { loadTls, tlsServerOptions, type TlsMaterial } from './dial.js';
 import { InboundConnection, type SnapshotSink } from './inbound-connection.js';
 import { RemoteHost } from './remote-host.js';
@@ -19,7 +19,8 @@ import { SnapshotReceiveSession } from './snapshot-receive.js';
 import { sendSnapshotStream } from './snapshot-send.js';
 import { StaticAddressResolver } from './static-resolver.js';
 import { formatAddress, parseAddress, resolveTcpOptions, type ResolvedTcpOptions, type TcpTransportOptions } from './tcp-options.js';
-import { emptyStats, type AddressResolver, type RemoteStats, type Transport, type TransportStats } from './transport.js';
+import { emptyStats } from './transport.js';
+import type { AddressResolver, RemoteStats, Transport, TransportStats } from '../contracts/transport.js';
 import { encodeAck } from './snapshot-protocol.js';
 import { encodeFrame, FrameKind } from './frame.js';
 

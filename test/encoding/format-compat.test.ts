@@ -26,7 +26,8 @@ import { openSnapshotFile } from '../../src/snapshot/file-reader.js';
 import { SnapshotFileWriter } from '../../src/snapshot/file-writer.js';
 import { decodeMetadata, encodeMetadata } from '../../src/snapshot/metadata-file.js';
 import { BatchFrameEncoder } from '../../src/transport/batch-encoder.js';
-import { decodeBatch, encodeBatch, writeMessage, type MessageBatch } from '../../src/transport/codec.js';
+import { decodeBatch, encodeBatch, writeMessage } from '../../src/transport/codec.js';
+import type { MessageBatch } from '../../src/contracts/message-batch.js';
 import { FrameDecoder, FrameKind } from '../../src/transport/frame.js';
 import {
   BIG, BOOTSTRAP, BOOTSTRAP_JOIN, CLUSTER_IDS, CONFIG_CHANGES, DEPLOYMENT_ID, EMPTY_MEMBERSHIP, FILE_CRCS, HARD_STATE,

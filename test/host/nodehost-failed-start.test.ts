@@ -13,7 +13,7 @@ import { StateMachineType } from '../../src/core/types.js';
 import { ClosedError, InvalidOptionError, ShardAlreadyExistsError } from '../../src/errors.js';
 import { NodeHost } from '../../src/host/nodehost.js';
 import { WalLogDB } from '../../src/logdb/wal-log-db.js';
-import type { OnDiskStateMachine } from '../../src/statemachine.js';
+import type { OnDiskStateMachine } from '../../src/contracts/state-machine.js';
 import { rejectsWith } from './support/assert.js';
 import { HostCluster } from './support/cluster.js';
 import { KvStateMachine, OnDiskKv, setCmd } from './support/kv.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostCluster } from './support/cluster.js';
 import { KvStateMachine, setCmd } from './support/kv.js';
-import type { SMEntry, SMResult, SnapshotReader, StateMachine } from '../../src/statemachine.js';
+import type { SMEntry, SMResult, SnapshotReader, StateMachine } from '../../src/contracts/state-machine.js';
 
 /** A state machine whose updates take a while: commit and apply are far apart in time. */
 class SlowKv implements StateMachine {

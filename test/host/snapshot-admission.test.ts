@@ -21,7 +21,7 @@ import {
 } from '../../src/errors.js';
 import type { NodeHost } from '../../src/host/nodehost.js';
 import type { NodeHostConfig, ShardConfig } from '../../src/host/config.js';
-import type { ConcurrentStateMachine, StateMachine } from '../../src/statemachine.js';
+import type { ConcurrentStateMachine, StateMachine } from '../../src/contracts/state-machine.js';
 
 type Make = { regular: () => StateMachine } | { concurrent: () => ConcurrentStateMachine };
 

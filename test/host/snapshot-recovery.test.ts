@@ -17,7 +17,7 @@ import {
 import { ClosedError, CorruptionError } from '../../src/errors.js';
 import type { NodeHost } from '../../src/host/nodehost.js';
 import type { ShardConfig } from '../../src/host/config.js';
-import type { SnapshotReader } from '../../src/statemachine.js';
+import type { SnapshotReader } from '../../src/contracts/state-machine.js';
 import { dataFileName, externalFileName, finalDirName } from '../../src/snapshot/snapshot-names.js';
 
 const dec = new TextDecoder();

@@ -1,13 +1,13 @@
 /**
  * The LogDB compliance suite: every LogDB implementation runs it through a factory. It pins
- * down the contract documented on `LogDB` (src/logdb/log-db.ts); when the contract changes,
+ * down the contract documented on `LogDB` (src/contracts/log-db.ts); when the contract changes,
  * this file changes with it.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EMPTY_HARD_STATE, emptySnapshot, entry, entrySize, StateMachineType, type Entry, type SnapshotMeta } from '../../src/core/types.js';
 import { ClosedError, EntriesCompactedError, InvalidOperationError } from '../../src/errors.js';
-import type { LogDB } from '../../src/logdb/log-db.js';
+import type { LogDB } from '../../src/contracts/log-db.js';
 
 /** What a factory hands the suite: a fresh LogDB, how to reopen it (if durable), cleanup. */
 export interface LogDBHarness {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { entry, StateMachineType, type Entry } from '../../src/core/types.js';
-import type { ReplicaUpdate } from '../../src/logdb/log-db.js';
+import type { ReplicaUpdate } from '../../src/contracts/log-db.js';
 import { MemoryLogDB } from '../../src/logdb/memory-log-db.js';
 import { TeeLogDB } from '../../src/logdb/tee-log-db.js';
 import { WalLogDB } from '../../src/logdb/wal-log-db.js';

@@ -6,7 +6,7 @@
  * - the curl tour runs every line with curl against `sampan demo` and checks the answer its
  *   comment shows;
  * - the command tours run `--help` and check that every flag they use exists;
- * - the fragments (FRAGMENTS: the metrics and protocol-core snippets) are type-checked
+ * - the fragments (FRAGMENTS: the shard handle, metrics and protocol-core snippets) are type-checked
  *   against the package with their free names declared;
  * - the Install section's word on CommonJS (`require('sampan')` fails with
  *   ERR_PACKAGE_PATH_NOT_EXPORTED) holds.
@@ -39,6 +39,21 @@ const FRAGMENTS: ReadonlyArray<{ readonly match: string; readonly reason: string
     match: "from 'sampan/metrics'",
     reason: "`nh` is a NodeHost such as the library example's; sampan/metrics is test/metrics/",
     prelude: "import type { NodeHost as NH } from 'sampan';\ndeclare const nh: NH;\n",
+  },
+  {
+    match: 'nh.shard(',
+    reason: '`nh`, `members`, `cmd` and `MapStateMachine` are the library example\'s; handles and the options form are test/host/shard-handle.test.ts',
+    prelude: [
+      "import type { NodeHost as NH, StateMachine as SM } from 'sampan';",
+      'declare const nh: NH;',
+      'declare const members: Map<number, string>;',
+      'declare const cmd: Uint8Array;',
+      'declare class MapStateMachine implements SM<string, string | undefined> {',
+      '  update(): never; lookup(key: string): string | undefined; saveSnapshot(): Promise<void>;',
+      '  recoverFromSnapshot(): Promise<void>; close(): void;',
+      '}',
+      '',
+    ].join('\n'),
   },
   {
     match: "from 'sampan/core'",

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MessageType, emptySnapshot, message } from '../../src/core/types.js';
-import type { Transport } from '../../src/transport/transport.js';
+import type { Transport } from '../../src/contracts/transport.js';
 import { Recorder, arbMessage, norm, heartbeat, replicate, tempDir, waitFor } from './helpers.js';
 
 /** How the suite makes hosts of one implementation. */

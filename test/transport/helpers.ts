@@ -5,8 +5,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import type { Entry, Message, SnapshotMeta } from '../../src/core/types.js';
 import { EntryType, MessageType, StateMachineType, entry, message } from '../../src/core/types.js';
-import type { MessageBatch } from '../../src/transport/codec.js';
-import type { TransportHandler } from '../../src/transport/transport.js';
+import type { MessageBatch } from '../../src/contracts/message-batch.js';
+import type { TransportHandler } from '../../src/contracts/transport.js';
 
 export function tempDir(prefix = 'sampan-transport-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));

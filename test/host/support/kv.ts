@@ -2,10 +2,7 @@
  * Test state machines: a key-value map in each of the three kinds. Commands are
  * `set key value` / `get`-style text, results count the applied commands.
  */
-import type {
-  ConcurrentStateMachine, OnDiskStateMachine, SMEntry, SMResult, SnapshotFileCollection, SnapshotReader,
-  SnapshotWriter, StateMachine,
-} from '../../../src/statemachine.js';
+import type { ConcurrentStateMachine, OnDiskStateMachine, SMEntry, SMResult, SnapshotFileCollection, SnapshotReader, SnapshotWriter, StateMachine } from '../../../src/contracts/state-machine.js';
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();

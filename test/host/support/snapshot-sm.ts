@@ -6,10 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogFields, Logger } from '../../../src/logger.js';
-import type {
-  ConcurrentStateMachine, SMEntry, SMResult, SnapshotFileCollection, SnapshotFileInfo, SnapshotReader, SnapshotWriter,
-  StateMachine,
-} from '../../../src/statemachine.js';
+import type { ConcurrentStateMachine, SMEntry, SMResult, SnapshotFileCollection, SnapshotFileInfo, SnapshotReader, SnapshotWriter, StateMachine } from '../../../src/contracts/state-machine.js';
 import { ConcurrentKv, KvStateMachine } from './kv.js';
 
 const dec = new TextDecoder();

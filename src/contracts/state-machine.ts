@@ -1,5 +1,6 @@
 /**
- * The state machine contracts users implement, in the three kinds dragonboat offers:
+ * The state machine contracts users implement (part of sampan's contracts, `src/contracts/`:
+ * dragonboat's `statemachine` package beside `raftio`), in the three kinds dragonboat offers:
  *
  * - {@link StateMachine} (regular): state in memory; sampan never runs `update` while a
  *   snapshot is being saved or recovered, so the implementation needs no synchronisation.
@@ -14,6 +15,8 @@
  * one batch at a time. A method that throws stops that replica (its pending requests fail),
  * never the host.
  */
+
+import type { ReplicaId, ShardId } from './ids.js';
 
 /** One committed command handed to `update`. */
 export interface SMEntry {
@@ -73,12 +76,15 @@ export interface SnapshotFileCollection {
   addFile(fileId: number, path: string, metadata?: Uint8Array): void;
 }
 
-/** A regular, in-memory state machine. */
-export interface StateMachine {
+/**
+ * A regular, in-memory state machine. `Q` and `R` type `lookup`'s query and result (both
+ * `unknown` unless given); the options form of `startReplica` types its shard handle's `read` by them.
+ */
+export interface StateMachine<Q = unknown, R = unknown> {
   /** Applies committed commands in order and returns one result per entry. */
   update(entries: readonly SMEntry[]): readonly SMResult[] | Promise<readonly SMResult[]>;
   /** Answers a read. Never mutates state. */
-  lookup(query: unknown): unknown;
+  lookup(query: Q): R | Promise<R>;
   /** Writes the whole state. `signal` aborts when the replica or host is closing. */
   saveSnapshot(writer: SnapshotWriter, files: SnapshotFileCollection, signal: AbortSignal): Promise<void>;
   /** Replaces the whole state with a snapshot's. */
@@ -90,12 +96,12 @@ export interface StateMachine {
   close(): void | Promise<void>;
 }
 
-/** A state machine whose snapshots are written beside updates. */
-export interface ConcurrentStateMachine<Ctx = unknown> {
+/** A state machine whose snapshots are written beside updates. `Q` and `R` as in {@link StateMachine}. */
+export interface ConcurrentStateMachine<Ctx = unknown, Q = unknown, R = unknown> {
   /** Applies committed commands in order and returns one result per entry. */
   update(entries: readonly SMEntry[]): readonly SMResult[] | Promise<readonly SMResult[]>;
   /** Answers a read. Never mutates state. */
-  lookup(query: unknown): unknown;
+  lookup(query: Q): R | Promise<R>;
   /** Captures a consistent view, synchronously, between two updates. */
   prepareSnapshot(): Ctx;
   /** Writes the view `ctx`; updates may run meanwhile. */
@@ -109,14 +115,14 @@ export interface ConcurrentStateMachine<Ctx = unknown> {
   close(): void | Promise<void>;
 }
 
-/** A state machine that keeps its own state on disk. */
-export interface OnDiskStateMachine<Ctx = unknown> {
+/** A state machine that keeps its own state on disk. `Q` and `R` as in {@link StateMachine}. */
+export interface OnDiskStateMachine<Ctx = unknown, Q = unknown, R = unknown> {
   /** Opens the state and returns the last index it applied (0 when new). */
   open(signal: AbortSignal): Promise<number>;
   /** Applies commands; must persist them (with their indexes) before a later `sync` resolves. */
   update(entries: readonly SMEntry[]): readonly SMResult[] | Promise<readonly SMResult[]>;
   /** Answers a read from live state. Never mutates state. */
-  lookup(query: unknown): unknown;
+  lookup(query: Q): R | Promise<R>;
   /** Makes everything applied so far durable. */
   sync(): Promise<void>;
   /** Captures a consistent view of live state, synchronously, between two updates. */
@@ -154,4 +160,4 @@ export type AnyStateMachine =
   };
 
 /** Creates the state machine of one replica; called once per start of that replica. */
-export type StateMachineFactory<T> = (shardId: number, replicaId: number) => T;
+export type StateMachineFactory<T> = (shardId: ShardId, replicaId: ReplicaId) => T;
