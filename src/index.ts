@@ -13,7 +13,7 @@ export type { NodeHostConfig, ShardConfig } from './host/config.js';
 export type { NodeHostStats, ShardStats } from './host/stats.js';
 export type { HostObserver } from './host/observer.js';
 export type { EngineStats } from './host/engine.js';
-export type { ReplicaCounters } from './host/replica.js';
+export type { ReplicaCounters } from './host/replica-counters.js';
 export type { QuorumHealth } from './core/quorum-health.js';
 export type { WalStats } from './logdb/wal-log-db.js';
 

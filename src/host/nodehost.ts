@@ -33,8 +33,8 @@ import { startIdentity, startMembers } from './start-identity.js';
 import { Engine } from './engine.js';
 import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
 import { LogReader } from './log-reader.js';
-import { Replica, type ReplicaHost } from './replica.js';
-import { replicaHostOf } from './replica-host.js';
+import { Replica } from './replica.js';
+import { replicaHostOf, type ReplicaHost } from './replica-host.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
 import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options.js';
 import { ClientSession } from './session.js';
@@ -42,7 +42,6 @@ import { FirstStartLock, ReplicaStarts } from './start-cleanup.js';
 import { assertRemovable } from './removal-check.js';
 import { wireObservers, type HostObserver } from './observer.js';
 import { inboundHandler } from './inbound.js';
-import { WorkLimiter } from './work-limiter.js';
 import { LeaderTransfers, drainLeadership, type DrainResult } from './leadership.js';
 import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
 import type { NodeHostStats } from './stats.js';
@@ -70,8 +69,6 @@ export class NodeHost {
   private readonly ticker: ReturnType<typeof setInterval>;
   private closed = false;
   private closing: Promise<void> | null = null;
-  /** Snapshot work beside stepping and applying: at most two saves, recoveries or streams at once. */
-  private readonly snapshotWork = new WorkLimiter(2);
   /** Leader transfers callers wait for. */
   private readonly transfers = new LeaderTransfers();
   /** Addresses given to the transport, by `shard:replica`. */
@@ -214,8 +211,9 @@ export class NodeHost {
     r.snapshotter = snapshotter;
     if (ss.index > 0) {
       // §6: a replica restarted from disk recovers from its newest snapshot, then replays the tail.
+      const worker = r.worker;
       try {
-        await r.worker.recover(ss, onDiskIndex);
+        await this.engine.snapshots.run(cfg.shardId, 'recover', () => worker.recover(ss, onDiskIndex));
       } catch (e) {
         await sm.sm.close();
         throw e;
@@ -239,7 +237,7 @@ export class NodeHost {
     return replicaHostOf({
       cfg: this.cfg, events: this.events, transfers: this.transfers, setReady: (r) => this.engine.setReady(r),
       setAddress: (s, id, a) => this.setAddress(s, id, a), removeAddress: (s, id) => this.removeAddress(s, id),
-      runSnapshotWork: (work) => { void this.snapshotWork.run(work); },
+      snapshots: this.engine.snapshots,
     });
   }
 

@@ -6,7 +6,7 @@
 import type { WalStats } from '../logdb/wal-log-db.js';
 import type { RemoteStats, TransportStats } from '../transport/transport.js';
 import type { EngineStats } from './engine.js';
-import type { ReplicaCounters } from './replica.js';
+import type { ReplicaCounters } from './replica-counters.js';
 
 /** One replica's counters. */
 export interface ShardStats extends Readonly<ReplicaCounters> {
