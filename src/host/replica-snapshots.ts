@@ -84,24 +84,29 @@ export class ReplicaSnapshots {
       this.state.done('save');
       throw e;
     }
-    const saved = this.host.snapshotWork(this.r, 'save',
-      () => worker.save(captured, target, target.kind === 'local' ? compactTo(captured.index) : null),
-    ).then((index) => {
-      if (index === 0) {
-        request?.req.reject(new RejectedError(`nothing new to snapshot in shard ${this.r.shardId}`));
-        return;
+    const save = async (): Promise<void> => {
+      try {
+        const index = await this.host.snapshotWork(this.r, 'save',
+          () => worker.save(captured, target, target.kind === 'local' ? compactTo(captured.index) : null));
+        if (index === 0) {
+          request?.req.reject(new RejectedError(`nothing new to snapshot in shard ${this.r.shardId}`));
+          return;
+        }
+        request?.req.resolve(index);
+        this.r.counters.snapshotsTaken++;
+        this.host.snapshotCreated(this.r, index, target.kind === 'export');
+      } catch (e) {
+        // Not started because the replica stopped: its request already failed with ClosedError.
+        if (!(e instanceof ClosedError && this.r.abort.signal.aborted)) {
+          this.host.logger.error('snapshot failed', { shardId: this.r.shardId, replicaId: this.r.replicaId, error: (e as Error).message });
+        }
+        request?.req.reject(e);
+      } finally {
+        this.state.done('save');
       }
-      request?.req.resolve(index);
-      this.r.counters.snapshotsTaken++;
-      this.host.snapshotCreated(this.r, index, target.kind === 'export');
-    }, (e: unknown) => {
-      // Not started because the replica stopped: its request already failed with ClosedError.
-      if (!(e instanceof ClosedError && this.r.abort.signal.aborted)) {
-        this.host.logger.error('snapshot failed', { shardId: this.r.shardId, replicaId: this.r.replicaId, error: (e as Error).message });
-      }
-      request?.req.reject(e);
-    }).finally(() => this.state.done('save'));
-    if (this.r.sm.kind === 'regular') await saved;
+    };
+    if (this.r.sm.kind === 'regular') await save();
+    else void save();
   }
 
   /**
