@@ -19,7 +19,7 @@ export type { NodeHostStats, ShardStats } from './host/stats.js';
 export type { PlacementStats } from './host/leader-balancer.js';
 export type { HostObserver } from './host/observer.js';
 export type { EngineStats } from './host/engine.js';
-export type { ReplicaCounters } from './host/replica.js';
+export type { ReplicaCounters } from './host/replica-counters.js';
 export type { QuorumHealth } from './core/quorum-health.js';
 export type { WalStats } from './logdb/wal-log-db.js';
 

@@ -8,6 +8,8 @@
  * pass runs while earlier writes are still syncing, and the WAL groups them into the next
  * commit; completions — messages that wait for the write, acknowledgements to the core —
  * run in pass order. Only a pass that installs a snapshot waits for its write before the next.
+ * Snapshot saves, recoveries and stream images run beside all this on the engine's snapshot
+ * workers (`snapshot-scheduler.ts`): a bounded pool, never two pieces of work of one shard.
  */
 import type { Update } from '../core/peer.js';
 import { MessageType, type Message } from '../core/types.js';
@@ -16,6 +18,7 @@ import type { LogDB, ReplicaUpdate } from '../contracts/log-db.js';
 import type { Transport } from '../contracts/transport.js';
 import type { HostObserver } from './observer.js';
 import type { Replica } from './replica.js';
+import { DEFAULT_SNAPSHOT_WORKERS, SnapshotScheduler } from './snapshot-scheduler.js';
 
 /** Counters of the engine's work, for metrics and benchmarks. */
 export interface EngineStats {
@@ -44,6 +47,8 @@ export class Engine {
   readonly stats: EngineStats = { passes: 0, updates: 0, logdbBatches: 0, messagesSent: 0 };
   /** Told the duration of each pass and LogDB batch; null (the default): no clock is read. */
   observer: HostObserver | null = null;
+  /** The snapshot workers: every replica's saves, recoveries and stream images run here. */
+  readonly snapshots: SnapshotScheduler;
 
   constructor(
     private readonly logdb: LogDB,
@@ -52,7 +57,11 @@ export class Engine {
     private readonly onFatal: (err: Error) => void,
     /** Starts a snapshot stream for an InstallSnapshot message; false if refused at once. */
     private readonly sendSnapshot: (r: Replica, m: Message) => boolean,
-  ) {}
+    /** How many pieces of snapshot work run at once on the host. @throws InvalidOptionError unless a positive integer */
+    snapshotWorkers: number = DEFAULT_SNAPSHOT_WORKERS,
+  ) {
+    this.snapshots = new SnapshotScheduler(snapshotWorkers);
+  }
 
   /** Marks `r` as having work; a pass runs soon. */
   setReady(r: Replica): void {

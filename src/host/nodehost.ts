@@ -26,8 +26,8 @@ import { lockHostDir } from './dir-lock.js';
 import { ClusterIdentityGuard } from './cluster-identity.js';
 import { Engine } from './engine.js';
 import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
-import type { Replica, ReplicaHost } from './replica.js';
-import { replicaHostOf } from './replica-host.js';
+import type { Replica } from './replica.js';
+import { replicaHostOf, type ReplicaHost } from './replica-host.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
 import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options.js';
 import { ClientSession } from './session.js';
@@ -35,7 +35,6 @@ import { FirstStartLock, ReplicaStarts } from './start-cleanup.js';
 import { assertRemovable } from './removal-check.js';
 import { wireObservers, type HostObserver } from './observer.js';
 import { inboundHandler } from './inbound.js';
-import { WorkLimiter } from './work-limiter.js';
 import { LeaderTransfers, drainLeadership, type DrainResult } from './leadership.js';
 import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
 import { moveReplica, type MoveReplicaOptions, type MoveResult, type MoveTarget } from './move-replica.js';
@@ -69,8 +68,6 @@ export class NodeHost {
   private readonly ticker: ReturnType<typeof setInterval>;
   private closed = false;
   private closing: Promise<void> | null = null;
-  /** Snapshot work beside stepping and applying: at most two saves, recoveries or streams at once. */
-  private readonly snapshotWork = new WorkLimiter(2);
   /** Leader transfers callers wait for. */
   private readonly transfers = new LeaderTransfers();
   /** Addresses given to the transport, by `shard:replica`. */
@@ -196,7 +193,7 @@ export class NodeHost {
     return {
       hostCfg: this.cfg, logdb: this.logdb, replicas: this.replicas, events: this.events, checkOpen: () => this.checkOpen(),
       snapshotDir: (s, r) => this.snapshotDir(s, r), replicaHost: () => this.replicaHost(),
-      setAddress: (s, r, a) => this.setAddress(s, r, a), setReady: (r) => this.engine.setReady(r),
+      setAddress: (s, r, a) => this.setAddress(s, r, a), setReady: (r) => this.engine.setReady(r), snapshots: this.engine.snapshots,
     };
   }
 
@@ -214,7 +211,7 @@ export class NodeHost {
     return replicaHostOf({
       cfg: this.cfg, events: this.events, transfers: this.transfers, setReady: (r) => this.engine.setReady(r),
       setAddress: (s, id, a) => this.setAddress(s, id, a), removeAddress: (s, id) => this.removeAddress(s, id),
-      runSnapshotWork: (work) => { void this.snapshotWork.run(work); },
+      snapshots: this.engine.snapshots,
     });
   }
 

@@ -1,7 +1,8 @@
 /**
- * The proposals and membership changes a replica's callers wait on: held while the shard has
- * no leader, handed to the core once one is known, and re-forwarded after a leader change only
- * when it is certain that the first attempt can never commit.
+ * The proposals a replica's callers wait on: held while the shard has no leader, handed to the
+ * core once one is known, and re-forwarded after a leader change only when it is certain that
+ * the first attempt can never commit. Membership changes wait in the same kind of set, behind
+ * one more gate (`pending-config-change.ts`).
  *
  * Why a re-forward never applies a command twice (the argument, also in docs/operations.md):
  * 1. The core stamps every Propose with the proposer's term T (`Peer.propose`); a follower
@@ -35,81 +36,60 @@ export interface ProposalTarget {
 }
 
 /**
- * One waiting request: a proposal or a membership change, with its entry. `term`: 0 while held
+ * One waiting request with its entry, its caller's result of type `T`. `term`: 0 while held
  * (not handed to the core), the term it was handed over in, or {@link NEVER_REFORWARD}.
  */
-export type Waiter =
-  | { readonly kind: 'proposal'; readonly req: Pending<SMResult>; readonly entry: Entry; term: number }
-  | { readonly kind: 'config'; readonly req: Pending<void>; readonly entry: Entry; term: number };
+export interface Waiter<T = SMResult> {
+  readonly req: Pending<T>;
+  readonly entry: Entry;
+  term: number;
+}
 
 /** The term of a waiter handed over before a snapshot that may hold its entry: never re-forwarded. */
 const NEVER_REFORWARD = -1;
 
-/** The waiting proposals and membership changes of one replica, by entry key. */
-export class PendingProposals {
-  private readonly waiting = new Map<number, Waiter>();
-  /** Proposals not yet handed to the core, in order (settled ones are skipped). */
-  private held: Waiter[] = [];
-  private heldConfig: Waiter[] = [];
+/** The waiting requests of one kind (proposals, or membership changes) of one replica, by entry key. */
+export class PendingProposals<T = SMResult> {
+  private readonly waiting = new Map<number, Waiter<T>>();
+  /** Requests not yet handed to the core, in order (settled ones are skipped). */
+  private held: Array<Waiter<T>> = [];
   /**
    * The highest applied term whose older waiters were looked for. Waiters are handed over in
    * the core's current term, never below an applied entry's term, so a scan of the waiters is
    * needed only when the applied term rises (once per leader change), not per proposal.
    */
   private scannedTerm = 0;
-  private proposalCount = 0;
 
-  /** Waiting proposals (not membership changes): what `maxPending` bounds. */
-  get size(): number { return this.proposalCount; }
+  /** Waiting requests: what `maxPending` bounds (for proposals). */
+  get size(): number { return this.waiting.size; }
 
   /** The waiter of `key`, if any. */
-  get(key: number): Waiter | undefined { return this.waiting.get(key); }
+  get(key: number): Waiter<T> | undefined { return this.waiting.get(key); }
 
   /** Adds a waiter; it is held until {@link flush} hands it over. */
-  add(w: Waiter): void {
+  add(w: Waiter<T>): void {
     this.waiting.set(w.entry.key, w);
-    if (w.kind === 'proposal') {
-      this.proposalCount++;
-      // Keys of requests that ended while held leave the list at the next flush; a long time
-      // without a leader must not let them pile up meanwhile.
-      if (this.held.length > 2 * this.proposalCount + 64) this.held = this.held.filter((h) => h.term === 0 && !h.req.done);
-      this.held.push(w);
-    } else {
-      this.heldConfig.push(w);
-    }
+    // Keys of requests that ended while held leave the list at the next flush; a long time
+    // without a leader must not let them pile up meanwhile.
+    if (this.held.length > 2 * this.waiting.size + 64) this.held = this.held.filter((h) => h.term === 0 && !h.req.done);
+    this.held.push(w);
   }
 
   /** Forgets `key` (its request settled, in any way). */
   remove(key: number): void {
-    const w = this.waiting.get(key);
-    if (w === undefined) return;
     this.waiting.delete(key);
-    if (w.kind === 'proposal') this.proposalCount--;
   }
 
   /**
-   * Hands held requests to the core when it can take them: proposals once a leader is known
-   * (a witness's go at once, for the core to refuse), membership changes once, in addition,
-   * `configReady` (this replica applied an entry of its current term, i.e. that term's leader
-   * committed its no-op: the core refuses a change before that). All proposals of one pass go
-   * as ONE Propose (one append, one Replicate per follower for the lot).
+   * Hands held requests to the core once a leader is known (a witness's go at once, for the
+   * core to refuse). All requests of one pass go as ONE Propose (one append, one Replicate per
+   * follower for the lot).
    */
-  flush(p: ProposalTarget, configReady: boolean): void {
+  flush(p: ProposalTarget): void {
     const canPropose = p.leaderId !== 0 || p.role === Role.Witness;
-    if (!canPropose) return;
-    if (this.held.length > 0) {
-      const keys = this.held;
-      this.held = [];
-      this.handOver(p, keys);
-    }
-    if (configReady && this.heldConfig.length > 0) {
-      const keys = this.heldConfig;
-      this.heldConfig = [];
-      this.handOver(p, keys);
-    }
-  }
-
-  private handOver(p: ProposalTarget, held: readonly Waiter[]): void {
+    if (!canPropose || this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
     const entries: Entry[] = [];
     const term = p.term;
     for (const w of held) {
@@ -125,7 +105,7 @@ export class PendingProposals {
    * The core refused `e` (a leader transfer, rate limit, another change pending, a witness):
    * it was never appended. Returns its waiter, untracked, for the caller to fail.
    */
-  refused(e: Entry): Waiter | undefined {
+  refused(e: Entry): Waiter<T> | undefined {
     const w = this.waiting.get(e.key);
     if (w === undefined || w.entry.type !== e.type) return undefined;
     w.term = 0;
@@ -141,17 +121,15 @@ export class PendingProposals {
   appliedTerm(term: number): number {
     if (term <= this.scannedTerm) return 0;
     this.scannedTerm = term;
-    const proposals: Waiter[] = [];
-    const configs: Waiter[] = [];
+    const again: Array<Waiter<T>> = [];
     for (const w of this.waiting.values()) {
       if (w.term <= 0 || w.term >= term || w.req.done) continue;
       w.term = 0;
-      (w.kind === 'proposal' ? proposals : configs).push(w);
+      again.push(w);
     }
     // Ahead of anything proposed since: they were proposed first.
-    if (proposals.length > 0) this.held = [...proposals, ...this.held];
-    if (configs.length > 0) this.heldConfig = [...configs, ...this.heldConfig];
-    return proposals.length + configs.length;
+    if (again.length > 0) this.held = [...again, ...this.held];
+    return again.length;
   }
 
   /**
@@ -165,8 +143,13 @@ export class PendingProposals {
     this.scannedTerm = Math.max(this.scannedTerm, term);
   }
 
-  /** Every waiter (for failing them all). */
-  all(): Waiter[] {
+  /** Fails every waiter with `err`. */
+  rejectAll(err: Error): void {
+    for (const w of [...this.waiting.values()]) w.req.reject(err);
+  }
+
+  /** Every waiter, in no particular order (a copy: settling one while iterating is safe). */
+  all(): Array<Waiter<T>> {
     return [...this.waiting.values()];
   }
 }

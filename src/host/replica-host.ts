@@ -1,18 +1,47 @@
 /** What each replica is given of its host: the callbacks that turn its news into events, addresses and work. */
+import type { Membership } from '../core/types.js';
+import type { Logger } from '../logger.js';
 import type { ResolvedHostConfig } from './config.js';
 import type { TypedEmitter } from './events.js';
 import type { LeaderTransfers } from './leadership.js';
-import type { Replica, ReplicaHost } from './replica.js';
+import type { Replica } from './replica.js';
+import type { SnapshotScheduler, SnapshotWorkKind } from './snapshot-scheduler.js';
+
+/** What the replica needs from its host. */
+export interface ReplicaHost {
+  readonly logger: Logger;
+  /** The replica has work for the engine. */
+  setReady(r: Replica): void;
+  /** Membership changed (addresses to the transport, an event to observers). */
+  membershipChanged(r: Replica, m: Membership): void;
+  /** The replica stopped because its state machine failed. */
+  failed(r: Replica, err: Error): void;
+  /** The replica learnt of a new leader or term. */
+  softState(r: Replica, leaderId: number, term: number): void;
+  readonly maxPending: number;
+  readonly notifyCommit: boolean;
+  /**
+   * Runs snapshot work of `r` on the engine's snapshot workers (bounded, and never beside other
+   * snapshot work of the same shard); settles as `work` does. Work not started when `r` stops
+   * rejects with ClosedError.
+   */
+  snapshotWork<T>(r: Replica, kind: SnapshotWorkKind, work: () => Promise<T>): Promise<T>;
+  /** A snapshot was created (or exported). */
+  snapshotCreated(r: Replica, index: number, exported: boolean): void;
+  /** The state machine was recovered from a snapshot received from the leader. */
+  snapshotRecovered(r: Replica, index: number): void;
+}
 
 /** The parts of a NodeHost a replica's callbacks reach. */
 export interface ReplicaHostDeps {
   readonly cfg: ResolvedHostConfig;
   readonly events: TypedEmitter;
   readonly transfers: LeaderTransfers;
+  /** The engine's snapshot workers. */
+  readonly snapshots: SnapshotScheduler;
   setReady(r: Replica): void;
   setAddress(shardId: number, replicaId: number, address: string): void;
   removeAddress(shardId: number, replicaId: number): void;
-  runSnapshotWork(work: () => Promise<void>): void;
 }
 
 /** The {@link ReplicaHost} of a NodeHost's replicas. */
@@ -32,7 +61,7 @@ export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
       h.transfers.leaderChanged(r, leaderId, term);
       h.events.emit('leader:updated', { shardId: r.shardId, replicaId: r.replicaId, leaderId, term });
     },
-    runSnapshotWork: h.runSnapshotWork,
+    snapshotWork: (r, kind, work) => h.snapshots.run(r.shardId, kind, work, r.abort.signal),
     snapshotCreated: (r, index, exported) => h.events.emit('snapshot:created', { shardId: r.shardId, replicaId: r.replicaId, index, exported }),
     snapshotRecovered: (r, index) => h.events.emit('snapshot:recovered', { shardId: r.shardId, replicaId: r.replicaId, index }),
   };

@@ -14,7 +14,9 @@ import { smTypeOf } from '../rsm/managed.js';
 import type { ResolvedHostConfig, ResolvedShardConfig } from './config.js';
 import type { TypedEmitter } from './events.js';
 import { LogReader } from './log-reader.js';
-import { Replica, type ReplicaHost } from './replica.js';
+import { Replica } from './replica.js';
+import type { ReplicaHost } from './replica-host.js';
+import type { SnapshotScheduler } from './snapshot-scheduler.js';
 import { SnapshotWorker } from './snapshot-worker.js';
 import { startIdentity, startMembers } from './start-identity.js';
 
@@ -38,6 +40,8 @@ export interface StartContext {
   setAddress(shardId: number, replicaId: number, address: string): void;
   /** Schedules a replica for the engine's next pass. */
   setReady(r: Replica): void;
+  /** The engine's snapshot workers: the recovery at start runs on them like any other. */
+  readonly snapshots: SnapshotScheduler;
 }
 
 /**
@@ -82,8 +86,9 @@ cfg: ResolvedShardConfig, create: (shardId: number, replicaId: number) => AnySta
   r.snapshotter = snapshotter;
   if (ss.index > 0) {
     // §6: a replica restarted from disk recovers from its newest snapshot, then replays the tail.
+    const worker = r.worker;
     try {
-      await r.worker.recover(ss, onDiskIndex);
+      await host.snapshots.run(cfg.shardId, 'recover', () => worker.recover(ss, onDiskIndex));
     } catch (e) {
       await sm.sm.close();
       throw e;

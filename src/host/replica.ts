@@ -1,6 +1,8 @@
 /**
  * One replica on a host: the protocol instance, its log reader, its replicated state machine,
- * and the requests waiting on it (proposals, reads, membership changes). The engine moves
+ * and the wiring between the collaborators that hold what waits on it — proposals
+ * (`pending-proposals.ts`), membership changes (`pending-config-change.ts`), reads
+ * (`pending-reads.ts`) and the snapshot side (`replica-snapshots.ts`). The engine moves
  * updates through it; its apply loop feeds committed entries to the state machine in order.
  */
 import { randomInt } from 'node:crypto';
@@ -8,26 +10,28 @@ import { Peer } from '../core/peer.js';
 import type { Update } from '../core/peer.js';
 import { SeededRandom } from '../core/random.js';
 import {
-  ConfigChangeType, EntryType, NO_SESSION, entry,
-  type ConfigChange, type Entry, type HardState, type Membership, type SnapshotMeta,
+  EntryType, NO_SESSION, entry,
+  type ConfigChange, type Entry, type HardState, type Membership, type Message, type SnapshotMeta,
 } from '../core/types.js';
-import { decodeConfigChange, encodeConfigChange } from '../encoding/config-change.js';
+import { encodeConfigChange } from '../encoding/config-change.js';
 import {
   ClosedError, DroppedError, RejectedError, ReplicaRemovedError, StateMachineError, SystemBusyError, type ClusterIdentityMismatchError,
 } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
 import { StateMachineManager } from '../rsm/state-machine-manager.js';
 import type { AnyStateMachine, SMResult } from '../contracts/state-machine.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { ResolvedShardConfig } from './config.js';
 import type { LogReader } from './log-reader.js';
 import { Pending, type RequestOptions } from './request.js';
+import { PendingConfigChange } from './pending-config-change.js';
 import { PendingProposals } from './pending-proposals.js';
 import { PendingReads, type PendingRead } from './pending-reads.js';
-import type { SaveTarget, SnapshotWorker } from './snapshot-worker.js';
-import type { Snapshotter } from '../snapshot/snapshotter.js';
-import type { Message } from '../core/types.js';
-import { rm } from 'node:fs/promises';
+import type { SnapshotRequest } from './pending-snapshot.js';
+import { newReplicaCounters, type ReplicaCounters } from './replica-counters.js';
+import type { ReplicaHost } from './replica-host.js';
+import { ReplicaSnapshots, type SnapshotTask } from './replica-snapshots.js';
+import type { SnapshotWorker } from './snapshot-worker.js';
 
 /** A session-carrying proposal's identity, or none. */
 export interface ProposalSession {
@@ -36,109 +40,40 @@ export interface ProposalSession {
   readonly respondedTo: number;
 }
 
-/** What the replica needs from its host. */
-export interface ReplicaHost {
-  readonly logger: Logger;
-  /** The replica has work for the engine. */
-  setReady(r: Replica): void;
-  /** Membership changed (addresses to the transport, an event to observers). */
-  membershipChanged(r: Replica, m: Membership): void;
-  /** The replica stopped because its state machine failed. */
-  failed(r: Replica, err: Error): void;
-  /** The replica learnt of a new leader or term. */
-  softState(r: Replica, leaderId: number, term: number): void;
-  readonly maxPending: number;
-  readonly notifyCommit: boolean;
-  /** Runs snapshot work beside stepping and applying, with bounded concurrency. */
-  runSnapshotWork(work: () => Promise<void>): void;
-  /** A snapshot was created (or exported). */
-  snapshotCreated(r: Replica, index: number, exported: boolean): void;
-  /** The state machine was recovered from a snapshot received from the leader. */
-  snapshotRecovered(r: Replica, index: number): void;
-}
-
-/** Monotonic counters of one replica since it started on this host, for metrics. */
-export interface ReplicaCounters {
-  /** Proposals (session registrations included) accepted by this replica for replication. */
-  proposals: number;
-  /** Proposals the protocol refused (leader transfer, rate limit, pending config change, witness). */
-  proposalsDropped: number;
-  /**
-   * Proposals and membership changes proposed again after a leader change, once known never
-   * to commit in the term they were first proposed in (see `pending-proposals.ts`).
-   */
-  proposalsReforwarded: number;
-  /**
-   * Linearizable reads the protocol refused (leadership lost before they were confirmed); they
-   * are sent again to the next leader, except on a witness, where they fail.
-   */
-  readsDropped: number;
-  /** Snapshots taken here (exported ones included). */
-  snapshotsTaken: number;
-  /** Snapshot streams to followers that completed. */
-  snapshotsSent: number;
-  /** Snapshot streams to followers that failed. */
-  snapshotSendFailures: number;
-  /** Snapshots received from the leader and committed. */
-  snapshotsReceived: number;
-  /** State machine recoveries from a snapshot (at restart, or from one received). */
-  snapshotsRecovered: number;
-  /** Messages refused because they came from another cluster identity, and peers' notices that they refused ours. */
-  identityMismatches: number;
-}
-
-/** A user's snapshot request, waiting in the replica's one pending slot. */
-export interface SnapshotRequest {
-  readonly req: Pending<number>;
-  readonly target: SaveTarget;
-  /** The compaction index for a snapshot at `index`, or null for none. */
-  readonly compactTo: (index: number) => number | null;
-}
-
 /** Work for the apply loop, in log order. */
 type Task =
   | { readonly kind: 'entries'; readonly entries: readonly Entry[] }
-  | { readonly kind: 'snapshot'; readonly request: SnapshotRequest | null }
   | { readonly kind: 'recover'; readonly ss: SnapshotMeta }
-  | { readonly kind: 'stream'; readonly m: Message; readonly send: (m: Message) => boolean };
+  | SnapshotTask;
 
 /** One replica of a shard hosted here. */
 export class Replica {
   readonly peer: Peer;
   readonly rsm: StateMachineManager;
   private nextKey: number;
-  /** Proposals and membership changes waiting: held without a leader, re-forwarded safely. */
+  /** Proposals waiting: held without a leader, re-forwarded safely. */
   private readonly proposals = new PendingProposals();
+  /** Membership changes waiting, likewise, once the leader may take one. */
+  private readonly configChanges = new PendingConfigChange();
   private readonly reads: PendingReads;
+  /** The snapshot request, flags and streams. */
+  readonly snapshots: ReplicaSnapshots;
   /** The term of the last entry applied (or snapshot installed) here. */
   private appliedTerm = 0;
   private applyQueue: Task[] = [];
   private applying = false;
   /** Updates (taken, not yet persisted) whose committed entries `applyBeforePersist` already queued. */
   private readonly appliedEarly = new WeakSet<Update>();
-  /** The one pending user snapshot request (SNAPSHOTS.md §1.4) and whether it was admitted. */
-  private snapshotSlot: SnapshotRequest | null = null;
-  private slotAdmitted = false;
-  /** `lastApplied` when the last snapshot was requested (§2). */
-  private reqSnapshotIndex = 0;
-  /** A snapshot is being taken (§3). */
-  private taking = false;
-  private autoQueued = false;
   /** Aborted when the replica stops: long snapshot work is told through it. */
   readonly abort = new AbortController();
   /** Set by the host once the snapshot machinery is attached. */
   worker: SnapshotWorker | null = null;
   snapshotter: Snapshotter | null = null;
-  /** Outgoing snapshot streams by target replica: what to release when each ends. */
-  private readonly streams = new Map<number, { index: number; tempDir?: string }>();
   stopped = false;
   /** Set when the state machine failed; the replica no longer applies. */
   failure: Error | null = null;
   /** What this replica did, counted for metrics; the host counts snapshot streams and receipts. */
-  readonly counters: ReplicaCounters = {
-    proposals: 0, proposalsDropped: 0, proposalsReforwarded: 0, readsDropped: 0, snapshotsTaken: 0, snapshotsSent: 0,
-    snapshotSendFailures: 0, snapshotsReceived: 0, snapshotsRecovered: 0, identityMismatches: 0,
-  };
+  readonly counters: ReplicaCounters = newReplicaCounters();
   /** The shard's cluster identity (see cluster-identity.ts); 0 while a joining replica has not learned it. */
   clusterId = 0;
   /** Set when another cluster lists this replica as a member: it stopped serving the shard. */
@@ -160,6 +95,10 @@ export class Replica {
     // which arrive here when their entries are applied, vanishingly unlikely.
     this.nextKey = randomInt(1, 2 ** 47) * 8;
     this.reads = new PendingReads(randomInt(1, 2 ** 47));
+    this.snapshots = new ReplicaSnapshots(this, host, (t) => {
+      this.applyQueue.push(t);
+      void this.applyLoop();
+    });
     this.peer = new Peer({
       shardId: cfg.shardId, replicaId: cfg.replicaId,
       electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
@@ -180,16 +119,12 @@ export class Replica {
   get shardId(): number { return this.cfg.shardId; }
   get replicaId(): number { return this.cfg.replicaId; }
 
-  private pendingCount(): number {
-    return this.proposals.size + this.reads.size;
-  }
-
   private admit(): void {
     if (this.stopped) throw new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} is stopped`);
     if (this.identityConflict !== null) throw this.identityConflict;
     if (this.removed) throw new ReplicaRemovedError(this.shardId, this.replicaId);
     if (this.failure !== null) throw new StateMachineError(`replica ${this.replicaId} of shard ${this.shardId} failed`, { cause: this.failure });
-    if (this.pendingCount() >= this.host.maxPending) throw new SystemBusyError(`shard ${this.shardId} has too many pending requests`);
+    if (this.proposals.size + this.reads.size >= this.host.maxPending) throw new SystemBusyError(`shard ${this.shardId} has too many pending requests`);
     if (this.peer.rateLimited()) throw new SystemBusyError(`shard ${this.shardId} is rate limited (in-memory log over its limit)`);
   }
 
@@ -204,9 +139,12 @@ export class Replica {
     this.admit();
     const key = this.nextKey++;
     this.counters.proposals++;
-    const req = new Pending<SMResult>(opts, () => this.proposals.remove(key), (ms) => this.notAppended(key, ms));
+    // At its deadline: DroppedError when certainly in no log that can commit (held for a
+    // leader, or held again after a leader change); otherwise TimeoutError (outcome unknown).
+    const req = new Pending<SMResult>(opts, () => this.proposals.remove(key), (ms) => (this.proposals.get(key)?.term === 0
+      ? new DroppedError(`shard ${this.shardId}: no leader took the request within ${ms} ms; it was not applied`) : undefined));
     this.proposals.add({
-      kind: 'proposal', req, term: 0,
+      req, term: 0,
       entry: entry({
         term: 0, index: 0, type: EntryType.Application, key, cmd,
         clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
@@ -219,30 +157,15 @@ export class Replica {
   /**
    * Proposes a membership change; resolves once applied. Held until a leader is known and
    * this replica has applied an entry of the leader's term (before that the leader refuses
-   * any change), then handled like a proposal.
+   * any change), then handled like a proposal (`pending-config-change.ts`).
    */
   proposeConfigChange(cc: ConfigChange, opts?: RequestOptions): Promise<void> {
     this.admit();
     const key = this.nextKey++;
-    const req = new Pending<void>(opts, () => this.proposals.remove(key), (ms) => this.notAppended(key, ms));
-    this.proposals.add({
-      kind: 'config', req, term: 0,
-      entry: entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) }),
-    });
+    const req = new Pending<void>(opts, () => this.configChanges.remove(key), (ms) => this.configChanges.expired(key, this.shardId, ms));
+    this.configChanges.add(req, entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) }));
     this.host.setReady(this);
     return req.promise;
-  }
-
-  /**
-   * At a proposal's deadline: DroppedError when it is certainly not in any log that can commit
-   * (still held for a leader, or held again after a leader change proved the first copy can
-   * never commit — safe to retry); otherwise undefined (TimeoutError: the outcome is unknown).
-   */
-  private notAppended(key: number, ms: number): Error | undefined {
-    const w = this.proposals.get(key);
-    if (w === undefined || w.term !== 0) return undefined;
-    const why = w.kind === 'config' ? 'no leader (that had applied an entry of its term here)' : 'no leader';
-    return new DroppedError(`shard ${this.shardId}: ${why} took the request within ${ms} ms; it was not applied`);
   }
 
   /**
@@ -265,51 +188,42 @@ export class Replica {
   }
 
   /**
-   * Queues a user snapshot request in the replica's one pending slot.
-   * @throws SystemBusyError when a request is already pending.
+   * Queues a user snapshot request in the replica's one pending slot (`pending-snapshot.ts`).
+   * @throws ClosedError when stopped; SystemBusyError when a request is already pending.
    */
   requestSnapshot(make: (cleanup: () => void) => SnapshotRequest): Promise<number> {
     if (this.stopped) throw new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} is stopped`);
-    if (this.snapshotSlot !== null) throw new SystemBusyError(`shard ${this.shardId} already has a pending snapshot request`);
-    const request = make(() => {
-      if (this.snapshotSlot === request) {
-        this.snapshotSlot = null;
-        this.slotAdmitted = false;
-      }
-    });
-    this.snapshotSlot = request;
-    this.host.setReady(this);
-    return request.req.promise;
+    return this.snapshots.request(make);
+  }
+
+  /** The default compaction point after a snapshot at `index`, or null. */
+  defaultCompactTo(index: number): number | null {
+    return this.snapshots.defaultCompactTo(index);
+  }
+
+  /**
+   * Starts streaming the snapshot of an InstallSnapshot message to a follower (see
+   * {@link ReplicaSnapshots.stream}). False when refused at once.
+   */
+  streamSnapshot(m: Message, send: (m: Message) => boolean): boolean {
+    return this.snapshots.stream(m, send);
+  }
+
+  /** A stream to `to` ended (either way): release what it held. */
+  streamDone(to: number): void {
+    this.snapshots.streamDone(to);
   }
 
   /**
    * Engine pass: admits a pending snapshot request (§2), hands held proposals to the core
-   * (ONE Propose for the lot) and starts batched reads — both only once a leader is known.
+   * (ONE Propose for the lot) and held membership changes, and starts batched reads — only
+   * once a leader is known.
    */
   handleEvents(): void {
-    this.admitSnapshotRequest();
-    this.proposals.flush(this.peer, this.appliedTerm === this.peer.term);
+    this.snapshots.admit();
+    this.proposals.flush(this.peer);
+    this.configChanges.flush(this.peer, this.appliedTerm === this.peer.term);
     this.reads.flush(this.peer);
-  }
-
-  /**
-   * §2. The "nothing new" rule is for local snapshots: an export is always taken (it is how a
-   * shard whose quorum is lost, and so applies nothing new, is repaired), and it does not count
-   * as the requested-snapshot index, so neither a failed nor a successful export holds back
-   * a later local snapshot or export.
-   */
-  private admitSnapshotRequest(): void {
-    const slot = this.snapshotSlot;
-    if (slot === null || this.slotAdmitted) return;
-    const exported = slot.target.kind === 'export';
-    if (this.rsm.lastApplied === 0 || (!exported && this.rsm.lastApplied === this.reqSnapshotIndex)) {
-      slot.req.reject(new RejectedError(`nothing new to snapshot in shard ${this.shardId} since index ${this.reqSnapshotIndex}`));
-      return;
-    }
-    if (!exported) this.reqSnapshotIndex = this.rsm.lastApplied;
-    this.slotAdmitted = true;
-    this.applyQueue.push({ kind: 'snapshot', request: slot });
-    void this.applyLoop();
   }
 
   /**
@@ -354,57 +268,36 @@ export class Replica {
     this.peer.commit(u);
     // Acknowledging may produce work at once (a leader whose own write completed a quorum).
     if (this.peer.hasUpdate()) this.host.setReady(this);
-    this.releaseReads();
+    this.reads.release(this.rsm.lastApplied);
     void this.applyLoop();
   }
 
   /** The core refused `e` (never appended): its caller gets DroppedError. */
   private dropped(e: Entry): void {
-    const w = this.proposals.refused(e);
-    if (w === undefined) return;
-    if (w.kind === 'config') w.req.reject(new DroppedError('membership change dropped: another change is pending, or a leader transfer'));
-    else w.req.reject(new DroppedError('proposal dropped: a leader transfer, busy, or a witness'));
+    if (e.type === EntryType.ConfigChange) this.configChanges.dropped(e);
+    else this.proposals.refused(e)?.req.reject(new DroppedError('proposal dropped: a leader transfer, busy, or a witness'));
   }
 
   private notifyCommitted(ents: readonly Entry[]): void {
     for (const e of ents) {
       const w = this.proposals.get(e.key);
-      if (w !== undefined && w.kind === 'proposal' && w.entry.clientId === e.clientId && w.entry.seriesId === e.seriesId) {
-        w.req.resolve({ value: 0 });
-      }
+      if (w !== undefined && w.entry.clientId === e.clientId && w.entry.seriesId === e.seriesId) w.req.resolve({ value: 0 });
     }
   }
 
-  private releaseReads(): void {
-    this.reads.release(this.rsm.lastApplied);
-  }
-
-  /** Applies queued tasks in order: entries in batches, snapshot captures, recoveries. */
+  /** Applies queued tasks in order: entries in batches, snapshot saves and images, recoveries. */
   private async applyLoop(): Promise<void> {
     if (this.applying || this.stopped || this.failure !== null) return;
     this.applying = true;
     try {
       while (this.applyQueue.length > 0 && !this.stopped) {
         const task = this.applyQueue.shift() as Task;
-        if (task.kind === 'entries') {
-          const outcomes = await this.rsm.apply(task.entries);
-          for (const o of outcomes) this.settle(o);
-          const last = task.entries[task.entries.length - 1];
-          if (last !== undefined) {
-            this.appliedTerm = last.term;
-            // Anything proposed in an earlier term and still waiting can no longer commit.
-            this.counters.proposalsReforwarded += this.proposals.appliedTerm(last.term);
-          }
-          this.maybeAutoSnapshot();
-        } else if (task.kind === 'snapshot') {
-          await this.takeSnapshot(task.request);
-        } else if (task.kind === 'stream') {
-          await this.streamImage(task.m, task.send);
-        } else {
-          await this.recover(task.ss);
-        }
+        if (task.kind === 'entries') await this.applyEntries(task.entries);
+        else if (task.kind === 'snapshot') await this.snapshots.save(task.request);
+        else if (task.kind === 'stream') await this.snapshots.writeImage(task.m, task.send);
+        else await this.recover(task.ss);
         this.peer.notifyApplied(this.rsm.lastApplied);
-        this.releaseReads();
+        this.reads.release(this.rsm.lastApplied);
         this.host.setReady(this);
       }
     } catch (e) {
@@ -414,130 +307,40 @@ export class Replica {
     }
   }
 
-  /** Automatic snapshots every `snapshotEntries` applied entries, through the same path. */
-  private maybeAutoSnapshot(): void {
-    const every = this.cfg.snapshotEntries;
-    if (every === 0 || this.worker === null || this.taking || this.autoQueued) return;
-    const since = Math.max(this.reader.snapshot().index, this.reqSnapshotIndex);
-    if (this.rsm.lastApplied - since < every) return;
-    this.autoQueued = true;
-    this.applyQueue.push({ kind: 'snapshot', request: null });
-  }
-
-  /** §3: a snapshot task met in log order. */
-  private async takeSnapshot(request: SnapshotRequest | null): Promise<void> {
-    if (request === null) this.autoQueued = false;
-    const worker = this.worker;
-    if (this.taking || worker === null) {
-      request?.req.reject(new RejectedError(`a snapshot of shard ${this.shardId} is already being taken`));
-      return;
+  private async applyEntries(entries: readonly Entry[]): Promise<void> {
+    const outcomes = await this.rsm.apply(entries);
+    for (const o of outcomes) this.settle(o);
+    const last = entries[entries.length - 1];
+    if (last !== undefined) {
+      this.appliedTerm = last.term;
+      // Anything proposed in an earlier term and still waiting can no longer commit.
+      this.counters.proposalsReforwarded += this.proposals.appliedTerm(last.term) + this.configChanges.appliedTerm(last.term);
     }
-    this.taking = true;
-    const target: SaveTarget = request?.target ?? { kind: 'local' };
-    const compactTo = request?.compactTo ?? ((i: number) => this.defaultCompactTo(i));
-    const captured = await worker.capture(target);
-    const work = async (): Promise<void> => {
-      try {
-        const index = await worker.save(captured, target, target.kind === 'local' ? compactTo(captured.index) : null);
-        if (index === 0) request?.req.reject(new RejectedError(`nothing new to snapshot in shard ${this.shardId}`));
-        else {
-          request?.req.resolve(index);
-          this.counters.snapshotsTaken++;
-          this.host.snapshotCreated(this, index, target.kind === 'export');
-        }
-      } catch (e) {
-        this.host.logger.error('snapshot failed', { shardId: this.shardId, replicaId: this.replicaId, error: (e as Error).message });
-        request?.req.reject(e);
-      } finally {
-        this.taking = false;
-      }
-    };
-    // A regular state machine cannot change while it is written: the apply loop waits.
-    if (this.sm.kind === 'regular') await work();
-    else this.host.runSnapshotWork(work);
+    this.snapshots.maybeAuto();
   }
 
-  /**
-   * Starts streaming the snapshot of an InstallSnapshot message to a follower. The snapshot's
-   * files are held until the stream ends; an on-disk state machine's metadata-only snapshot is
-   * replaced by a full image of its live state, written first. False when refused at once.
-   */
-  streamSnapshot(m: Message, send: (m: Message) => boolean): boolean {
-    const ss = m.snapshot;
-    if (ss === null || this.snapshotter === null || this.streams.has(m.to)) return false;
-    if (ss.dummy && this.sm.kind === 'on-disk') {
-      this.streams.set(m.to, { index: ss.index });
-      this.applyQueue.push({ kind: 'stream', m, send });
-      void this.applyLoop();
-      return true;
-    }
-    this.snapshotter.acquire(ss.index);
-    this.streams.set(m.to, { index: ss.index });
-    const ok = send(m);
-    if (!ok) this.streamDone(m.to);
-    return ok;
-  }
-
-  /** A stream to `to` ended (either way): release what it held. */
-  streamDone(to: number): void {
-    const s = this.streams.get(to);
-    if (s === undefined) return;
-    this.streams.delete(to);
-    if (s.tempDir !== undefined) void rm(s.tempDir, { recursive: true, force: true });
-    else void this.snapshotter?.release(s.index);
-  }
-
-  /** Writes a full image of an on-disk state machine's live state and streams it. */
-  private async streamImage(m: Message, send: (m: Message) => boolean): Promise<void> {
-    const worker = this.worker;
-    const entry = this.streams.get(m.to);
-    if (worker === null || entry === undefined) return;
-    try {
-      const { meta, dir } = await worker.writeStreamImage();
-      entry.tempDir = dir;
-      if (!send({ ...m, snapshot: meta })) {
-        this.streamDone(m.to);
-        this.peer.reportSnapshotStatus(m.to, true);
-      }
-    } catch (e) {
-      this.host.logger.warn('snapshot image for a follower failed', { shardId: this.shardId, replicaId: this.replicaId, error: (e as Error).message });
-      this.streamDone(m.to);
-      this.peer.reportSnapshotStatus(m.to, true);
-    }
-  }
-
-  /** The default compaction point after a snapshot at `index`, or null. */
-  defaultCompactTo(index: number): number | null {
-    if (this.cfg.disableAutoCompaction || index <= this.cfg.compactionOverhead) return null;
-    return index - this.cfg.compactionOverhead;
-  }
-
+  /** A snapshot received from the leader, met in log order. */
   private async recover(ss: SnapshotMeta): Promise<void> {
-    if (this.worker === null) throw new StateMachineError('a snapshot arrived but snapshots are not attached');
-    if (ss.index <= this.rsm.lastApplied) return;
-    await this.worker.recover(ss, this.rsm.onDiskIndex);
+    if (!(await this.snapshots.recover(ss))) return;
     this.appliedTerm = ss.term;
     this.proposals.snapshotInstalled(ss.term);
-    this.counters.snapshotsRecovered++;
+    this.configChanges.snapshotInstalled(ss.term);
     this.host.membershipChanged(this, this.rsm.membership);
     this.host.snapshotRecovered(this, ss.index);
     if (this.rsm.membership.removed.has(this.replicaId)) this.markRemoved('a snapshot says it was removed');
   }
 
   private settle(o: ApplyOutcome): void {
-    const w = o.key === 0 ? undefined : this.proposals.get(o.key);
     if (o.configChange !== undefined) {
       this.peer.applyConfigChange(o.configChange, o.index);
       this.host.membershipChanged(this, this.rsm.membership);
-      if (w?.kind === 'config') w.req.resolve();
-      if (this.rsm.membership.removed.has(this.replicaId)) this.markRemoved('it applied its removal');
+    }
+    if (this.configChanges.applied(o) || o.configChange !== undefined) {
+      if (o.configChange !== undefined && this.rsm.membership.removed.has(this.replicaId)) this.markRemoved('it applied its removal');
       return;
     }
+    const w = o.key === 0 ? undefined : this.proposals.get(o.key);
     if (w === undefined) return;
-    if (w.kind === 'config') {
-      if (o.rejected) w.req.reject(new RejectedError(`membership change rejected: ${o.reason ?? ''}`));
-      return;
-    }
     if (o.rejected) w.req.reject(new RejectedError(o.reason ?? 'proposal rejected'));
     else w.req.resolve(o.result);
   }
@@ -552,12 +355,7 @@ export class Replica {
     this.removed = true;
     this.host.logger.warn(`replica ${this.replicaId} was removed from shard ${this.shardId} (${why}); it no longer serves requests: stop it and remove its data`,
       { shardId: this.shardId, replicaId: this.replicaId });
-    // A pending request to remove this very replica succeeded: that is how it was removed.
-    for (const w of this.proposals.all()) {
-      if (w.kind !== 'config') continue;
-      const cc = decodeConfigChange(w.entry.cmd);
-      if (cc.type === ConfigChangeType.RemoveReplica && cc.replicaId === this.replicaId) w.req.resolve();
-    }
+    this.configChanges.removedSelf(this.replicaId);
     this.rejectAll(new ReplicaRemovedError(this.shardId, this.replicaId));
   }
 
@@ -571,18 +369,22 @@ export class Replica {
 
   /** Fails every waiting request with `err`. */
   rejectAll(err: Error): void {
-    for (const w of this.proposals.all()) w.req.reject(err);
+    this.proposals.rejectAll(err);
+    this.configChanges.rejectAll(err);
     this.reads.rejectAll(err);
   }
 
-  /** Stops the replica: pending requests fail with a closed error; the state machine closes. */
+  /**
+   * Stops the replica: pending requests fail with a closed error; snapshot work not started is
+   * dropped, work under way is told through `abort` and waited for; the state machine closes.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const msg = `replica ${this.replicaId} of shard ${this.shardId} stopped`;
     this.abort.abort(new ClosedError('replica stopping'));
-    this.rejectAll(new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} stopped`));
-    this.snapshotSlot?.req.reject(new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} stopped`));
-    while (this.taking) await new Promise((r) => setTimeout(r, 1));
+    this.rejectAll(new ClosedError(msg));
+    await this.snapshots.stop(msg);
     while (this.applying) await new Promise((r) => setTimeout(r, 1));
     await this.sm.sm.close();
   }

@@ -7,7 +7,8 @@ import { WalLogDB, type WalStats } from '../logdb/wal-log-db.js';
 import type { LogDB } from '../contracts/log-db.js';
 import type { RemoteStats, Transport, TransportStats } from '../contracts/transport.js';
 import type { EngineStats } from './engine.js';
-import type { Replica, ReplicaCounters } from './replica.js';
+import type { Replica } from './replica.js';
+import type { ReplicaCounters } from './replica-counters.js';
 import type { PlacementStats } from './leader-balancer.js';
 
 /** One replica's counters. */
