@@ -6,7 +6,7 @@
  * which bound them per host and never run two of one shard at once.
  */
 import type { Message, SnapshotMeta } from '../core/types.js';
-import { ClosedError, RejectedError, StateMachineError } from '../errors.js';
+import { ClosedError, RejectedError, SnapshotNotFoundError, StateMachineError } from '../errors.js';
 import { OutgoingStreams } from './outgoing-streams.js';
 import { PendingSnapshot, type SnapshotRequest } from './pending-snapshot.js';
 import type { Replica } from './replica.js';
@@ -25,6 +25,8 @@ export class ReplicaSnapshots {
   readonly state = new SnapshotState();
   private readonly pending: PendingSnapshot;
   private readonly streams: OutgoingStreams;
+  /** The index of the last snapshot found missing for a stream (logged once). */
+  private missingLogged = -1;
 
   /** @param enqueue puts a task in the replica's apply queue (and wakes the apply loop). */
   constructor(private readonly r: Replica, private readonly host: ReplicaHost, private readonly enqueue: (t: SnapshotTask) => void) {
@@ -120,7 +122,22 @@ export class ReplicaSnapshots {
     const ss = m.snapshot;
     if (ss === null) return false;
     const image = ss.dummy && this.r.sm.kind === 'on-disk';
-    if (!this.streams.start(m.to, ss.index, !image)) return false;
+    let started: boolean;
+    try {
+      started = this.streams.start(m.to, ss.index, !image);
+    } catch (e) {
+      // The snapshot's files are gone (removed by hand, a damaged disk): this stream fails,
+      // the core tries again later; the host must not stop over it.
+      if (!(e instanceof SnapshotNotFoundError)) throw e;
+      this.r.counters.snapshotSendFailures++;
+      if (this.missingLogged === ss.index) return false;
+      this.missingLogged = ss.index;
+      this.host.logger.error('snapshot for a follower is missing on disk (logged once per snapshot)', {
+        shardId: this.r.shardId, replicaId: this.r.replicaId, to: m.to, index: ss.index, error: e.message,
+      });
+      return false;
+    }
+    if (!started) return false;
     if (image) {
       this.enqueue({ kind: 'stream', m, send });
       return true;
