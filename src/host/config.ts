@@ -10,6 +10,7 @@ import { DEFAULT_MAX_SESSIONS as MAX_SESSIONS } from '../rsm/sessions.js';
 import { parseClusterId } from './cluster-identity.js';
 import type { LogDB } from '../logdb/log-db.js';
 import type { Transport, TransportHandler } from '../transport/transport.js';
+import { isHostIdAddress } from '../transport/host-registry.js';
 
 /** Settings of one NodeHost. */
 export interface NodeHostConfig {
@@ -135,6 +136,14 @@ export function isAddress(a: string): boolean {
   if (m === null) return false;
   const port = Number(m[2]);
   return port >= 1 && port <= 65535;
+}
+
+/**
+ * Whether `a` may stand as a replica's address in membership: `host:port`, or a host named by
+ * its id, `nhid-<16 hex digits>` (resolved through the host registry; TCP transport only).
+ */
+export function isMemberAddress(a: string): boolean {
+  return isAddress(a) || isHostIdAddress(a);
 }
 
 function int(name: string, v: number, min: number): number {

@@ -24,10 +24,11 @@ import type {
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportHandler } from '../transport/transport.js';
 import {
-  resolveHostConfig, resolveShardConfig, isAddress,
+  resolveHostConfig, resolveShardConfig, isMemberAddress,
   type NodeHostConfig, type ResolvedHostConfig, type ResolvedShardConfig, type ShardConfig,
 } from './config.js';
 import { lockHostDir } from './dir-lock.js';
+import { openHostRegistry } from './host-registry-file.js';
 import { ClusterIdentityGuard } from './cluster-identity.js';
 import { startIdentity, startMembers } from './start-identity.js';
 import { Engine } from './engine.js';
@@ -111,7 +112,7 @@ export class NodeHost {
   static async create(config: NodeHostConfig): Promise<NodeHost> {
     const cfg = resolveHostConfig(config);
     const lock = FirstStartLock.before(cfg.nodeHostDir, cfg.walDir,
-      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }));
+      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }, cfg.logger));
     let logdb: LogDB | undefined;
     try {
       logdb = cfg.logDBFactory !== undefined
@@ -120,6 +121,7 @@ export class NodeHost {
       const factory = cfg.transportFactory ?? ((handler: TransportHandler) => new TcpTransport({
         listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, dialFromHost: cfg.dialFromHost,
         deploymentId: cfg.deploymentId, handler, tls: cfg.tls, logger: cfg.logger, stallTimeoutMs: cfg.transportStallTimeoutMs,
+        registry: openHostRegistry(cfg.nodeHostDir, lock.identity, cfg.logger),
       }));
       const nh = new NodeHost(cfg, lock, logdb, factory);
       try {
@@ -182,7 +184,7 @@ export class NodeHost {
     this.checkOpen();
     if (this.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
     const stored = this.logdb.getBootstrap(cfg.shardId, cfg.replicaId);
-    const members = startMembers({ cfg, initialMembers, join, stored, raftAddress: this.cfg.raftAddress, logdb: this.logdb, logger: this.cfg.logger });
+    const members = startMembers({ cfg, initialMembers, join, stored, raftAddress: this.cfg.raftAddress, hostId: this.lock.identity?.hostId, logdb: this.logdb, logger: this.cfg.logger });
     const sm = create(cfg.shardId, cfg.replicaId);
     const smType = smTypeOf(sm);
     if (stored !== null && stored.smType !== smType) {
@@ -338,7 +340,7 @@ export class NodeHost {
     opts?: MembershipChangeOptions): Promise<void> {
     throwIfAborted(opts?.signal);
     if (!Number.isSafeInteger(replicaId) || replicaId <= 0) throw new InvalidOptionError(`replica id ${replicaId} is invalid`);
-    if (type !== ConfigChangeType.RemoveReplica && !isAddress(address)) throw new InvalidOptionError(`address '${address}' is not host:port`);
+    if (type !== ConfigChangeType.RemoveReplica && !isMemberAddress(address)) throw new InvalidOptionError(`address '${address}' is not host:port or nhid-<host id>`);
     const r = this.replica(shardId);
     await r.proposeConfigChange({
       type, replicaId, address, configChangeId: opts?.configChangeId ?? 0, initialize: false, ordered: r.cfg.orderedConfigChange,
@@ -473,7 +475,7 @@ export class NodeHost {
 
   /** The replicas on this host and their state. */
   getNodeHostInfo(): NodeHostInfo {
-    return { raftAddress: this.cfg.raftAddress, shards: [...this.replicas.values()].map(replicaInfo) };
+    return { raftAddress: this.cfg.raftAddress, nodeHostId: this.lock.identity?.hostId ?? '', shards: [...this.replicas.values()].map(replicaInfo) };
   }
 
   /** The host's counters (engine, LogDB, transport, per replica), for metrics. Cheap: no I/O. */

@@ -42,6 +42,12 @@ export const FrameKind = {
   Ping: 6,
   /** The answer to a {@link FrameKind.Ping}, acceptor → dialer (empty payload). */
   Pong: 7,
+  /**
+   * The dialer's handshake: who it is (deployment, host id, advertised address) and what it
+   * knows of other hosts (see `handshake.ts`). First on a message connection; sent again
+   * whenever the dialer's host registry changes.
+   */
+  Hello: 8,
 } as const;
 /** One of {@link FrameKind}. */
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];

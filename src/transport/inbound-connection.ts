@@ -1,5 +1,6 @@
 /**
- * One accepted connection. Its first frame decides its role for life: a Batch frame makes it
+ * One accepted connection. Its first frame (after an optional Hello handshake, see
+ * `handshake.ts`; a previous release sends none) decides its role for life: a Batch frame makes it
  * a message connection, a SnapshotHeader frame a snapshot stream. Any violation (bad frame,
  * wrong deployment, local message kinds, a frame that does not finish in time, a frame of the
  * other role) closes this connection only, with a counter and a log line.
@@ -16,6 +17,7 @@ import { CodecError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { decodeBatch, type MessageBatch } from './codec.js';
 import { encodeFrame, FrameDecoder, FrameKind, type Frame } from './frame.js';
+import { decodeHello, type Handshake } from './handshake.js';
 import { decodeSnapshotHeader, type SnapshotStreamHeader } from './snapshot-protocol.js';
 import { isNetworkMessageType, type TransportStats } from './transport.js';
 
@@ -36,7 +38,10 @@ export interface InboundContext {
   readonly idleTimeoutMs: number;
   readonly stats: TransportStats;
   readonly logger: Logger;
-  deliver(batch: MessageBatch): void;
+  /** A batch arrived; `hostId` is the dialer's, from its handshake (undefined without one: a previous release). */
+  deliver(batch: MessageBatch, hostId: string | undefined): void;
+  /** A handshake of this deployment arrived (optional: without it handshakes are checked, then ignored). */
+  handshake?(h: Handshake): void;
   /** Starts a snapshot session for a validated header; null if the stream was refused. */
   openSnapshot(socket: net.Socket, header: SnapshotStreamHeader): SnapshotSink | null;
   closed(conn: InboundConnection): void;
@@ -52,6 +57,7 @@ export class InboundConnection {
   private lastData = performance.now();
   private lastPong = 0;
   private dead = false;
+  private hostId: string | undefined;
   private readonly remote: string;
 
   constructor(readonly socket: net.Socket, private readonly ctx: InboundContext) {
@@ -107,6 +113,7 @@ export class InboundConnection {
   }
 
   private onFrame(f: Frame): void {
+    if (f.kind === FrameKind.Hello && this.role !== 'snapshot') return this.onHello(f);
     if (this.role === 'new') {
       if (f.kind === FrameKind.Batch || f.kind === FrameKind.Ping) this.becomeMessages();
       else if (f.kind === FrameKind.SnapshotHeader) return this.startSnapshot(f);
@@ -135,7 +142,22 @@ export class InboundConnection {
     }
     this.ctx.stats.batchesReceived++;
     this.ctx.stats.messagesReceived += batch.messages.length;
-    this.ctx.deliver(batch);
+    this.ctx.deliver(batch, this.hostId);
+    return undefined;
+  }
+
+  /** A handshake, first or again later: checked, then handed to the transport. The role stays undecided. */
+  private onHello(f: Frame): void {
+    let h: Handshake;
+    try {
+      h = decodeHello(f.payload);
+    } catch (err) {
+      return this.reject((err as Error).message);
+    }
+    if (h.deploymentId !== this.ctx.deploymentId) return this.reject(`deployment id ${h.deploymentId} is not ours`);
+    if (this.hostId !== undefined && this.hostId !== h.self.hostId) return this.reject(`handshake of host ${h.self.hostId} after ${this.hostId}`);
+    this.hostId = h.self.hostId;
+    this.ctx.handshake?.(h);
     return undefined;
   }
 

@@ -36,6 +36,8 @@ export interface RemoteHostContext {
   readonly reportUnreachable: (shardId: number, replicaId: number) => void;
   /** A connection was established, or an outage began. */
   readonly connectionChanged: (address: string, established: boolean) => void;
+  /** The handshake frame to open each connection with (see `handshake.ts`); none: send no handshake. */
+  readonly hello?: () => Buffer;
 }
 
 type State = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
@@ -58,6 +60,13 @@ export class RemoteHost {
   private flushScheduled = false;
   private draining = false;
   private failures = 0;
+  /**
+   * The peer closed a connection opened with a handshake before answering it: a previous
+   * release, which refuses the unknown frame. The next connection goes without one; after that
+   * one breaks, the handshake is tried again (the peer may have been upgraded meanwhile).
+   */
+  private legacy = false;
+  private helloSent = false;
   private timer: NodeJS.Timeout | null = null;
   /** Replicas told Unreachable during the current failure episode (so: once, not per message). */
   private reported = new Map<number, Set<number>>();
@@ -133,8 +142,10 @@ export class RemoteHost {
       }
       this.socket = socket;
       this.state = 'connected';
-      socket.on('error', (err) => this.broken(socket, err));
-      socket.on('close', () => this.broken(socket, new Error('connection closed by peer')));
+      this.helloSent = this.ctx.hello !== undefined && !this.legacy;
+      if (this.helloSent) socket.write(this.ctx.hello!());
+      socket.on('error', (err: NodeJS.ErrnoException) => this.broken(socket, err, undefined, err.code === 'ECONNRESET' || err.code === 'EPIPE'));
+      socket.on('close', () => this.broken(socket, new Error('connection closed by peer'), undefined, true));
       const liveness = new ConnectionLiveness(socket, stallTimeoutMs, {
         proven: () => this.established(),
         stalled: (ms) => this.broken(socket, new Error(`no progress for ${ms} ms`), ms),
@@ -145,6 +156,11 @@ export class RemoteHost {
       socket.on('data', (chunk: Buffer) => liveness.onData(chunk));
       this.flush();
     }, (err: unknown) => this.broken(null, err));
+  }
+
+  /** Writes the handshake again on the open connection (this host's registry changed). */
+  resendHello(): void {
+    if (this.state === 'connected' && this.socket !== null && this.helloSent) this.socket.write(this.ctx.hello!());
   }
 
   /** The peer answered on the new connection: the outage, if any, is over. */
@@ -161,9 +177,14 @@ export class RemoteHost {
    * open the circuit for a back-off delay. `stalledMs` is set when the liveness check closed
    * it for want of progress (how long it was silent).
    */
-  private broken(socket: net.Socket | null, err: unknown, stalledMs?: number): void {
+  private broken(socket: net.Socket | null, err: unknown, stalledMs?: number, closedByPeer = false): void {
     if (socket !== this.socket || (this.state !== 'connecting' && this.state !== 'connected')) return;
     const wasProven = this.liveness?.proven === true;
+    if (this.helloSent && !wasProven && closedByPeer) {
+      if (!this.legacy) this.ctx.logger.info('transport: remote closed the connection after the handshake; retrying without one (a previous release?)', { remote: this.address });
+      this.legacy = true;
+    } else if (socket !== null) this.legacy = false;
+    this.helloSent = false;
     this.liveness?.stop();
     this.liveness = null;
     this.socket?.destroy();

@@ -22,6 +22,8 @@ import { formatAddress, parseAddress, resolveTcpOptions, type ResolvedTcpOptions
 import { emptyStats, type AddressResolver, type RemoteStats, type Transport, type TransportStats } from './transport.js';
 import { encodeAck } from './snapshot-protocol.js';
 import { encodeFrame, FrameKind } from './frame.js';
+import { encodeHello, MAX_GOSSIP, type Handshake } from './handshake.js';
+import { isHostIdAddress, type HostRegistry } from './host-registry.js';
 
 /**
  * A {@link Transport} over TCP. Construct, then `start()` to listen; `address` is then the
@@ -41,6 +43,9 @@ export class TcpTransport implements Transport {
   private snapshotSends = 0;
   private snapshotReceives = 0;
   private readonly sends = new Set<Promise<void>>();
+  private readonly registry: HostRegistry | undefined;
+  /** The encoded handshake, rebuilt when the registry changes. */
+  private helloFrame: Buffer | null = null;
 
   /** @throws InvalidOptionError on a bad option or an unreadable TLS file. */
   constructor(options: TcpTransportOptions) {
@@ -48,6 +53,8 @@ export class TcpTransport implements Transport {
     this.opts = resolveTcpOptions(options, this.logger);
     this.tls = options.tls === undefined ? undefined : loadTls(options.tls);
     this.resolver = options.resolver ?? new StaticAddressResolver();
+    this.registry = options.registry;
+    this.registry?.onChange((rerouted) => this.registryChanged(rerouted));
     const onConnection = (socket: net.Socket): void => this.accept(socket);
     if (this.tls === undefined) {
       this.server = net.createServer({ noDelay: true }, onConnection);
@@ -85,6 +92,7 @@ export class TcpTransport implements Transport {
     });
     const bound = this.server.address() as net.AddressInfo;
     this.advertised = this.opts.advertiseAddress ?? formatAddress(host, bound.port);
+    this.registry?.setSelfAddress(this.advertised);
     this.state = 'started';
     this.logger.info('transport: listening', { listen: formatAddress(host, bound.port), advertise: this.advertised, tls: this.tls !== undefined });
   }
@@ -100,7 +108,7 @@ export class TcpTransport implements Transport {
       this.counters.messagesDropped++;
       return false;
     }
-    const address = this.resolver.resolve(m.shardId, m.to);
+    const address = this.route(m.shardId, m.to);
     if (address === undefined) {
       this.counters.messagesDropped++;
       return false;
@@ -112,6 +120,7 @@ export class TcpTransport implements Transport {
         logger: this.logger, sourceAddress: this.advertised, reportUnreachable: this.reportUnreachable,
         clusterIdOf: this.clusterIdOf,
         connectionChanged: (a, up) => this.opts.handler.handleConnection?.(a, up),
+        ...(this.registry === undefined ? {} : { hello: this.hello }),
       });
       this.remotes.set(address, remote);
     }
@@ -120,7 +129,7 @@ export class TcpTransport implements Transport {
 
   /** See {@link Transport.sendSnapshot}. */
   sendSnapshot(m: Message): boolean {
-    const address = this.resolver.resolve(m.shardId, m.to);
+    const address = this.route(m.shardId, m.to);
     if (this.state !== 'started' || address === undefined || m.snapshot === null || this.snapshotSends >= this.opts.maxSnapshotSends) {
       return false;
     }
@@ -149,13 +158,48 @@ export class TcpTransport implements Transport {
 
   /** See {@link Transport.setAddress}. */
   setAddress(shardId: number, replicaId: number, address: string): void {
-    parseAddress(address);
+    if (!(this.registry !== undefined && isHostIdAddress(address))) parseAddress(address);
     this.resolver.set(shardId, replicaId, address);
   }
 
   /** See {@link Transport.removeAddress}. */
   removeAddress(shardId: number, replicaId: number): void {
     this.resolver.remove(shardId, replicaId);
+    this.registry?.unbindReplica(shardId, replicaId);
+  }
+
+  /** The address to dial for a replica: its membership address, translated by the host registry (if any). */
+  private route(shardId: number, replicaId: number): string | undefined {
+    const member = this.resolver.resolve(shardId, replicaId);
+    if (member === undefined || this.registry === undefined) return member;
+    return this.registry.route(shardId, replicaId, member);
+  }
+
+  /** This host's handshake: itself, then what it knows of hosts that moved first, then of the others. */
+  private readonly hello = (): Buffer => {
+    if (this.helloFrame !== null) return this.helloFrame;
+    const r = this.registry!;
+    const gossip = r.entries().sort((a, b) => b.former.length - a.former.length || b.incarnation - a.incarnation).slice(0, MAX_GOSSIP);
+    this.helloFrame = encodeHello({ deploymentId: this.opts.deploymentId, self: r.self, gossip });
+    return this.helloFrame;
+  };
+
+  /** A host moved (or was learned): stop dialling the addresses it left, and tell the hosts we talk to. */
+  private registryChanged(rerouted: readonly string[]): void {
+    this.helloFrame = null;
+    for (const a of rerouted) {
+      const r = this.remotes.get(a);
+      if (r === undefined) continue;
+      r.close();
+      this.remotes.delete(a);
+      this.logger.info('transport: address no longer dialled, its host moved', { remote: a, now: this.registry?.hostIdOf(a) });
+    }
+    for (const r of this.remotes.values()) r.resendHello();
+  }
+
+  /** A handshake arrived on an inbound connection. */
+  private onHandshake(h: Handshake): void {
+    this.registry?.learn([h.self, ...h.gossip]);
   }
 
   /** See {@link Transport.stats}. */
@@ -180,6 +224,7 @@ export class TcpTransport implements Transport {
     this.state = 'closed';
     for (const r of this.remotes.values()) r.close();
     this.remotes.clear();
+    this.registry?.flush();
     for (const c of this.inbound) c.destroy();
     if (wasStarted) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.allSettled([...this.sends]);
@@ -213,7 +258,11 @@ export class TcpTransport implements Transport {
     const conn = new InboundConnection(socket, {
       deploymentId: this.opts.deploymentId, maxFrameSize: this.opts.maxFrameSize, frameTimeoutMs: this.opts.frameTimeoutMs,
       idleTimeoutMs: this.opts.stallTimeoutMs, stats: this.counters, logger: this.logger,
-      deliver: (batch: MessageBatch) => {
+      handshake: (h) => this.onHandshake(h),
+      deliver: (batch: MessageBatch, hostId: string | undefined) => {
+        if (hostId !== undefined && this.registry !== undefined) {
+          for (const m of batch.messages) this.registry.bindReplica(m.shardId, m.from, hostId);
+        }
         try {
           this.opts.handler.handleMessageBatch(batch);
         } catch (err) {
