@@ -45,6 +45,8 @@ export interface StoredHostIdentity extends HostIdentity {
   readonly hostId: string;
   /** Raised by one each time the host starts on a raft address other than the stored one. */
   readonly incarnation: number;
+  /** The stored raft address this start moved away from (not stored; only when it moved now). */
+  readonly movedFrom?: string;
 }
 
 /** A held directory lock; `release` gives it back. */
@@ -150,5 +152,5 @@ function checkIdentity(dir: string, id: HostIdentity, logger: Logger | undefined
     logger?.warn(`raft address changed from ${String(stored.raftAddress)} to ${id.raftAddress}`, { hostId, incarnation: now.incarnation });
   }
   if (moved || hostId !== stored.hostId || was !== stored.incarnation) writeIdentity(dir, path, now);
-  return now;
+  return moved && typeof stored.raftAddress === 'string' ? { ...now, movedFrom: stored.raftAddress } : now;
 }

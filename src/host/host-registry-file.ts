@@ -18,7 +18,8 @@ export const HOST_REGISTRY_FILE = 'hosts.json';
 export function openHostRegistry(dir: string, identity: StoredHostIdentity | undefined, logger: Logger): HostRegistry | undefined {
   if (identity === undefined) return undefined;
   return new HostRegistry({
-    self: { hostId: identity.hostId, address: identity.raftAddress, incarnation: identity.incarnation, former: [] },
+    self: { hostId: identity.hostId, address: identity.raftAddress, incarnation: identity.incarnation,
+      former: identity.movedFrom === undefined ? [] : [identity.movedFrom] },
     file: join(dir, HOST_REGISTRY_FILE), logger,
   });
 }

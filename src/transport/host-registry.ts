@@ -98,8 +98,8 @@ export class HostRegistry {
   /**
    * Where to dial for replica (`shardId`, `replicaId`) whose membership address is `address`:
    * the current address of the host that replica was last heard from; else, for `nhid-…`, of
-   * that host (undefined while unknown); else of the host `address` formerly belonged to; else
-   * `address` itself. Two Map reads in the common case (nothing moved).
+   * that host (undefined while unknown); else of the host `address` formerly belonged to (this
+   * host's own former addresses lead to itself); else `address` itself. Two Map reads in the common case (nothing moved).
    */
   route(shardId: number, replicaId: number, address: string): string | undefined {
     const heard = this.replicas.get(shardId)?.get(replicaId);
@@ -109,7 +109,8 @@ export class HostRegistry {
     }
     if (address.startsWith(HOST_ID_ADDRESS_PREFIX)) return this.addressOf(address.slice(HOST_ID_ADDRESS_PREFIX.length));
     const moved = this.aliases.get(address);
-    return moved === undefined ? address : this.addressOf(moved) ?? address;
+    if (moved !== undefined) return this.addressOf(moved) ?? address;
+    return this.selfEntry.former.includes(address) ? this.selfEntry.address : address;
   }
 
   /** Records that replica (`shardId`, `replicaId`) sent from host `hostId`. O(1) when unchanged. */

@@ -114,6 +114,11 @@ export class RemoteHost {
     return true;
   }
 
+  /** Opens the connection now if there is none and the circuit is closed (nothing is queued). */
+  open(): void {
+    if (this.state === 'idle') this.connect();
+  }
+
   /** Writes the queue now (when connected), instead of at the end of the turn. */
   flushNow(): void {
     if (this.queue.length > 0) this.flush();

@@ -113,6 +113,10 @@ export class TcpTransport implements Transport {
       this.counters.messagesDropped++;
       return false;
     }
+    return this.remoteFor(address).send(m);
+  }
+
+  private remoteFor(address: string): RemoteHost {
     let remote = this.remotes.get(address);
     if (remote === undefined) {
       remote = new RemoteHost(address, {
@@ -124,7 +128,7 @@ export class TcpTransport implements Transport {
       });
       this.remotes.set(address, remote);
     }
-    return remote.send(m);
+    return remote;
   }
 
   /** See {@link Transport.sendSnapshot}. */
@@ -160,6 +164,13 @@ export class TcpTransport implements Transport {
   setAddress(shardId: number, replicaId: number, address: string): void {
     if (!(this.registry !== undefined && isHostIdAddress(address))) parseAddress(address);
     this.resolver.set(shardId, replicaId, address);
+    // With a registry, announce this host at once (a handshake on a new connection) rather
+    // than at its first message: a host that just moved is found by its peers before its
+    // election timeout, and their connections back tell it where they are now.
+    if (this.registry !== undefined && this.state === 'started') {
+      const to = this.route(shardId, replicaId);
+      if (to !== undefined && to !== this.advertised) this.remoteFor(to).open();
+    }
   }
 
   /** See {@link Transport.removeAddress}. */
@@ -199,7 +210,11 @@ export class TcpTransport implements Transport {
 
   /** A handshake arrived on an inbound connection. */
   private onHandshake(h: Handshake): void {
-    this.registry?.learn([h.self, ...h.gossip]);
+    if (this.registry === undefined || this.state !== 'started') return;
+    this.registry.learn([h.self, ...h.gossip]);
+    // Answer with a connection of our own (a no-op when one is open): its handshake tells the
+    // dialer what we know, e.g. where its peers moved while it was away.
+    if (h.self.address !== this.advertised && this.registry.addressOf(h.self.hostId) === h.self.address) this.remoteFor(h.self.address).open();
   }
 
   /** See {@link Transport.stats}. */

@@ -34,7 +34,7 @@ test('a host id is made at first start, kept across restarts, and survives a new
 
   const lines: string[] = [];
   const moved = lockHostDir(dir, { raftAddress: '127.0.0.1:2', deploymentId: 3 }, recordingLogger(lines));
-  assert.deepEqual(moved.identity, { raftAddress: '127.0.0.1:2', deploymentId: 3, hostId: id, incarnation: 1 });
+  assert.deepEqual(moved.identity, { raftAddress: '127.0.0.1:2', deploymentId: 3, hostId: id, incarnation: 1, movedFrom: '127.0.0.1:1' });
   moved.release();
   assert.deepEqual(lines, ['raft address changed from 127.0.0.1:1 to 127.0.0.1:2']);
   assert.deepEqual(stored(dir), { raftAddress: '127.0.0.1:2', deploymentId: 3, hostId: id, incarnation: 1 });
