@@ -8,7 +8,7 @@ import { membershipFault, transferFault } from './membership.js';
 import type { FaultFn, NemesisContext } from './nemesis-context.js';
 import { partition } from './partition-faults.js';
 import type { FaultKind, PlannedFault } from './plan.js';
-import { killOrPause, restartAll, snapshotRound } from './process-faults.js';
+import { killOrPause, moveAddress, restartAll, snapshotRound } from './process-faults.js';
 
 /** One fault the nemesis applied. */
 export interface FaultRecord {
@@ -24,7 +24,7 @@ const FAULTS: Record<FaultKind, FaultFn> = {
   'kill': killOrPause, 'kill-leader': killOrPause, 'pause': killOrPause, 'pause-leader': killOrPause,
   'snapshot': snapshotRound, 'restart-all': restartAll,
   'partition-halves': partition, 'partition-leader': partition, 'bridge': partition, 'one-way': partition,
-  'transfer': transferFault, 'membership': membershipFault, 'disk': diskFault,
+  'transfer': transferFault, 'membership': membershipFault, 'disk': diskFault, 'move': moveAddress,
 };
 
 /** Gap after a fault that overran its planned time, so faults never follow each other without a pause. */

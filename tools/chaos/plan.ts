@@ -18,11 +18,13 @@ import { Rng } from './rng.js';
  * - `transfer`: a leader transfer to a random other replica;
  * - `membership`: a follower is removed, wiped and added back under a new replica id;
  * - `disk`: a replica is killed, its WAL tail torn, a WAL record or its newest snapshot
- *   corrupted, and it is restarted (and replaced if it refuses to start).
+ *   corrupted, and it is restarted (and replaced if it refuses to start);
+ * - `move`: a replica (often the leader) is killed and restarted on a new raft address, its
+ *   old address gone, with no membership change.
  */
 export const FAULT_KINDS = [
   'kill', 'kill-leader', 'pause', 'pause-leader', 'snapshot', 'restart-all',
-  'partition-halves', 'partition-leader', 'bridge', 'one-way', 'transfer', 'membership', 'disk',
+  'partition-halves', 'partition-leader', 'bridge', 'one-way', 'transfer', 'membership', 'disk', 'move',
 ] as const;
 
 /** One kind of fault. */
@@ -51,7 +53,7 @@ export interface PlannedFault {
 
 const WEIGHTS: Record<FaultKind, number> = {
   'kill': 3, 'kill-leader': 4, 'pause': 2, 'pause-leader': 3, 'snapshot': 1, 'restart-all': 1,
-  'partition-halves': 3, 'partition-leader': 3, 'bridge': 2, 'one-way': 3, 'transfer': 2, 'membership': 2, 'disk': 3,
+  'partition-halves': 3, 'partition-leader': 3, 'bridge': 2, 'one-way': 3, 'transfer': 2, 'membership': 2, 'disk': 3, 'move': 3,
 };
 
 function durationOf(kind: FaultKind, rng: Rng): number {
