@@ -34,12 +34,13 @@ export interface HostEntry {
   readonly address: string;
   /** Raised each time the host moves; the higher incarnation wins. */
   readonly incarnation: number;
-  /** Addresses it had before (newest first, at most {@link MAX_FORMER}). */
+  /** Addresses it had before (newest first, at most four). */
   readonly former: readonly string[];
 }
 
 /** A decoded handshake. */
 export interface Handshake {
+  /** The dialer's deployment id; another deployment's handshake closes the connection. */
   readonly deploymentId: number;
   /** The dialer itself. */
   readonly self: HostEntry;

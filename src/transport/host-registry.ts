@@ -35,6 +35,7 @@ export interface HostRegistryOptions {
   readonly file?: string;
   /** Most hosts remembered besides this one; newer hosts beyond it are ignored. Default 1024. */
   readonly maxEntries?: number;
+  /** Where the registry logs (moves learned, unreadable or unwritable files); default: nowhere. */
   readonly logger?: Logger;
 }
 
