@@ -105,3 +105,33 @@ test('a host restarted on a new address (same directory) rejoins its shard; peer
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('membership may name hosts by id (nhid-…): a shard bootstrapped that way routes through the host registry', { timeout: 30000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sampan-nhid-'));
+  const ports = await freePorts(3);
+  const addrOf = (i: number): string => `127.0.0.1:${ports[i - 1]!}`;
+  const hosts = new Map<number, NodeHost>();
+  try {
+    for (const i of [1, 2, 3]) hosts.set(i, await NodeHost.create({ nodeHostDir: join(dir, `h${i}`), raftAddress: addrOf(i), rttMillisecond: 20 }));
+    const h = (i: number): NodeHost => hosts.get(i)!;
+    // Shard 1 by address: the hosts meet (handshakes) and learn each other's ids.
+    const byAddress = new Map([1, 2, 3].map((i) => [i, addrOf(i)] as const));
+    for (const i of [1, 2, 3]) await h(i).startReplica(byAddress, false, () => new KvStateMachine(), { shardId: 1, replicaId: i });
+    await retryDropped(() => h(1).propose(1, setCmd('a', '1'), { timeoutMs: 5000 }));
+    // Shard 2 names its members by host id only.
+    const byId = new Map([1, 2, 3].map((i) => [i, `nhid-${h(i).getNodeHostInfo().nodeHostId}`] as const));
+    for (const i of [1, 2, 3]) await h(i).startReplica(byId, false, () => new KvStateMachine(), { shardId: 2, replicaId: i });
+    for (const i of [1, 2, 3]) {
+      await retryDropped(() => h(i).propose(2, setCmd(`b${i}`, String(i)), { timeoutMs: 5000 }));
+      for (const j of [1, 2, 3]) assert.equal(await retryDropped(() => h(j).read(2, `b${i}`, { timeoutMs: 5000 })), String(i));
+    }
+    const m = h(1).getNodeHostInfo().shards.find((s) => s.shardId === 2)!.membership;
+    assert.deepEqual([...m.voters], [...byId]);
+    // A host's own entry may be its id; another host's id in its place is refused like another address.
+    await assert.rejects(h(1).startReplica(new Map([[1, byId.get(2)!], [2, byId.get(1)!]]), false, () => new KvStateMachine(), { shardId: 3, replicaId: 1 }),
+      /initial members list replica 1 at nhid-/);
+  } finally {
+    await Promise.all([...hosts.values()].map((nh) => closeWithin(nh, 5000)));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
