@@ -169,10 +169,11 @@ export class HostRegistry {
     if (old !== undefined && e.incarnation < old.incarnation) return null;
     if (old !== undefined && e.incarnation === old.incarnation) {
       if (e.address !== old.address) return null; // a conflict: the first one heard stays
-      const extra = e.former.filter((a) => !old.former.includes(a));
+      // Only what fits is news: a merge that changes nothing must not count as a change, or
+      // two hosts would re-send their handshakes to each other for ever.
+      const extra = e.former.filter((a) => !old.former.includes(a) && a !== old.address).slice(0, MAX_FORMER - old.former.length);
       if (extra.length === 0) return null;
-      const merged = { ...old, former: [...old.former, ...extra].slice(0, MAX_FORMER) };
-      this.hosts.set(e.hostId, merged);
+      this.hosts.set(e.hostId, { ...old, former: [...old.former, ...extra] });
       for (const a of extra) this.alias(a, e.hostId);
       return [];
     }

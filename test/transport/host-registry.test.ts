@@ -86,6 +86,19 @@ describe('host registry', () => {
     assert.equal(r.route(1, 2, 'b:1'), 'b:1');
   });
 
+  it('reports a change only when something was learned (no endless re-sending of handshakes)', () => {
+    const r = new HostRegistry({ self: entry(A, 'a:1') });
+    let changes = 0;
+    r.onChange(() => { changes++; });
+    r.learn([entry(B, 'b:9', 2, ['b:1', 'b:2', 'b:3', 'b:4'])]);
+    assert.equal(changes, 1);
+    // Former addresses beyond the bound, the current address, a repeat: nothing new.
+    r.learn([entry(B, 'b:9', 2, ['b:5', 'b:6', 'b:9'])]);
+    r.learn([entry(B, 'b:9', 2, ['b:1'])]);
+    assert.equal(changes, 1);
+    assert.deepEqual(r.entries()[0]!.former, ['b:1', 'b:2', 'b:3', 'b:4']);
+  });
+
   it('persists what it learned and its own former addresses', () => {
     const file = path.join(tempDir(), 'hosts.json');
     const r = new HostRegistry({ self: entry(A, 'a:1'), file });
