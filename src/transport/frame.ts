@@ -36,18 +36,15 @@ export const FrameKind = {
   /** The receiver's verdict on a snapshot stream. */
   SnapshotAck: 5,
   /**
-   * Liveness probe, dialer → acceptor on a message connection (empty payload). The acceptor
-   * answers each with a {@link FrameKind.Pong} on the same connection.
+   * Liveness probe, dialer → acceptor on a message connection. The acceptor answers each with
+   * a {@link FrameKind.Pong} on the same connection. Its payload is empty, or the dialer's
+   * handshake (see `handshake.ts`): first on a message connection and again whenever the
+   * dialer's host registry changes. Releases before the handshake ignore a Ping's payload,
+   * which is why the handshake rides on this kind rather than a new one.
    */
   Ping: 6,
   /** The answer to a {@link FrameKind.Ping}, acceptor → dialer (empty payload). */
   Pong: 7,
-  /**
-   * The dialer's handshake: who it is (deployment, host id, advertised address) and what it
-   * knows of other hosts (see `handshake.ts`). First on a message connection; sent again
-   * whenever the dialer's host registry changes.
-   */
-  Hello: 8,
 } as const;
 /** One of {@link FrameKind}. */
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];

@@ -1,18 +1,22 @@
 /**
- * The handshake frame ({@link FrameKind.Hello}): the first frame a dialer writes on a message
- * connection, and again whenever its host registry changed. It says who the dialer is — its
- * deployment, its host id, its advertised raft address and that address's incarnation — and
- * carries a bounded gossip of other hosts' entries (see `host-registry.ts`).
+ * The handshake: the payload of the first {@link FrameKind.Ping} a dialer writes on a message
+ * connection, and of another whenever its host registry changed. It says who the dialer is —
+ * its deployment, its host id, its advertised raft address and that address's incarnation —
+ * and carries a bounded gossip of other hosts' entries (see `host-registry.ts`).
  *
  * ```
  * payload = version:u8 json
- * json    = {"d": deploymentId, "h": hostId, "a": address, "i": incarnation,
+ * json    = {"d": deploymentId, "h": hostId, "a": address, "i": incarnation, "f": [formerAddress, …],
  *            "g": [[hostId, address, incarnation, [formerAddress, …]], …]}
  * ```
  *
- * The payload is small (at most {@link MAX_GOSSIP} entries) and checksummed by its frame, so
- * JSON costs nothing that matters and lets later versions add fields that this one ignores.
- * A receiver closes the connection on an unknown version or a malformed payload.
+ * Why a Ping and not a frame kind of its own: an acceptor of an earlier release answers any
+ * Ping with a Pong and ignores its payload, while it would close a connection that opens with
+ * an unknown frame kind; so mixed-release clusters work with no fallback logic (a rolling
+ * upgrade), and the new acceptor reads what the old one ignores. The payload is small (at most
+ * {@link MAX_GOSSIP} entries) and checksummed by its frame, so JSON costs nothing that matters
+ * and lets later versions add fields that this one ignores. A receiver closes the connection
+ * on an unknown version or a malformed payload.
  */
 import { CodecError } from '../errors.js';
 import { encodeFrame, FrameKind } from './frame.js';
@@ -54,7 +58,7 @@ function entryJson(e: HostEntry): unknown[] {
   return [e.hostId, e.address, e.incarnation, e.former.slice(0, MAX_FORMER)];
 }
 
-/** Encodes `h` as a whole Hello frame; gossip beyond {@link MAX_GOSSIP} entries is left out. */
+/** Encodes `h` as a whole Ping frame carrying it; gossip beyond {@link MAX_GOSSIP} entries is left out. */
 export function encodeHello(h: Handshake): Buffer {
   const json = JSON.stringify({
     d: h.deploymentId, h: h.self.hostId, a: h.self.address, i: h.self.incarnation, f: h.self.former.slice(0, MAX_FORMER),
@@ -64,7 +68,7 @@ export function encodeHello(h: Handshake): Buffer {
   const payload = Buffer.allocUnsafe(1 + body.length);
   payload[0] = HANDSHAKE_VERSION;
   body.copy(payload, 1);
-  return encodeFrame(FrameKind.Hello, payload);
+  return encodeFrame(FrameKind.Ping, payload);
 }
 
 function str(v: unknown, what: string, max = 300): string {
@@ -91,7 +95,7 @@ function entryOf(v: unknown): HostEntry {
 }
 
 /**
- * Decodes a Hello frame's payload.
+ * Decodes the payload of a Ping frame that carries a handshake (a non-empty one).
  * @throws CodecError for an unknown version or a malformed payload.
  */
 export function decodeHello(payload: Uint8Array): Handshake {

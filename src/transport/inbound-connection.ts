@@ -1,7 +1,7 @@
 /**
- * One accepted connection. Its first frame (after an optional Hello handshake, see
- * `handshake.ts`; a previous release sends none) decides its role for life: a Batch frame makes it
- * a message connection, a SnapshotHeader frame a snapshot stream. Any violation (bad frame,
+ * One accepted connection. Its first frame decides its role for life: a Batch or Ping frame
+ * makes it a message connection, a SnapshotHeader frame a snapshot stream. A Ping with a
+ * payload carries the dialer's handshake (`handshake.ts`; earlier releases send none). Any violation (bad frame,
  * wrong deployment, local message kinds, a frame that does not finish in time, a frame of the
  * other role) closes this connection only, with a counter and a log line.
  *
@@ -113,7 +113,6 @@ export class InboundConnection {
   }
 
   private onFrame(f: Frame): void {
-    if (f.kind === FrameKind.Hello && this.role !== 'snapshot') return this.onHello(f);
     if (this.role === 'new') {
       if (f.kind === FrameKind.Batch || f.kind === FrameKind.Ping) this.becomeMessages();
       else if (f.kind === FrameKind.SnapshotHeader) return this.startSnapshot(f);
@@ -124,7 +123,8 @@ export class InboundConnection {
       return undefined;
     }
     if (f.kind === FrameKind.Ping) {
-      this.pong();
+      if (f.payload.length > 0) this.onHello(f);
+      if (!this.dead) this.pong();
       return undefined;
     }
     if (f.kind !== FrameKind.Batch) return this.reject(`unexpected frame kind ${f.kind} on a message connection`);
@@ -146,7 +146,7 @@ export class InboundConnection {
     return undefined;
   }
 
-  /** A handshake, first or again later: checked, then handed to the transport. The role stays undecided. */
+  /** A handshake, first or again later: checked, then handed to the transport. */
   private onHello(f: Frame): void {
     let h: Handshake;
     try {

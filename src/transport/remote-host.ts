@@ -60,13 +60,6 @@ export class RemoteHost {
   private flushScheduled = false;
   private draining = false;
   private failures = 0;
-  /**
-   * The peer closed a connection opened with a handshake before answering it: a previous
-   * release, which refuses the unknown frame. The next connection goes without one; after that
-   * one breaks, the handshake is tried again (the peer may have been upgraded meanwhile).
-   */
-  private legacy = false;
-  private helloSent = false;
   private timer: NodeJS.Timeout | null = null;
   /** Replicas told Unreachable during the current failure episode (so: once, not per message). */
   private reported = new Map<number, Set<number>>();
@@ -147,10 +140,10 @@ export class RemoteHost {
       }
       this.socket = socket;
       this.state = 'connected';
-      this.helloSent = this.ctx.hello !== undefined && !this.legacy;
-      if (this.helloSent) socket.write(this.ctx.hello!());
-      socket.on('error', (err: NodeJS.ErrnoException) => this.broken(socket, err, undefined, err.code === 'ECONNRESET' || err.code === 'EPIPE'));
-      socket.on('close', () => this.broken(socket, new Error('connection closed by peer'), undefined, true));
+      // The handshake goes first (a Ping with a payload; see handshake.ts).
+      if (this.ctx.hello !== undefined) socket.write(this.ctx.hello());
+      socket.on('error', (err) => this.broken(socket, err));
+      socket.on('close', () => this.broken(socket, new Error('connection closed by peer')));
       const liveness = new ConnectionLiveness(socket, stallTimeoutMs, {
         proven: () => this.established(),
         stalled: (ms) => this.broken(socket, new Error(`no progress for ${ms} ms`), ms),
@@ -165,7 +158,7 @@ export class RemoteHost {
 
   /** Writes the handshake again on the open connection (this host's registry changed). */
   resendHello(): void {
-    if (this.state === 'connected' && this.socket !== null && this.helloSent) this.socket.write(this.ctx.hello!());
+    if (this.state === 'connected' && this.socket !== null && this.ctx.hello !== undefined) this.socket.write(this.ctx.hello());
   }
 
   /** The peer answered on the new connection: the outage, if any, is over. */
@@ -182,14 +175,9 @@ export class RemoteHost {
    * open the circuit for a back-off delay. `stalledMs` is set when the liveness check closed
    * it for want of progress (how long it was silent).
    */
-  private broken(socket: net.Socket | null, err: unknown, stalledMs?: number, closedByPeer = false): void {
+  private broken(socket: net.Socket | null, err: unknown, stalledMs?: number): void {
     if (socket !== this.socket || (this.state !== 'connecting' && this.state !== 'connected')) return;
     const wasProven = this.liveness?.proven === true;
-    if (this.helloSent && !wasProven && closedByPeer) {
-      if (!this.legacy) this.ctx.logger.info('transport: remote closed the connection after the handshake; retrying without one (a previous release?)', { remote: this.address });
-      this.legacy = true;
-    } else if (socket !== null) this.legacy = false;
-    this.helloSent = false;
     this.liveness?.stop();
     this.liveness = null;
     this.socket?.destroy();

@@ -2,7 +2,7 @@
  * Host identity on the wire: the handshake codec, the host registry (newer incarnation wins,
  * routing through moved hosts, persistence), and TcpTransports on 127.0.0.1 learning a moved
  * host from its handshake and from a third host's gossip, and interoperating with a previous
- * release in both directions (a dialer without a handshake; an acceptor that refuses one).
+ * release in both directions (a dialer without a handshake; an acceptor that ignores it).
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -26,7 +26,7 @@ describe('handshake codec', () => {
     for (let i = 0; i < MAX_GOSSIP + 5; i++) gossip.push(entry(i.toString(16).padStart(16, '0'), `h${i}:1`));
     const frame = encodeHello({ deploymentId: 77, self: entry(A, '10.0.0.1:1', 2, ['10.0.0.8:1']), gossip });
     const [f] = new FrameDecoder(1 << 20).push(frame);
-    assert.equal(f?.kind, FrameKind.Hello);
+    assert.equal(f?.kind, FrameKind.Ping, 'the handshake rides on a Ping (ignored by earlier releases)');
     const h = decodeHello(f!.payload);
     assert.equal(h.deploymentId, 77);
     assert.deepEqual(h.self, entry(A, '10.0.0.1:1', 2, ['10.0.0.8:1']));
@@ -179,22 +179,25 @@ describe('TCP transports with host registries', () => {
     assert.ok(!rNew.messages.some((m) => m.hint === 6));
   });
 
-  it('falls back to no handshake towards an acceptor that refuses the frame (a previous release)', async () => {
-    // A previous release's acceptor: unknown frame kinds close the connection; Pings are answered.
+  it('an acceptor of the previous release (it answers a Ping whatever its payload, refuses unknown frame kinds) takes the handshake and the batches', async () => {
+    // The previous release's inbound rules (git a631023, src/transport/inbound-connection.ts):
+    // a Ping, payload ignored, is answered with a Pong; an unknown kind closes the connection.
+    const kinds: number[] = [];
     let refused = 0;
-    const batches: number[] = [];
+    let firstPayload = -1;
     const server = net.createServer((s) => {
       const dec = new FrameDecoder(1 << 20);
       s.on('error', () => {});
       s.on('data', (chunk: Buffer) => {
         for (const f of dec.push(chunk)) {
-          if (f.kind === FrameKind.Hello) {
+          if (firstPayload < 0) firstPayload = f.payload.length;
+          kinds.push(f.kind);
+          if (f.kind === FrameKind.Ping) s.write(encodeFrame(FrameKind.Pong, Buffer.alloc(0)));
+          else if (f.kind !== FrameKind.Batch) {
             refused++;
             s.destroy();
             return;
           }
-          if (f.kind === FrameKind.Ping) s.write(encodeFrame(FrameKind.Pong, Buffer.alloc(0)));
-          if (f.kind === FrameKind.Batch) batches.push(f.payload.length);
         }
       });
     });
@@ -203,11 +206,12 @@ describe('TCP transports with host registries', () => {
     open.push(t);
     t.setAddress(1, 2, `127.0.0.1:${(server.address() as net.AddressInfo).port}`);
     try {
-      await waitFor(() => {
-        t.send(heartbeat(1, 1, 2));
-        return batches.length > 0;
-      }, 'a batch delivered to the old acceptor', 5000);
-      assert.equal(refused, 1);
+      t.send(heartbeat(1, 1, 2));
+      await waitFor(() => kinds.includes(FrameKind.Batch), 'a batch delivered to the old acceptor');
+      assert.equal(kinds[0], FrameKind.Ping);
+      assert.ok(firstPayload > 0, 'the first frame is the handshake');
+      assert.equal(refused, 0);
+      assert.equal(t.stats().connectionFailures, 0);
     } finally {
       server.close();
     }
