@@ -51,6 +51,9 @@ export type {
 export type { MessageBatch } from './contracts/message-batch.js';
 export { TcpTransport } from './transport/tcp-transport.js';
 export type { TcpTransportOptions, TlsFiles } from './transport/tcp-options.js';
+export { HostRegistry, isHostIdAddress, HOST_ID_ADDRESS_PREFIX } from './transport/host-registry.js';
+export type { HostRegistryOptions, RegistryListener } from './transport/host-registry.js';
+export type { HostEntry } from './transport/handshake.js';
 export { MemoryNetwork } from './transport/memory-network.js';
 export type { Faults, MemoryTransportOptions } from './transport/memory-network.js';
 export type { MemoryTransport } from './transport/memory-transport.js';

@@ -64,9 +64,10 @@ export interface TransportHandler {
 }
 
 /**
- * Resolves a replica to the raft address of the host that runs it. The static resolver fills
- * it from initial members and membership changes; a registry of node-host ids (addresses that
- * move) can implement the same interface.
+ * Resolves a replica to the raft address of the host that runs it, as membership names it. The
+ * static resolver fills it from initial members and membership changes; the TCP transport then
+ * translates that address through its host registry, if it has one (hosts that moved, names
+ * of the form `nhid-<host id>`; see `host-registry.ts`).
  */
 export interface AddressResolver {
   /** The address of the host of (`shardId`, `replicaId`), or undefined if unknown. */

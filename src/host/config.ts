@@ -11,6 +11,7 @@ import { parseClusterId } from './cluster-identity.js';
 import type { LogDB } from '../contracts/log-db.js';
 import type { ReplicaId, ShardId } from '../contracts/ids.js';
 import type { Transport, TransportHandler } from '../contracts/transport.js';
+import { isHostIdAddress } from '../transport/host-registry.js';
 
 /** Settings of one NodeHost. */
 export interface NodeHostConfig {
@@ -154,6 +155,14 @@ export function isAddress(a: string): boolean {
   if (m === null) return false;
   const port = Number(m[2]);
   return port >= 1 && port <= 65535;
+}
+
+/**
+ * Whether `a` may stand as a replica's address in membership: `host:port`, or a host named by
+ * its id, `nhid-<16 hex digits>` (resolved through the host registry; TCP transport only).
+ */
+export function isMemberAddress(a: string): boolean {
+  return isAddress(a) || isHostIdAddress(a);
 }
 
 function int(name: string, v: number, min: number): number {

@@ -12,7 +12,7 @@ import type { LogDB } from '../contracts/log-db.js';
 import { WalLogDB } from '../logdb/wal-log-db.js';
 import { verifySnapshotDir } from '../snapshot/snapshot-dir.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
-import { isAddress } from './config.js';
+import { isMemberAddress } from './config.js';
 
 /** What to import, and where. */
 export interface ImportSnapshotOptions {
@@ -85,7 +85,7 @@ export async function importSnapshot(o: ImportSnapshotOptions): Promise<Snapshot
   if (!o.members.has(o.replicaId)) throw new InvalidOptionError(`members do not include replica ${o.replicaId}`);
   for (const [id, addr] of o.members) {
     if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidOptionError(`member id ${id} is invalid`);
-    if (!isAddress(addr)) throw new InvalidOptionError(`member ${id} has an invalid address '${addr}'`);
+    if (!isMemberAddress(addr)) throw new InvalidOptionError(`member ${id} has an invalid address '${addr}'`);
   }
   const pid = await hostIsRunning(o.nodeHostDir);
   if (pid !== 0) throw new InvalidOperationError(`the NodeHost in ${o.nodeHostDir} is running (pid ${pid}); stop it first`);

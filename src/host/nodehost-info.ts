@@ -83,6 +83,12 @@ const STATE_NAMES = ['probe', 'replicate', 'snapshot'] as const;
 export interface NodeHostInfo {
   /** The address other hosts reach this one at (the configured `raftAddress`). */
   readonly raftAddress: string;
+  /**
+   * This host's stable id (16 hex digits; dragonboat's NodeHostID): made at its first start,
+   * kept in its directory, unchanged when the host moves to another address. Membership may
+   * name the host as `nhid-<nodeHostId>` (with the TCP transport).
+   */
+  readonly nodeHostId: string;
   /** Every replica this host runs, one entry each. */
   readonly shards: readonly ReplicaInfo[];
 }

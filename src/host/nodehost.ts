@@ -19,10 +19,11 @@ import type { AnyStateMachine, ConcurrentStateMachine, OnDiskStateMachine, SMRes
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportHandler } from '../contracts/transport.js';
 import {
-  resolveHostConfig, resolveShardConfig, isAddress,
+  resolveHostConfig, resolveShardConfig, isMemberAddress,
   type NodeHostConfig, type ResolvedHostConfig, type ShardConfig,
 } from './config.js';
 import { lockHostDir } from './dir-lock.js';
+import { openHostRegistry } from './host-registry-file.js';
 import { ClusterIdentityGuard } from './cluster-identity.js';
 import { Engine } from './engine.js';
 import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
@@ -113,7 +114,7 @@ export class NodeHost {
   static async create(config: NodeHostConfig): Promise<NodeHost> {
     const cfg = resolveHostConfig(config);
     const lock = FirstStartLock.before(cfg.nodeHostDir, cfg.walDir,
-      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }));
+      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }, cfg.logger));
     let logdb: LogDB | undefined;
     try {
       logdb = cfg.logDBFactory !== undefined
@@ -122,6 +123,7 @@ export class NodeHost {
       const factory = cfg.transportFactory ?? ((handler: TransportHandler) => new TcpTransport({
         listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, dialFromHost: cfg.dialFromHost,
         deploymentId: cfg.deploymentId, handler, tls: cfg.tls, logger: cfg.logger, stallTimeoutMs: cfg.transportStallTimeoutMs,
+        registry: openHostRegistry(cfg.nodeHostDir, lock.identity, cfg.logger),
       }));
       const nh = new NodeHost(cfg, lock, logdb, factory);
       try {
@@ -194,6 +196,7 @@ export class NodeHost {
       hostCfg: this.cfg, logdb: this.logdb, replicas: this.replicas, events: this.events, checkOpen: () => this.checkOpen(),
       snapshotDir: (s, r) => this.snapshotDir(s, r), replicaHost: () => this.replicaHost(),
       setAddress: (s, r, a) => this.setAddress(s, r, a), setReady: (r) => this.engine.setReady(r), snapshots: this.engine.snapshots,
+      hostId: this.lock.identity?.hostId,
     };
   }
 
@@ -311,7 +314,7 @@ export class NodeHost {
     opts?: MembershipChangeOptions): Promise<void> {
     throwIfAborted(opts?.signal);
     if (!Number.isSafeInteger(replicaId) || replicaId <= 0) throw new InvalidOptionError(`replica id ${replicaId} is invalid`);
-    if (type !== ConfigChangeType.RemoveReplica && !isAddress(address)) throw new InvalidOptionError(`address '${address}' is not host:port`);
+    if (type !== ConfigChangeType.RemoveReplica && !isMemberAddress(address)) throw new InvalidOptionError(`address '${address}' is not host:port or nhid-<host id>`);
     const r = this.replica(shardId);
     await r.proposeConfigChange({
       type, replicaId, address, configChangeId: opts?.configChangeId ?? 0, initialize: false, ordered: r.cfg.orderedConfigChange,
@@ -455,7 +458,7 @@ export class NodeHost {
 
   /** The replicas on this host and their state. */
   getNodeHostInfo(): NodeHostInfo {
-    return { raftAddress: this.cfg.raftAddress, shards: [...this.replicas.values()].map(replicaInfo) };
+    return { raftAddress: this.cfg.raftAddress, nodeHostId: this.lock.identity?.hostId ?? '', shards: [...this.replicas.values()].map(replicaInfo) };
   }
 
   /** The host's counters (engine, LogDB, transport, per replica), for metrics. Cheap: no I/O. */

@@ -40,6 +40,8 @@ export interface StartContext {
   setAddress(shardId: number, replicaId: number, address: string): void;
   /** Schedules a replica for the engine's next pass. */
   setReady(r: Replica): void;
+  /** This host's id (`nhid-…` members naming it are this host), if its directory has one. */
+  readonly hostId?: string;
   /** The engine's snapshot workers: the recovery at start runs on them like any other. */
   readonly snapshots: SnapshotScheduler;
 }
@@ -54,7 +56,7 @@ cfg: ResolvedShardConfig, create: (shardId: number, replicaId: number) => AnySta
   host.checkOpen();
   if (host.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
   const stored = host.logdb.getBootstrap(cfg.shardId, cfg.replicaId);
-  const members = startMembers({ cfg, initialMembers, join, stored, raftAddress: host.hostCfg.raftAddress, logdb: host.logdb, logger: host.hostCfg.logger });
+  const members = startMembers({ cfg, initialMembers, join, stored, raftAddress: host.hostCfg.raftAddress, hostId: host.hostId, logdb: host.logdb, logger: host.hostCfg.logger });
   const sm = create(cfg.shardId, cfg.replicaId);
   const smType = smTypeOf(sm);
   if (stored !== null && stored.smType !== smType) {

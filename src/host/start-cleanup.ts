@@ -92,6 +92,9 @@ export class FirstStartLock implements DirLock {
   /** {@inheritDoc DirLock.fresh} */
   get fresh(): boolean { return this.lock.fresh; }
 
+  /** {@inheritDoc DirLock.identity} */
+  get identity(): DirLock['identity'] { return this.lock.identity; }
+
   /** The first start succeeded: from now on `release` only releases. */
   started(): void { this.undo = false; }
 

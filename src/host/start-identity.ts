@@ -7,19 +7,19 @@ import type { Bootstrap } from '../contracts/log-db.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotMeta } from '../core/types.js';
 import { deriveClusterId, formatClusterId } from './cluster-identity.js';
-import { isAddress, type ResolvedShardConfig } from './config.js';
+import { isMemberAddress, type ResolvedShardConfig } from './config.js';
 import { membersToBootstrapAgain } from './start-cleanup.js';
 import type { LogDB } from '../contracts/log-db.js';
 
 /**
  * Refuses initial members that cannot describe one cluster as this host sees it: the entry
- * for this replica must be this host's raft address (a replica listed at another address
- * would be two members in one), and no two members may share an address.
+ * for this replica must be this host's raft address or its host id (`nhid-<hostId>`; a replica
+ * listed at another address would be two members in one), and no two members may share an address.
  * @throws InvalidOptionError naming the member(s).
  */
-export function checkInitialMembers(members: ReadonlyMap<number, string>, replicaId: number, raftAddress: string): void {
+export function checkInitialMembers(members: ReadonlyMap<number, string>, replicaId: number, raftAddress: string, hostId?: string): void {
   const own = members.get(replicaId);
-  if (own !== undefined && own !== raftAddress) {
+  if (own !== undefined && own !== raftAddress && (hostId === undefined || own !== `nhid-${hostId}`)) {
     throw new InvalidOptionError(`initial members list replica ${replicaId} at ${own}, but this host's raft address is ${raftAddress}`);
   }
   const byAddress = new Map<string, number>();
@@ -103,12 +103,12 @@ export function startIdentity(a: {
  */
 export function startMembers(a: {
   cfg: ResolvedShardConfig; initialMembers: ReadonlyMap<number, string>; join: boolean; stored: Bootstrap | null;
-  raftAddress: string; logdb: LogDB; logger: Logger;
+  raftAddress: string; hostId?: string; logdb: LogDB; logger: Logger;
 }): ReadonlyMap<number, string> {
   const { cfg, initialMembers, join, stored } = a;
     for (const [id, addr] of initialMembers) {
       if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidOptionError(`initial member id ${id} is invalid`);
-      if (!isAddress(addr)) throw new InvalidOptionError(`initial member ${id} has an invalid address '${addr}'`);
+      if (!isMemberAddress(addr)) throw new InvalidOptionError(`initial member ${id} has an invalid address '${addr}'`);
     }
     if (join && initialMembers.size > 0) throw new InvalidOptionError('a joining replica takes no initial members');
     let members: ReadonlyMap<number, string> = initialMembers;
@@ -119,7 +119,7 @@ export function startMembers(a: {
       if (!join && !initialMembers.has(cfg.replicaId) && !cfg.isNonVoting && !cfg.isWitness) {
         throw new InvalidOptionError(`initial members do not include replica ${cfg.replicaId}`);
       }
-      checkInitialMembers(initialMembers, cfg.replicaId, a.raftAddress);
+      checkInitialMembers(initialMembers, cfg.replicaId, a.raftAddress, a.hostId);
     } else {
       // Restarting: the log holds the membership (unless the first start never wrote it).
       members = membersToBootstrapAgain(a.logdb, cfg.shardId, cfg.replicaId, stored, a.logger) ?? new Map();

@@ -74,6 +74,8 @@ const NO_ACTIVITY: ShardActivityJson = {
 export interface StatusJson {
   readonly replicaId: number;
   readonly raftAddress: string;
+  /** The host's stable id (see `NodeHostInfo.nodeHostId`). */
+  readonly nodeHostId: string;
   readonly httpAddress: string;
   readonly shards: ShardStatusJson[];
 }
@@ -111,6 +113,7 @@ export function statusOf(host: NodeHost, replicaId: number, httpAddress: string)
   return {
     replicaId,
     raftAddress: info.raftAddress,
+    nodeHostId: info.nodeHostId,
     httpAddress,
     shards: [...info.shards].sort((a, b) => a.shardId - b.shardId).map((s) => ({
       shardId: s.shardId, replicaId: s.replicaId, leaderId: s.leaderId, term: s.term, isLeader: s.isLeader,

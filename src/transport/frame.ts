@@ -36,8 +36,11 @@ export const FrameKind = {
   /** The receiver's verdict on a snapshot stream. */
   SnapshotAck: 5,
   /**
-   * Liveness probe, dialer → acceptor on a message connection (empty payload). The acceptor
-   * answers each with a {@link FrameKind.Pong} on the same connection.
+   * Liveness probe, dialer → acceptor on a message connection. The acceptor answers each with
+   * a {@link FrameKind.Pong} on the same connection. Its payload is empty, or the dialer's
+   * handshake (see `handshake.ts`): first on a message connection and again whenever the
+   * dialer's host registry changes. Releases before the handshake ignore a Ping's payload,
+   * which is why the handshake rides on this kind rather than a new one.
    */
   Ping: 6,
   /** The answer to a {@link FrameKind.Ping}, acceptor → dialer (empty payload). */

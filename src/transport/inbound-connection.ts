@@ -1,6 +1,7 @@
 /**
- * One accepted connection. Its first frame decides its role for life: a Batch frame makes it
- * a message connection, a SnapshotHeader frame a snapshot stream. Any violation (bad frame,
+ * One accepted connection. Its first frame decides its role for life: a Batch or Ping frame
+ * makes it a message connection, a SnapshotHeader frame a snapshot stream. A Ping with a
+ * payload carries the dialer's handshake (`handshake.ts`; earlier releases send none). Any violation (bad frame,
  * wrong deployment, local message kinds, a frame that does not finish in time, a frame of the
  * other role) closes this connection only, with a counter and a log line.
  *
@@ -17,6 +18,7 @@ import type { Logger } from '../logger.js';
 import { decodeBatch } from './codec.js';
 import type { MessageBatch } from '../contracts/message-batch.js';
 import { encodeFrame, FrameDecoder, FrameKind, type Frame } from './frame.js';
+import { decodeHello, type Handshake } from './handshake.js';
 import { decodeSnapshotHeader, type SnapshotStreamHeader } from './snapshot-protocol.js';
 import { isNetworkMessageType } from './transport.js';
 import type { TransportStats } from '../contracts/transport.js';
@@ -38,7 +40,10 @@ export interface InboundContext {
   readonly idleTimeoutMs: number;
   readonly stats: TransportStats;
   readonly logger: Logger;
-  deliver(batch: MessageBatch): void;
+  /** A batch arrived; `hostId` is the dialer's, from its handshake (undefined without one: a previous release). */
+  deliver(batch: MessageBatch, hostId: string | undefined): void;
+  /** A handshake of this deployment arrived (optional: without it handshakes are checked, then ignored). */
+  handshake?(h: Handshake): void;
   /** Starts a snapshot session for a validated header; null if the stream was refused. */
   openSnapshot(socket: net.Socket, header: SnapshotStreamHeader): SnapshotSink | null;
   closed(conn: InboundConnection): void;
@@ -54,6 +59,7 @@ export class InboundConnection {
   private lastData = performance.now();
   private lastPong = 0;
   private dead = false;
+  private hostId: string | undefined;
   private readonly remote: string;
 
   constructor(readonly socket: net.Socket, private readonly ctx: InboundContext) {
@@ -119,7 +125,8 @@ export class InboundConnection {
       return undefined;
     }
     if (f.kind === FrameKind.Ping) {
-      this.pong();
+      if (f.payload.length > 0) this.onHello(f);
+      if (!this.dead) this.pong();
       return undefined;
     }
     if (f.kind !== FrameKind.Batch) return this.reject(`unexpected frame kind ${f.kind} on a message connection`);
@@ -137,7 +144,22 @@ export class InboundConnection {
     }
     this.ctx.stats.batchesReceived++;
     this.ctx.stats.messagesReceived += batch.messages.length;
-    this.ctx.deliver(batch);
+    this.ctx.deliver(batch, this.hostId);
+    return undefined;
+  }
+
+  /** A handshake, first or again later: checked, then handed to the transport. */
+  private onHello(f: Frame): void {
+    let h: Handshake;
+    try {
+      h = decodeHello(f.payload);
+    } catch (err) {
+      return this.reject((err as Error).message);
+    }
+    if (h.deploymentId !== this.ctx.deploymentId) return this.reject(`deployment id ${h.deploymentId} is not ours`);
+    if (this.hostId !== undefined && this.hostId !== h.self.hostId) return this.reject(`handshake of host ${h.self.hostId} after ${this.hostId}`);
+    this.hostId = h.self.hostId;
+    this.ctx.handshake?.(h);
     return undefined;
   }
 

@@ -36,6 +36,8 @@ export interface RemoteHostContext {
   readonly reportUnreachable: (shardId: number, replicaId: number) => void;
   /** A connection was established, or an outage began. */
   readonly connectionChanged: (address: string, established: boolean) => void;
+  /** The handshake frame to open each connection with (see `handshake.ts`); none: send no handshake. */
+  readonly hello?: () => Buffer;
 }
 
 type State = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
@@ -105,6 +107,11 @@ export class RemoteHost {
     return true;
   }
 
+  /** Opens the connection now if there is none and the circuit is closed (nothing is queued). */
+  open(): void {
+    if (this.state === 'idle') this.connect();
+  }
+
   /** Writes the queue now (when connected), instead of at the end of the turn. */
   flushNow(): void {
     if (this.queue.length > 0) this.flush();
@@ -133,6 +140,8 @@ export class RemoteHost {
       }
       this.socket = socket;
       this.state = 'connected';
+      // The handshake goes first (a Ping with a payload; see handshake.ts).
+      if (this.ctx.hello !== undefined) socket.write(this.ctx.hello());
       socket.on('error', (err) => this.broken(socket, err));
       socket.on('close', () => this.broken(socket, new Error('connection closed by peer')));
       const liveness = new ConnectionLiveness(socket, stallTimeoutMs, {
@@ -145,6 +154,11 @@ export class RemoteHost {
       socket.on('data', (chunk: Buffer) => liveness.onData(chunk));
       this.flush();
     }, (err: unknown) => this.broken(null, err));
+  }
+
+  /** Writes the handshake again on the open connection (this host's registry changed). */
+  resendHello(): void {
+    if (this.state === 'connected' && this.socket !== null && this.ctx.hello !== undefined) this.socket.write(this.ctx.hello());
   }
 
   /** The peer answered on the new connection: the outage, if any, is over. */

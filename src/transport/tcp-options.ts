@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import type { RandomSource } from '../core/random.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { HostRegistry } from './host-registry.js';
 import type { AddressResolver, TransportHandler } from '../contracts/transport.js';
 
 /** Paths of the PEM files for mutual TLS. Both sides present a certificate signed by `caFile`. */
@@ -41,6 +42,13 @@ export interface TcpTransportOptions {
   readonly tls?: TlsFiles;
   /** Resolves replicas to host addresses; default: a static resolver filled by `setAddress`. */
   readonly resolver?: AddressResolver;
+  /**
+   * The host registry (see `host-registry.ts`). When given, every message connection opens
+   * with a handshake naming this host (`registry.self`), what peers' handshakes say is learned
+   * into it, every address is routed through it, and membership addresses may name hosts by
+   * id (`nhid-<host id>`). Without it no handshake is sent and addresses are used as given.
+   */
+  readonly registry?: HostRegistry;
   /** Where the transport logs; default: no logging. */
   readonly logger?: Logger;
   /** Jitter source for reconnect back-off (injected for replayable tests). */
@@ -88,8 +96,8 @@ export interface TcpTransportOptions {
 }
 
 /** The options with every default filled in. */
-export type ResolvedTcpOptions = Required<Omit<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'dialFromHost' | 'resolver' | 'random'>> &
-  Pick<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'dialFromHost' | 'resolver' | 'random'>;
+export type ResolvedTcpOptions = Required<Omit<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'dialFromHost' | 'resolver' | 'random' | 'registry'>> &
+  Pick<TcpTransportOptions, 'tls' | 'advertiseAddress' | 'dialFromHost' | 'resolver' | 'random' | 'registry'>;
 
 /** Splits `host:port` / `[v6]:port`. @throws InvalidOptionError if malformed. */
 export function parseAddress(address: string): { host: string; port: number } {

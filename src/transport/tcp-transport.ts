@@ -23,6 +23,8 @@ import { emptyStats } from './transport.js';
 import type { AddressResolver, RemoteStats, Transport, TransportStats } from '../contracts/transport.js';
 import { encodeAck } from './snapshot-protocol.js';
 import { encodeFrame, FrameKind } from './frame.js';
+import { encodeHello, MAX_GOSSIP, type Handshake } from './handshake.js';
+import { isHostIdAddress, type HostRegistry } from './host-registry.js';
 
 /**
  * A {@link Transport} over TCP. Construct, then `start()` to listen; `address` is then the
@@ -42,6 +44,9 @@ export class TcpTransport implements Transport {
   private snapshotSends = 0;
   private snapshotReceives = 0;
   private readonly sends = new Set<Promise<void>>();
+  private readonly registry: HostRegistry | undefined;
+  /** The encoded handshake, rebuilt when the registry changes. */
+  private helloFrame: Buffer | null = null;
 
   /** @throws InvalidOptionError on a bad option or an unreadable TLS file. */
   constructor(options: TcpTransportOptions) {
@@ -49,6 +54,8 @@ export class TcpTransport implements Transport {
     this.opts = resolveTcpOptions(options, this.logger);
     this.tls = options.tls === undefined ? undefined : loadTls(options.tls);
     this.resolver = options.resolver ?? new StaticAddressResolver();
+    this.registry = options.registry;
+    this.registry?.onChange((rerouted) => this.registryChanged(rerouted));
     const onConnection = (socket: net.Socket): void => this.accept(socket);
     if (this.tls === undefined) {
       this.server = net.createServer({ noDelay: true }, onConnection);
@@ -86,6 +93,7 @@ export class TcpTransport implements Transport {
     });
     const bound = this.server.address() as net.AddressInfo;
     this.advertised = this.opts.advertiseAddress ?? formatAddress(host, bound.port);
+    this.registry?.setSelfAddress(this.advertised);
     this.state = 'started';
     this.logger.info('transport: listening', { listen: formatAddress(host, bound.port), advertise: this.advertised, tls: this.tls !== undefined });
   }
@@ -101,11 +109,15 @@ export class TcpTransport implements Transport {
       this.counters.messagesDropped++;
       return false;
     }
-    const address = this.resolver.resolve(m.shardId, m.to);
+    const address = this.route(m.shardId, m.to);
     if (address === undefined) {
       this.counters.messagesDropped++;
       return false;
     }
+    return this.remoteFor(address).send(m);
+  }
+
+  private remoteFor(address: string): RemoteHost {
     let remote = this.remotes.get(address);
     if (remote === undefined) {
       remote = new RemoteHost(address, {
@@ -113,15 +125,16 @@ export class TcpTransport implements Transport {
         logger: this.logger, sourceAddress: this.advertised, reportUnreachable: this.reportUnreachable,
         clusterIdOf: this.clusterIdOf,
         connectionChanged: (a, up) => this.opts.handler.handleConnection?.(a, up),
+        ...(this.registry === undefined ? {} : { hello: this.hello }),
       });
       this.remotes.set(address, remote);
     }
-    return remote.send(m);
+    return remote;
   }
 
   /** See {@link Transport.sendSnapshot}. */
   sendSnapshot(m: Message): boolean {
-    const address = this.resolver.resolve(m.shardId, m.to);
+    const address = this.route(m.shardId, m.to);
     if (this.state !== 'started' || address === undefined || m.snapshot === null || this.snapshotSends >= this.opts.maxSnapshotSends) {
       return false;
     }
@@ -150,13 +163,59 @@ export class TcpTransport implements Transport {
 
   /** See {@link Transport.setAddress}. */
   setAddress(shardId: number, replicaId: number, address: string): void {
-    parseAddress(address);
+    if (!(this.registry !== undefined && isHostIdAddress(address))) parseAddress(address);
     this.resolver.set(shardId, replicaId, address);
+    // With a registry, announce this host at once (a handshake on a new connection) rather
+    // than at its first message: a host that just moved is found by its peers before its
+    // election timeout, and their connections back tell it where they are now.
+    if (this.registry !== undefined && this.state === 'started') {
+      const to = this.route(shardId, replicaId);
+      if (to !== undefined && to !== this.advertised) this.remoteFor(to).open();
+    }
   }
 
   /** See {@link Transport.removeAddress}. */
   removeAddress(shardId: number, replicaId: number): void {
     this.resolver.remove(shardId, replicaId);
+    this.registry?.unbindReplica(shardId, replicaId);
+  }
+
+  /** The address to dial for a replica: its membership address, translated by the host registry (if any). */
+  private route(shardId: number, replicaId: number): string | undefined {
+    const member = this.resolver.resolve(shardId, replicaId);
+    if (member === undefined || this.registry === undefined) return member;
+    return this.registry.route(shardId, replicaId, member);
+  }
+
+  /** This host's handshake: itself, then what it knows of hosts that moved first, then of the others. */
+  private readonly hello = (): Buffer => {
+    if (this.helloFrame !== null) return this.helloFrame;
+    const r = this.registry!;
+    const gossip = r.entries().sort((a, b) => b.former.length - a.former.length || b.incarnation - a.incarnation).slice(0, MAX_GOSSIP);
+    this.helloFrame = encodeHello({ deploymentId: this.opts.deploymentId, self: r.self, gossip });
+    return this.helloFrame;
+  };
+
+  /** A host moved (or was learned): stop dialling the addresses it left, and tell the hosts we talk to. */
+  private registryChanged(rerouted: readonly string[]): void {
+    this.helloFrame = null;
+    for (const a of rerouted) {
+      const r = this.remotes.get(a);
+      if (r === undefined) continue;
+      r.close();
+      this.remotes.delete(a);
+      this.logger.info('transport: address no longer dialled, its host moved', { remote: a, now: this.registry?.hostIdOf(a) });
+    }
+    for (const r of this.remotes.values()) r.resendHello();
+  }
+
+  /** A handshake arrived on an inbound connection. */
+  private onHandshake(h: Handshake): void {
+    if (this.registry === undefined || this.state !== 'started') return;
+    this.registry.learn([h.self, ...h.gossip]);
+    // Answer with a connection of our own (a no-op when one is open): its handshake tells the
+    // dialer what we know, e.g. where its peers moved while it was away.
+    if (h.self.address !== this.advertised && this.registry.addressOf(h.self.hostId) === h.self.address) this.remoteFor(h.self.address).open();
   }
 
   /** See {@link Transport.stats}. */
@@ -181,6 +240,7 @@ export class TcpTransport implements Transport {
     this.state = 'closed';
     for (const r of this.remotes.values()) r.close();
     this.remotes.clear();
+    this.registry?.flush();
     for (const c of this.inbound) c.destroy();
     if (wasStarted) await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.allSettled([...this.sends]);
@@ -214,7 +274,11 @@ export class TcpTransport implements Transport {
     const conn = new InboundConnection(socket, {
       deploymentId: this.opts.deploymentId, maxFrameSize: this.opts.maxFrameSize, frameTimeoutMs: this.opts.frameTimeoutMs,
       idleTimeoutMs: this.opts.stallTimeoutMs, stats: this.counters, logger: this.logger,
-      deliver: (batch: MessageBatch) => {
+      handshake: (h) => this.onHandshake(h),
+      deliver: (batch: MessageBatch, hostId: string | undefined) => {
+        if (hostId !== undefined && this.registry !== undefined) {
+          for (const m of batch.messages) this.registry.bindReplica(m.shardId, m.from, hostId);
+        }
         try {
           this.opts.handler.handleMessageBatch(batch);
         } catch (err) {

@@ -3,7 +3,8 @@
  * concurrent clients on a few keys, and a nemesis that (1) SIGKILLs replicas (the leader above
  * all) and restarts them, and freezes replicas with SIGSTOP, with snapshots meanwhile; (2)
  * partitions the network (majority/minority, the leader isolated, a bridge, one-way) and
- * transfers leadership. The history must be linearizable, every replica must converge, no
+ * transfers leadership; (3) restarts replicas (the leader half of the time) on new raft
+ * addresses, with no membership change. The history must be linearizable, every replica must converge, no
  * acknowledged write may be lost. The run directory (history, replica logs) is kept and
  * printed when it fails.
  */
@@ -30,4 +31,9 @@ test('chaos: kill and pause faults on three replicas leave a linearizable histor
 test('chaos: partitions and leader transfers on three replicas leave a linearizable history and converged replicas', { timeout: 180_000 }, async () => {
   // Seed 20261159 plans a bridge, a transfer, a one-way partition and two majority/minority splits.
   await shortRun(20261159, 20, ['partition-halves', 'partition-leader', 'bridge', 'one-way', 'transfer'], 4, 100);
+});
+
+test('chaos: restarts on a new raft address on three replicas leave a linearizable history and converged replicas', { timeout: 180_000 }, async () => {
+  // Seed 20261202 plans five moves, the first and last aimed at a shard's leader.
+  await shortRun(20261202, 20, ['new-address'], 3, 100);
 });

@@ -35,7 +35,7 @@ test('every fault kind is planned, each with a duration in its range', () => {
   within(['membership'], 300, 3000);
   within(['transfer'], 300, 1500);
   within(['rolling-restart'], 300, 2000);
-  within(['disk', 'kill', 'kill-leader'], 200, 4000);
+  within(['disk', 'kill', 'kill-leader', 'new-address'], 200, 4000);
   within(['snapshot'], 0, 0);
   // The process faults alone plan what they planned before the other kinds existed (so the
   // seeds of the first runs in RELIABILITY.md replay with `--faults process`).

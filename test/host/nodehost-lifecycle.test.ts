@@ -78,7 +78,7 @@ test('bad shard configs and start arguments are refused, and leave nothing behin
   }
 });
 
-test('a host directory is owned by one live host with one identity', { timeout: 10000 }, async () => {
+test('a host directory is owned by one live host of one deployment; another address is the same host moved', { timeout: 10000 }, async () => {
   const c = new HostCluster();
   try {
     const first = await c.start(1);
@@ -88,10 +88,14 @@ test('a host directory is owned by one live host with one identity', { timeout: 
     await c.startShard(1, [1]);
     await c.waitLeader(1, [1]);
     await first.propose(1, setCmd('a', 'b'));
+    const hostId = first.getNodeHostInfo().nodeHostId;
     await first.close();
-    // The same directory with another address or deployment id is refused even when free.
-    await rejectsWith(c.start(1, { raftAddress: c.address(9) }), InvalidOptionError, 'INVALID_OPTION');
+    // The same directory with another deployment id is refused even when free.
     await rejectsWith(c.start(1, { deploymentId: 42 }), InvalidOptionError, 'INVALID_OPTION');
+    // Another raft address is a move: accepted, the same host (docs/operations.md).
+    const moved = await c.start(1, { raftAddress: c.address(9) });
+    assert.equal(moved.getNodeHostInfo().nodeHostId, hostId);
+    await moved.close();
     // With its own identity, it opens again and finds its data.
     const again = await c.start(1);
     await c.startShard(1, [1], { members: [] });

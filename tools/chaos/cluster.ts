@@ -16,8 +16,8 @@ import { ChaosNetwork, dialHostOf } from './network.js';
 /** One replica: its addresses, data dir and processes. */
 export interface ChaosNode {
   readonly id: number;
-  /** The advertised raft address: its proxy's. */
-  readonly raft: string;
+  /** The advertised raft address: its proxy's (moves with the `move` fault). */
+  raft: string;
   /** Where the replica really listens (only its proxy connects there); moves if the port was taken. */
   listen: string;
   /** Its HTTP API; moves if the port was taken. */
@@ -196,6 +196,18 @@ export class ChaosCluster {
     const code = await c.exited;
     n.child = null;
     return code;
+  }
+
+  /**
+   * Gives stopped replica `id` a new raft address: a new proxy on a new port, the old one
+   * closed. Its next start advertises the new address (same data dir); returns the old one.
+   */
+  async moveRaft(id: number): Promise<string> {
+    const n = this.node(id);
+    if (n.child !== null) throw new Error(`replica ${id} must be stopped to move`);
+    const old = n.raft;
+    n.raft = await this.net.move(id, n.listen);
+    return old;
   }
 
   /** SIGSTOPs replica `id`. */

@@ -9,7 +9,7 @@ import { moveFault } from './move-fault.js';
 import type { FaultFn, NemesisContext } from './nemesis-context.js';
 import { partition } from './partition-faults.js';
 import type { FaultKind, PlannedFault } from './plan.js';
-import { killOrPause, restartAll, rollingRestart, snapshotRound } from './process-faults.js';
+import { killOrPause, moveAddress, restartAll, rollingRestart, snapshotRound } from './process-faults.js';
 
 /** One fault the nemesis applied. */
 export interface FaultRecord {
@@ -26,7 +26,7 @@ const FAULTS: Record<FaultKind, FaultFn> = {
   'snapshot': snapshotRound, 'restart-all': restartAll,
   'partition-halves': partition, 'partition-leader': partition, 'bridge': partition, 'one-way': partition,
   'transfer': transferFault, 'membership': membershipFault, 'move-replica': moveFault, 'disk': diskFault,
-  'rolling-restart': rollingRestart,
+  'rolling-restart': rollingRestart, 'new-address': moveAddress,
 };
 
 /** Gap after a fault that overran its planned time, so faults never follow each other without a pause. */

@@ -47,6 +47,20 @@ export class ChaosNetwork {
     this.proxies.get(id)?.retarget(target);
   }
 
+  /**
+   * Replaces the proxy of replica `id` with one on a new port (forwarding to `target`, its
+   * real port), and returns the new address: the replica's raft address moves. The old proxy
+   * is stopped, so its address refuses connections from now on. Call with no cut in force.
+   */
+  async move(id: number, target: string): Promise<string> {
+    const old = this.proxies.get(id);
+    if (old === undefined) throw new Error(`replica ${id} has no proxy`);
+    const p = await FaultProxy.start('127.0.0.1:0', target);
+    this.proxies.set(id, p);
+    await old.close();
+    return p.address;
+  }
+
   /** Stops the proxy of replica `id` (it left the cluster). */
   async remove(id: number): Promise<void> {
     const p = this.proxies.get(id);

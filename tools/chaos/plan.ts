@@ -21,12 +21,14 @@ import { Rng } from './rng.js';
  * - `disk`: a replica is killed, its WAL tail torn, a WAL record or its newest snapshot
  *   corrupted, and it is restarted (and replaced if it refuses to start);
  * - `rolling-restart`: every replica in turn stopped with SIGTERM (it drains its leadership)
- *   and started again, `duration` ms apart.
+ *   and started again, `duration` ms apart;
+ * - `new-address`: a replica (often the leader) is killed and restarted on a new raft address,
+ *   its old address gone, with no membership change.
  */
 export const FAULT_KINDS = [
   'kill', 'kill-leader', 'pause', 'pause-leader', 'snapshot', 'restart-all',
   'partition-halves', 'partition-leader', 'bridge', 'one-way', 'transfer', 'membership', 'disk', 'rolling-restart',
-  'move-replica',
+  'move-replica', 'new-address',
 ] as const;
 
 /** One kind of fault. */
@@ -56,7 +58,7 @@ export interface PlannedFault {
 const WEIGHTS: Record<FaultKind, number> = {
   'kill': 3, 'kill-leader': 4, 'pause': 2, 'pause-leader': 3, 'snapshot': 1, 'restart-all': 1,
   'partition-halves': 3, 'partition-leader': 3, 'bridge': 2, 'one-way': 3, 'transfer': 2, 'membership': 2, 'disk': 3, 'rolling-restart': 1,
-  'move-replica': 2,
+  'move-replica': 2, 'new-address': 3,
 };
 
 function durationOf(kind: FaultKind, rng: Rng): number {

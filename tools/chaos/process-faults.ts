@@ -1,7 +1,8 @@
 /**
  * Process faults: SIGKILL and restart (a random replica or the leader), SIGSTOP and SIGCONT,
  * every replica killed and restarted at once, a rolling restart (each replica in turn stopped
- * with SIGTERM and started again), and snapshot requests on their own.
+ * with SIGTERM and started again), a restart on a new raft address, and snapshot requests on
+ * their own.
  */
 import { sleep } from './http-client.js';
 import { shardOf, snapshotOn, type FaultEffect, type NemesisContext } from './nemesis-context.js';
@@ -33,6 +34,38 @@ export async function killOrPause(ctx: NemesisContext, p: PlannedFault): Promise
   return {
     target: [victim],
     detail: `${kill ? 'down' : 'frozen'} ${p.duration} ms${p.snapshot ? ', snapshots meanwhile' : ''}${leader > 0 ? ` (leader of shard ${shard})` : ''}`,
+  };
+}
+
+/**
+ * `move`: a replica (the leader of the targeted shard half of the time) is SIGKILLed and,
+ * after `duration`, restarted with the same data dir on a new raft address (a new proxy on a
+ * new port; the old proxy is gone, so its address refuses). No membership changes: the peers
+ * must learn the new address from the replica's handshake or each other's gossip. The fault
+ * ends when the replica is back (or after 20 s).
+ */
+export async function moveAddress(ctx: NemesisContext, p: PlannedFault): Promise<FaultEffect> {
+  const { cluster } = ctx;
+  const shard = shardOf(ctx, p);
+  const leader = p.pick % 2 === 0 ? await cluster.leaderOf(shard) : 0;
+  const live = cluster.live();
+  const victim = leader > 0 && cluster.alive(leader) ? leader : (live[(p.pick >>> 1) % Math.max(1, live.length)] ?? 0);
+  if (victim === 0) return null;
+  await cluster.kill(victim);
+  const old = await cluster.moveRaft(victim);
+  ctx.note({ event: 'killed', replica: victim, leaderOfShard: leader > 0 ? shard : undefined });
+  await sleep(p.duration);
+  cluster.start(victim);
+  const t0 = Date.now();
+  ctx.note({ event: 'restarted', replica: victim, raftAddress: cluster.node(victim).raft, was: old });
+  // As an operator would, the next fault waits until the moved replica is back (it knows a
+  // leader of every shard): moving hosts one after another while none has yet heard of the
+  // last move could leave a host that no peer can find and that can find no peer.
+  const back = await cluster.ready(victim, 20_000);
+  const rejoin = back ? `back in ${Date.now() - t0} ms` : 'NOT back within 20 s';
+  return {
+    target: [victim],
+    detail: `down ${p.duration} ms, restarted on ${cluster.node(victim).raft} (was ${old}), ${rejoin}${leader > 0 ? ` (leader of shard ${shard})` : ''}`,
   };
 }
 
