@@ -15,8 +15,8 @@ const LEASE = { readMode: 'lease', leaseDriftTicks: 1 } as const;
 const ctx = (low: number): { low: number; high: number } => ({ low, high: 9 });
 
 /** A three-voter lease-mode cluster with a leader whose lease is renewed; returns its id. */
-function leaseCluster(): { c: TestCluster; rec: ReturnType<typeof makeCluster>['rec']; leader: number } {
-  const { c, rec } = makeCluster({ voters: [1, 2, 3], config: LEASE });
+function leaseCluster(leaseDriftTicks = 1): { c: TestCluster; rec: ReturnType<typeof makeCluster>['rec']; leader: number } {
+  const { c, rec } = makeCluster({ voters: [1, 2, 3], config: { ...LEASE, leaseDriftTicks } });
   assert.ok(tickUntil(c, () => c.leader() !== 0, 5 * ELECTION) > 0, 'a leader is elected');
   const leader = c.leader();
   c.propose(leader, 'a');
@@ -80,7 +80,7 @@ test('lease read: falls back to ReadIndex when the lease is not valid (no heartb
 });
 
 test('lease read: a partitioned old leader stops serving before a new leader is elected and commits', () => {
-  const { c, rec, leader } = leaseCluster();
+  const { c, rec, leader } = leaseCluster(0);
   assert.equal(servedByLease(c, rec, leader, 10), true);
   c.isolate(leader);
   let lastLeaseRead = -1;
@@ -102,7 +102,42 @@ test('lease read: a partitioned old leader stops serving before a new leader is 
   assert.ok(lastLeaseRead >= 1, 'the old leader served lease reads for a while after the partition');
   assert.ok(lastLeaseRead < elected, `old leader's last lease read at tick ${lastLeaseRead}, new leader elected at ${elected}`);
   assert.ok(lastLeaseRead < firstCommit, `old leader's last lease read at tick ${lastLeaseRead}, new leader's first commit at ${firstCommit}`);
-  assert.ok(lastLeaseRead < leaseTicks({ electionTicks: ELECTION, leaseDriftTicks: 1 }), 'within the configured lease');
+  assert.ok(lastLeaseRead < leaseTicks({ electionTicks: ELECTION, leaseDriftTicks: 0 }), 'within the configured lease');
+});
+
+/**
+ * The old leader's clock runs slow (4 ticks for every 5 of the others'): isolated, it serves
+ * lease reads until its lease runs out by its own clock. Returns the rounds (follower ticks)
+ * of its last lease read and of the new leader's first commit.
+ */
+function slowLeaderRace(leaseDriftTicks: number): { lastLeaseRead: number; firstCommit: number } {
+  const { c, rec, leader } = leaseCluster(leaseDriftTicks);
+  c.isolate(leader);
+  let lastLeaseRead = -1;
+  let firstCommit = -1;
+  for (let round = 1; round <= 5 * ELECTION && firstCommit < 0; round++) {
+    for (const id of [1, 2, 3]) if (id !== leader && !c.isDown(id)) c.get(id).peer.tick();
+    if (round % 5 !== 0) c.get(leader).peer.tick();
+    c.stabilize();
+    if (c.get(leader).peer.isLeader && servedByLease(c, rec, leader, 200 + round)) lastLeaseRead = round;
+    for (const id of [1, 2, 3]) {
+      const p = c.get(id).peer.status();
+      if (id !== leader && c.get(id).peer.isLeader && c.get(id).storage.term(p.commit) === p.term) firstCommit = round;
+    }
+  }
+  return { lastLeaseRead, firstCommit };
+}
+
+test('lease read: leaseDriftTicks covers a leader whose clock runs slow; without it the old leader serves stale reads', () => {
+  // Followers tick 5 times while the leader ticks 4: over the followers' 9 ticks of lease the
+  // leader counts 7.2, so the lease may last 7 ticks: leaseDriftTicks = 10 − 1 − 7 = 2.
+  const ok = slowLeaderRace(2);
+  assert.ok(ok.firstCommit > 0 && ok.lastLeaseRead > 0);
+  assert.ok(ok.lastLeaseRead < ok.firstCommit, `drift bound 2: last lease read at ${ok.lastLeaseRead}, new leader's first commit at ${ok.firstCommit}`);
+  // The negative control: no drift allowance, and the old leader is still serving after the
+  // new leader committed — a stale read, which the bound exists to prevent.
+  const bad = slowLeaderRace(0);
+  assert.ok(bad.lastLeaseRead >= bad.firstCommit, `drift bound 0: last lease read at ${bad.lastLeaseRead}, first commit at ${bad.firstCommit}`);
 });
 
 test('lease read: leadership transfer gives the lease up at TimeoutNow, for the rest of the term', () => {
