@@ -514,7 +514,7 @@ export class NodeHost {
     for (const r of this.replicas.values()) {
       // A quiesced replica has nothing to time; any message or request wakes it.
       if (r.peer.quiesced || r.identityConflict !== null) continue;
-      r.peer.tick();
+      for (let n = r.ticksDue(); n > 0; n--) r.peer.tick();
       if (r.peer.hasUpdate()) this.engine.setReady(r);
     }
   }

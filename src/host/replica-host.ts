@@ -21,6 +21,7 @@ export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
     logger: h.cfg.logger,
     maxPending: h.cfg.maxPendingPerShard,
     notifyCommit: h.cfg.notifyCommit,
+    rttMillisecond: h.cfg.rttMillisecond,
     setReady: h.setReady,
     membershipChanged: (r, m) => {
       for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses]) h.setAddress(r.shardId, id, addr);

@@ -23,6 +23,7 @@ import type { ResolvedShardConfig } from './config.js';
 import type { LogReader } from './log-reader.js';
 import { Pending, type RequestOptions } from './request.js';
 import { PendingProposals } from './pending-proposals.js';
+import { TickClock } from './tick-clock.js';
 import { PendingReads, type PendingRead } from './pending-reads.js';
 import type { SaveTarget, SnapshotWorker } from './snapshot-worker.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
@@ -49,6 +50,8 @@ export interface ReplicaHost {
   softState(r: Replica, leaderId: number, term: number): void;
   readonly maxPending: number;
   readonly notifyCommit: boolean;
+  /** Milliseconds per tick (the host's `rttMillisecond`). */
+  readonly rttMillisecond: number;
   /** Runs snapshot work beside stepping and applying, with bounded concurrency. */
   runSnapshotWork(work: () => Promise<void>): void;
   /** A snapshot was created (or exported). */
@@ -110,6 +113,8 @@ export class Replica {
   /** Proposals and membership changes waiting: held without a leader, re-forwarded safely. */
   private readonly proposals = new PendingProposals();
   private readonly reads: PendingReads;
+  /** Ticks to take at each timer firing; a lease-mode leader's keep up with real time. */
+  private readonly clock: TickClock;
   /** The term of the last entry applied (or snapshot installed) here. */
   private appliedTerm = 0;
   private applyQueue: Task[] = [];
@@ -158,12 +163,14 @@ export class Replica {
     // which arrive here when their entries are applied, vanishingly unlikely.
     this.nextKey = randomInt(1, 2 ** 47) * 8;
     this.reads = new PendingReads(randomInt(1, 2 ** 47));
+    this.clock = new TickClock(host.rttMillisecond);
     this.peer = new Peer({
       shardId: cfg.shardId, replicaId: cfg.replicaId,
       electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
       checkQuorum: cfg.checkQuorum, preVote: cfg.preVote, maxInMemLogSize: cfg.maxInMemLogSize,
       orderedConfigChange: cfg.orderedConfigChange, isNonVoting: cfg.isNonVoting, isWitness: cfg.isWitness,
       quiesce: cfg.quiesce, random: new SeededRandom(randomInt(0, 2 ** 31)), asyncStorageWrites: true,
+      readMode: cfg.readMode, leaseDriftTicks: cfg.leaseDriftTicks,
     }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
       ? { initialMembers: start.initialMembers }
       : { hardState: start.hardState, membership: start.membership, applied: start.applied });
@@ -176,6 +183,12 @@ export class Replica {
   }
 
   get shardId(): number { return this.cfg.shardId; }
+
+  /** Whether this replica leads a lease-mode shard: its clock must not run slow (`tick-clock.ts`). */
+  private get leaseLeader(): boolean { return this.cfg.readMode === 'lease' && this.peer.isLeader; }
+
+  /** Ticks to take at the host's tick timer (one, or a lease-mode leader's catch-up). */
+  ticksDue(): number { return this.clock.atTimer(this.leaseLeader); }
   get replicaId(): number { return this.cfg.replicaId; }
 
   private pendingCount(): number {
@@ -286,6 +299,8 @@ export class Replica {
   handleEvents(): void {
     this.admitSnapshotRequest();
     this.proposals.flush(this.peer, this.appliedTerm === this.peer.term);
+    // A lease-mode leader catches its clock up first: a stall must not leave a stale lease valid.
+    if (this.leaseLeader) for (let n = this.clock.owed(); n > 0; n--) this.peer.tick();
     this.reads.flush(this.peer);
   }
 
