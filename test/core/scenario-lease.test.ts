@@ -173,7 +173,11 @@ test('lease read: a membership change applied by the leader restarts the lease',
 });
 
 test('lease mode: a follower within its lease neither votes for a higher term nor campaigns on request', () => {
-  const { c, leader } = leaseCluster();
+  // Without pre-vote, so that a campaign would show at once as a new term.
+  const { c } = makeCluster({ voters: [1, 2, 3], config: { ...LEASE, preVote: false } });
+  assert.ok(tickUntil(c, () => c.leader() !== 0, 5 * ELECTION) > 0);
+  c.tick(2);
+  const leader = c.leader();
   const f = leader === 1 ? 2 : 1;
   const other = 6 - leader - f;
   const term = c.get(f).peer.term;
