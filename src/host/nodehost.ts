@@ -512,8 +512,8 @@ export class NodeHost {
   private tick(): void {
     this.transfers.tick();
     for (const r of this.replicas.values()) {
-      // A quiesced replica has nothing to time; any message or request wakes it.
-      if (r.peer.quiesced || r.identityConflict !== null) continue;
+      // A quiesced replica has nothing to time (ticksDue is 0); any message or request wakes it.
+      if (r.identityConflict !== null) continue;
       for (let n = r.ticksDue(); n > 0; n--) r.peer.tick();
       if (r.peer.hasUpdate()) this.engine.setReady(r);
     }

@@ -187,8 +187,17 @@ export class Replica {
   /** Whether this replica leads a lease-mode shard: its clock must not run slow (`tick-clock.ts`). */
   private get leaseLeader(): boolean { return this.cfg.readMode === 'lease' && this.peer.isLeader; }
 
-  /** Ticks to take at the host's tick timer (one, or a lease-mode leader's catch-up). */
-  ticksDue(): number { return this.clock.atTimer(this.leaseLeader); }
+  /**
+   * Ticks to take at the host's tick timer: none while quiesced (the clock restarts from now,
+   * so waking brings no backlog), else one, or a lease-mode leader's catch-up.
+   */
+  ticksDue(): number {
+    if (this.peer.quiesced) {
+      this.clock.atTimer(false);
+      return 0;
+    }
+    return this.clock.atTimer(this.leaseLeader);
+  }
   get replicaId(): number { return this.cfg.replicaId; }
 
   private pendingCount(): number {
@@ -300,7 +309,7 @@ export class Replica {
     this.admitSnapshotRequest();
     this.proposals.flush(this.peer, this.appliedTerm === this.peer.term);
     // A lease-mode leader catches its clock up first: a stall must not leave a stale lease valid.
-    if (this.leaseLeader) for (let n = this.clock.owed(); n > 0; n--) this.peer.tick();
+    if (this.leaseLeader && !this.peer.quiesced) for (let n = this.clock.owed(); n > 0; n--) this.peer.tick();
     this.reads.flush(this.peer);
   }
 

@@ -56,6 +56,29 @@ test('lease reads on three hosts: every host reads its writes; an isolated old l
   }
 });
 
+test('lease mode with quiesce: an idle shard wakes for a read without a backlog of ticks (no step-down, no new term)', { timeout: 30000 }, async () => {
+  const c = new HostCluster();
+  try {
+    for (const i of [1, 2, 3]) await c.start(i, { rttMillisecond: 5 });
+    await c.startShard(1, [1, 2, 3], { config: { readMode: 'lease', quiesce: true } });
+    const leader = await c.waitLeader(1, [1, 2, 3]);
+    await retryDropped(() => c.get(leader).propose(1, setCmd('q', 'v')));
+    const term = c.get(leader).getLeaderId(1).term;
+    // Idle for 10 election timeouts (100 ticks of 5 ms) the shard quiesces; then 1.5 s more.
+    const quiesced = (): boolean => (c.get(leader) as unknown as { replicas: Map<number, { peer: { quiesced: boolean } }> }).replicas.get(1)?.peer.quiesced === true;
+    await c.until(quiesced, 10000, 'the shard quiesced');
+    await new Promise((r) => setTimeout(r, 1500));
+    // Woken by a message (a follower's write), then a read at the leader.
+    const follower = leader === 1 ? 2 : 1;
+    await retryDropped(() => c.get(follower).propose(1, setCmd('q', 'w')));
+    assert.equal(await c.get(leader).read(1, 'q'), 'w');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(c.get(leader).getLeaderId(1), { leaderId: leader, term, valid: true }, 'the leader woke without a backlog of 300 ticks');
+  } finally {
+    await c.closeAll();
+  }
+});
+
 test('lease mode needs checkQuorum and a lease of at least one tick: InvalidOptionError at start', async () => {
   const c = new HostCluster();
   try {
