@@ -551,7 +551,7 @@ export class NodeHost {
   private deliver(m: Message): void {
     const r = this.replicas.get(m.shardId);
     if (r === undefined || r.replicaId !== m.to || r.stopped || r.identityConflict !== null) return;
-    r.peer.step(m);
+    r.stepInbound(m);
     this.engine.setReady(r);
   }
 

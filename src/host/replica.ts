@@ -8,7 +8,7 @@ import { Peer } from '../core/peer.js';
 import type { Update } from '../core/peer.js';
 import { SeededRandom } from '../core/random.js';
 import {
-  EntryType, NO_SESSION, entry,
+  EntryType, MessageType, NO_SESSION, entry,
   type ConfigChange, type Entry, type HardState, type Membership, type SnapshotMeta,
 } from '../core/types.js';
 import { encodeConfigChange } from '../core/membership.js';
@@ -187,6 +187,17 @@ export class Replica {
   /** Whether this replica leads a lease-mode shard: its clock must not run slow (`tick-clock.ts`). */
   private get leaseLeader(): boolean { return this.cfg.readMode === 'lease' && this.peer.isLeader; }
 
+  /** Steps a message from another replica; before a forwarded read, {@link catchUpLease}. */
+  stepInbound(m: Message): void {
+    if (m.type === MessageType.ReadIndex) this.catchUpLease();
+    this.peer.step(m);
+  }
+
+  /** A lease-mode leader takes the ticks it missed before a read: a stall must not leave a stale lease valid. */
+  private catchUpLease(): void {
+    if (this.leaseLeader && !this.peer.quiesced) for (let n = this.clock.owed(); n > 0; n--) this.peer.tick();
+  }
+
   /**
    * Ticks to take at the host's tick timer: none while quiesced (the clock restarts from now,
    * so waking brings no backlog), else one, or a lease-mode leader's catch-up.
@@ -308,8 +319,7 @@ export class Replica {
   handleEvents(): void {
     this.admitSnapshotRequest();
     this.proposals.flush(this.peer, this.appliedTerm === this.peer.term);
-    // A lease-mode leader catches its clock up first: a stall must not leave a stale lease valid.
-    if (this.leaseLeader && !this.peer.quiesced) for (let n = this.clock.owed(); n > 0; n--) this.peer.tick();
+    this.catchUpLease();
     this.reads.flush(this.peer);
   }
 
