@@ -89,7 +89,7 @@ export function serviceChart(rows: readonly Row[]): string | null {
 
 /** The library chart: p50 and p99 against proposals/s for each shard count and size, labelled by in-flight. */
 export function libraryChart(rows: readonly Row[]): string | null {
-  const props = rows.filter((r) => r.workload === 'library' && r.extra.read !== 'true');
+  const props = rows.filter((r) => r.workload === 'library' && r.extra.read !== 'true' && r.extra.read !== 'lease');
   if (props.length === 0) return null;
   const colors = ['#1f6fd1', '#2a9d3a', '#8e3ad1', '#d1501f'];
   const keys = [...new Set(props.map((r) => `${String(r.extra.shards)}|${String(r.extra.size)}`))];

@@ -5,7 +5,9 @@
  * 3. limits: raw append + fdatasync rate of the data disk (batched like the WAL) and loopback
  *    TCP throughput and round trip (`limits.ts`);
  * 2. service: `sampan kv` × 3 against etcd × 3 through wrk (`service.ts`);
- * 1. library: three NodeHosts as processes, in-process clients (`library.ts`).
+ * 1. library: three NodeHosts as processes, in-process clients (`library.ts`); then the same
+ *    with `readMode: 'lease'`, for linearizable reads at 64 in flight, ReadIndex against lease
+ *    side by side (issue 17 §2: the goal is lease ≥ 2× ReadIndex).
  *
  * Flags: `--quick` (one run of 3 s per row, fewer rows: a ~1-minute smoke run), `--json` (one
  * JSON line per row on stdout instead of tables), `--only=limits,service,library`,
@@ -162,6 +164,34 @@ async function library(dir: string): Promise<void> {
       fs.rmSync(data, { recursive: true, force: true });
     }
   }
+  await leaseReads(dir, shardsList);
+}
+
+/** Linearizable reads at 64 in flight on clusters whose shards read by lease (`readMode: 'lease'`). */
+async function leaseReads(dir: string, shardsList: readonly number[]): Promise<void> {
+  for (const shards of shardsList) {
+    const data = fs.mkdtempSync(path.join(dir, `lease-${shards}-`));
+    progress(`library: starting 3 hosts × ${shards} shard(s), lease reads`);
+    const cl = await startLibrary(data, shards, [], 'lease');
+    try {
+      progress(`library: ${shards} shard(s), lease reads, warm-up`);
+      await runLoad(cl, 64, 16, quick ? 1 : 2);
+      await runLoad(cl, 64, 0, 1, true);
+      const runs: Array<Awaited<ReturnType<typeof runLoad>>> = [];
+      for (let r = 0; r < reps; r++) {
+        progress(`library: ${shards} shard(s), lease reads, 64 in flight, run ${r + 1}/${reps}`);
+        runs.push(await runLoad(cl, 64, 0, seconds, true));
+      }
+      const cpu = runs.map((x) => x.cpuPct.map((v) => v.toFixed(0)).join('/'));
+      emit({ workload: 'library', name: `${shards} shard(s) leaseRead inflight=64`,
+        opsPerSec: median(runs.map((x) => x.ops)), runs: runs.map((x) => x.ops), p50: median(runs.map((x) => x.p50)), p99: median(runs.map((x) => x.p99)),
+        extra: { shards, size: 0, inflight: 64, read: 'lease', p999: median(runs.map((x) => x.p999)), errors: runs.reduce((a, x) => a + x.errors, 0), cpuPctPerProcess: cpu[Math.floor((cpu.length - 1) / 2)] ?? '',
+          fsyncP50Ms: NaN, entriesPerBatch: 0 } });
+    } finally {
+      await cl.stop();
+      fs.rmSync(data, { recursive: true, force: true });
+    }
+  }
 }
 
 function printTables(): void {
@@ -187,8 +217,19 @@ function printTables(): void {
     out.push('\n### Library: 3 NodeHosts as processes, in-process clients, fsync on', '',
       '| shards | op | in flight | ops/s (min–max) | p50 ms | p99 ms | p99.9 ms | CPU % per process | fdatasync p50 ms | entries/batch | errors |', '|--:|---|--:|--:|--:|--:|--:|---|--:|--:|--:|');
     for (const r of lib) {
-      out.push(`| ${String(r.extra.shards)} | ${r.extra.read === 'true' ? 'ReadIndex' : `propose ${String(r.extra.size)} B`} | ${String(r.extra.inflight)} | ${fmt(r.opsPerSec)}${range(r.runs)} | `
+      const op = r.extra.read === 'true' ? 'ReadIndex' : r.extra.read === 'lease' ? 'lease read' : `propose ${String(r.extra.size)} B`;
+      out.push(`| ${String(r.extra.shards)} | ${op} | ${String(r.extra.inflight)} | ${fmt(r.opsPerSec)}${range(r.runs)} | `
         + `${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(Number(r.extra.p999), 2)} | ${String(r.extra.cpuPctPerProcess)} | ${fmt(Number(r.extra.fsyncP50Ms), 2)} | ${String(r.extra.entriesPerBatch)} | ${String(r.extra.errors)} |`);
+    }
+  }
+  const leased = lib.filter((r) => r.extra.read === 'lease');
+  if (leased.length > 0) {
+    out.push('\n### Linearizable reads at 64 in flight: ReadIndex against lease (goal: lease ≥ 2×)', '',
+      '| shards | ReadIndex ops/s (min–max) | p50 ms | lease ops/s (min–max) | p50 ms | lease/ReadIndex |', '|--:|--:|--:|--:|--:|--:|');
+    for (const l of leased) {
+      const ri = lib.find((r) => r.extra.read === 'true' && r.extra.shards === l.extra.shards && r.extra.inflight === 64);
+      out.push(`| ${String(l.extra.shards)} | ${fmt(ri?.opsPerSec ?? NaN)}${range(ri?.runs ?? [])} | ${fmt(ri?.p50 ?? NaN, 2)} | `
+        + `${fmt(l.opsPerSec)}${range(l.runs)} | ${fmt(l.p50, 2)} | ${fmt(l.opsPerSec / (ri?.opsPerSec ?? NaN), 2)} |`);
     }
   }
   console.log(out.join('\n'));

@@ -33,9 +33,10 @@ export interface LoadResult {
 
 /**
  * Starts three hosts with shards 1..`shards`, and waits until every shard has a leader.
- * `execArgv` are extra node flags for the children (`{i}` becomes the host's number).
+ * `execArgv` are extra node flags for the children (`{i}` becomes the host's number);
+ * `readMode` is every shard's `ShardConfig.readMode` (ReadIndex or lease reads).
  */
-export async function startLibrary(base: string, shards: number, execArgv: readonly string[] = []): Promise<LibCluster> {
+export async function startLibrary(base: string, shards: number, execArgv: readonly string[] = [], readMode: 'read-index' | 'lease' = 'read-index'): Promise<LibCluster> {
   const ports = await freePorts(3);
   const addr = (i: number): string => `127.0.0.1:${ports[i] as number}`;
   const members = [0, 1, 2].map((i) => [i + 1, addr(i)] as [number, string]);
@@ -43,7 +44,7 @@ export async function startLibrary(base: string, shards: number, execArgv: reado
   const stop = async (): Promise<void> => { await Promise.all(hosts.map((h) => h.exit())); };
   try {
     await Promise.all(hosts.map((h, i) => h.call('create', { dir: path.join(base, `lib-${shards}-${i + 1}`), raftAddress: addr(i), rttMillisecond: 100 })));
-    await Promise.all(hosts.map((h, i) => h.call('startShards', { from: 1, to: shards, replicaId: i + 1, members, sm: 'counter' })));
+    await Promise.all(hosts.map((h, i) => h.call('startShards', { from: 1, to: shards, replicaId: i + 1, members, sm: 'counter', config: { readMode } })));
     const ls = await Promise.all(hosts.map((h) => h.call('waitLeaders', { timeoutMs: 60000 }, 90000)));
     if (ls.some((l) => (l.missing as number) > 0)) throw new Error('library: shards without a leader after 60 s');
     const c: LibCluster = { shards, hosts, led: [], stop };

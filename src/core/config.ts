@@ -65,7 +65,28 @@ export interface RaftConfig {
    * entries to save (the host applies them after persisting).
    */
   readonly asyncStorageWrites: boolean;
+  /**
+   * How the leader confirms it still leads before serving a linearizable read.
+   * `'read-index'` (default): a round of heartbeats acknowledged by a quorum per batch of
+   * reads (thesis §6.4). `'lease'`: reads are answered at once while the leader's lease is
+   * valid (thesis §6.4.1, etcd's ReadOnlyLeaseBased), falling back to ReadIndex otherwise.
+   * The lease rests on bounded clock drift between replicas (`leaseDriftTicks`); see
+   * `lease.ts`. Requires `checkQuorum`. Every replica of a shard must use the same mode: a
+   * follower in lease mode also refuses to vote during its first election timeout after a
+   * start, which the leader's lease counts on.
+   */
+  readonly readMode: ReadMode;
+  /**
+   * Lease mode only: the most ticks by which any replica's clock may run ahead of the
+   * leader's over one election timeout (clock-rate drift and timer jitter). The lease lasts
+   * `electionTicks − 1 − leaseDriftTicks` ticks from the send tick of the newest heartbeat
+   * round a quorum acknowledged; it must be at least 1.
+   */
+  readonly leaseDriftTicks: number;
 }
+
+/** How a leader confirms a linearizable read; see {@link RaftConfig.readMode}. */
+export type ReadMode = 'read-index' | 'lease';
 
 /** Defaults for every optional field. */
 export const RAFT_DEFAULTS = {
@@ -99,6 +120,10 @@ export const RAFT_DEFAULTS = {
   neverCampaign: false,
   /** Default of {@link RaftConfig.asyncStorageWrites}. */
   asyncStorageWrites: false,
+  /** Default of {@link RaftConfig.readMode}. */
+  readMode: 'read-index',
+  /** Default of {@link RaftConfig.leaseDriftTicks}. */
+  leaseDriftTicks: 1,
 } as const;
 
 /** Fields a caller must give; the rest default from {@link RAFT_DEFAULTS}. */
@@ -134,6 +159,29 @@ export function resolveRaftConfig(input: RaftConfigInput): RaftConfig {
     throw new InvalidOptionError('maxInflightBytes must be 0 or at least maxEntryBytesPerMsg');
   }
   if (c.isNonVoting && c.isWitness) throw new InvalidOptionError('a replica cannot be both non-voting and a witness');
+  validateReadMode(c);
   if (typeof c.random?.intn !== 'function') throw new InvalidOptionError('random must provide intn(n)');
   return c;
+}
+
+function validateReadMode(c: RaftConfig): void {
+  if (c.readMode !== 'read-index' && c.readMode !== 'lease') {
+    throw new InvalidOptionError(`readMode must be 'read-index' or 'lease', got '${String(c.readMode)}'`);
+  }
+  nonNegativeInt('leaseDriftTicks', c.leaseDriftTicks);
+  if (c.readMode !== 'lease') return;
+  if (!c.checkQuorum) throw new InvalidOptionError("readMode 'lease' requires checkQuorum (the followers' lease is what makes it safe)");
+  if (leaseTicks(c) < 1) {
+    throw new InvalidOptionError(`leaseDriftTicks (${c.leaseDriftTicks}) leaves no lease: it must be less than electionTicks − 1 (${c.electionTicks - 1})`);
+  }
+}
+
+/**
+ * How many ticks a leader's lease lasts from the send tick of the heartbeat round that
+ * renewed it: `electionTicks − 1 − leaseDriftTicks`. One tick for tick granularity (a
+ * follower that received the heartbeat just before one of its ticks counts that fraction as
+ * a whole tick), `leaseDriftTicks` for clock drift. May be below 1 for an invalid config.
+ */
+export function leaseTicks(c: Pick<RaftConfig, 'electionTicks' | 'leaseDriftTicks'>): number {
+  return c.electionTicks - 1 - c.leaseDriftTicks;
 }

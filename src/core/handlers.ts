@@ -58,8 +58,22 @@ const onVoteRequest: Handler = (r, m) => {
 };
 
 const onElection: Handler = (r) => {
-  if (r.role !== Role.Leader) r.campaign(false);
+  // Lease mode: a replica within its lease does not campaign on request either (a leader's
+  // lease counts on it); its own timer fires only past the lease.
+  if (r.role !== Role.Leader && !(r.cfg.readMode === 'lease' && inFollowerLease(r))) r.campaign(false);
 };
+
+/**
+ * Whether `r` keeps the lease it gives its leader (thesis §6.2, check-quorum): it heard from a
+ * leader within the last `electionTicks` of its ticks, or — lease mode — it started less than
+ * `electionTicks` ticks ago (it may have heard from a leader before it stopped, and forgotten).
+ * Within it, vote requests of higher terms are ignored, unless sent for a leader transfer.
+ */
+export function inFollowerLease(r: Raft): boolean {
+  if (!r.cfg.checkQuorum) return false;
+  if (r.leaderId !== 0 && r.electionElapsed < r.cfg.electionTicks) return true;
+  return r.cfg.readMode === 'lease' && r.ticks < r.cfg.electionTicks;
+}
 
 // ---- follower, non-voting, witness --------------------------------------------------------
 
@@ -94,7 +108,8 @@ const onReplicate: Handler = (r, m) => {
 const onHeartbeat: Handler = (r, m) => {
   followLeader(r, m);
   r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
-  r.send(message({ type: MessageType.HeartbeatResp, to: m.from, hint: m.hint, hintHigh: m.hintHigh }));
+  // Echo the leader's send tick (lease mode): proof of a message sent at or after it.
+  r.send(message({ type: MessageType.HeartbeatResp, to: m.from, hint: m.hint, hintHigh: m.hintHigh, logIndex: m.logIndex }));
 };
 
 /** Installs the leader's snapshot unless the log already covers it. */
@@ -303,6 +318,7 @@ const onHeartbeatResp: Handler = (r, m) => {
   const pr = r.progressOf(m.from);
   if (pr === undefined) return;
   pr.markActive(r.ticks);
+  if (m.logIndex > 0 && r.votingIds().has(m.from)) r.lease.ack(m.from, m.logIndex - 1);
   pr.resumeOnHeartbeat();
   // An empty Replicate when nothing new is due: if earlier ones were lost, the rejection it
   // draws sends the remote back to probe, so a quiet shard still repairs a follower.
@@ -444,8 +460,7 @@ export function step(r: Raft, m: Message): void {
     const isVote = m.type === MessageType.RequestVote || m.type === MessageType.RequestPreVote;
     if (isVote) {
       // Lease: while we hear from a live leader, a vote request is a disruption, not a need.
-      const inLease = r.cfg.checkQuorum && r.leaderId !== 0 && r.electionElapsed < r.cfg.electionTicks;
-      if (inLease && m.hint !== HINT_TRANSFER) return;
+      if (inFollowerLease(r) && m.hint !== HINT_TRANSFER) return;
     }
     const keepTerm = m.type === MessageType.RequestPreVote
       || (m.type === MessageType.RequestPreVoteResp && !m.reject);
@@ -479,8 +494,9 @@ function tickFollower(r: Raft): void {
     r.send(message({ type: MessageType.RateLimit, to: r.leaderId, hint: r.rateLimiter.size }));
   }
   if (r.canCampaign() && r.electionElapsed >= r.randomizedElectionTimeout) {
-    r.electionElapsed = 0;
+    // Stepped before the timer is reset: in lease mode `onElection` refuses while in lease.
     step(r, message({ type: MessageType.Election, from: r.id }));
+    r.electionElapsed = 0;
   }
 }
 

@@ -7,8 +7,8 @@
 export { Peer } from './peer.js';
 export type { Update, SoftState, PeerStart, PeerStatus } from './peer.js';
 export type { QuorumHealth } from './quorum-health.js';
-export { resolveRaftConfig, RAFT_DEFAULTS } from './config.js';
-export type { RaftConfig, RaftConfigInput } from './config.js';
+export { resolveRaftConfig, RAFT_DEFAULTS, leaseTicks } from './config.js';
+export type { RaftConfig, RaftConfigInput, ReadMode } from './config.js';
 export { Role, RoleName } from './raft.js';
 export { MemoryLogStorage, limitSize } from './log-storage.js';
 export type { LogStorage } from './log-storage.js';

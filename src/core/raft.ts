@@ -5,7 +5,8 @@
  *
  * Time enters only through `tick()`; randomness only through the configured source.
  */
-import type { RaftConfig } from './config.js';
+import { leaseTicks, type RaftConfig } from './config.js';
+import { LeaderLease } from './lease.js';
 import { RaftLog } from './raft-log.js';
 import type { LogStorage } from './log-storage.js';
 import { applyConfigChange } from './membership.js';
@@ -65,6 +66,8 @@ export class Raft {
   votes = new Map<number, boolean>();
   msgs: Message[] = [];
   readonly readOnly = new ReadOnly();
+  /** Lease mode: the leader's read lease (`lease.ts`). */
+  readonly lease = new LeaderLease();
   /** Reads that arrived before the leader committed an entry of its term. */
   pendingReads: Array<{ ctx: ReadContext; from: number }> = [];
   readyToReads: ReadyToRead[] = [];
@@ -134,6 +137,8 @@ export class Raft {
       this.leaderTransferTarget = 0;
     }
     if (!wasLeader) return;
+    // The quorum may have changed: only acknowledgements of heartbeats sent from now on count.
+    this.lease.restart(this.ticks);
     if (!this.voters.has(this.id)) {
       // A leader removed from the voters hands over by stepping down; the rest elect anew.
       this.becomeFollower(this.term, 0);
@@ -183,6 +188,7 @@ export class Raft {
     this.leaderTransferTarget = 0;
     this.pendingConfigIndex = 0;
     this.rateLimiter.clearFollowers();
+    this.lease.reset(this.ticks);
     this.dropPendingReads();
     // Every match starts at 0, the leader's own included: it counts only what the host
     // acknowledges as persisted (see selfPersisted), never entries still in memory.
@@ -326,12 +332,21 @@ export class Raft {
 
   /** Begins confirming leadership for a read (the leader has committed in its term). */
   startRead(ctx: ReadContext, from: number): void {
-    if (this.quorum() === 1 && this.voters.has(this.id)) {
+    if ((this.quorum() === 1 && this.voters.has(this.id)) || this.leaseValid()) {
       this.respondRead(ctx, from, this.log.committed);
       return;
     }
     this.readOnly.add(ctx, from, this.log.committed, this.id);
     this.broadcastHeartbeat(ctx);
+  }
+
+  /**
+   * Lease mode: whether this leader may answer a read at once (`lease.ts`): it leads, has
+   * committed an entry of its term, is not quiesced, and its lease covers the current tick.
+   */
+  leaseValid(): boolean {
+    return this.cfg.readMode === 'lease' && this.role === Role.Leader && !this.quiesced && this.committedInTerm()
+      && this.lease.valid(this.votingIds(), this.id, this.ticks, leaseTicks(this.cfg));
   }
 
   respondRead(ctx: ReadContext, from: number, index: number): void {
@@ -397,16 +412,21 @@ export class Raft {
 
   broadcastHeartbeat(ctx?: ReadContext): void {
     const c = ctx ?? this.readOnly.lastPending();
+    // Lease mode: the send tick (+1; 0 = none), echoed back in HeartbeatResp to renew the lease.
+    const sentTick = this.cfg.readMode === 'lease' ? this.ticks + 1 : 0;
     this.forEachRemote((id, pr) => {
       this.send(message({
         type: MessageType.Heartbeat, to: id, commit: Math.min(pr.match, this.log.committed),
-        hint: c?.low ?? 0, hintHigh: c?.high ?? 0,
+        hint: c?.low ?? 0, hintHigh: c?.high ?? 0, logIndex: sentTick,
       }));
     });
   }
 
   /** Sends TimeoutNow to the transfer target (it is caught up). */
   sendTimeoutNow(to: number): void {
+    // The target campaigns at once with HINT_TRANSFER, which bypasses the followers' lease:
+    // this leader's lease ends here, for the rest of its term (the message may arrive late).
+    this.lease.revoke();
     this.send(message({ type: MessageType.TimeoutNow, to }));
   }
 
@@ -437,6 +457,8 @@ export class Raft {
     this.idleTicks = 0;
     if (this.quiesced) {
       this.quiesced = false;
+      // Time did not advance while quiesced: acknowledgements from before are of unknown age.
+      this.lease.restart(this.ticks);
       this.electionElapsed = 0;
       this.heartbeatElapsed = 0;
     }

@@ -120,6 +120,20 @@ export interface ShardConfig {
    */
   readonly priorities?: ReadonlyMap<number, number> | Readonly<Record<number, number>>;
   /**
+   * How the leader confirms a linearizable read (`readIndex`, `syncRead`): `'read-index'`
+   * (default) runs a heartbeat round per batch of reads; `'lease'` answers at once while the
+   * leader's lease is valid and falls back to ReadIndex otherwise. The lease assumes bounded
+   * clock drift between hosts (`leaseDriftTicks`; docs/operations.md, "Lease reads").
+   * Requires `checkQuorum`; give every replica of the shard the same mode.
+   */
+  readonly readMode?: 'read-index' | 'lease';
+  /**
+   * Lease mode: ticks (of `rttMillisecond`) by which another host's clock may run ahead of
+   * the leader's over one election timeout. The lease lasts `electionRTT − 1 −
+   * leaseDriftTicks` ticks from the newest heartbeat a quorum acknowledged. Default 1.
+   */
+  readonly leaseDriftTicks?: number;
+  /**
    * Read only when the replica bootstraps a new shard (initial members given, no data here):
    * mixed into the shard's cluster identity, like etcd's `--initial-cluster-token`, so that two
    * clusters bootstrapped with the same shard id and members (say, a test cluster and its
@@ -239,6 +253,8 @@ export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
     isNonVoting: c.isNonVoting ?? false,
     isWitness: c.isWitness ?? false,
     quiesce: c.quiesce ?? false,
+    readMode: c.readMode ?? 'read-index',
+    leaseDriftTicks: int('leaseDriftTicks', c.leaseDriftTicks ?? 1, 0),
     clusterToken: c.clusterToken ?? '',
     clusterId: c.clusterId === undefined ? 0 : parseClusterId(c.clusterId),
     priorities: resolvePriorities(c.priorities),
@@ -252,9 +268,21 @@ export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
     throw new InvalidOptionError(`electionRTT (${r.electionRTT}) must be greater than 2 × heartbeatRTT (${r.heartbeatRTT})`);
   }
   if (r.isNonVoting && r.isWitness) throw new InvalidOptionError('a replica cannot be both non-voting and a witness');
+  validateReadMode(r);
   if (!['none', 'snappy'].includes(r.snapshotCompression)) {
     throw new InvalidOptionError(`snapshotCompression '${String(r.snapshotCompression)}' is not supported: use 'snappy' or 'none'`);
   }
   if (r.isWitness && r.snapshotEntries > 0) throw new InvalidOptionError('a witness takes no snapshots; snapshotEntries must be 0');
   return r;
+}
+
+function validateReadMode(r: ResolvedShardConfig): void {
+  if (r.readMode !== 'read-index' && r.readMode !== 'lease') {
+    throw new InvalidOptionError(`readMode must be 'read-index' or 'lease', got '${String(r.readMode)}'`);
+  }
+  if (r.readMode !== 'lease') return;
+  if (!r.checkQuorum) throw new InvalidOptionError("readMode 'lease' requires checkQuorum");
+  if (r.electionRTT - 1 - r.leaseDriftTicks < 1) {
+    throw new InvalidOptionError(`leaseDriftTicks (${r.leaseDriftTicks}) leaves no lease: it must be less than electionRTT − 1 (${r.electionRTT - 1})`);
+  }
 }

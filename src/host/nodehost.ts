@@ -491,9 +491,9 @@ export class NodeHost {
     this.transfers.tick();
     this.balancer.tick();
     for (const r of this.replicas.values()) {
-      // A quiesced replica has nothing to time; any message or request wakes it.
-      if (r.peer.quiesced || r.identityConflict !== null) continue;
-      r.peer.tick();
+      // A quiesced replica has nothing to time (ticksDue is 0); any message or request wakes it.
+      if (r.identityConflict !== null) continue;
+      for (let n = r.ticksDue(); n > 0; n--) r.peer.tick();
       if (r.peer.hasUpdate()) this.engine.setReady(r);
     }
   }
@@ -530,7 +530,7 @@ export class NodeHost {
   private deliver(m: Message): void {
     const r = this.replicas.get(m.shardId);
     if (r === undefined || r.replicaId !== m.to || r.stopped || r.identityConflict !== null) return;
-    r.peer.step(m);
+    r.stepInbound(m);
     this.engine.setReady(r);
   }
 

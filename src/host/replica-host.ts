@@ -20,6 +20,8 @@ export interface ReplicaHost {
   softState(r: Replica, leaderId: number, term: number): void;
   readonly maxPending: number;
   readonly notifyCommit: boolean;
+  /** Milliseconds per tick (the host's `rttMillisecond`). */
+  readonly rttMillisecond: number;
   /**
    * Runs snapshot work of `r` on the engine's snapshot workers (bounded, and never beside other
    * snapshot work of the same shard); settles as `work` does. Work not started when `r` stops
@@ -50,6 +52,7 @@ export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
     logger: h.cfg.logger,
     maxPending: h.cfg.maxPendingPerShard,
     notifyCommit: h.cfg.notifyCommit,
+    rttMillisecond: h.cfg.rttMillisecond,
     setReady: h.setReady,
     membershipChanged: (r, m) => {
       for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses]) h.setAddress(r.shardId, id, addr);

@@ -10,7 +10,7 @@ import { Peer } from '../core/peer.js';
 import type { Update } from '../core/peer.js';
 import { SeededRandom } from '../core/random.js';
 import {
-  EntryType, NO_SESSION, entry,
+  EntryType, MessageType, NO_SESSION, entry,
   type ConfigChange, type Entry, type HardState, type Membership, type Message, type SnapshotMeta,
 } from '../core/types.js';
 import { encodeConfigChange } from '../encoding/config-change.js';
@@ -26,6 +26,7 @@ import type { LogReader } from './log-reader.js';
 import { Pending, type RequestOptions } from './request.js';
 import { PendingConfigChange } from './pending-config-change.js';
 import { PendingProposals } from './pending-proposals.js';
+import { TickClock } from './tick-clock.js';
 import { PendingReads, type PendingRead } from './pending-reads.js';
 import type { SnapshotRequest } from './pending-snapshot.js';
 import { newReplicaCounters, type ReplicaCounters } from './replica-counters.js';
@@ -58,6 +59,8 @@ export class Replica {
   private readonly reads: PendingReads;
   /** The snapshot request, flags and streams. */
   readonly snapshots: ReplicaSnapshots;
+  /** Ticks to take at each timer firing; a lease-mode leader's keep up with real time. */
+  private readonly clock: TickClock;
   /** The term of the last entry applied (or snapshot installed) here. */
   private appliedTerm = 0;
   private applyQueue: Task[] = [];
@@ -99,12 +102,14 @@ export class Replica {
       this.applyQueue.push(t);
       void this.applyLoop();
     });
+    this.clock = new TickClock(host.rttMillisecond);
     this.peer = new Peer({
       shardId: cfg.shardId, replicaId: cfg.replicaId,
       electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
       checkQuorum: cfg.checkQuorum, preVote: cfg.preVote, maxInMemLogSize: cfg.maxInMemLogSize,
       orderedConfigChange: cfg.orderedConfigChange, isNonVoting: cfg.isNonVoting, isWitness: cfg.isWitness,
       quiesce: cfg.quiesce, neverCampaign: cfg.priorities.get(cfg.replicaId) === 0, random: new SeededRandom(randomInt(0, 2 ** 31)), asyncStorageWrites: true,
+      readMode: cfg.readMode, leaseDriftTicks: cfg.leaseDriftTicks,
     }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
       ? { initialMembers: start.initialMembers }
       : { hardState: start.hardState, membership: start.membership, applied: start.applied });
@@ -117,6 +122,32 @@ export class Replica {
   }
 
   get shardId(): number { return this.cfg.shardId; }
+
+  /** Whether this replica leads a lease-mode shard: its clock must not run slow (`tick-clock.ts`). */
+  private get leaseLeader(): boolean { return this.cfg.readMode === 'lease' && this.peer.isLeader; }
+
+  /** Steps a message from another replica; before a forwarded read, {@link catchUpLease}. */
+  stepInbound(m: Message): void {
+    if (m.type === MessageType.ReadIndex) this.catchUpLease();
+    this.peer.step(m);
+  }
+
+  /** A lease-mode leader takes the ticks it missed before a read: a stall must not leave a stale lease valid. */
+  private catchUpLease(): void {
+    if (this.leaseLeader && !this.peer.quiesced) for (let n = this.clock.owed(); n > 0; n--) this.peer.tick();
+  }
+
+  /**
+   * Ticks to take at the host's tick timer: none while quiesced (the clock restarts from now,
+   * so waking brings no backlog), else one, or a lease-mode leader's catch-up.
+   */
+  ticksDue(): number {
+    if (this.peer.quiesced) {
+      this.clock.atTimer(false);
+      return 0;
+    }
+    return this.clock.atTimer(this.leaseLeader);
+  }
   get replicaId(): number { return this.cfg.replicaId; }
 
   private admit(): void {
@@ -223,6 +254,7 @@ export class Replica {
     this.snapshots.admit();
     this.proposals.flush(this.peer);
     this.configChanges.flush(this.peer, this.appliedTerm === this.peer.term);
+    this.catchUpLease();
     this.reads.flush(this.peer);
   }
 

@@ -31,6 +31,8 @@ export interface KvReplicaOptions {
   readonly join: boolean;
   readonly shards: number;
   readonly stateMachine: 'memory' | 'disk';
+  /** How every shard confirms linearizable reads (ShardConfig.readMode). Default 'read-index'. */
+  readonly readMode?: 'read-index' | 'lease';
   readonly snapshotEntries?: number;
   readonly compactionOverhead?: number;
   readonly rttMs?: number;
@@ -128,7 +130,7 @@ async function startShards(host: NodeHost, o: KvReplicaOptions): Promise<void> {
   for (let shardId = 1; shardId <= o.shards; shardId++) {
     const cfg: ShardConfig = {
       shardId, replicaId: o.replicaId, snapshotEntries: o.snapshotEntries, compactionOverhead: o.compactionOverhead,
-      clusterToken: o.clusterToken, priorities: o.priorities,
+      clusterToken: o.clusterToken, priorities: o.priorities, readMode: o.readMode,
     };
     try {
       if (o.stateMachine === 'disk') {

@@ -4,22 +4,25 @@ import { runSeed } from '../../tools/sim/simulator.js';
 
 // The deterministic simulator over many seeds: safety after every step, liveness at the end.
 // A failure names the seed; `npm run sim -- --seed S …` replays it exactly.
-function runSeeds(first: number, count: number, shards: number, replicas: number, asyncWrites = false): void {
+function runSeeds(first: number, count: number, shards: number, replicas: number, asyncWrites = false, readMode?: 'lease'): number {
   const failures: string[] = [];
   let applied = 0;
   let elections = 0;
+  let leaseReads = 0;
   for (let seed = first; seed < first + count; seed++) {
-    const r = runSeed({ seed, shards, replicas, steps: 1500, asyncWrites });
+    const r = runSeed({ seed, shards, replicas, steps: 1500, asyncWrites, readMode });
     applied += r.stats['applied'] ?? 0;
+    leaseReads += r.stats['leaseReads'] ?? 0;
     elections += r.stats['elections'] ?? 0;
     if (r.violations.length > 0) {
-      failures.push(`seed ${seed}: ${r.violations.join('; ')} — replay: npm run sim -- --seed ${seed} --shards ${shards} --replicas ${replicas}${asyncWrites ? ' --async' : ''}`);
+      failures.push(`seed ${seed}: ${r.violations.join('; ')} — replay: npm run sim -- --seed ${seed} --shards ${shards} --replicas ${replicas}${asyncWrites ? ' --async' : ''}${readMode ? ` --read-mode ${readMode}` : ''}`);
     }
   }
   assert.deepEqual(failures, []);
   // The runs did real work: entries were applied and leaders were elected many times.
   assert.ok(applied > count * 100, `only ${applied} entries applied`);
   assert.ok(elections > count * 3, `only ${elections} elections`);
+  return leaseReads;
 }
 
 test('simulator: 500 seeds, 2 shards × 3 replicas, under every fault', () => {
@@ -32,6 +35,11 @@ test('simulator: 100 seeds, 3 shards × 5 replicas, under every fault', () => {
 
 test('simulator: 300 seeds with async storage writes (several updates in flight per replica, as the engine runs)', () => {
   runSeeds(20_001, 300, 2, 3, true);
+});
+
+test('simulator: 100 seeds reading by lease, every host\'s clock drifting within the configured bound', () => {
+  const leaseReads = runSeeds(30_001, 100, 2, 3, false, 'lease');
+  assert.ok(leaseReads > 1000, `only ${leaseReads} reads answered by lease`);
 });
 
 test('simulator: the same seed replays to the same result', () => {

@@ -5,6 +5,12 @@
  * before persisting them), restarts from persisted state, membership changes and leader
  * transfers. After every step it checks the safety properties of Raft; at the end it heals
  * everything and checks liveness. A failing seed replays exactly from its seed.
+ *
+ * Lease reads: a share of the seeds with check-quorum run `readMode: 'lease'`, and then every
+ * host's clock drifts: each ticks at its own rate, drawn within ±`drift` of the nominal one,
+ * with `leaseDriftTicks` set to the bound that drift calls for ({@link driftTicksFor}). The
+ * read check (a read's index is at least every index applied anywhere before it began) then
+ * covers lease reads served by a leader that may be partitioned.
  */
 import {
   ConfigChangeType, MessageType, SeededRandom, entry, isMember,
@@ -28,6 +34,28 @@ export interface SimOptions {
    * their committed entries applied when taken.
    */
   readonly asyncWrites?: boolean;
+  /**
+   * The read mode: 'random' (default) runs lease mode in about half the seeds that have
+   * check-quorum; 'lease' forces check-quorum and lease mode; 'read-index' never leases.
+   */
+  readonly readMode?: 'random' | 'lease' | 'read-index';
+  /**
+   * Lease seeds: override the `leaseDriftTicks` derived from the drift (a negative control:
+   * too small a bound must show up as read violations).
+   */
+  readonly leaseDriftTicks?: number;
+}
+
+/**
+ * The `leaseDriftTicks` a clock drift of ±`drift` (a rate ratio, e.g. 0.1) calls for with
+ * `electionTicks`: the leader's lease of L ticks must not outlast a follower's
+ * `electionTicks − 1` ticks when the leader runs slowest and the follower fastest,
+ * L·(1+drift) ≤ (electionTicks − 1)·(1−drift), plus one tick because the simulator's ticks
+ * fall on whole steps (each tick up to one step, half a tick, late).
+ */
+export function driftTicksFor(electionTicks: number, drift: number): number {
+  const lease = Math.floor(((electionTicks - 1) * (1 - drift)) / (1 + drift));
+  return electionTicks - 1 - lease + 1;
 }
 
 /** Outcome of one run. */
@@ -66,15 +94,20 @@ export class Simulation {
   private readonly logEntries = new Map<string, number>();
   private readonly applied = new Map<string, { term: number; digest: number }>();
   private readonly maxApplied = new Map<number, number>();
-  private readonly pendingReads = new Map<string, { shard: number; floor: number }>();
+  private readonly pendingReads = new Map<string, { shard: number; floor: number; at: number }>();
   private readonly finals = new Set<string>();
   private readonly votes = new Map<string, number>();
   private readonly writes = new Map<string, { u: Update; doneAt: number }>();
   /** Async writes: each replica's writes in flight, in the order taken. */
   private readonly writeQueues = new Map<string, Array<{ u: Update; doneAt: number }>>();
   private readonly intensity: number;
-  private readonly config: Partial<RaftConfigInput>;
+  private config: Partial<RaftConfigInput>;
   private dropRate: number;
+  /** Lease seeds: each host's tick rate (ticks per TICK_EVERY steps) and its clock's phase. */
+  private readonly tickRate = new Map<number, number>();
+  private readonly tickPhase = new Map<number, number>();
+  private readonly drift: number;
+  private readonly leaseRnd: SeededRandom;
   private dupRate: number;
   private readonly maxDelay: number;
 
@@ -92,6 +125,17 @@ export class Simulation {
       maxEntryBytesPerMsg: 100 + this.rnd.intn(400),
       asyncStorageWrites: opts.asyncWrites ?? false,
     };
+    // Lease decisions draw from their own stream: read-index seeds replay as before.
+    this.leaseRnd = new SeededRandom(opts.seed * 7 + 3);
+    const mode = opts.readMode ?? 'random';
+    const lease = mode === 'lease' || (mode === 'random' && this.config.checkQuorum === true && this.leaseRnd.intn(2) === 0);
+    this.drift = lease ? this.leaseRnd.intn(11) / 100 : 0;
+    if (lease) {
+      this.config = {
+        ...this.config, checkQuorum: true, readMode: 'lease',
+        leaseDriftTicks: opts.leaseDriftTicks ?? driftTicksFor(10, this.drift),
+      };
+    }
     this.dropRate = this.faults ? this.rnd.intn(10) / 100 : 0;
     this.dupRate = this.faults ? this.rnd.intn(5) / 100 : 0;
     this.maxDelay = 1 + this.rnd.intn(6);
@@ -159,8 +203,11 @@ export class Simulation {
         const p = this.pendingReads.get(k);
         if (p === undefined) return;
         this.pendingReads.delete(k);
-        if (rr.index < p.floor) this.violation(`linearizable read: shard ${p.shard} read index ${rr.index} < ${p.floor} applied before the read began`);
+        const how = this.config.readMode === 'lease' ? ' (lease mode)' : '';
+        if (rr.index < p.floor) this.violation(`linearizable read${how}: shard ${p.shard} read index ${rr.index} < ${p.floor} committed or applied before the read began`);
         this.count('reads');
+        // Released in the step it began, at the leader: no heartbeat round, so by lease.
+        if (p.at === this.time && how !== '') this.count('leaseReads');
       },
       dropped: (_r, ents, reads) => {
         this.count('dropped', ents.length + reads.length);
@@ -357,7 +404,10 @@ export class Simulation {
 
   private partition(hosts: number[]): void {
     const shuffled = [...hosts].sort(() => this.rnd.float() - 0.5);
-    const side = new Set(shuffled.slice(0, 1 + this.rnd.intn(Math.max(1, hosts.length - 1))));
+    let side = new Set(shuffled.slice(0, 1 + this.rnd.intn(Math.max(1, hosts.length - 1))));
+    // Lease seeds: often cut a leader off alone, the case a lease must survive.
+    const l = this.leaderOf(1 + this.leaseRnd.intn(this.shardCount));
+    if (this.config.readMode === 'lease' && l !== undefined && this.leaseRnd.intn(2) === 0) side = new Set([l.id]);
     const oneWay = this.rnd.intn(3) === 0;
     this.cut = new Set();
     for (const a of hosts) {
@@ -412,26 +462,63 @@ export class Simulation {
         this.count('proposals');
       }
     }
-    if (this.rnd.float() < 0.05) {
+    const readRate = this.config.readMode === 'lease' ? 0.2 : 0.05;
+    if (this.rnd.float() < readRate) {
       const shard = 1 + this.rnd.intn(this.shardCount);
-      const r = this.pick([...(this.shards.get(shard)?.values() ?? [])]);
+      let r = this.pick([...(this.shards.get(shard)?.values() ?? [])]);
+      // Lease seeds: half the reads go to a replica that believes it leads (maybe a stale one).
+      if (this.config.readMode === 'lease' && this.leaseRnd.intn(2) === 0) r = this.pick([...(this.shards.get(shard)?.values() ?? [])].filter((x) => x.peer.isLeader)) ?? r;
       if (r && !this.down.has(r.id)) {
         const ctx = { low: this.seq++, high: this.opts.seed };
-        this.pendingReads.set(`${ctx.low}:${ctx.high}`, { shard, floor: this.maxApplied.get(shard) ?? 0 });
+        this.pendingReads.set(`${ctx.low}:${ctx.high}`, { shard, floor: this.readFloor(shard), at: this.time });
         r.peer.readIndex(ctx);
       }
     }
   }
 
+  /**
+   * What a read beginning now must see: every index applied anywhere, and every index any
+   * replica knows committed (with `notifyCommit` a host acknowledges a write at commit).
+   */
+  private readFloor(shard: number): number {
+    let floor = this.maxApplied.get(shard) ?? 0;
+    for (const r of this.shards.get(shard)?.values() ?? []) floor = Math.max(floor, r.peer.status().commit);
+    return floor;
+  }
+
   private stepOnce(withFaults: boolean, withClients: boolean): void {
     this.time++;
-    if (this.time % TICK_EVERY === 0) {
+    if (this.drift > 0) {
+      this.tickDrifting();
+    } else if (this.time % TICK_EVERY === 0) {
       for (const m of this.shards.values()) for (const [id, r] of m) if (!this.down.has(id)) r.peer.tick();
     }
     this.deliverDue();
     if (withFaults) this.nemesis();
     if (withClients) this.clientOps();
     this.process();
+  }
+
+  /**
+   * Lease seeds: every host's clock runs at its own rate within ±drift of the nominal one
+   * (one tick per TICK_EVERY steps), starting at a random phase; a host ticks all its
+   * replicas when its clock crosses a tick.
+   */
+  private tickDrifting(): void {
+    for (const id of this.hosts()) {
+      let rate = this.tickRate.get(id);
+      if (rate === undefined) {
+        rate = 1 + (this.leaseRnd.float() * 2 - 1) * this.drift;
+        this.tickRate.set(id, rate);
+        this.tickPhase.set(id, this.leaseRnd.float() * TICK_EVERY);
+      }
+      let phase = (this.tickPhase.get(id) ?? 0) + rate;
+      if (phase >= TICK_EVERY) {
+        phase -= TICK_EVERY;
+        if (!this.down.has(id)) for (const r of this.replicasOnHost(id)) r.peer.tick();
+      }
+      this.tickPhase.set(id, phase);
+    }
   }
 
   /** Runs the faulty phase, heals, and checks liveness. */
