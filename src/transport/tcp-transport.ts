@@ -276,9 +276,7 @@ export class TcpTransport implements Transport {
       idleTimeoutMs: this.opts.stallTimeoutMs, stats: this.counters, logger: this.logger,
       handshake: (h) => this.onHandshake(h),
       deliver: (batch: MessageBatch, hostId: string | undefined) => {
-        if (hostId !== undefined && this.registry !== undefined) {
-          for (const m of batch.messages) this.registry.bindReplica(m.shardId, m.from, hostId);
-        }
+        if (hostId !== undefined && this.registry !== undefined) this.bindSenders(batch, hostId);
         try {
           this.opts.handler.handleMessageBatch(batch);
         } catch (err) {
@@ -289,6 +287,22 @@ export class TcpTransport implements Transport {
       closed: (c) => this.inbound.delete(c),
     });
     this.inbound.add(conn);
+  }
+
+  /**
+   * Learns which host each sender replica runs on — only from messages of the receiving
+   * replica's own cluster (a known, equal identity): a stray replica of another cluster that
+   * claims a member's id must not divert that member's traffic to itself.
+   */
+  private bindSenders(batch: MessageBatch, hostId: string): void {
+    const ids = batch.clusterIds;
+    const ours = this.opts.handler.clusterIdOf;
+    if (ids === undefined || ours === undefined) return;
+    for (let i = 0; i < batch.messages.length; i++) {
+      const m = batch.messages[i]!;
+      const theirs = ids[i] ?? 0;
+      if (theirs !== 0 && theirs === ours(m.shardId)) this.registry?.bindReplica(m.shardId, m.from, hostId);
+    }
   }
 
   private openSnapshot(socket: net.Socket, header: SnapshotStreamHeader): SnapshotSink | null {
