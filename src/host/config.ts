@@ -110,6 +110,14 @@ export interface ShardConfig {
   /** Stop heartbeats on an idle shard. */
   readonly quiesce?: boolean;
   /**
+   * etcd's DisableProposalForwarding: while this replica is not the leader, proposals and
+   * membership changes made here fail at once with NotLeaderError (code NOT_LEADER, naming
+   * the known leader) instead of being forwarded to the leader; while no leader is known they
+   * wait for one as usual. For applications that route writes to the leader themselves.
+   * Reads are still forwarded. Default false.
+   */
+  readonly disableProposalForwarding?: boolean;
+  /**
    * Leader priority of the shard's replicas by replica id (absent ids: 1), as a Map or a
    * plain object; give every replica of the shard the same list. A leader hands leadership to
    * a caught-up, active voter of higher priority (by transfer); leader balancing moves it only
@@ -230,6 +238,7 @@ export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
     isNonVoting: c.isNonVoting ?? false,
     isWitness: c.isWitness ?? false,
     quiesce: c.quiesce ?? false,
+    disableProposalForwarding: c.disableProposalForwarding ?? false,
     clusterToken: c.clusterToken ?? '',
     clusterId: c.clusterId === undefined ? 0 : parseClusterId(c.clusterId),
     priorities: resolvePriorities(c.priorities),
