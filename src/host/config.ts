@@ -51,7 +51,10 @@ export interface NodeHostConfig {
   };
   /** Proposals and reads waiting per shard before new ones are refused as busy. Default 8192. */
   readonly maxPendingPerShard?: number;
-  /** Resolve proposals once committed rather than once applied (`proposeCommitted`). */
+  /**
+   * Resolve `propose` once committed, with `{ value: 0 }`, rather than with the result once
+   * applied (kept for compatibility: `proposeTracked` gives both, and ignores this).
+   */
   readonly notifyCommit?: boolean;
   /** Disable fsync (tests only: a crash then loses acknowledged writes). */
   readonly unsafeNoFsync?: boolean;
