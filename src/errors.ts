@@ -72,6 +72,12 @@ export class EntriesCompactedError extends RuntimeConditionError {
   constructor(message: string) { super('ENTRIES_COMPACTED', message); }
 }
 
+/** A log query reached past the last committed entry (`queryRaftLog`): those entries may still change or not exist. */
+export class LogUnavailableError extends RuntimeConditionError {
+  /** Creates the error (code `LOG_UNAVAILABLE`). */
+  constructor(message: string) { super('LOG_UNAVAILABLE', message); }
+}
+
 /**
  * A storage write or sync failed. The store stops accepting work: after a failed fsync the
  * state of the file is unknown, so retrying could acknowledge data that is not durable.

@@ -14,6 +14,9 @@ export type { MoveTarget, MoveReplicaOptions, MoveResult, MoveStep } from './hos
 export type {
   ProposeOptions, MembershipChangeOptions, SnapshotOptions, LeaderInfo, ReplicaInfo, NodeHostInfo, FollowerProgress,
 } from './host/nodehost.js';
+export type { RaftLogEntry, RaftLogQueryResult } from './host/log-query.js';
+export type { StateHash } from './host/state-hash.js';
+export type { Tracked, CommittedNotice } from './host/tracked-proposal.js';
 export type { NodeHostConfig, ShardConfig } from './host/config.js';
 export type { NodeHostStats, ShardStats } from './host/stats.js';
 export type { PlacementStats } from './host/leader-balancer.js';
@@ -59,7 +62,7 @@ export type { Faults, MemoryTransportOptions } from './transport/memory-network.
 export type { MemoryTransport } from './transport/memory-transport.js';
 export {
   SampanError, CallerError, RuntimeConditionError, InvalidOptionError, InvalidOperationError,
-  PayloadTooBigError, CorruptionError, CodecError, ClosedError, EntriesCompactedError, StorageError,
+  PayloadTooBigError, CorruptionError, CodecError, ClosedError, EntriesCompactedError, LogUnavailableError, StorageError,
   ShardNotFoundError, ShardAlreadyExistsError, ShardNotReadyError, TimeoutError, SystemBusyError,
   RejectedError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, ClusterIdentityMismatchError, SnapshotNotFoundError,
   ImportRollbackError, NotLeaderError,

@@ -94,6 +94,14 @@ export interface StateMachine<Q = unknown, R = unknown> {
    * after its last update.
    */
   close(): void | Promise<void>;
+  /**
+   * Optional (dragonboat's IHash): a 64-bit hash of the state as it stands, used by
+   * `NodeHost.verifyShard` to compare replicas at the same applied index. Called between
+   * updates, never concurrently with one; it must be deterministic (same state, same hash on
+   * every replica) and must not throw (a throw fails the replica like a throwing `update`).
+   * Values are taken modulo 2^64.
+   */
+  getHash?(): bigint | Promise<bigint>;
 }
 
 /** A state machine whose snapshots are written beside updates. `Q` and `R` as in {@link StateMachine}. */
@@ -113,6 +121,14 @@ export interface ConcurrentStateMachine<Ctx = unknown, Q = unknown, R = unknown>
    * after its last update.
    */
   close(): void | Promise<void>;
+  /**
+   * Optional (dragonboat's IHash): a 64-bit hash of the state as it stands, used by
+   * `NodeHost.verifyShard` to compare replicas at the same applied index. Called between
+   * updates, never concurrently with one; it must be deterministic (same state, same hash on
+   * every replica) and must not throw (a throw fails the replica like a throwing `update`).
+   * Values are taken modulo 2^64.
+   */
+  getHash?(): bigint | Promise<bigint>;
 }
 
 /** A state machine that keeps its own state on disk. `Q` and `R` as in {@link StateMachine}. */
@@ -136,6 +152,14 @@ export interface OnDiskStateMachine<Ctx = unknown, Q = unknown, R = unknown> {
    * after its last update.
    */
   close(): void | Promise<void>;
+  /**
+   * Optional (dragonboat's IHash): a 64-bit hash of the state as it stands, used by
+   * `NodeHost.verifyShard` to compare replicas at the same applied index. Called between
+   * updates, never concurrently with one; it must be deterministic (same state, same hash on
+   * every replica) and must not throw (a throw fails the replica like a throwing `update`).
+   * Values are taken modulo 2^64.
+   */
+  getHash?(): bigint | Promise<bigint>;
 }
 
 /** The state machine of a replica, tagged with its kind. */

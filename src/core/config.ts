@@ -55,6 +55,14 @@ export interface RaftConfig {
    * A shard whose every voter sets it never elects a leader.
    */
   readonly neverCampaign: boolean;
+  /**
+   * A follower (or non-voting member, witness) drops its own client's proposals instead of
+   * forwarding them to the leader (etcd's DisableProposalForwarding): they come back in the
+   * update's `droppedEntries` at once. For applications that route writes to the leader
+   * themselves and want a fast refusal rather than a hop. Reads and leader transfers are
+   * still forwarded.
+   */
+  readonly disableProposalForwarding: boolean;
   /** Random source for election timeouts; seeded in tests so runs replay exactly. */
   readonly random: RandomSource;
   /**
@@ -118,6 +126,8 @@ export const RAFT_DEFAULTS = {
   quiesce: false,
   /** Default of {@link RaftConfig.neverCampaign}. */
   neverCampaign: false,
+  /** Default of {@link RaftConfig.disableProposalForwarding}. */
+  disableProposalForwarding: false,
   /** Default of {@link RaftConfig.asyncStorageWrites}. */
   asyncStorageWrites: false,
   /** Default of {@link RaftConfig.readMode}. */

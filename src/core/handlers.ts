@@ -148,11 +148,13 @@ const forwardToLeader = (drop: Handler): Handler => (r, m) => {
  * the term it was made in, `logTerm`). A proposal forwarded to it by another replica is not
  * passed on: that replica believed this one led, and only the leader of the proposal's term
  * may append it, so it is dropped here (silently: its proposer learns of it when an entry of a
- * later term commits, and re-forwards it then).
+ * later term commits, and re-forwards it then). With `disableProposalForwarding` the
+ * replica's own proposals are dropped (reported) instead of forwarded.
  */
 const onFollowerPropose: Handler = (r, m) => {
   if (!isLocalOrigin(r, m)) return;
-  if (r.leaderId === 0 || r.leaderId === r.id) {
+  // etcd's DisableProposalForwarding: refused here, so the proposer learns at once.
+  if (r.leaderId === 0 || r.leaderId === r.id || r.cfg.disableProposalForwarding) {
     dropProposal(r, m);
     return;
   }

@@ -116,6 +116,10 @@ export interface PeerStatus {
     next: number;
     /** How the leader replicates to it: one of {@link ProgressState}. */
     state: number;
+    /** Replicate messages sent to it and not yet acknowledged. */
+    inflightMsgs: number;
+    /** Entry bytes in those messages. */
+    inflightBytes: number;
   }>;
   /** Leader only (null otherwise): which voting members it heard from lately; see {@link QuorumHealth}. */
   readonly quorum: QuorumHealth | null;
@@ -239,6 +243,24 @@ export class Peer {
     this.step(message({ type: MessageType.Election, from: this.r.id }));
   }
 
+  /**
+   * etcd's ForgetLeader: a follower (non-voting member, witness) forgets the leader it knows
+   * and stays a leaderless follower in the same term, without campaigning. Having no leader,
+   * it grants (pre-)votes at once instead of honouring the check-quorum lease, so when a
+   * quorum of followers learns by other means that the leader is gone they elect a new one
+   * without waiting out an election timeout. It follows the leader again as soon as it hears
+   * from it. A no-op on a leader, on a replica that knows no leader, and in lease read mode
+   * (as in etcd: the leader's lease counts on this replica refusing votes; see `lease.ts`).
+   * @returns whether a leader was forgotten.
+   */
+  forgetLeader(): boolean {
+    const r = this.r;
+    if (r.role === Role.Leader || r.leaderId === 0 || r.cfg.readMode === 'lease') return false;
+    r.leaderId = 0;
+    r.softStateChanged = true;
+    return true;
+  }
+
   /** The transport could not reach `replicaId`: stop streaming to it. */
   reportUnreachable(replicaId: number): void {
     this.step(message({ type: MessageType.Unreachable, from: replicaId }));
@@ -330,10 +352,12 @@ export class Peer {
   /** The replica's protocol state. */
   status(): PeerStatus {
     const r = this.r;
-    const progress = new Map<number, { match: number; next: number; state: number }>();
+    const progress = new Map<number, { match: number; next: number; state: number; inflightMsgs: number; inflightBytes: number }>();
     if (r.role === Role.Leader) {
       for (const m of [r.voters, r.witnesses, r.nonVoting]) {
-        for (const [id, pr] of m) progress.set(id, { match: pr.match, next: pr.next, state: pr.state });
+        for (const [id, pr] of m) {
+          progress.set(id, { match: pr.match, next: pr.next, state: pr.state, inflightMsgs: pr.inflights.count, inflightBytes: pr.inflights.inflightBytes });
+        }
       }
     }
     return {

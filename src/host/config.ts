@@ -52,7 +52,10 @@ export interface NodeHostConfig {
   };
   /** Proposals and reads waiting per shard before new ones are refused as busy. Default 8192. */
   readonly maxPendingPerShard?: number;
-  /** Resolve proposals once committed rather than once applied (`proposeCommitted`). */
+  /**
+   * Resolve `propose` once committed, with `{ value: 0 }`, rather than with the result once
+   * applied (kept for compatibility: `proposeTracked` gives both, and ignores this).
+   */
   readonly notifyCommit?: boolean;
   /** Disable fsync (tests only: a crash then loses acknowledged writes). */
   readonly unsafeNoFsync?: boolean;
@@ -110,6 +113,14 @@ export interface ShardConfig {
   readonly isWitness?: boolean;
   /** Stop heartbeats on an idle shard. */
   readonly quiesce?: boolean;
+  /**
+   * etcd's DisableProposalForwarding: while this replica is not the leader, proposals and
+   * membership changes made here fail at once with NotLeaderError (code NOT_LEADER, naming
+   * the known leader) instead of being forwarded to the leader; while no leader is known they
+   * wait for one as usual. For applications that route writes to the leader themselves.
+   * Reads are still forwarded. Default false.
+   */
+  readonly disableProposalForwarding?: boolean;
   /**
    * Leader priority of the shard's replicas by replica id (absent ids: 1), as a Map or a
    * plain object; give every replica of the shard the same list. A leader hands leadership to
@@ -255,6 +266,7 @@ export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
     quiesce: c.quiesce ?? false,
     readMode: c.readMode ?? 'read-index',
     leaseDriftTicks: int('leaseDriftTicks', c.leaseDriftTicks ?? 1, 0),
+    disableProposalForwarding: c.disableProposalForwarding ?? false,
     clusterToken: c.clusterToken ?? '',
     clusterId: c.clusterId === undefined ? 0 : parseClusterId(c.clusterId),
     priorities: resolvePriorities(c.priorities),

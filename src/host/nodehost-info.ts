@@ -7,6 +7,7 @@ import type { QuorumHealth } from '../core/quorum-health.js';
 import { Role } from '../core/raft.js';
 import { formatClusterId } from './cluster-identity.js';
 import type { Replica } from './replica.js';
+import { stateHashOf, type StateHash } from './state-hash.js';
 import type { ReplicaId, ShardId } from '../contracts/ids.js';
 
 /** Who leads a shard, as this host knows it. */
@@ -63,6 +64,11 @@ export interface ReplicaInfo {
    * replica id. Empty on other replicas.
    */
   readonly followers: readonly FollowerProgress[];
+  /**
+   * The state machine's hash at the newest `verifyShard` marker applied here, or null (none
+   * applied since start, or no `getHash`). Replicas agree when equal indexes carry equal hashes.
+   */
+  readonly stateHash: StateHash | null;
 }
 
 /** How far the leader has replicated to one member (see {@link ReplicaInfo.followers}). */
@@ -75,6 +81,10 @@ export interface FollowerProgress {
   readonly next: number;
   /** `probe` (finding its position), `replicate` (streaming) or `snapshot` (a snapshot is being sent). */
   readonly state: 'probe' | 'replicate' | 'snapshot';
+  /** Replicate messages sent to it and not yet acknowledged (bounded by the in-flight window). */
+  readonly inflightMsgs: number;
+  /** Entry bytes in those messages. */
+  readonly inflightBytes: number;
 }
 
 const STATE_NAMES = ['probe', 'replicate', 'snapshot'] as const;
@@ -104,6 +114,9 @@ export function replicaInfo(r: Replica): ReplicaInfo {
     quorum: st.quorum, clusterId: formatClusterId(r.clusterId),
     identityConflict: r.identityConflict?.message ?? null, identityMismatches: r.counters.identityMismatches, removed: r.removed,
     followers: [...st.progress].filter(([id]) => id !== r.replicaId).sort(([a], [b]) => a - b)
-      .map(([replicaId, p]) => ({ replicaId, match: p.match, next: p.next, state: STATE_NAMES[p.state] ?? 'probe' })),
+      .map(([replicaId, p]) => ({
+        replicaId, match: p.match, next: p.next, state: STATE_NAMES[p.state] ?? 'probe', inflightMsgs: p.inflightMsgs, inflightBytes: p.inflightBytes,
+      })),
+    stateHash: stateHashOf(r),
   };
 }

@@ -3,23 +3,24 @@
  * its LogDB, transport, engine and tick clock. Every operation is one async method taking
  * `{ signal?, timeoutMs? }`; failures are typed errors (see `errors.ts`).
  */
-import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { ConfigChangeType, SeriesId, type Membership, type Message } from '../core/types.js';
+import { ConfigChangeType, type Membership, type Message } from '../core/types.js';
 import {
-  ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardNotFoundError, RejectedError,
+  ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardNotFoundError,
   ReplicaRemovedError,
 } from '../errors.js';
-import { Pending } from './request.js';
-import type { LogDB } from '../contracts/log-db.js';
+import type { LogDB, ReplicaKey } from '../contracts/log-db.js';
+import { queryRaftLog, type RaftLogQueryResult } from './log-query.js';
+import { verifyShard, type StateHash } from './state-hash.js';
+import { track, type Tracked } from './tracked-proposal.js';
 import { WalLogDB } from '../logdb/wal-log-db.js';
 import { lookup } from '../rsm/managed.js';
 import type { AnyStateMachine, ConcurrentStateMachine, OnDiskStateMachine, SMResult, StateMachine, StateMachineFactory } from '../contracts/state-machine.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportHandler } from '../contracts/transport.js';
 import {
-  resolveHostConfig, resolveShardConfig, isMemberAddress,
+  resolveHostConfig, resolveShardConfig,
   type NodeHostConfig, type ResolvedHostConfig, type ShardConfig,
 } from './config.js';
 import { lockHostDir } from './dir-lock.js';
@@ -30,8 +31,11 @@ import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './eve
 import type { Replica } from './replica.js';
 import { replicaHostOf, type ReplicaHost } from './replica-host.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
-import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options.js';
-import { ClientSession } from './session.js';
+import type { SnapshotOptions } from './snapshot-options.js';
+import { requestCompaction, requestSnapshot } from './snapshot-requests.js';
+import type { ClientSession } from './session.js';
+import { registerSession, unregisterSession } from './session-requests.js';
+import { changeMembership } from './membership-request.js';
 import { FirstStartLock, ReplicaStarts } from './start-cleanup.js';
 import { assertRemovable } from './removal-check.js';
 import { wireObservers, type HostObserver } from './observer.js';
@@ -50,10 +54,14 @@ import { shardId as toShardId, type ReplicaId, type ShardId } from '../contracts
 export interface ProposeOptions extends RequestOptions {
   /** A client session for exactly-once application (see {@link NodeHost.getNewSession}). */
   readonly session?: ClientSession;
+  /** Called with the entry's index once committed, before it is applied (see {@link NodeHost.proposeTracked}). */
+  readonly onCommitted?: (index: number) => void;
 }
 
 /** Options of a membership change. */
 export interface MembershipChangeOptions extends RequestOptions {
+  /** Called with the change's index once committed, before it is applied (dragonboat's CommittedC). */
+  readonly onCommitted?: (index: number) => void;
   /** With ordered config changes: the membership version the change expects. */
   readonly configChangeId?: number;
 }
@@ -249,7 +257,15 @@ export class NodeHost {
     const s = opts?.session;
     if (s !== undefined && s.shardId !== shardId) throw new InvalidOptionError(`session belongs to shard ${s.shardId}`);
     if (s !== undefined && r.sm.kind === 'on-disk') throw new InvalidOperationError('on-disk state machines do not support client sessions');
-    return await r.propose(cmd, s === undefined ? undefined : { clientId: s.clientId, seriesId: s.seriesId, respondedTo: s.respondedTo }, opts);
+    return await r.propose(cmd, s === undefined ? undefined : { clientId: s.clientId, seriesId: s.seriesId, respondedTo: s.respondedTo }, opts, opts?.onCommitted);
+  }
+
+  /**
+   * As {@link propose}, with both of dragonboat's notifications: `committed` (the index, once
+   * committed) and then `applied` (the result). The host's `notifyCommit` does not apply here.
+   */
+  proposeTracked(shardId: ShardId, cmd: Uint8Array, opts?: ProposeOptions): Tracked<SMResult> {
+    return track((onCommitted) => this.propose(shardId, cmd, { ...opts, onCommitted }));
   }
 
   /**
@@ -259,19 +275,13 @@ export class NodeHost {
    */
   async getNewSession(shardId: ShardId, opts?: RequestOptions): Promise<ClientSession> {
     throwIfAborted(opts?.signal);
-    const r = this.replica(shardId);
-    if (r.sm.kind === 'on-disk') throw new InvalidOperationError('on-disk state machines do not support client sessions');
-    const clientId = randomInt(1, 2 ** 47);
-    const res = await r.propose(new Uint8Array(0), { clientId, seriesId: SeriesId.Register, respondedTo: 0 }, opts);
-    if (res.value !== clientId) throw new RejectedError(`session ${clientId} could not be registered`);
-    return new ClientSession(shardId, clientId);
+    return await registerSession(this.replica(shardId), shardId, opts);
   }
 
   /** Unregisters a client session (a proposal). @throws as {@link propose}. */
   async closeSession(session: ClientSession, opts?: RequestOptions): Promise<void> {
     throwIfAborted(opts?.signal);
-    const r = this.replica(session.shardId);
-    await r.propose(new Uint8Array(0), { clientId: session.clientId, seriesId: SeriesId.Unregister, respondedTo: 0 }, opts);
+    await unregisterSession(this.replica(session.shardId), session, opts);
   }
 
   /**
@@ -310,17 +320,6 @@ export class NodeHost {
     return await this.readLocal<Q, R>(shardId, query);
   }
 
-  private async changeMembership(shardId: number, type: ConfigChangeType, replicaId: number, address: string,
-    opts?: MembershipChangeOptions): Promise<void> {
-    throwIfAborted(opts?.signal);
-    if (!Number.isSafeInteger(replicaId) || replicaId <= 0) throw new InvalidOptionError(`replica id ${replicaId} is invalid`);
-    if (type !== ConfigChangeType.RemoveReplica && !isMemberAddress(address)) throw new InvalidOptionError(`address '${address}' is not host:port or nhid-<host id>`);
-    const r = this.replica(shardId);
-    await r.proposeConfigChange({
-      type, replicaId, address, configChangeId: opts?.configChangeId ?? 0, initialize: false, ordered: r.cfg.orderedConfigChange,
-    }, opts);
-  }
-
   /**
    * Adds a voting replica (or promotes a non-voting one). Membership changes wait for a leader.
    * @throws InvalidOptionError for an invalid replica id or address; RejectedError when the
@@ -328,17 +327,17 @@ export class NodeHost {
    *   DroppedError when no leader took it before the deadline; as {@link propose} otherwise.
    */
   async requestAddReplica(shardId: ShardId, replicaId: ReplicaId, address: string, opts?: MembershipChangeOptions): Promise<void> {
-    await this.changeMembership(shardId, ConfigChangeType.AddVoter, replicaId, address, opts);
+    await changeMembership(() => this.replica(shardId), ConfigChangeType.AddVoter, replicaId, address, opts);
   }
 
   /** Adds a non-voting replica. @throws as {@link requestAddReplica}. */
   async requestAddNonVoting(shardId: ShardId, replicaId: ReplicaId, address: string, opts?: MembershipChangeOptions): Promise<void> {
-    await this.changeMembership(shardId, ConfigChangeType.AddNonVoting, replicaId, address, opts);
+    await changeMembership(() => this.replica(shardId), ConfigChangeType.AddNonVoting, replicaId, address, opts);
   }
 
   /** Adds a witness. @throws as {@link requestAddReplica}. */
   async requestAddWitness(shardId: ShardId, replicaId: ReplicaId, address: string, opts?: MembershipChangeOptions): Promise<void> {
-    await this.changeMembership(shardId, ConfigChangeType.AddWitness, replicaId, address, opts);
+    await changeMembership(() => this.replica(shardId), ConfigChangeType.AddWitness, replicaId, address, opts);
   }
 
   /**
@@ -347,7 +346,7 @@ export class NodeHost {
    */
   async requestDeleteReplica(shardId: ShardId, replicaId: ReplicaId, opts?: MembershipChangeOptions): Promise<void> {
     if (Number.isSafeInteger(replicaId) && replicaId > 0) assertRemovable(await this.getShardMembership(shardId, opts), shardId, replicaId);
-    await this.changeMembership(shardId, ConfigChangeType.RemoveReplica, replicaId, '', opts);
+    await changeMembership(() => this.replica(shardId), ConfigChangeType.RemoveReplica, replicaId, '', opts);
   }
 
   /** The shard's membership, linearizably (ReadIndex first). @throws as {@link readIndex}. */
@@ -360,6 +359,37 @@ export class NodeHost {
   getLeaderId(shardId: ShardId): LeaderInfo {
     const p = this.replica(shardId).peer;
     return { leaderId: p.leaderId, term: p.term, valid: p.leaderId !== 0 };
+  }
+
+  /** etcd's ForgetLeader: a follower forgets its leader (see `Peer.forgetLeader`); false when a no-op. @throws as {@link getLeaderId}. */
+  forgetLeader(shardId: ShardId): boolean {
+    const r = this.replica(shardId);
+    const forgot = r.peer.forgetLeader();
+    this.engine.setReady(r);
+    return forgot;
+  }
+
+  /** The committed log in `[from, to)` (dragonboat's QueryRaftLog; log-query.ts). @throws as {@link queryRaftLog} there, and ShardNotFoundError. */
+  queryRaftLog(shardId: ShardId, from: number, to: number, maxBytes = Number.MAX_SAFE_INTEGER): RaftLogQueryResult {
+    return queryRaftLog(this.replica(shardId), from, to, maxBytes);
+  }
+
+  /** Hashes every replica's state at one index (state-hash.ts); resolves with this replica's. @throws as {@link verifyShard} there. */
+  async verifyShard(shardId: ShardId, opts?: RequestOptions): Promise<StateHash> {
+    throwIfAborted(opts?.signal);
+    return await verifyShard(this.replica(shardId), opts);
+  }
+
+  /** Whether this host's LogDB holds a started replica (bootstrap record), running or not (dragonboat's HasNodeInfo). */
+  hasNodeInfo(shardId: ShardId, replicaId: ReplicaId): boolean {
+    this.checkOpen();
+    return this.logdb.getBootstrap(shardId, replicaId) !== null;
+  }
+
+  /** Every replica with data in this host's LogDB, running or not, by shard then replica id. @throws ClosedError */
+  listReplicas(): ReplicaKey[] {
+    this.checkOpen();
+    return this.logdb.listReplicas().sort((a, b) => a.shardId - b.shardId || a.replicaId - b.replicaId);
   }
 
   /**
@@ -437,10 +467,7 @@ export class NodeHost {
    */
   async requestSnapshot(shardId: ShardId, opts: SnapshotOptions = {}): Promise<number> {
     throwIfAborted(opts.signal);
-    const r = this.replica(shardId);
-    const warn = (msg: string): void => this.cfg.logger.warn(msg, { shardId, replicaId: r.replicaId });
-    const { target, compactTo } = await resolveSnapshotOptions(opts, (i) => r.defaultCompactTo(i), warn);
-    return await r.requestSnapshot((cleanup) => ({ req: new Pending<number>(opts, cleanup), target, compactTo }));
+    return await requestSnapshot(this.replica(shardId), opts, this.cfg.logger);
   }
 
   /**
@@ -449,11 +476,7 @@ export class NodeHost {
    * Resolves with the index compacted to (0 when nothing was compacted).
    */
   async requestCompaction(shardId: ShardId, opts: { compactionIndex?: number } = {}): Promise<number> {
-    const r = this.replica(shardId);
-    const snap = r.reader.snapshot().index;
-    const target = opts.compactionIndex ?? (snap > r.cfg.compactionOverhead ? snap - r.cfg.compactionOverhead : 0);
-    if (target <= 0 || r.worker === null) return 0;
-    return await r.worker.compact(target);
+    return await requestCompaction(this.replica(shardId), opts);
   }
 
   /** The replicas on this host and their state. */

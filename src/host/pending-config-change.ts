@@ -31,8 +31,14 @@ export class PendingConfigChange {
    * Adds a change (its ConfigChange entry with a key of the replica's, term 0); it waits for
    * {@link flush}. `req`'s cleanup must call {@link remove}.
    */
-  add(req: Pending<void>, entry: Entry): void {
-    this.changes.add({ req, entry, term: 0 });
+  add(req: Pending<void>, entry: Entry, onCommitted?: (index: number) => void): void {
+    this.changes.add({ req, entry, term: 0, onCommitted });
+  }
+
+  /** A committed (not yet applied) entry: a change of this replica's waiting on it is told its index. */
+  committed(e: Entry): void {
+    const w = this.changes.get(e.key);
+    if (w !== undefined && w.entry.type === e.type) w.onCommitted?.(e.index);
   }
 
   /** Forgets `key` (its request settled, in any way). */
@@ -58,9 +64,9 @@ export class PendingConfigChange {
     if (ready) this.changes.flush(p);
   }
 
-  /** The core refused entry `e` (never appended): its caller, if it is a change here, gets DroppedError. */
-  dropped(e: Entry): void {
-    this.changes.refused(e)?.req.reject(new DroppedError('membership change dropped: another change is pending, or a leader transfer'));
+  /** The core refused entry `e` (never appended): its caller, if it is a change here, gets `err` (default DroppedError). */
+  dropped(e: Entry, err?: Error): void {
+    this.changes.refused(e)?.req.reject(err ?? new DroppedError('membership change dropped: another change is pending, or a leader transfer'));
   }
 
   /**

@@ -43,6 +43,8 @@ export interface Waiter<T = SMResult> {
   readonly req: Pending<T>;
   readonly entry: Entry;
   term: number;
+  /** Told the entry's index once it is committed (and persisted here), before it is applied. */
+  readonly onCommitted?: ((index: number) => void) | undefined;
 }
 
 /** The term of a waiter handed over before a snapshot that may hold its entry: never re-forwarded. */

@@ -7,6 +7,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { Peer } from '../core/peer.js';
+import { Role } from '../core/raft.js';
 import type { Update } from '../core/peer.js';
 import { SeededRandom } from '../core/random.js';
 import {
@@ -15,9 +16,10 @@ import {
 } from '../core/types.js';
 import { encodeConfigChange } from '../encoding/config-change.js';
 import {
-  ClosedError, DroppedError, RejectedError, ReplicaRemovedError, StateMachineError, SystemBusyError, type ClusterIdentityMismatchError,
+  ClosedError, DroppedError, NotLeaderError, RejectedError, ReplicaRemovedError, StateMachineError, SystemBusyError, type ClusterIdentityMismatchError,
 } from '../errors.js';
 import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
+import { hashBytes } from './state-hash.js';
 import { StateMachineManager } from '../rsm/state-machine-manager.js';
 import type { AnyStateMachine, SMResult } from '../contracts/state-machine.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
@@ -83,6 +85,8 @@ export class Replica {
   identityConflict: ClusterIdentityMismatchError | null = null;
   /** Whether the replica learned it was removed from the shard (see {@link markRemoved}). */
   removed = false;
+  /** The state machine's hash at the newest state-hash marker applied here (`verifyShard`), or null. */
+  stateHash: { readonly index: number; readonly hash: bigint } | null = null;
 
   constructor(
     readonly cfg: ResolvedShardConfig,
@@ -108,8 +112,8 @@ export class Replica {
       electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
       checkQuorum: cfg.checkQuorum, preVote: cfg.preVote, maxInMemLogSize: cfg.maxInMemLogSize,
       orderedConfigChange: cfg.orderedConfigChange, isNonVoting: cfg.isNonVoting, isWitness: cfg.isWitness,
-      quiesce: cfg.quiesce, neverCampaign: cfg.priorities.get(cfg.replicaId) === 0, random: new SeededRandom(randomInt(0, 2 ** 31)), asyncStorageWrites: true,
-      readMode: cfg.readMode, leaseDriftTicks: cfg.leaseDriftTicks,
+      quiesce: cfg.quiesce, disableProposalForwarding: cfg.disableProposalForwarding, neverCampaign: cfg.priorities.get(cfg.replicaId) === 0,
+      random: new SeededRandom(randomInt(0, 2 ** 31)), asyncStorageWrites: true, readMode: cfg.readMode, leaseDriftTicks: cfg.leaseDriftTicks,
     }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
       ? { initialMembers: start.initialMembers }
       : { hardState: start.hardState, membership: start.membership, applied: start.applied });
@@ -166,7 +170,8 @@ export class Replica {
    * leader that is lost is re-forwarded only once it provably cannot commit
    * (`pending-proposals.ts`). Fails only at its deadline, unless refused or the replica stops.
    */
-  propose(cmd: Uint8Array, session: ProposalSession | undefined, opts?: RequestOptions): Promise<SMResult> {
+  propose(cmd: Uint8Array, session: ProposalSession | undefined, opts?: RequestOptions,
+    onCommitted?: (index: number) => void, type: EntryType = EntryType.Application): Promise<SMResult> {
     this.admit();
     const key = this.nextKey++;
     this.counters.proposals++;
@@ -175,9 +180,9 @@ export class Replica {
     const req = new Pending<SMResult>(opts, () => this.proposals.remove(key), (ms) => (this.proposals.get(key)?.term === 0
       ? new DroppedError(`shard ${this.shardId}: no leader took the request within ${ms} ms; it was not applied`) : undefined));
     this.proposals.add({
-      req, term: 0,
+      req, term: 0, onCommitted,
       entry: entry({
-        term: 0, index: 0, type: EntryType.Application, key, cmd,
+        term: 0, index: 0, type, key, cmd,
         clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
       }),
     });
@@ -190,11 +195,11 @@ export class Replica {
    * this replica has applied an entry of the leader's term (before that the leader refuses
    * any change), then handled like a proposal (`pending-config-change.ts`).
    */
-  proposeConfigChange(cc: ConfigChange, opts?: RequestOptions): Promise<void> {
+  proposeConfigChange(cc: ConfigChange, opts?: RequestOptions, onCommitted?: (index: number) => void): Promise<void> {
     this.admit();
     const key = this.nextKey++;
     const req = new Pending<void>(opts, () => this.configChanges.remove(key), (ms) => this.configChanges.expired(key, this.shardId, ms));
-    this.configChanges.add(req, entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) }));
+    this.configChanges.add(req, entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) }), onCommitted);
     this.host.setReady(this);
     return req.promise;
   }
@@ -277,7 +282,7 @@ export class Replica {
 
   private queueCommitted(ents: readonly Entry[]): void {
     this.applyQueue.push({ kind: 'entries', entries: ents });
-    if (this.host.notifyCommit) this.notifyCommitted(ents);
+    if (this.host.notifyCommit || this.proposals.size > 0 || this.configChanges.size > 0) this.notifyCommitted(ents);
   }
 
   /**
@@ -306,14 +311,29 @@ export class Replica {
 
   /** The core refused `e` (never appended): its caller gets DroppedError. */
   private dropped(e: Entry): void {
-    if (e.type === EntryType.ConfigChange) this.configChanges.dropped(e);
-    else this.proposals.refused(e)?.req.reject(new DroppedError('proposal dropped: a leader transfer, busy, or a witness'));
+    // With forwarding disabled a follower refuses its own requests: say where the leader is.
+    const notLeader = this.cfg.disableProposalForwarding && this.peer.role !== Role.Leader
+      ? new NotLeaderError(this.shardId, this.peer.leaderId, 'a proposal (proposal forwarding is disabled)') : undefined;
+    if (e.type === EntryType.ConfigChange) this.configChanges.dropped(e, notLeader);
+    else this.proposals.refused(e)?.req.reject(notLeader ?? new DroppedError('proposal dropped: a leader transfer, busy, or a witness'));
   }
 
+  /**
+   * Committed entries (persisted here, not yet applied): tracked requests are told their index
+   * (dragonboat's CommittedC); with the host's notifyCommit, untracked proposals resolve now
+   * with `{ value: 0 }`.
+   */
   private notifyCommitted(ents: readonly Entry[]): void {
     for (const e of ents) {
+      if (e.key === 0) continue;
+      if (e.type === EntryType.ConfigChange) {
+        this.configChanges.committed(e);
+        continue;
+      }
       const w = this.proposals.get(e.key);
-      if (w !== undefined && w.entry.clientId === e.clientId && w.entry.seriesId === e.seriesId) w.req.resolve({ value: 0 });
+      if (w === undefined || w.entry.type !== e.type || w.entry.clientId !== e.clientId || w.entry.seriesId !== e.seriesId) continue;
+      if (w.onCommitted !== undefined) w.onCommitted(e.index);
+      else if (this.host.notifyCommit && e.type === EntryType.Application) w.req.resolve({ value: 0 });
     }
   }
 
@@ -371,9 +391,11 @@ export class Replica {
       if (o.configChange !== undefined && this.rsm.membership.removed.has(this.replicaId)) this.markRemoved('it applied its removal');
       return;
     }
+    if (o.hash !== undefined) this.stateHash = o.hash === null ? null : { index: o.index, hash: o.hash };
     const w = o.key === 0 ? undefined : this.proposals.get(o.key);
     if (w === undefined) return;
-    if (o.rejected) w.req.reject(new RejectedError(o.reason ?? 'proposal rejected'));
+    if (o.hash !== undefined) w.req.resolve({ value: o.index, data: o.hash === null ? undefined : hashBytes(o.hash) });
+    else if (o.rejected) w.req.reject(new RejectedError(o.reason ?? 'proposal rejected'));
     else w.req.resolve(o.result);
   }
 

@@ -14,6 +14,9 @@ import type { ClosedError, ShardNotFoundError } from '../errors.js';
 import type { ReplicaId, ShardId } from '../contracts/ids.js';
 import type { SMResult } from '../contracts/state-machine.js';
 import type { LeaderInfo } from './nodehost-info.js';
+import type { RaftLogQueryResult } from './log-query.js';
+import type { StateHash } from './state-hash.js';
+import type { Tracked } from './tracked-proposal.js';
 import type { MembershipChangeOptions, NodeHost, ProposeOptions } from './nodehost.js';
 import type { RequestOptions } from './request.js';
 import type { ClientSession } from './session.js';
@@ -115,6 +118,26 @@ export class ShardHandle<Q = unknown, R = unknown> {
    */
   async requestLeaderTransfer(target: ReplicaId = 0, opts?: RequestOptions): Promise<void> {
     await this.nh.requestLeaderTransfer(this.shardId, target, opts);
+  }
+
+  /** Proposes `cmd` with both notifications: committed, then applied. See {@link NodeHost.proposeTracked}. */
+  proposeTracked(cmd: Uint8Array, opts?: ProposeOptions): Tracked<SMResult> {
+    return this.nh.proposeTracked(this.shardId, cmd, opts);
+  }
+
+  /** The committed log in `[from, to)`. See {@link NodeHost.queryRaftLog}. */
+  queryRaftLog(from: number, to: number, maxBytes?: number): RaftLogQueryResult {
+    return this.nh.queryRaftLog(this.shardId, from, to, maxBytes);
+  }
+
+  /** Hashes every replica's state at one index; resolves with this replica's. See {@link NodeHost.verifyShard}. */
+  async verifyShard(opts?: RequestOptions): Promise<StateHash> {
+    return await this.nh.verifyShard(this.shardId, opts);
+  }
+
+  /** A follower forgets its leader (etcd's ForgetLeader). See {@link NodeHost.forgetLeader}. */
+  forgetLeader(): boolean {
+    return this.nh.forgetLeader(this.shardId);
   }
 
   /** Who this host believes leads the shard. See {@link NodeHost.getLeaderId}. */

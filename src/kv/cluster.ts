@@ -10,7 +10,8 @@
  * in the highest term), its term, commit index and quorum view, and each replica's lag (the
  * leader's commit index minus the replica's applied index).
  */
-import type { QuorumHealth } from '../index.js';
+import type { QuorumHealth, StateHash } from '../index.js';
+import { compareHashes, type HashAgreement } from './state-hash-check.js';
 import type { ShardActivityJson, ShardStatusJson, StatusJson } from './status.js';
 
 /** How long a peer's `/status` may take before it is shown as down (ms). */
@@ -42,6 +43,8 @@ export interface ClusterShardReplicaJson {
   /** Leader's commit index minus this replica's applied index (null without both). */
   readonly lag: number | null;
   readonly activity: ShardActivityJson | null;
+  /** The replica's newest state hash (`POST /admin/verify`), or null. */
+  readonly stateHash: StateHash | null;
 }
 
 /** One shard, summarised over every replica reached. */
@@ -59,6 +62,12 @@ export interface ClusterShardJson {
   readonly quorum: QuorumHealth | null;
   /** Voters by id (string) and raft address, from the highest membership version seen. */
   readonly voters: Record<string, string>;
+  /**
+   * The replicas' state hashes compared (`state-hash-check.ts`): `mismatch` when two replicas
+   * reached report different hashes at one index, `agree` when at least two hashed the newest
+   * index and none differs, `unknown` otherwise (no `POST /admin/verify` yet, or one replica).
+   */
+  readonly stateHashes: HashAgreement;
   readonly replicas: ClusterShardReplicaJson[];
 }
 
@@ -145,12 +154,13 @@ export function summarise(replicas: readonly ClusterReplicaJson[]): ClusterShard
     const commit = leader?.commitIndex ?? null;
     return {
       shardId, leaderId, term, leaders, commitIndex: commit, quorum: leader?.quorum ?? null, voters,
+      stateHashes: compareHashes(seen.map(({ s }) => s?.stateHash ?? null)),
       replicas: seen.map(({ r, s }) => ({
         replicaId: r.replicaId, up: r.up, role: s?.role ?? null, term: s?.term ?? null, isLeader: s?.isLeader ?? false,
         commitIndex: s?.commitIndex ?? null, appliedIndex: s?.appliedIndex ?? null, snapshotIndex: s?.snapshotIndex ?? null,
         firstLogIndex: s?.firstLogIndex ?? null, lastLogIndex: s?.lastLogIndex ?? null,
         lag: commit !== null && s !== undefined ? Math.max(0, commit - s.appliedIndex) : null,
-        activity: s?.activity ?? null,
+        activity: s?.activity ?? null, stateHash: s?.stateHash ?? null,
       })),
     };
   });

@@ -21,6 +21,7 @@ import type { OnDiskStateMachine, SMEntry, SMResult, SnapshotReader, SnapshotWri
 import { CodecError, StateMachineError } from '../index.js';
 import { applyEntry, isKvQuery, type KvStore } from './apply.js';
 import { PairReader, writePairs } from './snapshot-pairs.js';
+import { hashPairs } from './state-hash.js';
 import { loadSqlite, type SqliteDatabaseClass } from './sqlite-module.js';
 
 /** A pinned read view of the database for one snapshot. */
@@ -121,6 +122,13 @@ export class DiskKvStateMachine implements OnDiskStateMachine<DiskSnapshotView> 
     if (query.kind === 'count') return s.count.get()?.n ?? 0;
     const row = s.get.get(query.key);
     return row === undefined ? null : new Uint8Array(row.value);
+  }
+
+  /** The hash of every pair in key order (`state-hash.ts`), for `verifyShard`; reads the whole table. */
+  getHash(): bigint {
+    if (this.db === null) throw new StateMachineError(`KV database ${this.path} is not open`);
+    const rows = this.db.prepare('SELECT key, value FROM kv ORDER BY key').iterate() as IterableIterator<{ key: Buffer; value: Buffer }>;
+    return hashPairs((function* () { for (const r of rows) yield [r.key, r.value] as const; })());
   }
 
   /** Every committed batch is already fsynced (synchronous=FULL). */

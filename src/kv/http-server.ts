@@ -18,6 +18,7 @@ import type { Logger } from '../index.js';
 import { getCluster, getMetrics, getStatus, postLeaderTransfer, postMembers, postSnapshot } from './admin-routes.js';
 import { ClusterView } from './cluster.js';
 import { postMove } from './move-route.js';
+import { postVerify } from './verify-route.js';
 import { HttpListener } from './early-bind.js';
 import { getDashboard } from './dashboard-page.js';
 import { answerClientError } from './http-client-error.js';
@@ -75,6 +76,7 @@ const EXACT_ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = 
   '/admin/members': { POST: { name: 'admin_members', handler: postMembers, bounded: true } },
   '/admin/leader-transfer': { POST: { name: 'admin_leader_transfer', handler: postLeaderTransfer, bounded: true } },
   '/admin/move': { POST: { name: 'admin_move', handler: postMove, bounded: true } },
+  '/admin/verify': { POST: { name: 'admin_verify', handler: postVerify, bounded: true } },
 };
 
 /**

@@ -11,6 +11,7 @@ import type {
 import { CodecError } from '../index.js';
 import { applyEntry, isKvQuery, type KvStore } from './apply.js';
 import { PairReader, writePairs } from './snapshot-pairs.js';
+import { hashPairs } from './state-hash.js';
 
 /** Keys are held as latin1 strings: a lossless, cheap map key for arbitrary bytes. */
 function mapKey(key: Uint8Array): string {
@@ -67,6 +68,12 @@ export class MemoryKvStateMachine implements ConcurrentStateMachine<ReadonlyMap<
     }
     pairs.end();
     this.map = next;
+  }
+
+  /** The hash of every pair in key order (`state-hash.ts`), for `verifyShard`. */
+  getHash(): bigint {
+    const keys = [...this.map.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return hashPairs(keys.map((k) => [Buffer.from(k, 'latin1'), this.map.get(k) as Uint8Array] as const));
   }
 
   /** Nothing to release. */

@@ -2,7 +2,7 @@
  * `GET /status`: this replica's identity and, per shard, what `getNodeHostInfo` reports, in
  * the JSON shape of the contract (membership maps keyed by replica id as strings).
  */
-import type { FollowerProgress, Membership, NodeHost, QuorumHealth } from '../index.js';
+import type { FollowerProgress, Membership, NodeHost, QuorumHealth, StateHash } from '../index.js';
 
 /** A membership as JSON. */
 export interface MembershipJson {
@@ -44,8 +44,14 @@ export interface ShardStatusJson {
   readonly identityMismatches: number;
   /** Whether this replica learned it was removed from the shard (it answers 503 REPLICA_REMOVED). An addition. */
   readonly removed: boolean;
-  /** On the leader, each other member's replication progress (match, next, state); empty elsewhere. An addition. */
+  /** On the leader, each other member's replication progress (match, next, state, in flight); empty elsewhere. An addition. */
   readonly followers: readonly FollowerProgress[];
+  /**
+   * The state machine's hash at the newest `POST /admin/verify` marker this replica applied
+   * (`{index, hash}`, 16 hex digits), or null. Replicas agree when equal indexes carry equal
+   * hashes. An addition.
+   */
+  readonly stateHash: StateHash | null;
   /**
    * This replica's counters since its process started (an addition to the contract's
    * fields, for the dashboard's snapshot activity): proposals, elections, snapshots.
@@ -120,7 +126,7 @@ export function statusOf(host: NodeHost, replicaId: number, httpAddress: string)
       role: s.role, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, snapshotIndex: s.snapshotIndex,
       firstLogIndex: s.firstLogIndex, lastLogIndex: s.lastLogIndex, membership: membershipJson(s.membership),
       quorum: s.quorum, clusterId: s.clusterId, identityConflict: s.identityConflict,
-      identityMismatches: s.identityMismatches, removed: s.removed, followers: s.followers, activity: activity(s.shardId),
+      identityMismatches: s.identityMismatches, removed: s.removed, followers: s.followers, stateHash: s.stateHash, activity: activity(s.shardId),
     })),
   };
 }

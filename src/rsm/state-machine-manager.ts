@@ -12,6 +12,7 @@ import {
 import type { AnyStateMachine, SMEntry, SMResult } from '../contracts/state-machine.js';
 import { SessionManager, type Session } from './sessions.js';
 import { updateBatch } from './managed.js';
+import { isHashMarker, stateHash } from './state-hash.js';
 
 /** What applying one entry produced, for the proposer waiting on its key. */
 export interface ApplyOutcome {
@@ -25,6 +26,8 @@ export interface ApplyOutcome {
   readonly reason?: string;
   /** A membership change that was applied. */
   readonly configChange?: ConfigChange;
+  /** A hash marker (`state-hash.ts`) was applied here: the state machine's hash at its index, or null without `getHash`. */
+  readonly hash?: bigint | null;
 }
 
 const EMPTY_RESULT: SMResult = Object.freeze({ value: 0 });
@@ -75,7 +78,9 @@ export class StateMachineManager {
       });
       if (immediate !== null) {
         await flush();
-        out.push(immediate);
+        // Everything below the marker is applied and nothing after it: the hash is of exactly this index.
+        if (isHashMarker(e)) out.push({ ...immediate, hash: e.index <= this.onDiskIndex ? null : await stateHash(this.sm) });
+        else out.push(immediate);
         this.lastApplied = e.index;
       }
     }

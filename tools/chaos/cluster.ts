@@ -40,6 +40,8 @@ export interface ShardStatus {
   readonly appliedIndex: number;
   readonly isLeader: boolean;
   readonly membership: { readonly voters: Record<string, string> };
+  /** The newest state hash (`POST /admin/verify`), or null. */
+  readonly stateHash?: { readonly index: number; readonly hash: string } | null;
 }
 
 /** A replica's `GET /status`. */

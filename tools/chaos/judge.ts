@@ -2,8 +2,9 @@
  * The end of a chaos run, once every fault is healed: every key is read from every current
  * member (linearizable reads, which join the history); the members must agree on the member
  * set, converge (equal applied = commit indexes per shard) and hold the same local state
- * (`?stale=true` reads equal the linearizable ones); no acknowledged write may be lost; and
- * the history must be linearizable per key.
+ * (`?stale=true` reads equal the linearizable ones) and the same state hash at one index
+ * (`state-hash-judge.ts`); no acknowledged write may be lost; and the history must be
+ * linearizable per key.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import type { ChaosCluster, Status } from './cluster.js';
 import type { History } from './clients.js';
 import { send, sleep } from './http-client.js';
 import { checkHistory, lostWrites, type CheckResult, type KvOp } from './linearizability.js';
+import { sameStateHash } from './state-hash-judge.js';
 
 /** What the judge needs. */
 export interface JudgeInput {
@@ -95,6 +97,7 @@ export async function judge(j: JudgeInput): Promise<{ check: CheckResult; proble
   const finals = await finalReads(j, problems);
   await converge(j, problems);
   await sameLocalState(j, finals, problems);
+  await sameStateHash(j.cluster, j.shards, problems, j.note);
   // The replicas' metrics (of their last incarnation), kept with the logs.
   for (const id of j.cluster.members) {
     const a = await send(j.cluster.node(id).httpAddr, 'GET', '/metrics', undefined, 5000);
