@@ -1,7 +1,8 @@
 /**
  * `npm run chaos -- [--time 60] [--seed S] [--replicas 3|5] [--shards N]
  *   [--state-machine memory|disk] [--clients K] [--keys N] [--faults kind,kind,…|all|process|network]
- *   [--keep always|failure|never] [--conservative] [--rtt-ms N] [--snapshot-entries N]`
+ *   [--keep always|failure|never] [--conservative] [--rtt-ms N] [--snapshot-entries N]
+ *   [--read-mode read-index|lease]`
  * One chaos run against real `sampan kv` processes on loopback, each behind a fault-injecting
  * proxy (see tools/chaos/runner.ts; the fault kinds are listed in tools/chaos/plan.ts).
  * Prints the seed, the kept directory and `chaos: N ops, F faults, linearizable`; exits 1 on
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     'rtt-ms': { type: 'string', default: '20' },
     'snapshot-entries': { type: 'string', default: '200' },
     'step-budget': { type: 'string', default: '20000000' },
+    'read-mode': { type: 'string', default: 'read-index' },
   },
 });
 
@@ -46,18 +48,19 @@ const unknownFault = faults.find((f) => !(FAULT_KINDS as readonly string[]).incl
 if (unknownFault !== undefined) fail(`unknown fault '${unknownFault}' (known: ${FAULT_KINDS.join(', ')}; groups: all, process, network)`);
 if (!['always', 'failure', 'never'].includes(values.keep)) fail('--keep must be always, failure or never');
 if (!['memory', 'disk'].includes(values['state-machine'])) fail('--state-machine must be memory or disk');
+if (!['read-index', 'lease'].includes(values['read-mode'])) fail('--read-mode must be read-index or lease');
 const replicas = int('replicas', values.replicas, 1);
 if (faults.includes('membership') && replicas < 3) fail('the membership fault needs --replicas 3 or more');
 const seed = values.seed === undefined ? Math.floor(Math.random() * 1_000_000) : int('seed', values.seed, 0);
 console.log(`chaos: seed ${seed} (replay: npm run chaos -- --time ${values.time} --seed ${seed} --replicas ${replicas} --shards ${values.shards} ` +
-  `--state-machine ${values['state-machine']} --faults ${values.faults})`);
+  `--state-machine ${values['state-machine']} --faults ${values.faults} --read-mode ${values['read-mode']})`);
 const res = await runChaos({
   seed, timeSec: int('time', values.time, 5), replicas, shards: int('shards', values.shards, 1),
   stateMachine: values['state-machine'] as 'memory' | 'disk',
   clients: int('clients', values.clients, 1), keys: int('keys', values.keys, 1), faults: faults as FaultKind[],
   keep: values.keep as 'always' | 'failure' | 'never', conservative: values.conservative,
   rttMs: int('rtt-ms', values['rtt-ms'], 1), snapshotEntries: int('snapshot-entries', values['snapshot-entries'], 0),
-  stepBudget: int('step-budget', values['step-budget'], 1),
+  stepBudget: int('step-budget', values['step-budget'], 1), readMode: values['read-mode'] as 'read-index' | 'lease',
   log: (line) => console.log(line),
 });
 const byKind = new Map<string, number>();

@@ -55,6 +55,8 @@ export interface ClusterOptions {
   readonly rttMs: number;
   readonly snapshotEntries: number;
   readonly stateMachine: 'memory' | 'disk';
+  /** `--read-mode` of the replicas (default `read-index`). */
+  readonly readMode?: 'read-index' | 'lease';
   /** A replica process that exits when nobody killed it and no exit was allowed. */
   readonly onUnexpectedExit: (id: number, code: number | string, stderr: string) => void;
   /** A replica process found its port taken and is started again on new ports. */
@@ -135,7 +137,8 @@ export class ChaosCluster {
     const c = run(['kv', '--replica-id', String(id), '--raft-address', n.raft, '--listen-address', n.listen,
       '--dial-from-host', n.dialHost, '--http-address', n.httpAddr, '--data-dir', n.dataDir,
       '--rtt-ms', String(this.o.rttMs), '--shards', String(this.o.shards), '--state-machine', this.o.stateMachine,
-      '--snapshot-entries', String(this.o.snapshotEntries), '--compaction-overhead', '50', ...flags]);
+      '--snapshot-entries', String(this.o.snapshotEntries), '--compaction-overhead', '50',
+      '--read-mode', this.o.readMode ?? 'read-index', ...flags]);
     n.child = c;
     n.incarnations.push(c);
     if (mayExit) this.mayExit.add(c);

@@ -49,6 +49,8 @@ export interface ChaosOptions {
   readonly rttMs?: number;
   /** `--snapshot-entries` of the replicas (default 200, so that snapshots and compaction happen). */
   readonly snapshotEntries?: number;
+  /** `--read-mode` of the replicas: linearizable reads by ReadIndex (default) or by lease. */
+  readonly readMode?: 'read-index' | 'lease';
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
 }
@@ -95,7 +97,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const t0 = process.hrtime.bigint();
   const now = (): number => Number(process.hrtime.bigint() - t0) / 1e6;
   const cluster = new ChaosCluster({
-    shards, rttMs: o.rttMs ?? 20, snapshotEntries: o.snapshotEntries ?? 200, stateMachine,
+    shards, rttMs: o.rttMs ?? 20, snapshotEntries: o.snapshotEntries ?? 200, stateMachine, readMode: o.readMode,
     onUnexpectedExit: (id, code, err) => {
       problems.push(`replica ${id} exited on its own (${String(code)}): ${err.trim().split('\n').slice(-3).join(' | ')}`);
       note({ event: 'exited', replica: id, code });
