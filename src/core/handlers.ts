@@ -309,11 +309,7 @@ const onHeartbeatResp: Handler = (r, m) => {
   if (pr.match < r.log.lastIndex()) r.sendReplicate(m.from, pr, true);
   if (m.hint === 0 && m.hintHigh === 0) return;
   const acks = r.readOnly.recvAck(m.from, ctxOf(m));
-  if (acks === undefined) return;
-  const voting = r.votingIds();
-  let n = 0;
-  for (const id of acks) if (voting.has(id)) n++;
-  if (n < r.quorum()) return;
+  if (acks === undefined || !r.tracker.hasQuorum(acks)) return;
   for (const read of r.readOnly.advance(ctxOf(m))) r.respondRead(read.ctx, read.from, read.index);
 };
 
@@ -327,14 +323,13 @@ const onLeaderReadIndex: Handler = (r, m) => {
 };
 
 const onCheckQuorum: Handler = (r) => {
-  let active = 0;
-  for (const id of r.votingIds()) {
-    const pr = r.progressOf(id);
-    if (id === r.id || pr?.recentActive) active++;
-    if (pr && id !== r.id) pr.recentActive = false;
-  }
-  for (const pr of r.nonVoting.values()) pr.recentActive = false;
-  if (active < r.quorum()) r.becomeFollower(r.term, 0);
+  const active = new Set<number>();
+  r.tracker.forEach((id, pr) => {
+    if (id === r.id) { active.add(id); return; }
+    if (pr.recentActive) active.add(id);
+    pr.recentActive = false;
+  });
+  if (!r.tracker.hasQuorum(active)) r.becomeFollower(r.term, 0);
 };
 
 const onSnapshotStatus: Handler = (r, m) => {
@@ -354,7 +349,7 @@ const onUnreachable: Handler = (r, m) => {
 /** §3.10: catch the target up, then tell it to campaign; proposals wait meanwhile. */
 const onLeaderTransfer: Handler = (r, m) => {
   const target = m.hint;
-  const pr = r.voters.get(target);
+  const pr = r.tracker.isIncomingVoter(target) ? r.progressOf(target) : undefined;
   if (target === r.id || pr === undefined) return;
   if (r.leaderTransferTarget === target) return;
   r.leaderTransferTarget = target;

@@ -312,7 +312,12 @@ export class Peer {
     if (u.hardState !== null) this.prevHard = u.hardState;
     if (u.snapshot !== null && u.snapshot.index > r.log.applied) r.log.applied = u.snapshot.index;
     const lastApplied = u.committedEntries[u.committedEntries.length - 1];
-    if (lastApplied !== undefined && lastApplied.index > r.log.applied) r.log.appliedTo(lastApplied.index);
+    if (lastApplied !== undefined && lastApplied.index > r.log.applied) {
+      r.log.appliedTo(lastApplied.index);
+      // A leader that came to power in a joint configuration with auto-leave leaves it once
+      // its term's first entry is applied (the appended leave goes out with the next update).
+      r.maybeAutoLeave();
+    }
     return u;
   }
 
@@ -332,9 +337,7 @@ export class Peer {
     const r = this.r;
     const progress = new Map<number, { match: number; next: number; state: number }>();
     if (r.role === Role.Leader) {
-      for (const m of [r.voters, r.witnesses, r.nonVoting]) {
-        for (const [id, pr] of m) progress.set(id, { match: pr.match, next: pr.next, state: pr.state });
-      }
+      r.tracker.forEach((id, pr) => progress.set(id, { match: pr.match, next: pr.next, state: pr.state }));
     }
     return {
       shardId: r.shardId, replicaId: r.id, term: r.term, vote: r.vote, leaderId: r.leaderId,
