@@ -33,7 +33,8 @@ function dropRead(r: Raft, m: Message): void {
 
 /** §5.2, §5.4.1 and §9.6: grant a vote (or pre-vote) to an up-to-date candidate. */
 const onVoteRequest: Handler = (r, m) => {
-  if (r.role === Role.NonVoting) return;
+  // A non-voting member answers too (as etcd's learners do): it may have been promoted without
+  // knowing it yet, and a candidate counts only the votes of those it holds to be voters.
   const pre = m.type === MessageType.RequestPreVote;
   const canVote = r.vote === m.from || (r.vote === 0 && r.leaderId === 0) || (pre && m.term > r.term);
   const respType = pre ? MessageType.RequestPreVoteResp : MessageType.RequestVoteResp;
@@ -190,8 +191,6 @@ const nonVotingTable: Table = {
   ...followerTable,
   [MessageType.Election]: ignore,
   [MessageType.TimeoutNow]: ignore,
-  [MessageType.RequestVote]: ignore,
-  [MessageType.RequestPreVote]: ignore,
 };
 
 /** Witnesses vote and keep the log's shape, but serve no client. */

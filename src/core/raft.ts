@@ -107,6 +107,8 @@ export class Raft {
 
   /** Applies a committed, validated config change at `index`. */
   applyConfigChange(cc: ConfigChange, index: number): void {
+    // A snapshot installed since the host took this entry already holds a newer membership.
+    if (index <= this.membership.configChangeId) return;
     const wasLeader = this.role === Role.Leader;
     this.setMembership(applyConfigChange(this.membership, cc, index));
     if (this.leaderTransferTarget !== 0 && !this.tracker.isIncomingVoter(this.leaderTransferTarget)) {

@@ -37,7 +37,7 @@ test('thesis §4.1 add a voter: it catches up from the leader and then counts in
   assert.equal(l.peer.status().commit, commit, 'but 2 of 4 voters is no quorum');
 });
 
-test('thesis §4.2.1 add a non-voting member: it receives the log, never votes, never counts for commit', () => {
+test('thesis §4.2.1 add a non-voting member: it receives the log, never campaigns, never counts for commit or election', () => {
   const { c } = makeCluster({ voters: [1, 2, 3], joiners: [{ id: 4, config: { isNonVoting: true } }] });
   elect(c, 1);
   c.propose(1, 'a');
@@ -61,12 +61,14 @@ test('thesis §4.2.1 add a non-voting member: it receives the log, never votes, 
   c.tick(5 * ELECTION);
   assert.equal(c.get(4).peer.isLeader, false);
   assert.equal(traced(c, (m) => m.from === 4 && (m.type === MessageType.RequestVote || m.type === MessageType.RequestPreVote), from).length, 0);
-  // Never votes: a vote request gets no answer.
+  // It answers a vote request (as etcd's learners do: it may have been promoted without
+  // knowing it), but a candidate that holds it non-voting does not count its vote.
   const n = c.get(4);
   n.peer.step(message({ type: MessageType.RequestVote, from: 2, to: 4, term: n.peer.term + 1, logIndex: 1000, logTerm: 1000 }));
   const out: ReturnType<typeof message>[] = [];
   n.process((m) => out.push(m));
-  assert.equal(out.filter((m) => m.type === MessageType.RequestVoteResp).length, 0);
+  assert.equal(out.filter((m) => m.type === MessageType.RequestVoteResp && !m.reject).length, 1);
+  assert.equal(n.peer.status().role, 'non-voting');
 });
 
 test('thesis §4.2.1 promote a non-voting member to voter: it becomes a follower and can lead', () => {

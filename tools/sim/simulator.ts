@@ -8,7 +8,7 @@
  */
 import {
   ConfigChangeType, MessageType, SeededRandom, entry, isMember,
-  type Entry, type Message, type RaftConfigInput, type Update,
+  type ConfigChangeOp, type Entry, type Membership, type Message, type RaftConfigInput, type Update,
 } from '../../src/core/index.js';
 import { SimReplica, entryDigest, isEarly, type ReplicaObserver, type SnapshotStore } from './replica.js';
 
@@ -377,8 +377,21 @@ export class Simulation {
     const l = this.leaderOf(shard);
     if (l === undefined) return;
     const mem = l.membership;
-    const choice = this.rnd.intn(4);
+    const choice = this.rnd.intn(6);
     const replicas = this.shards.get(shard) as Map<number, SimReplica>;
+    if (mem.joint !== undefined) {
+      // An explicit leave (auto-leave ones leave by themselves, but a second leave is harmless:
+      // it is refused when it applies).
+      if (choice >= 4) {
+        l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.LeaveJoint, replicaId: 0, address: '', initialize: false, ordered: false }, 0);
+        this.count('jointLeaves');
+      }
+      return;
+    }
+    if (choice >= 4 && mem.voters.size >= 2) {
+      this.jointChange(l, mem, replicas);
+      return;
+    }
     if (choice === 0 && mem.voters.size + mem.nonVoting.size < 6) {
       const id = this.nextHostId++;
       replicas.set(id, this.makeReplica(shard, id, undefined, this.snapshotEvery));
@@ -400,6 +413,36 @@ export class Simulation {
       l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.AddWitness, replicaId: id, address: `host-${id}`, initialize: false }, 0);
       this.count('witnesses');
     }
+  }
+
+  /**
+   * A random joint change (thesis §4.3): several voters added, removed, promoted or demoted
+   * at once, with or without auto-leave.
+   */
+  private jointChange(l: SimReplica, mem: Membership, replicas: Map<number, SimReplica>): void {
+    const ops: ConfigChangeOp[] = [];
+    const voters = [...mem.voters.keys()];
+    const adds = this.rnd.intn(3);
+    for (let i = 0; i < adds && mem.voters.size + mem.nonVoting.size + i < 7; i++) {
+      const id = this.nextHostId++;
+      replicas.set(id, this.makeReplica(l.shardId, id, undefined, this.snapshotEvery));
+      ops.push({ type: this.rnd.intn(3) === 0 ? ConfigChangeType.AddNonVoting : ConfigChangeType.AddVoter, replicaId: id, address: `host-${id}` });
+    }
+    for (const id of mem.nonVoting.keys()) {
+      if (this.rnd.intn(2) === 0) ops.push({ type: ConfigChangeType.AddVoter, replicaId: id, address: '' });
+    }
+    // Remove or demote up to two voters, keeping at least three voters in the incoming half
+    // (as the single removals do: smaller shards are left to the scenario tests).
+    const incoming = voters.length + ops.filter((o) => o.type === ConfigChangeType.AddVoter).length;
+    const out = Math.max(0, Math.min(this.rnd.intn(3), incoming - 3));
+    for (let i = 0; i < out; i++) {
+      const id = voters.splice(this.rnd.intn(voters.length), 1)[0] as number;
+      ops.push({ type: this.rnd.intn(3) === 0 ? ConfigChangeType.AddNonVoting : ConfigChangeType.RemoveReplica, replicaId: id, address: '' });
+    }
+    if (ops.length === 0) return;
+    const autoLeave = this.rnd.intn(3) !== 0;
+    l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.EnterJoint, replicaId: 0, address: '', initialize: false, ops, autoLeave }, 0);
+    this.count('jointChanges');
   }
 
   private clientOps(): void {
@@ -457,6 +500,13 @@ export class Simulation {
     for (const shard of this.shards.keys()) {
       const l = this.leaderOf(shard);
       if (l === undefined) {
+        if (process.env['SIM_DEBUG'] === '1') {
+          for (const r of this.shards.get(shard)?.values() ?? []) {
+            const st = r.peer.status();
+            const m = r.membership;
+            console.log(`  ${r.id}: ${st.role} term=${st.term} commit=${st.commit} applied=${st.applied} last=${st.lastIndex} removed=${String(r.removed)} down=${String(this.down.has(r.id))} v${m.configChangeId} voters=${[...m.voters.keys()].join(',')} out=${[...(m.joint?.outgoing.keys() ?? [])].join(',')} nv=${[...m.nonVoting.keys()].join(',')} w=${[...m.witnesses.keys()].join(',')} rm=${[...m.removed].join(',')}`);
+          }
+        }
         this.violation(`liveness: shard ${shard} has no leader after healing (drop rate was ${dropRate})`);
         continue;
       }
@@ -472,6 +522,10 @@ export class Simulation {
         if (!isMember(l.membership, id) || r.removed || r.isWitness) continue;
         if (r.appliedIndex < l.appliedIndex - 0 || r.digest !== l.digest) {
           this.violation(`liveness: shard ${shard} replica ${id} applied ${r.appliedIndex}, leader ${l.id} applied ${l.appliedIndex}`);
+          if (process.env['SIM_DEBUG'] === '1') {
+            const m = r.membership, lm = l.membership;
+            console.log(`  ${id}: ${r.peer.status().role} term=${r.peer.status().term} v${m.configChangeId}; leader v${lm.configChangeId} voters=${[...lm.voters.keys()].join(',')} out=${[...(lm.joint?.outgoing.keys() ?? [])].join(',')} nv=${[...lm.nonVoting.keys()].join(',')} w=${[...lm.witnesses.keys()].join(',')} rm=${[...lm.removed].join(',')} progress=${JSON.stringify(l.peer.status().progress.get(id))} last=${r.peer.status().lastIndex} commit=${r.peer.status().commit} lterm=${l.peer.status().term} first=${l.peer.status().firstIndex} down=${String(this.down.has(id))} cut=${[...this.cut].join(";")}`);
+          }
         }
       }
       if (marks.has(shard) && !this.finals.has(String(shard))) this.violation(`liveness: shard ${shard} did not apply a proposal made after healing`);
