@@ -37,6 +37,7 @@ import { wireObservers, type HostObserver } from './observer.js';
 import { inboundHandler } from './inbound.js';
 import { LeaderTransfers, drainLeadership, type DrainResult } from './leadership.js';
 import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
+import { addAfterCatchUp, requestJointChange, requestLeaveJoint, jointHostOf, type JointChangeOptions, type JointHost, type MemberOp } from './membership-calls.js';
 import { moveReplica, type MoveReplicaOptions, type MoveResult, type MoveTarget } from './move-replica.js';
 import { hostStats, type NodeHostStats } from './stats.js';
 import { LeaderBalancer } from './leader-balancer.js';
@@ -55,6 +56,8 @@ export interface ProposeOptions extends RequestOptions {
 export interface MembershipChangeOptions extends RequestOptions {
   /** With ordered config changes: the membership version the change expects. */
   readonly configChangeId?: number;
+  /** requestAddReplica only: add as non-voting, wait until caught up (this host must lead), then promote. */
+  readonly catchUpFirst?: boolean;
 }
 
 export type { SnapshotOptions } from './snapshot-options.js';
@@ -325,6 +328,7 @@ export class NodeHost {
    *   DroppedError when no leader took it before the deadline; as {@link propose} otherwise.
    */
   async requestAddReplica(shardId: ShardId, replicaId: ReplicaId, address: string, opts?: MembershipChangeOptions): Promise<void> {
+    if (opts?.catchUpFirst === true) return await addAfterCatchUp(this.jointHost(), shardId, replicaId, address, opts);
     await this.changeMembership(shardId, ConfigChangeType.AddVoter, replicaId, address, opts);
   }
 
@@ -345,6 +349,23 @@ export class NodeHost {
   async requestDeleteReplica(shardId: ShardId, replicaId: ReplicaId, opts?: MembershipChangeOptions): Promise<void> {
     if (Number.isSafeInteger(replicaId) && replicaId > 0) assertRemovable(await this.getShardMembership(shardId, opts), shardId, replicaId);
     await this.changeMembership(shardId, ConfigChangeType.RemoveReplica, replicaId, '', opts);
+  }
+
+  /** Applies `ops` as one joint change (thesis §4.3); resolves once the final configuration applies here. @throws as `requestJointChange` in membership-calls.ts. */
+  async requestJointChange(shardId: ShardId, ops: readonly MemberOp[], opts?: JointChangeOptions): Promise<void> {
+    await requestJointChange(this.jointHost(), shardId, ops, opts);
+  }
+
+  /** Leaves the joint configuration (a change made with `autoLeave: false`). @throws as `requestLeaveJoint` in membership-calls.ts. */
+  async requestLeaveJoint(shardId: ShardId, opts?: RequestOptions): Promise<void> {
+    await requestLeaveJoint(this.jointHost(), shardId, opts);
+  }
+
+  private jointHost(): JointHost {
+    return jointHostOf(this, async (id, cc, o) => {
+      const r = this.replica(id);
+      await r.proposeConfigChange({ ...cc, ordered: r.cfg.orderedConfigChange }, o);
+    }, (id) => this.replica(id).rsm.membership);
   }
 
   /** The shard's membership, linearizably (ReadIndex first). @throws as {@link readIndex}. */
