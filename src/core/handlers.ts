@@ -445,7 +445,11 @@ export function step(r: Raft, m: Message): void {
       || (m.type === MessageType.RequestPreVoteResp && !m.reject);
     if (!keepTerm) r.becomeFollower(m.term, fromLeader(m.type) ? m.from : 0);
   } else if (m.term < r.term && m.term !== 0) {
-    if ((r.cfg.checkQuorum || r.cfg.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.Replicate)) {
+    // Without check-quorum or pre-vote, a replica ahead in term reaches the stale leader by
+    // campaigning; one that cannot campaign (non-voting, or a new voter that does not know it
+    // is one yet, its term raised by a removed replica's vote requests) must answer instead.
+    const answer = r.cfg.checkQuorum || r.cfg.preVote || !r.canCampaign();
+    if (answer && (m.type === MessageType.Heartbeat || m.type === MessageType.Replicate)) {
       // Tell a stale leader our term, so that it steps down (it may be cut off by pre-vote).
       r.send(message({ type: MessageType.ReplicateResp, to: m.from }));
     } else if (m.type === MessageType.RequestPreVote) {

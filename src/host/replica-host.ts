@@ -52,7 +52,7 @@ export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
     notifyCommit: h.cfg.notifyCommit,
     setReady: h.setReady,
     membershipChanged: (r, m) => {
-      for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses]) h.setAddress(r.shardId, id, addr);
+      for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses, ...(m.joint?.outgoing ?? [])]) h.setAddress(r.shardId, id, addr);
       for (const id of m.removed) h.removeAddress(r.shardId, id);
       h.events.emit('membership:changed', { shardId: r.shardId, replicaId: r.replicaId, membership: m });
     },

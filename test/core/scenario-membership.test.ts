@@ -281,3 +281,24 @@ test('thesis §4.1 ordered config changes: a change naming a stale membership ve
   proposeChange(c, 1, cc(ConfigChangeType.AddNonVoting, 5, v1));
   assert.equal(c.get(1).membership.nonVoting.has(5), true);
 });
+
+test('a replica that cannot campaign answers a stale leader with its term (no check-quorum, no pre-vote)', () => {
+  // A removed voter that never learnt of its removal raised a joiner's term with its vote
+  // requests (the others ignore it); the joiner cannot campaign, so without an answer the
+  // leader would never learn the term and the joiner would never catch up.
+  const { c } = makeCluster({ voters: [1, 2, 3], joiners: [{ id: 4, config: { isNonVoting: true } }], config: { checkQuorum: false, preVote: false } });
+  elect(c, 1);
+  proposeChange(c, 1, cc(ConfigChangeType.AddNonVoting, 4));
+  c.tick(2);
+  const n = c.get(4);
+  const term = c.get(1).peer.term + 5;
+  n.peer.step(message({ type: MessageType.RequestVote, from: 3, to: 4, term, logIndex: 0, logTerm: 0 }));
+  n.process(() => {});
+  assert.equal(n.peer.term, term);
+  c.tick(3 * ELECTION);
+  assert.ok(c.get(1).peer.term >= term || c.get(2).peer.term >= term, 'the shard learnt the higher term');
+  const l = c.leader();
+  assert.ok(l !== 0, 'and elected a leader in it');
+  c.propose(l, 'after');
+  assert.equal(n.digest, c.get(l).digest, 'the non-voting member catches up again');
+});

@@ -7,7 +7,7 @@
  * everything and checks liveness. A failing seed replays exactly from its seed.
  */
 import {
-  ConfigChangeType, MessageType, SeededRandom, entry, isMember,
+  ConfigChangeType, EntryType, MessageType, SeededRandom, decodeConfigChange, entry, isMember,
   type ConfigChangeOp, type Entry, type Membership, type Message, type RaftConfigInput, type Update,
 } from '../../src/core/index.js';
 import { SimReplica, entryDigest, isEarly, type ReplicaObserver, type SnapshotStore } from './replica.js';
@@ -60,6 +60,8 @@ export class Simulation {
   private nextHostId: number;
   private nextCmd = 1;
   private readonly violations: string[] = [];
+  /** The membership each replica had after applying a config-change entry, by shard/index. */
+  private readonly memberships = new Map<string, string>();
   private readonly stats: Record<string, number> = {};
   // Checkers' memory.
   private readonly leaders = new Map<string, number>();
@@ -139,8 +141,23 @@ export class Simulation {
         const k = `${r.shardId}/${e.index}`;
         const d = entryDigest(e);
         const prior = this.applied.get(k);
-        if (prior === undefined) this.applied.set(k, { term: e.term, digest: d });
-        else if (prior.digest !== d) this.violation(`state machine safety: shard ${r.shardId} index ${e.index} applied differently on replica ${r.id}`);
+        if (prior === undefined) {
+          this.applied.set(k, { term: e.term, digest: d });
+          // Joint configurations entered and left (counted once per entry, validated or not).
+          if (e.type === EntryType.ConfigChange) {
+            const t = decodeConfigChange(e.cmd).type;
+            if (t === ConfigChangeType.EnterJoint && r.membership.configChangeId === e.index) this.count('jointEntered');
+            if (t === ConfigChangeType.LeaveJoint && r.membership.configChangeId === e.index) this.count('jointLeft');
+          }
+        } else if (prior.digest !== d) this.violation(`state machine safety: shard ${r.shardId} index ${e.index} applied differently on replica ${r.id}`);
+        if (e.type === EntryType.ConfigChange) {
+          // Membership agreement: every replica applies a change to the same configuration.
+          const m = r.membership;
+          const f = `v${m.configChangeId} ${[...m.voters.keys()].sort().join(',')}|${[...(m.joint?.outgoing.keys() ?? [])].sort().join(',')}|${[...m.nonVoting.keys()].sort().join(',')}|${[...(m.joint?.nonVotingNext.keys() ?? [])].sort().join(',')}|${[...m.removed].sort().join(',')}`;
+          const seen = this.memberships.get(k);
+          if (seen === undefined) this.memberships.set(k, f);
+          else if (seen !== f) this.violation(`membership agreement: shard ${r.shardId} after entry ${e.index}: ${seen} vs ${f} on replica ${r.id}`);
+        }
         if (r.id === this.leaderOf(r.shardId)?.id && new TextDecoder().decode(e.cmd).startsWith('final-')) this.finals.add(String(r.shardId));
         if ((this.maxApplied.get(r.shardId) ?? 0) < e.index) this.maxApplied.set(r.shardId, e.index);
         this.count('applied');
