@@ -15,7 +15,17 @@
 import { ConfigChangeType, type ConfigChange, type JointState, type Membership } from './types.js';
 
 /** The outcome of planning a change: the new membership, or why the change is refused. */
-export type Plan = { readonly ok: true; readonly membership: Membership } | { readonly ok: false; readonly reason: string };
+export type Plan = {
+  /** The change is valid. */
+  readonly ok: true;
+  /** The membership it produces. */
+  readonly membership: Membership;
+} | {
+  /** The change is refused. */
+  readonly ok: false;
+  /** Why, in words (the RejectedError message a caller sees). */
+  readonly reason: string;
+};
 
 function refuse(reason: string): Plan {
   return { ok: false, reason };

@@ -18,7 +18,6 @@ export { CompactedError, UnavailableError, SnapshotOutOfDateError } from './erro
 export { validateConfigChange, applyConfigChange, isMember, addressOf, membershipOf } from './membership.js';
 export { planEnterJoint, planLeaveJoint, leavingIds } from './confchange.js';
 export type { Plan } from './confchange.js';
-export { ProgressTracker, TrackedRole } from './tracker.js';
 export { encodeConfigChange, decodeConfigChange } from '../encoding/config-change.js';
 export { majority, quorumIndex, voteResult, VoteResult, jointQuorumIndex, jointVoteResult, jointHasQuorum } from './quorum.js';
 export { ProgressState } from './progress.js';

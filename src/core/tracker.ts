@@ -33,6 +33,7 @@ export class ProgressTracker {
   private incomingVoters: ReadonlySet<number> = new Set();
   private voting: ReadonlySet<number> = new Set();
 
+  /** Creates an empty tracker; `newProgress` makes the progress of a replica that joins at `next`. */
   constructor(private readonly newProgress: (next: number) => Progress) {}
 
   /**

@@ -43,6 +43,8 @@ export interface JointHost extends MoveHost {
   proposeMembershipChange(shardId: number, cc: Omit<ConfigChange, 'ordered'>, opts?: RequestOptions): Promise<void>;
   /** The local replica's applied membership (not linearizable). */
   localMembership(shardId: number): Membership;
+  /** Whether the local replica learnt it was removed (it may never apply the leave itself). */
+  removedHere(shardId: number): boolean;
 }
 
 const OP_TYPES: Readonly<Record<string, ConfigChangeType | undefined>> = {
@@ -54,7 +56,8 @@ const OP_TYPES: Readonly<Record<string, ConfigChangeType | undefined>> = {
 };
 
 /** A {@link JointHost} from the NodeHost's calls, its local proposal and its local membership. */
-export function jointHostOf(nh: MoveHost, propose: JointHost['proposeMembershipChange'], local: (shardId: number) => Membership): JointHost {
+export function jointHostOf(nh: MoveHost, propose: JointHost['proposeMembershipChange'], local: (shardId: number) => Membership,
+  removedHere: (shardId: number) => boolean): JointHost {
   return {
     getShardMembership: (id, o) => nh.getShardMembership(id, o),
     requestAddNonVoting: (id, r, a, o) => nh.requestAddNonVoting(id, r, a, o),
@@ -64,6 +67,7 @@ export function jointHostOf(nh: MoveHost, propose: JointHost['proposeMembershipC
     getNodeHostInfo: () => nh.getNodeHostInfo(),
     proposeMembershipChange: propose,
     localMembership: local,
+    removedHere,
   };
 }
 
@@ -128,7 +132,8 @@ export async function addAfterCatchUp(host: JointHost, shardId: number, replicaI
 
 async function waitNotJoint(host: JointHost, shardId: number, deadline: number, opts?: JointChangeOptions): Promise<void> {
   for (;;) {
-    if (host.localMembership(shardId).joint === undefined) return;
+    // A replica removed by the change learns of its removal, not necessarily of the leave.
+    if (host.localMembership(shardId).joint === undefined || host.removedHere(shardId)) return;
     if (Date.now() >= deadline || opts?.signal?.aborted === true) {
       throw new TimeoutError(`shard ${shardId} did not leave its joint configuration before the deadline (the leave is proposed by the leader; it is retried by every new leader)`);
     }

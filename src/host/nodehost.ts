@@ -365,7 +365,7 @@ export class NodeHost {
     return jointHostOf(this, async (id, cc, o) => {
       const r = this.replica(id);
       await r.proposeConfigChange({ ...cc, ordered: r.cfg.orderedConfigChange }, o);
-    }, (id) => this.replica(id).rsm.membership);
+    }, (id) => this.replica(id).rsm.membership, (id) => this.replica(id).removed);
   }
 
   /** The shard's membership, linearizably (ReadIndex first). @throws as {@link readIndex}. */
