@@ -500,6 +500,8 @@ function tickLeader(r: Raft): void {
   if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
     r.heartbeatElapsed = 0;
     step(r, message({ type: MessageType.LeaderHeartbeat, from: r.id }));
+    // An auto-leave held back (a leader transfer was under way) is retried.
+    r.maybeAutoLeave();
   }
 }
 

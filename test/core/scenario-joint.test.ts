@@ -129,3 +129,19 @@ test('etcd auto-leave: a new leader that finds the shard joint with auto-leave p
     assert.deepEqual(voters(c, id), [1, 2, 3, 4]);
   }
 });
+
+test('etcd auto-leave: held back by a leader transfer, the leave is proposed once the transfer is abandoned', () => {
+  const { c } = makeCluster({ voters: [1, 2, 3], joiners: [{ id: 4 }] });
+  elect(c, 1);
+  c.isolate(3);
+  // The enter entry is appended at once; the transfer to the unreachable 3 starts before it applies.
+  c.get(1).peer.proposeConfigChange(enter([add(4)], true), 0);
+  c.get(1).peer.requestLeaderTransfer(3);
+  c.stabilize();
+  assert.equal(c.get(1).peer.status().leaderTransferTarget, 3);
+  assert.ok(c.get(1).membership.joint?.autoLeave === true, 'joint, the leave held back by the transfer');
+  c.tick(2 * ELECTION);
+  assert.equal(c.get(1).peer.isLeader, true);
+  assert.equal(c.get(1).membership.joint, undefined, 'left once the transfer was abandoned');
+  assert.deepEqual(voters(c, 1), [1, 2, 3, 4]);
+});
