@@ -160,6 +160,7 @@ export class Peer {
       // the stored commit index may trail what an on-disk state machine applied.
       if (applied > r.log.committed) r.log.commitTo(applied);
       r.log.applied = applied;
+      r.hostApplied = applied;
       r.rateLimiter.reset();
     }
     this.prevHard = hs;
@@ -257,9 +258,16 @@ export class Peer {
     this.r.applyConfigChange(cc, index);
   }
 
-  /** The state machine applied entries up to `index` (drives rate limiting). */
+  /**
+   * The state machine applied entries up to `index` (config changes among them already passed
+   * to `applyConfigChange`). Drives rate limiting, and a leader's auto-leave of a joint
+   * configuration: it proposes the leave once the host applied everything up to the last change.
+   */
   notifyApplied(index: number): void {
-    this.r.rateLimiter.appliedTo(index);
+    const r = this.r;
+    r.rateLimiter.appliedTo(index);
+    if (index > r.hostApplied) r.hostApplied = index;
+    r.maybeAutoLeave();
   }
 
   /** True while proposals would be refused as busy (in-memory log over its limit). */
@@ -312,12 +320,7 @@ export class Peer {
     if (u.hardState !== null) this.prevHard = u.hardState;
     if (u.snapshot !== null && u.snapshot.index > r.log.applied) r.log.applied = u.snapshot.index;
     const lastApplied = u.committedEntries[u.committedEntries.length - 1];
-    if (lastApplied !== undefined && lastApplied.index > r.log.applied) {
-      r.log.appliedTo(lastApplied.index);
-      // A leader that came to power in a joint configuration with auto-leave leaves it once
-      // its term's first entry is applied (the appended leave goes out with the next update).
-      r.maybeAutoLeave();
-    }
+    if (lastApplied !== undefined && lastApplied.index > r.log.applied) r.log.appliedTo(lastApplied.index);
     return u;
   }
 

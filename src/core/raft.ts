@@ -74,6 +74,11 @@ export class Raft {
   leaderTransferTarget = 0;
   /** Index of the newest config change proposed by this leader; none may follow until applied. */
   pendingConfigIndex = 0;
+  /**
+   * What the host reports its state machine applied (`Peer.notifyApplied`): unlike
+   * `log.applied` (entries handed to the host), the membership is up to date to here.
+   */
+  hostApplied = 0;
   readonly rateLimiter: RateLimiter;
   quiesced = false;
   idleTicks = 0;
@@ -129,12 +134,14 @@ export class Raft {
 
   /**
    * Leader only: once the entry that entered a joint configuration with auto-leave is applied
-   * (and no other change is pending), proposes the change that leaves it (etcd's auto-leave).
+   * by the host (and every change this leader proposed, or its term's first entry), proposes
+   * the change that leaves it (etcd's auto-leave).
    */
   maybeAutoLeave(): void {
     const j = this.membership.joint;
     if (this.role !== Role.Leader || j === undefined || !j.autoLeave) return;
-    if (this.pendingConfigIndex > this.log.applied || this.leaderTransferTarget !== 0) return;
+    // Entries handed to the host but not applied yet may hold the leave already.
+    if (this.pendingConfigIndex > this.hostApplied || this.leaderTransferTarget !== 0) return;
     this.pendingConfigIndex = this.log.lastIndex() + 1;
     this.appendEntries([{
       term: this.term, index: 0, type: EntryType.ConfigChange, key: 0, clientId: 0, seriesId: 0, respondedTo: 0,
