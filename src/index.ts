@@ -11,6 +11,7 @@ export { shardId, replicaId } from './contracts/ids.js';
 export type { ShardId, ReplicaId } from './contracts/ids.js';
 export type { DrainResult } from './host/leadership.js';
 export type { MoveTarget, MoveReplicaOptions, MoveResult, MoveStep } from './host/move-replica.js';
+export type { MemberOp, JointChangeOptions } from './host/membership-calls.js';
 export type {
   ProposeOptions, MembershipChangeOptions, SnapshotOptions, LeaderInfo, ReplicaInfo, NodeHostInfo, FollowerProgress,
 } from './host/nodehost.js';

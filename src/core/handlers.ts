@@ -33,7 +33,8 @@ function dropRead(r: Raft, m: Message): void {
 
 /** §5.2, §5.4.1 and §9.6: grant a vote (or pre-vote) to an up-to-date candidate. */
 const onVoteRequest: Handler = (r, m) => {
-  if (r.role === Role.NonVoting) return;
+  // A non-voting member answers too (as etcd's learners do): it may have been promoted without
+  // knowing it yet, and a candidate counts only the votes of those it holds to be voters.
   const pre = m.type === MessageType.RequestPreVote;
   const canVote = r.vote === m.from || (r.vote === 0 && r.leaderId === 0) || (pre && m.term > r.term);
   const respType = pre ? MessageType.RequestPreVoteResp : MessageType.RequestVoteResp;
@@ -207,8 +208,6 @@ const nonVotingTable: Table = {
   ...followerTable,
   [MessageType.Election]: ignore,
   [MessageType.TimeoutNow]: ignore,
-  [MessageType.RequestVote]: ignore,
-  [MessageType.RequestPreVote]: ignore,
 };
 
 /** Witnesses vote and keep the log's shape, but serve no client. */
@@ -327,11 +326,7 @@ const onHeartbeatResp: Handler = (r, m) => {
   if (pr.match < r.log.lastIndex()) r.sendReplicate(m.from, pr, true);
   if (m.hint === 0 && m.hintHigh === 0) return;
   const acks = r.readOnly.recvAck(m.from, ctxOf(m));
-  if (acks === undefined) return;
-  const voting = r.votingIds();
-  let n = 0;
-  for (const id of acks) if (voting.has(id)) n++;
-  if (n < r.quorum()) return;
+  if (acks === undefined || !r.tracker.hasQuorum(acks)) return;
   for (const read of r.readOnly.advance(ctxOf(m))) r.respondRead(read.ctx, read.from, read.index);
 };
 
@@ -345,14 +340,13 @@ const onLeaderReadIndex: Handler = (r, m) => {
 };
 
 const onCheckQuorum: Handler = (r) => {
-  let active = 0;
-  for (const id of r.votingIds()) {
-    const pr = r.progressOf(id);
-    if (id === r.id || pr?.recentActive) active++;
-    if (pr && id !== r.id) pr.recentActive = false;
-  }
-  for (const pr of r.nonVoting.values()) pr.recentActive = false;
-  if (active < r.quorum()) r.becomeFollower(r.term, 0);
+  const active = new Set<number>();
+  r.tracker.forEach((id, pr) => {
+    if (id === r.id) { active.add(id); return; }
+    if (pr.recentActive) active.add(id);
+    pr.recentActive = false;
+  });
+  if (!r.tracker.hasQuorum(active)) r.becomeFollower(r.term, 0);
 };
 
 const onSnapshotStatus: Handler = (r, m) => {
@@ -372,7 +366,7 @@ const onUnreachable: Handler = (r, m) => {
 /** §3.10: catch the target up, then tell it to campaign; proposals wait meanwhile. */
 const onLeaderTransfer: Handler = (r, m) => {
   const target = m.hint;
-  const pr = r.voters.get(target);
+  const pr = r.tracker.isIncomingVoter(target) ? r.progressOf(target) : undefined;
   if (target === r.id || pr === undefined) return;
   if (r.leaderTransferTarget === target) return;
   r.leaderTransferTarget = target;
@@ -468,7 +462,11 @@ export function step(r: Raft, m: Message): void {
       || (m.type === MessageType.RequestPreVoteResp && !m.reject);
     if (!keepTerm) r.becomeFollower(m.term, fromLeader(m.type) ? m.from : 0);
   } else if (m.term < r.term && m.term !== 0) {
-    if ((r.cfg.checkQuorum || r.cfg.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.Replicate)) {
+    // Without check-quorum or pre-vote, a replica ahead in term reaches the stale leader by
+    // campaigning; one that cannot campaign (non-voting, or a new voter that does not know it
+    // is one yet, its term raised by a removed replica's vote requests) must answer instead.
+    const answer = r.cfg.checkQuorum || r.cfg.preVote || !r.canCampaign();
+    if (answer && (m.type === MessageType.Heartbeat || m.type === MessageType.Replicate)) {
       // Tell a stale leader our term, so that it steps down (it may be cut off by pre-vote).
       r.send(message({ type: MessageType.ReplicateResp, to: m.from }));
     } else if (m.type === MessageType.RequestPreVote) {
@@ -520,6 +518,8 @@ function tickLeader(r: Raft): void {
   if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
     r.heartbeatElapsed = 0;
     step(r, message({ type: MessageType.LeaderHeartbeat, from: r.id }));
+    // An auto-leave held back (a leader transfer was under way) is retried.
+    r.maybeAutoLeave();
   }
 }
 

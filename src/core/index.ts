@@ -15,14 +15,16 @@ export type { LogStorage } from './log-storage.js';
 export { SeededRandom } from './random.js';
 export type { RandomSource } from './random.js';
 export { CompactedError, UnavailableError, SnapshotOutOfDateError } from './errors.js';
-export { validateConfigChange, applyConfigChange, isMember, membershipOf } from './membership.js';
+export { validateConfigChange, applyConfigChange, isMember, addressOf, membershipOf } from './membership.js';
+export { planEnterJoint, planLeaveJoint, leavingIds } from './confchange.js';
+export type { Plan } from './confchange.js';
 export { encodeConfigChange, decodeConfigChange } from '../encoding/config-change.js';
-export { majority, quorumIndex, voteResult, VoteResult } from './quorum.js';
+export { majority, quorumIndex, voteResult, VoteResult, jointQuorumIndex, jointVoteResult, jointHasQuorum } from './quorum.js';
 export { ProgressState } from './progress.js';
 export {
   EntryType, SeriesId, NO_SESSION, EMPTY_HARD_STATE, ConfigChangeType, StateMachineType, MessageType,
   MessageTypeName, EMPTY_BYTES, emptyMembership, emptySnapshot, message, entry, entrySize,
 } from './types.js';
 export type {
-  Entry, HardState, Membership, ConfigChange, SnapshotFile, SnapshotMeta, Message, ReadContext, ReadyToRead,
+  Entry, HardState, Membership, JointState, ConfigChange, ConfigChangeOp, SnapshotFile, SnapshotMeta, Message, ReadContext, ReadyToRead,
 } from './types.js';

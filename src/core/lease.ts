@@ -22,7 +22,7 @@
  * not tick, so it cannot measure time; waking starts afresh). It is used only once the leader
  * committed an entry of its term, as ReadIndex.
  */
-import { quorumIndex } from './quorum.js';
+import { jointQuorumIndex } from './quorum.js';
 
 /** The lease state of one leader; cleared at every change of role or term. */
 export class LeaderLease {
@@ -64,20 +64,21 @@ export class LeaderLease {
   }
 
   /**
-   * The send tick the lease runs from: the newest tick t such that a quorum of `voting`
-   * (`self` counting as `now`) echoed a heartbeat sent at t or later; -1 when there is none.
+   * The send tick the lease runs from: the newest tick t such that a quorum of `incoming` —
+   * and, in a joint configuration, also of `outgoing` (thesis §4.3: a new leader needs both) —
+   * echoed a heartbeat sent at t or later (`self` counting as `now`); -1 when there is none.
    */
-  start(voting: Iterable<number>, self: number, now: number): number {
-    return quorumIndex(voting, (id) => (id === self ? now : this.acked.get(id) ?? -1));
+  start(incoming: Iterable<number>, outgoing: Iterable<number>, self: number, now: number): number {
+    return jointQuorumIndex(incoming, outgoing, (id) => (id === self ? now : this.acked.get(id) ?? -1));
   }
 
   /**
    * Whether the lease covers `now`: not revoked, and fewer than `length` ticks since
    * {@link start}.
    */
-  valid(voting: Iterable<number>, self: number, now: number, length: number): boolean {
+  valid(incoming: Iterable<number>, outgoing: Iterable<number>, self: number, now: number, length: number): boolean {
     if (this.revoked) return false;
-    const t = this.start(voting, self, now);
+    const t = this.start(incoming, outgoing, self, now);
     return t >= 0 && now - t < length;
   }
 }

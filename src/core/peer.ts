@@ -164,6 +164,7 @@ export class Peer {
       // the stored commit index may trail what an on-disk state machine applied.
       if (applied > r.log.committed) r.log.commitTo(applied);
       r.log.applied = applied;
+      r.hostApplied = applied;
       r.rateLimiter.reset();
     }
     this.prevHard = hs;
@@ -279,9 +280,16 @@ export class Peer {
     this.r.applyConfigChange(cc, index);
   }
 
-  /** The state machine applied entries up to `index` (drives rate limiting). */
+  /**
+   * The state machine applied entries up to `index` (config changes among them already passed
+   * to `applyConfigChange`). Drives rate limiting, and a leader's auto-leave of a joint
+   * configuration: it proposes the leave once the host applied everything up to the last change.
+   */
   notifyApplied(index: number): void {
-    this.r.rateLimiter.appliedTo(index);
+    const r = this.r;
+    r.rateLimiter.appliedTo(index);
+    if (index > r.hostApplied) r.hostApplied = index;
+    r.maybeAutoLeave();
   }
 
   /** True while proposals would be refused as busy (in-memory log over its limit). */
@@ -354,11 +362,9 @@ export class Peer {
     const r = this.r;
     const progress = new Map<number, { match: number; next: number; state: number; inflightMsgs: number; inflightBytes: number }>();
     if (r.role === Role.Leader) {
-      for (const m of [r.voters, r.witnesses, r.nonVoting]) {
-        for (const [id, pr] of m) {
-          progress.set(id, { match: pr.match, next: pr.next, state: pr.state, inflightMsgs: pr.inflights.count, inflightBytes: pr.inflights.inflightBytes });
-        }
-      }
+      r.tracker.forEach((id, pr) => progress.set(id, {
+        match: pr.match, next: pr.next, state: pr.state, inflightMsgs: pr.inflights.count, inflightBytes: pr.inflights.inflightBytes,
+      }));
     }
     return {
       shardId: r.shardId, replicaId: r.id, term: r.term, vote: r.vote, leaderId: r.leaderId,

@@ -10,6 +10,7 @@
  */
 import type { Raft } from './raft.js';
 import { Role } from './raft.js';
+import { majority } from './quorum.js';
 
 /** A leader's view of its quorum. */
 export interface QuorumHealth {
@@ -42,5 +43,15 @@ export function quorumHealth(r: Raft): QuorumHealth | null {
     (heard ? active : lost).push(id);
   }
   const quorum = r.quorum();
-  return { voters: ids.length, quorum, active, lost, failuresToLoss: Math.max(0, active.length - quorum + 1) };
+  // Joint: the half closest to losing its majority decides.
+  const heard = new Set(active);
+  let failuresToLoss = Number.MAX_SAFE_INTEGER;
+  for (const half of [r.tracker.incomingIds(), r.tracker.outgoingIds()]) {
+    if (half.size === 0) continue;
+    let n = 0;
+    for (const id of half) if (heard.has(id)) n++;
+    failuresToLoss = Math.min(failuresToLoss, Math.max(0, n - majority(half.size) + 1));
+  }
+  if (failuresToLoss === Number.MAX_SAFE_INTEGER) failuresToLoss = 0;
+  return { voters: ids.length, quorum, active, lost, failuresToLoss };
 }

@@ -50,3 +50,46 @@ export function voteResult(voters: ReadonlySet<number>, votes: ReadonlyMap<numbe
   if (voters.size - refused < q) return VoteResult.Lost;
   return VoteResult.Pending;
 }
+
+/**
+ * The commit index of a joint configuration (thesis §4.3): what both the incoming and the
+ * outgoing voters agree on, the lower of their two quorum indexes. An empty `outgoing` means
+ * the configuration is not joint, and only `incoming` decides.
+ */
+export function jointQuorumIndex(
+  incoming: Iterable<number>, outgoing: Iterable<number>, matchOf: (id: number) => number,
+): number {
+  const inIdx = quorumIndex(incoming, matchOf);
+  const out = [...outgoing];
+  if (out.length === 0) return inIdx;
+  return Math.min(inIdx, quorumIndex(out, matchOf));
+}
+
+/**
+ * The outcome of an election in a joint configuration: Won once both halves granted, Lost
+ * once either half lost, Pending otherwise. An empty `outgoing` means the configuration is
+ * not joint, and only `incoming` decides.
+ */
+export function jointVoteResult(
+  incoming: ReadonlySet<number>, outgoing: ReadonlySet<number>, votes: ReadonlyMap<number, boolean>,
+): VoteResult {
+  const a = voteResult(incoming, votes);
+  if (outgoing.size === 0) return a;
+  const b = voteResult(outgoing, votes);
+  if (a === b) return a;
+  if (a === VoteResult.Lost || b === VoteResult.Lost) return VoteResult.Lost;
+  return VoteResult.Pending;
+}
+
+/**
+ * Whether `ids` (acknowledgements, active replicas) hold a majority of `incoming` and, when
+ * the configuration is joint (`outgoing` not empty), of `outgoing` too.
+ */
+export function jointHasQuorum(incoming: ReadonlySet<number>, outgoing: ReadonlySet<number>, ids: ReadonlySet<number>): boolean {
+  const has = (c: ReadonlySet<number>): boolean => {
+    let n = 0;
+    for (const id of c) if (ids.has(id)) n++;
+    return n >= majority(c.size);
+  };
+  return has(incoming) && (outgoing.size === 0 || has(outgoing));
+}

@@ -11,11 +11,13 @@ import { RaftLog } from './raft-log.js';
 import type { LogStorage } from './log-storage.js';
 import { applyConfigChange } from './membership.js';
 import { Progress, ProgressState } from './progress.js';
-import { quorumIndex, majority, voteResult, VoteResult } from './quorum.js';
+import { VoteResult } from './quorum.js';
+import { ProgressTracker } from './tracker.js';
+import { encodeConfigChange } from '../encoding/config-change.js';
 import { RateLimiter } from './rate-limit.js';
 import { ReadOnly } from './read-only.js';
 import {
-  EMPTY_BYTES, EntryType, entrySize, MessageType, emptyMembership, message,
+  ConfigChangeType, EMPTY_BYTES, EntryType, entrySize, MessageType, emptyMembership, message,
   type ConfigChange, type Entry, type Membership, type Message, type ReadContext, type ReadyToRead,
   type SnapshotMeta,
 } from './types.js';
@@ -57,12 +59,8 @@ export class Raft {
   role: Role = Role.Follower;
   readonly log: RaftLog;
   membership: Membership = emptyMembership();
-  /** The leader's view of each remote by role. Includes this replica's own entry. */
-  readonly voters = new Map<number, Progress>();
-  readonly nonVoting = new Map<number, Progress>();
-  readonly witnesses = new Map<number, Progress>();
-  /** Ids that vote (voters and witnesses); recomputed whenever the membership changes. */
-  private voting: ReadonlySet<number> = new Set();
+  /** The leader's view of every replica (its own included) and the configuration counting them. */
+  readonly tracker = new ProgressTracker((next) => this.newProgress(next));
   votes = new Map<number, boolean>();
   msgs: Message[] = [];
   readonly readOnly = new ReadOnly();
@@ -79,6 +77,11 @@ export class Raft {
   leaderTransferTarget = 0;
   /** Index of the newest config change proposed by this leader; none may follow until applied. */
   pendingConfigIndex = 0;
+  /**
+   * What the host reports its state machine applied (`Peer.notifyApplied`): unlike
+   * `log.applied` (entries handed to the host), the membership is up to date to here.
+   */
+  hostApplied = 0;
   readonly rateLimiter: RateLimiter;
   quiesced = false;
   idleTicks = 0;
@@ -102,75 +105,80 @@ export class Raft {
   /** Installs `m` as the membership: remotes are added or dropped to match it. */
   setMembership(m: Membership): void {
     this.membership = m;
-    const next = this.log.lastIndex() + 1;
-    const sync = (target: Map<number, Progress>, ids: ReadonlyMap<number, string>, others: Array<Map<number, Progress>>): void => {
-      for (const id of [...target.keys()]) if (!ids.has(id)) target.delete(id);
-      for (const id of ids.keys()) {
-        if (target.has(id)) continue;
-        // A promoted non-voting member keeps its progress.
-        let pr: Progress | undefined;
-        for (const o of others) {
-          pr = o.get(id);
-          if (pr) { o.delete(id); break; }
-        }
-        target.set(id, pr ?? this.newProgress(id, next));
-      }
-    };
-    // Voters first: a promoted non-voting member is taken from `nonVoting` before that map drops it.
-    sync(this.voters, m.voters, [this.nonVoting]);
-    sync(this.nonVoting, m.nonVoting, []);
-    sync(this.witnesses, m.witnesses, []);
-    // Derived once per membership: the commit and vote paths ask for it on every response.
-    this.voting = new Set([...this.voters.keys(), ...this.witnesses.keys()]);
+    this.tracker.setConfig(m, this.log.lastIndex() + 1);
     this.updateSelfRole();
   }
 
-  private newProgress(_id: number, next: number): Progress {
+  private newProgress(next: number): Progress {
     return new Progress(next, this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
   }
 
   /** Applies a committed, validated config change at `index`. */
   applyConfigChange(cc: ConfigChange, index: number): void {
+    // A snapshot installed since the host took this entry already holds a newer membership.
+    if (index <= this.membership.configChangeId) return;
     const wasLeader = this.role === Role.Leader;
     this.setMembership(applyConfigChange(this.membership, cc, index));
-    if (this.leaderTransferTarget !== 0 && !this.voters.has(this.leaderTransferTarget)) {
+    if (this.leaderTransferTarget !== 0 && !this.tracker.isIncomingVoter(this.leaderTransferTarget)) {
       this.leaderTransferTarget = 0;
     }
     if (!wasLeader) return;
     // The quorum may have changed: only acknowledgements of heartbeats sent from now on count.
     this.lease.restart(this.ticks);
-    if (!this.voters.has(this.id)) {
-      // A leader removed from the voters hands over by stepping down; the rest elect anew.
+    if (!this.tracker.isVoter(this.id)) {
+      // A leader that is a voter of neither half hands over by stepping down; the rest elect
+      // anew. One that is only in the outgoing half of a joint configuration leads on until the
+      // joint configuration is left (thesis §4.3; etcd's stepDownOnRemoval).
       this.becomeFollower(this.term, 0);
       return;
     }
     // The quorum changed: entries may now be committed, or be waiting on fewer replicas.
     if (this.tryCommit()) this.broadcastReplicate();
+    this.maybeAutoLeave();
+  }
+
+  /**
+   * Leader only: once the entry that entered a joint configuration with auto-leave is applied
+   * by the host (and every change this leader proposed, or its term's first entry), proposes
+   * the change that leaves it (etcd's auto-leave).
+   */
+  maybeAutoLeave(): void {
+    const j = this.membership.joint;
+    if (this.role !== Role.Leader || j === undefined || !j.autoLeave) return;
+    // Entries handed to the host but not applied yet may hold the leave already.
+    if (this.pendingConfigIndex > this.hostApplied || this.leaderTransferTarget !== 0) return;
+    this.pendingConfigIndex = this.log.lastIndex() + 1;
+    this.appendEntries([{
+      term: this.term, index: 0, type: EntryType.ConfigChange, key: 0, clientId: 0, seriesId: 0, respondedTo: 0,
+      cmd: encodeConfigChange({ configChangeId: 0, type: ConfigChangeType.LeaveJoint, replicaId: 0, address: '', initialize: false, ordered: false }),
+    }]);
+    this.broadcastReplicate();
   }
 
   /** Keeps the replica's own role consistent with the membership. */
   private updateSelfRole(): void {
     if (this.role === Role.Leader) return;
-    if (this.witnesses.has(this.id)) this.role = Role.Witness;
-    else if (this.nonVoting.has(this.id)) this.role = Role.NonVoting;
+    if (this.tracker.isWitness(this.id)) this.role = Role.Witness;
+    else if (this.tracker.isNonVoting(this.id)) this.role = Role.NonVoting;
     else if (this.role === Role.Witness || this.role === Role.NonVoting) this.role = Role.Follower;
   }
 
-  /** Ids that vote: voters and witnesses. */
+  /** Ids that vote: voters and witnesses of either half. */
   votingIds(): ReadonlySet<number> {
-    return this.voting;
+    return this.tracker.votingIds();
   }
 
-  quorum(): number { return majority(this.voters.size + this.witnesses.size); }
+  /** The votes that form a majority of the (incoming) voting members. */
+  quorum(): number { return this.tracker.quorumSize(); }
 
   /** The progress of `id` in any role. */
   progressOf(id: number): Progress | undefined {
-    return this.voters.get(id) ?? this.witnesses.get(id) ?? this.nonVoting.get(id);
+    return this.tracker.get(id);
   }
 
   /** Whether this replica may start an election. */
   canCampaign(): boolean {
-    return this.voters.has(this.id) && this.role !== Role.Witness && this.role !== Role.NonVoting && !this.cfg.neverCampaign;
+    return this.tracker.isVoter(this.id) && this.role !== Role.Witness && this.role !== Role.NonVoting && !this.cfg.neverCampaign;
   }
 
   // ---- role transitions -----------------------------------------------------------------------
@@ -192,10 +200,7 @@ export class Raft {
     this.dropPendingReads();
     // Every match starts at 0, the leader's own included: it counts only what the host
     // acknowledges as persisted (see selfPersisted), never entries still in memory.
-    const next = this.log.lastIndex() + 1;
-    for (const m of [this.voters, this.witnesses, this.nonVoting]) {
-      for (const id of m.keys()) m.set(id, this.newProgress(id, next));
-    }
+    this.tracker.resetAll(this.log.lastIndex() + 1);
   }
 
   private dropPendingReads(): void {
@@ -213,8 +218,9 @@ export class Raft {
   becomeFollower(term: number, leaderId: number): void {
     this.reset(term);
     let role: Role = Role.Follower;
-    if (this.witnesses.has(this.id) || (this.cfg.isWitness && !this.voters.has(this.id))) role = Role.Witness;
-    else if (this.nonVoting.has(this.id) || (this.cfg.isNonVoting && !this.voters.has(this.id))) role = Role.NonVoting;
+    const t = this.tracker;
+    if (t.isWitness(this.id) || (this.cfg.isWitness && !t.isVoter(this.id))) role = Role.Witness;
+    else if (t.isNonVoting(this.id) || (this.cfg.isNonVoting && !t.isVoter(this.id))) role = Role.NonVoting;
     this.setRole(role, leaderId);
   }
 
@@ -279,7 +285,7 @@ export class Raft {
 
   /** Acts on the tally; true when the election ended. */
   checkVotes(pre: boolean): boolean {
-    const result = voteResult(this.votingIds(), this.votes);
+    const result = this.tracker.voteResult(this.votes);
     if (result === VoteResult.Won) {
       if (pre) this.startElection(false, false);
       else this.becomeLeader();
@@ -311,8 +317,7 @@ export class Raft {
    * so nothing counts as committed before a quorum made it durable.
    */
   tryCommit(): boolean {
-    const voting = this.votingIds();
-    const idx = quorumIndex(voting, (id) => this.progressOf(id)?.match ?? 0);
+    const idx = this.tracker.committed();
     const committed = this.log.maybeCommit(idx, this.term);
     if (committed) this.releasePendingReads();
     return committed;
@@ -332,7 +337,7 @@ export class Raft {
 
   /** Begins confirming leadership for a read (the leader has committed in its term). */
   startRead(ctx: ReadContext, from: number): void {
-    if ((this.quorum() === 1 && this.voters.has(this.id)) || this.leaseValid()) {
+    if (this.tracker.isSoleVoter(this.id) || this.leaseValid()) {
       this.respondRead(ctx, from, this.log.committed);
       return;
     }
@@ -346,7 +351,7 @@ export class Raft {
    */
   leaseValid(): boolean {
     return this.cfg.readMode === 'lease' && this.role === Role.Leader && !this.quiesced && this.committedInTerm()
-      && this.lease.valid(this.votingIds(), this.id, this.ticks, leaseTicks(this.cfg));
+      && this.lease.valid(this.tracker.incomingIds(), this.tracker.outgoingIds(), this.id, this.ticks, leaseTicks(this.cfg));
   }
 
   respondRead(ctx: ReadContext, from: number, index: number): void {
@@ -371,7 +376,7 @@ export class Raft {
       return this.sendSnapshot(to, pr);
     }
     if (ents.length === 0 && !allowEmpty && pr.state === ProgressState.Replicate) return false;
-    if (this.witnesses.has(to)) ents = ents.map(toMetadataEntry);
+    if (this.tracker.isWitness(to)) ents = ents.map(toMetadataEntry);
     this.send(message({ type: MessageType.Replicate, to, logIndex: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed }));
     const last = ents[ents.length - 1];
     if (last !== undefined) {
@@ -393,16 +398,14 @@ export class Raft {
     if (!pr.recentActive) return false;
     let ss: SnapshotMeta = this.log.snapshot();
     if (ss.index === 0) return false; // nothing to send yet: the host has not recorded one
-    if (this.witnesses.has(to)) ss = { ...ss, witness: true, filepath: '', fileSize: 0, files: [], checksum: EMPTY_BYTES };
+    if (this.tracker.isWitness(to)) ss = { ...ss, witness: true, filepath: '', fileSize: 0, files: [], checksum: EMPTY_BYTES };
     pr.becomeSnapshot(ss.index);
     this.send(message({ type: MessageType.InstallSnapshot, to, snapshot: ss }));
     return true;
   }
 
   forEachRemote(fn: (id: number, pr: Progress) => void): void {
-    for (const m of [this.voters, this.witnesses, this.nonVoting]) {
-      for (const [id, pr] of m) if (id !== this.id) fn(id, pr);
-    }
+    this.tracker.forEach((id, pr) => { if (id !== this.id) fn(id, pr); });
   }
 
   /** Sends new entries, or the new commit index, to every remote that is not paused. */

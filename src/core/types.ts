@@ -80,6 +80,24 @@ export interface Membership {
   readonly witnesses: ReadonlyMap<number, string>;
   /** Ids of replicas removed from the shard; such an id can never be added back. */
   readonly removed: ReadonlySet<number>;
+  /**
+   * Present only while the shard is in a joint configuration (thesis §4.3): `voters` and
+   * `witnesses` are then the incoming configuration, and this the outgoing one.
+   */
+  readonly joint?: JointState;
+}
+
+/** The outgoing half of a joint configuration, and what happens when it is left. */
+export interface JointState {
+  /** The voters of the outgoing configuration (witnesses are the same in both halves). */
+  readonly outgoing: ReadonlyMap<number, string>;
+  /**
+   * Voters being demoted: voters of `outgoing`, non-voting once the joint configuration is left
+   * (etcd's LearnersNext). Not in `nonVoting` meanwhile.
+   */
+  readonly nonVotingNext: ReadonlyMap<number, string>;
+  /** Whether the leader proposes the leave by itself as soon as the enter entry is applied. */
+  readonly autoLeave: boolean;
 }
 
 /** A membership with no members: the state of a replica started to join a shard. */
@@ -97,12 +115,30 @@ export const ConfigChangeType = {
   AddNonVoting: 2,
   /** Adds a witness. */
   AddWitness: 3,
+  /**
+   * Enters a joint configuration: applies every one of `ops` at once to the incoming voters,
+   * while the current voters stay as the outgoing half until the joint configuration is left.
+   */
+  EnterJoint: 4,
+  /** Leaves the joint configuration: the incoming half becomes the whole configuration. */
+  LeaveJoint: 5,
 } as const;
 /** One of {@link ConfigChangeType}. */
 export type ConfigChangeType = (typeof ConfigChangeType)[keyof typeof ConfigChangeType];
 
+/** One operation of a joint change: add (or promote) a voter, add (or demote to) non-voting, remove. */
+export interface ConfigChangeOp {
+  /** AddVoter, AddNonVoting or RemoveReplica. */
+  readonly type: ConfigChangeType;
+  /** The replica the operation is about. */
+  readonly replicaId: number;
+  /** Its raft address (empty for a removal, a promotion or a demotion). */
+  readonly address: string;
+}
+
 /**
- * A single-replica membership change. With ordered config changes on, `configChangeId` must
+ * A membership change: one replica at a time (AddVoter … AddWitness), or entering or leaving
+ * a joint configuration (EnterJoint with `ops`, LeaveJoint). With ordered config changes on, `configChangeId` must
  * equal the membership version the proposer saw, or the change is rejected as stale.
  */
 export interface ConfigChange {
@@ -123,6 +159,10 @@ export interface ConfigChange {
    * each replica's own setting decides (replicas configured differently could then diverge).
    */
   readonly ordered?: boolean;
+  /** EnterJoint only: the operations applied together. */
+  readonly ops?: readonly ConfigChangeOp[];
+  /** EnterJoint only: whether the leader leaves the joint configuration by itself once applied. */
+  readonly autoLeave?: boolean;
 }
 
 /** State machine kinds, recorded in snapshots so a snapshot is restored by the right kind. */

@@ -5,7 +5,7 @@
 import { ConfigChangeType } from '../core/types.js';
 import { InvalidOptionError } from '../errors.js';
 import { isMemberAddress } from './config.js';
-import type { MembershipChangeOptions } from './nodehost.js';
+import type { MembershipChangeOptions } from './call-options.js';
 import type { Replica } from './replica.js';
 import { throwIfAborted } from './request.js';
 

@@ -131,7 +131,7 @@ function checkTarget(m: Membership, shardId: number, from: number, to: MoveTarge
  * Waits until the leader (this host) has replicated to `id` everything committed when the wait
  * began, in the streaming state (etcd asks the same of a learner before promoting it).
  */
-async function waitCaughtUp(host: MoveHost, shardId: number, id: number, deadline: number, opts: MoveReplicaOptions): Promise<void> {
+export async function waitCaughtUp(host: MoveHost, shardId: number, id: number, deadline: number, opts: MoveReplicaOptions): Promise<void> {
   let target = -1;
   for (;;) {
     const info = replicaOf(host, shardId);

@@ -14,23 +14,22 @@ import type { LogDB, ReplicaKey } from '../contracts/log-db.js';
 import { queryRaftLog, type RaftLogQueryResult } from './log-query.js';
 import { verifyShard, type StateHash } from './state-hash.js';
 import { track, type Tracked } from './tracked-proposal.js';
-import { WalLogDB } from '../logdb/wal-log-db.js';
 import { lookup } from '../rsm/managed.js';
 import type { AnyStateMachine, ConcurrentStateMachine, OnDiskStateMachine, SMResult, StateMachine, StateMachineFactory } from '../contracts/state-machine.js';
-import { TcpTransport } from '../transport/tcp-transport.js';
 import type { Transport, TransportHandler } from '../contracts/transport.js';
 import {
   resolveHostConfig, resolveShardConfig,
   type NodeHostConfig, type ResolvedHostConfig, type ShardConfig,
 } from './config.js';
 import { lockHostDir } from './dir-lock.js';
-import { openHostRegistry } from './host-registry-file.js';
+import { openLogDB, transportFactoryOf } from './host-parts.js';
 import { ClusterIdentityGuard } from './cluster-identity.js';
 import { Engine } from './engine.js';
 import { TypedEmitter, type NodeHostEventName, type NodeHostEvents } from './events.js';
 import type { Replica } from './replica.js';
 import { replicaHostOf, type ReplicaHost } from './replica-host.js';
 import { throwIfAborted, type RequestOptions } from './request.js';
+import type { MembershipChangeOptions, ProposeOptions } from './call-options.js';
 import type { SnapshotOptions } from './snapshot-options.js';
 import { requestCompaction, requestSnapshot } from './snapshot-requests.js';
 import type { ClientSession } from './session.js';
@@ -42,6 +41,7 @@ import { wireObservers, type HostObserver } from './observer.js';
 import { inboundHandler } from './inbound.js';
 import { LeaderTransfers, drainLeadership, type DrainResult } from './leadership.js';
 import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
+import { addAfterCatchUp, requestJointChange, requestLeaveJoint, jointHostOf, type JointChangeOptions, type JointHost, type MemberOp } from './membership-calls.js';
 import { moveReplica, type MoveReplicaOptions, type MoveResult, type MoveTarget } from './move-replica.js';
 import { hostStats, type NodeHostStats } from './stats.js';
 import { LeaderBalancer } from './leader-balancer.js';
@@ -50,22 +50,7 @@ import { startArgs, type HandleOf, type StartArgs, type StartOptions } from './s
 import { ShardHandle } from './shard-handle.js';
 import { shardId as toShardId, type ReplicaId, type ShardId } from '../contracts/ids.js';
 
-/** Options of a proposal. */
-export interface ProposeOptions extends RequestOptions {
-  /** A client session for exactly-once application (see {@link NodeHost.getNewSession}). */
-  readonly session?: ClientSession;
-  /** Called with the entry's index once committed, before it is applied (see {@link NodeHost.proposeTracked}). */
-  readonly onCommitted?: (index: number) => void;
-}
-
-/** Options of a membership change. */
-export interface MembershipChangeOptions extends RequestOptions {
-  /** Called with the change's index once committed, before it is applied (dragonboat's CommittedC). */
-  readonly onCommitted?: (index: number) => void;
-  /** With ordered config changes: the membership version the change expects. */
-  readonly configChangeId?: number;
-}
-
+export type { ProposeOptions, MembershipChangeOptions } from './call-options.js';
 export type { SnapshotOptions } from './snapshot-options.js';
 export type { LeaderInfo, ReplicaInfo, NodeHostInfo, FollowerProgress } from './nodehost-info.js';
 
@@ -125,15 +110,8 @@ export class NodeHost {
       () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }, cfg.logger));
     let logdb: LogDB | undefined;
     try {
-      logdb = cfg.logDBFactory !== undefined
-        ? await cfg.logDBFactory(cfg.nodeHostDir, cfg.walDir)
-        : await WalLogDB.open({ dir: cfg.walDir ?? join(cfg.nodeHostDir, 'wal'), fsync: !cfg.unsafeNoFsync });
-      const factory = cfg.transportFactory ?? ((handler: TransportHandler) => new TcpTransport({
-        listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, dialFromHost: cfg.dialFromHost,
-        deploymentId: cfg.deploymentId, handler, tls: cfg.tls, logger: cfg.logger, stallTimeoutMs: cfg.transportStallTimeoutMs,
-        registry: openHostRegistry(cfg.nodeHostDir, lock.identity, cfg.logger),
-      }));
-      const nh = new NodeHost(cfg, lock, logdb, factory);
+      logdb = await openLogDB(cfg);
+      const nh = new NodeHost(cfg, lock, logdb, transportFactoryOf(cfg, lock.identity));
       try {
         await nh.transport.start();
       } catch (e) {
@@ -327,6 +305,7 @@ export class NodeHost {
    *   DroppedError when no leader took it before the deadline; as {@link propose} otherwise.
    */
   async requestAddReplica(shardId: ShardId, replicaId: ReplicaId, address: string, opts?: MembershipChangeOptions): Promise<void> {
+    if (opts?.catchUpFirst === true) return await addAfterCatchUp(this.jointHost(), shardId, replicaId, address, opts);
     await changeMembership(() => this.replica(shardId), ConfigChangeType.AddVoter, replicaId, address, opts);
   }
 
@@ -347,6 +326,23 @@ export class NodeHost {
   async requestDeleteReplica(shardId: ShardId, replicaId: ReplicaId, opts?: MembershipChangeOptions): Promise<void> {
     if (Number.isSafeInteger(replicaId) && replicaId > 0) assertRemovable(await this.getShardMembership(shardId, opts), shardId, replicaId);
     await changeMembership(() => this.replica(shardId), ConfigChangeType.RemoveReplica, replicaId, '', opts);
+  }
+
+  /** Applies `ops` as one joint change (thesis §4.3); resolves once the final configuration applies here. @throws as `requestJointChange` in membership-calls.ts. */
+  async requestJointChange(shardId: ShardId, ops: readonly MemberOp[], opts?: JointChangeOptions): Promise<void> {
+    await requestJointChange(this.jointHost(), shardId, ops, opts);
+  }
+
+  /** Leaves the joint configuration (a change made with `autoLeave: false`). @throws as `requestLeaveJoint` in membership-calls.ts. */
+  async requestLeaveJoint(shardId: ShardId, opts?: RequestOptions): Promise<void> {
+    await requestLeaveJoint(this.jointHost(), shardId, opts);
+  }
+
+  private jointHost(): JointHost {
+    return jointHostOf(this, async (id, cc, o) => {
+      const r = this.replica(id);
+      await r.proposeConfigChange({ ...cc, ordered: r.cfg.orderedConfigChange }, o);
+    }, (id) => this.replica(id).rsm.membership, (id) => this.replica(id).removed);
   }
 
   /** The shard's membership, linearizably (ReadIndex first). @throws as {@link readIndex}. */

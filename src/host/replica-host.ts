@@ -55,7 +55,7 @@ export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
     rttMillisecond: h.cfg.rttMillisecond,
     setReady: h.setReady,
     membershipChanged: (r, m) => {
-      for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses]) h.setAddress(r.shardId, id, addr);
+      for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses, ...(m.joint?.outgoing ?? [])]) h.setAddress(r.shardId, id, addr);
       for (const id of m.removed) h.removeAddress(r.shardId, id);
       h.events.emit('membership:changed', { shardId: r.shardId, replicaId: r.replicaId, membership: m });
     },

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportDirName, InvalidOptionError, RejectedError, type RequestOptions } from '../index.js';
+import { exportDirName, InvalidOptionError, RejectedError, type MemberOp as MemberOpInput, type RequestOptions } from '../index.js';
 import { HttpError } from './http-errors.js';
 import { parseJsonObject, readBody } from './http-body.js';
 import { intParam, json, type Reply, type RouteContext } from './http-reply.js';
@@ -84,6 +84,7 @@ export async function postMembers(ctx: RouteContext): Promise<Reply> {
   const shard = shardParam(ctx);
   const raw = await readBody(ctx.req, 64 * 1024);
   const body = parseJsonObject(raw);
+  if (body['ops'] !== undefined) return await postJointMembers(ctx, shard, body['ops']);
   const op = body['op'];
   const replicaId = body['replicaId'];
   const address = body['address'];
@@ -107,6 +108,31 @@ export async function postMembers(ctx: RouteContext): Promise<Reply> {
     return json(200, { ok: true });
   });
 }
+
+/**
+ * `POST /admin/members?shard=N` with `{"ops":[{"op":"add","replicaId":4,"address":"…"},{"op":"remove","replicaId":3}]}`:
+ * the list as one joint change; 200 once the final configuration is applied.
+ */
+async function postJointMembers(ctx: RouteContext, shard: number, raw: unknown): Promise<Reply> {
+  if (!Array.isArray(raw) || raw.length === 0) throw new HttpError(400, 'INVALID_REQUEST', '"ops" must be a non-empty array');
+  const ops: MemberOpInput[] = raw.map((o: unknown, i) => {
+    if (typeof o !== 'object' || o === null) throw new HttpError(400, 'INVALID_REQUEST', `"ops[${i}]" must be an object`);
+    const { op, replicaId, address } = o as Record<string, unknown>;
+    if (typeof op !== 'string' || !JOINT_OPS.includes(op)) throw new HttpError(400, 'INVALID_REQUEST', `"ops[${i}].op" must be one of ${JOINT_OPS.join(', ')}`);
+    if (typeof replicaId !== 'number' || !Number.isSafeInteger(replicaId) || replicaId < 1) {
+      throw new HttpError(400, 'INVALID_REQUEST', `"ops[${i}].replicaId" must be a positive integer`);
+    }
+    if (address !== undefined && typeof address !== 'string') throw new HttpError(400, 'INVALID_REQUEST', `"ops[${i}].address" must be "host:port"`);
+    return { op: op as MemberOpInput['op'], replicaId, ...(address === undefined ? {} : { address }) };
+  });
+  const host = ctx.service.host;
+  return await withRetry(ctx, shard, async (o) => {
+    await host.requestJointChange(shard, ops, o);
+    return json(200, { ok: true });
+  });
+}
+
+const JOINT_OPS: readonly string[] = ['add', 'add-non-voting', 'remove', 'promote', 'demote'];
 
 /** `POST /admin/leader-transfer?shard=N&target=ID`: 202 once the leader was asked (not once moved). */
 export async function postLeaderTransfer(ctx: RouteContext): Promise<Reply> {

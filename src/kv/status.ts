@@ -11,6 +11,8 @@ export interface MembershipJson {
   readonly nonVoting: Record<string, string>;
   readonly witnesses: Record<string, string>;
   readonly removed: number[];
+  /** Only while the shard is in a joint configuration: its outgoing half. */
+  readonly joint?: { readonly outgoing: Record<string, string>; readonly nonVotingNext: Record<string, string>; readonly autoLeave: boolean };
 }
 
 /** One shard in the status. */
@@ -100,6 +102,7 @@ export function membershipJson(m: Membership): MembershipJson {
     nonVoting: record(m.nonVoting),
     witnesses: record(m.witnesses),
     removed: [...m.removed].sort((a, b) => a - b),
+    ...(m.joint === undefined ? {} : { joint: { outgoing: record(m.joint.outgoing), nonVotingNext: record(m.joint.nonVotingNext), autoLeave: m.joint.autoLeave } }),
   };
 }
 

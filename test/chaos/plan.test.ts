@@ -32,7 +32,7 @@ test('every fault kind is planned, each with a duration in its range', () => {
     for (const k of kinds) for (const d of seen.get(k) ?? []) assert.ok(d >= lo && d <= hi, `${k}: ${d} ms`);
   };
   within(NETWORK_FAULTS, 1000, 6000);
-  within(['membership'], 300, 3000);
+  within(['membership', 'joint-replace'], 300, 3000);
   within(['transfer'], 300, 1500);
   within(['rolling-restart'], 300, 2000);
   within(['disk', 'kill', 'kill-leader', 'new-address'], 200, 4000);

@@ -12,13 +12,33 @@ import { CodecError } from '../../src/errors.js';
 
 const SEED = 0xc0dec;
 
-const ccArb: fc.Arbitrary<ConfigChange> = fc.record({
+const addressArb = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', maxLength: 300 }));
+
+const simpleArb: fc.Arbitrary<ConfigChange> = fc.record({
   configChangeId: fc.maxSafeNat(),
-  type: fc.constantFrom(...Object.values(ConfigChangeType)),
+  type: fc.constantFrom(ConfigChangeType.AddVoter, ConfigChangeType.RemoveReplica, ConfigChangeType.AddNonVoting, ConfigChangeType.AddWitness),
   replicaId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
-  address: fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary', maxLength: 300 })),
+  address: addressArb,
   initialize: fc.boolean(),
 });
+
+/** Joint changes (payload version 2): ops, auto-leave, the order flags. */
+const jointArb: fc.Arbitrary<ConfigChange> = fc.record({
+  configChangeId: fc.maxSafeNat(),
+  type: fc.constantFrom(ConfigChangeType.EnterJoint, ConfigChangeType.LeaveJoint),
+  replicaId: fc.constant(0),
+  address: fc.constant(''),
+  initialize: fc.constant(false),
+  ops: fc.array(fc.record({
+    type: fc.constantFrom(ConfigChangeType.AddVoter, ConfigChangeType.AddNonVoting, ConfigChangeType.RemoveReplica),
+    replicaId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    address: addressArb,
+  }).map((o) => ({ ...o })), { maxLength: 5 }),
+  autoLeave: fc.boolean(),
+  ordered: fc.boolean(),
+});
+
+const ccArb: fc.Arbitrary<ConfigChange> = fc.oneof(simpleArb, jointArb);
 
 test('property: decodeConfigChange(encodeConfigChange(cc)) equals cc', () => {
   fc.assert(fc.property(ccArb, (cc) => {

@@ -37,7 +37,7 @@ test('thesis §4.1 add a voter: it catches up from the leader and then counts in
   assert.equal(l.peer.status().commit, commit, 'but 2 of 4 voters is no quorum');
 });
 
-test('thesis §4.2.1 add a non-voting member: it receives the log, never votes, never counts for commit', () => {
+test('thesis §4.2.1 add a non-voting member: it receives the log, never campaigns, never counts for commit or election', () => {
   const { c } = makeCluster({ voters: [1, 2, 3], joiners: [{ id: 4, config: { isNonVoting: true } }] });
   elect(c, 1);
   c.propose(1, 'a');
@@ -61,12 +61,14 @@ test('thesis §4.2.1 add a non-voting member: it receives the log, never votes, 
   c.tick(5 * ELECTION);
   assert.equal(c.get(4).peer.isLeader, false);
   assert.equal(traced(c, (m) => m.from === 4 && (m.type === MessageType.RequestVote || m.type === MessageType.RequestPreVote), from).length, 0);
-  // Never votes: a vote request gets no answer.
+  // It answers a vote request (as etcd's learners do: it may have been promoted without
+  // knowing it), but a candidate that holds it non-voting does not count its vote.
   const n = c.get(4);
   n.peer.step(message({ type: MessageType.RequestVote, from: 2, to: 4, term: n.peer.term + 1, logIndex: 1000, logTerm: 1000 }));
   const out: ReturnType<typeof message>[] = [];
   n.process((m) => out.push(m));
-  assert.equal(out.filter((m) => m.type === MessageType.RequestVoteResp).length, 0);
+  assert.equal(out.filter((m) => m.type === MessageType.RequestVoteResp && !m.reject).length, 1);
+  assert.equal(n.peer.status().role, 'non-voting');
 });
 
 test('thesis §4.2.1 promote a non-voting member to voter: it becomes a follower and can lead', () => {
@@ -278,4 +280,25 @@ test('thesis §4.1 ordered config changes: a change naming a stale membership ve
   }
   proposeChange(c, 1, cc(ConfigChangeType.AddNonVoting, 5, v1));
   assert.equal(c.get(1).membership.nonVoting.has(5), true);
+});
+
+test('a replica that cannot campaign answers a stale leader with its term (no check-quorum, no pre-vote)', () => {
+  // A removed voter that never learnt of its removal raised a joiner's term with its vote
+  // requests (the others ignore it); the joiner cannot campaign, so without an answer the
+  // leader would never learn the term and the joiner would never catch up.
+  const { c } = makeCluster({ voters: [1, 2, 3], joiners: [{ id: 4, config: { isNonVoting: true } }], config: { checkQuorum: false, preVote: false } });
+  elect(c, 1);
+  proposeChange(c, 1, cc(ConfigChangeType.AddNonVoting, 4));
+  c.tick(2);
+  const n = c.get(4);
+  const term = c.get(1).peer.term + 5;
+  n.peer.step(message({ type: MessageType.RequestVote, from: 3, to: 4, term, logIndex: 0, logTerm: 0 }));
+  n.process(() => {});
+  assert.equal(n.peer.term, term);
+  c.tick(3 * ELECTION);
+  assert.ok(c.get(1).peer.term >= term || c.get(2).peer.term >= term, 'the shard learnt the higher term');
+  const l = c.leader();
+  assert.ok(l !== 0, 'and elected a leader in it');
+  c.propose(l, 'after');
+  assert.equal(n.digest, c.get(l).digest, 'the non-voting member catches up again');
 });

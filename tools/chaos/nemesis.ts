@@ -5,6 +5,7 @@
 import { diskFault } from './disk-fault.js';
 import { sleep } from './http-client.js';
 import { membershipFault, transferFault } from './membership.js';
+import { jointReplaceFault } from './joint-fault.js';
 import { moveFault } from './move-fault.js';
 import type { FaultFn, NemesisContext } from './nemesis-context.js';
 import { partition } from './partition-faults.js';
@@ -26,7 +27,7 @@ const FAULTS: Record<FaultKind, FaultFn> = {
   'snapshot': snapshotRound, 'restart-all': restartAll,
   'partition-halves': partition, 'partition-leader': partition, 'bridge': partition, 'one-way': partition,
   'transfer': transferFault, 'membership': membershipFault, 'move-replica': moveFault, 'disk': diskFault,
-  'rolling-restart': rollingRestart, 'new-address': moveAddress,
+  'rolling-restart': rollingRestart, 'new-address': moveAddress, 'joint-replace': jointReplaceFault,
 };
 
 /** Gap after a fault that overran its planned time, so faults never follow each other without a pause. */

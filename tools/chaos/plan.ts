@@ -23,12 +23,15 @@ import { Rng } from './rng.js';
  * - `rolling-restart`: every replica in turn stopped with SIGTERM (it drains its leadership)
  *   and started again, `duration` ms apart;
  * - `new-address`: a replica (often the leader) is killed and restarted on a new raft address,
- *   its old address gone, with no membership change.
+ *   its old address gone, with no membership change;
+ * - `joint-replace`: a member replaced by a new replica id through one joint change per shard
+ *   (`POST /admin/members {"ops":[…]}`), half of the time with the shard's leader killed
+ *   mid-change and restarted `duration` ms later.
  */
 export const FAULT_KINDS = [
   'kill', 'kill-leader', 'pause', 'pause-leader', 'snapshot', 'restart-all',
   'partition-halves', 'partition-leader', 'bridge', 'one-way', 'transfer', 'membership', 'disk', 'rolling-restart',
-  'move-replica', 'new-address',
+  'move-replica', 'new-address', 'joint-replace',
 ] as const;
 
 /** One kind of fault. */
@@ -58,7 +61,7 @@ export interface PlannedFault {
 const WEIGHTS: Record<FaultKind, number> = {
   'kill': 3, 'kill-leader': 4, 'pause': 2, 'pause-leader': 3, 'snapshot': 1, 'restart-all': 1,
   'partition-halves': 3, 'partition-leader': 3, 'bridge': 2, 'one-way': 3, 'transfer': 2, 'membership': 2, 'disk': 3, 'rolling-restart': 1,
-  'move-replica': 2, 'new-address': 3,
+  'move-replica': 2, 'new-address': 3, 'joint-replace': 2,
 };
 
 function durationOf(kind: FaultKind, rng: Rng): number {
@@ -71,6 +74,7 @@ function durationOf(kind: FaultKind, rng: Rng): number {
     case 'membership': return rng.int(300, 3000);
     case 'rolling-restart': return rng.int(300, 2000);
     case 'move-replica': return rng.int(200, 1500);
+    case 'joint-replace': return rng.int(300, 3000);
     default: return rng.int(200, 4000);
   }
 }

@@ -13,8 +13,8 @@
  * covers lease reads served by a leader that may be partitioned.
  */
 import {
-  ConfigChangeType, MessageType, SeededRandom, entry, isMember,
-  type Entry, type Message, type RaftConfigInput, type Update,
+  ConfigChangeType, EntryType, MessageType, SeededRandom, decodeConfigChange, entry, isMember,
+  type ConfigChangeOp, type Entry, type Membership, type Message, type RaftConfigInput, type Update,
 } from '../../src/core/index.js';
 import { SimReplica, entryDigest, isEarly, type ReplicaObserver, type SnapshotStore } from './replica.js';
 
@@ -88,6 +88,8 @@ export class Simulation {
   private nextHostId: number;
   private nextCmd = 1;
   private readonly violations: string[] = [];
+  /** The membership each replica had after applying a config-change entry, by shard/index. */
+  private readonly memberships = new Map<string, string>();
   private readonly stats: Record<string, number> = {};
   // Checkers' memory.
   private readonly leaders = new Map<string, number>();
@@ -183,8 +185,23 @@ export class Simulation {
         const k = `${r.shardId}/${e.index}`;
         const d = entryDigest(e);
         const prior = this.applied.get(k);
-        if (prior === undefined) this.applied.set(k, { term: e.term, digest: d });
-        else if (prior.digest !== d) this.violation(`state machine safety: shard ${r.shardId} index ${e.index} applied differently on replica ${r.id}`);
+        if (prior === undefined) {
+          this.applied.set(k, { term: e.term, digest: d });
+          // Joint configurations entered and left (counted once per entry, validated or not).
+          if (e.type === EntryType.ConfigChange) {
+            const t = decodeConfigChange(e.cmd).type;
+            if (t === ConfigChangeType.EnterJoint && r.membership.configChangeId === e.index) this.count('jointEntered');
+            if (t === ConfigChangeType.LeaveJoint && r.membership.configChangeId === e.index) this.count('jointLeft');
+          }
+        } else if (prior.digest !== d) this.violation(`state machine safety: shard ${r.shardId} index ${e.index} applied differently on replica ${r.id}`);
+        if (e.type === EntryType.ConfigChange) {
+          // Membership agreement: every replica applies a change to the same configuration.
+          const m = r.membership;
+          const f = `v${m.configChangeId} ${[...m.voters.keys()].sort().join(',')}|${[...(m.joint?.outgoing.keys() ?? [])].sort().join(',')}|${[...m.nonVoting.keys()].sort().join(',')}|${[...(m.joint?.nonVotingNext.keys() ?? [])].sort().join(',')}|${[...m.removed].sort().join(',')}`;
+          const seen = this.memberships.get(k);
+          if (seen === undefined) this.memberships.set(k, f);
+          else if (seen !== f) this.violation(`membership agreement: shard ${r.shardId} after entry ${e.index}: ${seen} vs ${f} on replica ${r.id}`);
+        }
         if (r.id === this.leaderOf(r.shardId)?.id && new TextDecoder().decode(e.cmd).startsWith('final-')) this.finals.add(String(r.shardId));
         if ((this.maxApplied.get(r.shardId) ?? 0) < e.index) this.maxApplied.set(r.shardId, e.index);
         this.count('applied');
@@ -427,8 +444,21 @@ export class Simulation {
     const l = this.leaderOf(shard);
     if (l === undefined) return;
     const mem = l.membership;
-    const choice = this.rnd.intn(4);
+    const choice = this.rnd.intn(6);
     const replicas = this.shards.get(shard) as Map<number, SimReplica>;
+    if (mem.joint !== undefined) {
+      // An explicit leave (auto-leave ones leave by themselves, but a second leave is harmless:
+      // it is refused when it applies).
+      if (choice >= 4) {
+        l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.LeaveJoint, replicaId: 0, address: '', initialize: false, ordered: false }, 0);
+        this.count('jointLeaves');
+      }
+      return;
+    }
+    if (choice >= 4 && mem.voters.size >= 2) {
+      this.jointChange(l, mem, replicas);
+      return;
+    }
     if (choice === 0 && mem.voters.size + mem.nonVoting.size < 6) {
       const id = this.nextHostId++;
       replicas.set(id, this.makeReplica(shard, id, undefined, this.snapshotEvery));
@@ -450,6 +480,36 @@ export class Simulation {
       l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.AddWitness, replicaId: id, address: `host-${id}`, initialize: false }, 0);
       this.count('witnesses');
     }
+  }
+
+  /**
+   * A random joint change (thesis §4.3): several voters added, removed, promoted or demoted
+   * at once, with or without auto-leave.
+   */
+  private jointChange(l: SimReplica, mem: Membership, replicas: Map<number, SimReplica>): void {
+    const ops: ConfigChangeOp[] = [];
+    const voters = [...mem.voters.keys()];
+    const adds = this.rnd.intn(3);
+    for (let i = 0; i < adds && mem.voters.size + mem.nonVoting.size + i < 7; i++) {
+      const id = this.nextHostId++;
+      replicas.set(id, this.makeReplica(l.shardId, id, undefined, this.snapshotEvery));
+      ops.push({ type: this.rnd.intn(3) === 0 ? ConfigChangeType.AddNonVoting : ConfigChangeType.AddVoter, replicaId: id, address: `host-${id}` });
+    }
+    for (const id of mem.nonVoting.keys()) {
+      if (this.rnd.intn(2) === 0) ops.push({ type: ConfigChangeType.AddVoter, replicaId: id, address: '' });
+    }
+    // Remove or demote up to two voters, keeping at least three voters in the incoming half
+    // (as the single removals do: smaller shards are left to the scenario tests).
+    const incoming = voters.length + ops.filter((o) => o.type === ConfigChangeType.AddVoter).length;
+    const out = Math.max(0, Math.min(this.rnd.intn(3), incoming - 3));
+    for (let i = 0; i < out; i++) {
+      const id = voters.splice(this.rnd.intn(voters.length), 1)[0] as number;
+      ops.push({ type: this.rnd.intn(3) === 0 ? ConfigChangeType.AddNonVoting : ConfigChangeType.RemoveReplica, replicaId: id, address: '' });
+    }
+    if (ops.length === 0) return;
+    const autoLeave = this.rnd.intn(3) !== 0;
+    l.peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.EnterJoint, replicaId: 0, address: '', initialize: false, ops, autoLeave }, 0);
+    this.count('jointChanges');
   }
 
   private clientOps(): void {
@@ -544,6 +604,13 @@ export class Simulation {
     for (const shard of this.shards.keys()) {
       const l = this.leaderOf(shard);
       if (l === undefined) {
+        if (process.env['SIM_DEBUG'] === '1') {
+          for (const r of this.shards.get(shard)?.values() ?? []) {
+            const st = r.peer.status();
+            const m = r.membership;
+            console.log(`  ${r.id}: ${st.role} term=${st.term} commit=${st.commit} applied=${st.applied} last=${st.lastIndex} removed=${String(r.removed)} down=${String(this.down.has(r.id))} v${m.configChangeId} voters=${[...m.voters.keys()].join(',')} out=${[...(m.joint?.outgoing.keys() ?? [])].join(',')} nv=${[...m.nonVoting.keys()].join(',')} w=${[...m.witnesses.keys()].join(',')} rm=${[...m.removed].join(',')}`);
+          }
+        }
         this.violation(`liveness: shard ${shard} has no leader after healing (drop rate was ${dropRate})`);
         continue;
       }
@@ -559,6 +626,10 @@ export class Simulation {
         if (!isMember(l.membership, id) || r.removed || r.isWitness) continue;
         if (r.appliedIndex < l.appliedIndex - 0 || r.digest !== l.digest) {
           this.violation(`liveness: shard ${shard} replica ${id} applied ${r.appliedIndex}, leader ${l.id} applied ${l.appliedIndex}`);
+          if (process.env['SIM_DEBUG'] === '1') {
+            const m = r.membership, lm = l.membership;
+            console.log(`  ${id}: ${r.peer.status().role} term=${r.peer.status().term} v${m.configChangeId}; leader v${lm.configChangeId} voters=${[...lm.voters.keys()].join(',')} out=${[...(lm.joint?.outgoing.keys() ?? [])].join(',')} nv=${[...lm.nonVoting.keys()].join(',')} w=${[...lm.witnesses.keys()].join(',')} rm=${[...lm.removed].join(',')} progress=${JSON.stringify(l.peer.status().progress.get(id))} last=${r.peer.status().lastIndex} commit=${r.peer.status().commit} lterm=${l.peer.status().term} first=${l.peer.status().firstIndex} down=${String(this.down.has(id))} cut=${[...this.cut].join(";")}`);
+          }
         }
       }
       if (marks.has(shard) && !this.finals.has(String(shard))) this.violation(`liveness: shard ${shard} did not apply a proposal made after healing`);

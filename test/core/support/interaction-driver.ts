@@ -18,7 +18,9 @@
  *   wait to be added by a config change (the latter two configured as non-voting / witness).
  *   Defaults are the library's (pre-vote and check-quorum on, election=10, heartbeat=1).
  * - `campaign ID`, `propose ID TEXT`, `propose-conf ID add-voter|add-nonvoting|add-witness|remove
- *   REPLICA [version=V]`, `read-index ID LABEL`, `transfer ID TARGET`: step the replica.
+ *   REPLICA [version=V]`, `propose-joint ID [autoleave] v4 r3 l2 …` (a joint change: v add or
+ *   promote, l add non-voting or demote, r remove), `propose-leave ID`, `read-index ID LABEL`,
+ *   `transfer ID TARGET`: step the replica.
  * - `tick ID|all N [quiet]`: N ticks, stabilising after each; `quiet` hides message lines.
  * - `stabilize [quiet]`: rounds until quiet; `deliver`: one round.
  * - `partition 1,2 / 3`, `cut A B`, `cut-oneway FROM TO`, `isolate ID`, `heal`: links.
@@ -132,6 +134,8 @@ export class InteractionDriver {
       case 'campaign': this.withReplica(a, (r) => r.peer.campaign()); break;
       case 'propose': this.propose(rest); break;
       case 'propose-conf': this.proposeConf(a); break;
+      case 'propose-joint': this.proposeJoint(a); break;
+      case 'propose-leave': this.proposeLeave(a); break;
       case 'read-index': this.readIndex(a); break;
       case 'transfer': this.withReplica(a, (r) => r.peer.requestLeaderTransfer(int(a.pos[1], 'target'))); break;
       case 'tick': this.tick(a); break;
@@ -228,6 +232,26 @@ export class InteractionDriver {
       address: `addr-${target}`, initialize: false,
     };
     this.get(id).peer.proposeConfigChange(cc, ++this.proposalKey);
+    this.noteState(id);
+  }
+
+  private proposeJoint(a: Args): void {
+    const id = int(a.pos[0], 'id');
+    const autoLeave = a.pos[1] === 'autoleave';
+    const letters: Readonly<Record<string, ConfigChangeType>> = { v: ConfigChangeType.AddVoter, l: ConfigChangeType.AddNonVoting, r: ConfigChangeType.RemoveReplica };
+    const ops = a.pos.slice(autoLeave ? 2 : 1).map((o) => {
+      const type = letters[o[0] ?? ''];
+      if (type === undefined) throw new Error(`bad joint op ${o}`);
+      const replicaId = int(o.slice(1), 'replica');
+      return { type, replicaId, address: type === ConfigChangeType.RemoveReplica ? '' : `addr-${replicaId}` };
+    });
+    this.get(id).peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.EnterJoint, replicaId: 0, address: '', initialize: false, ops, autoLeave }, ++this.proposalKey);
+    this.noteState(id);
+  }
+
+  private proposeLeave(a: Args): void {
+    const id = int(a.pos[0], 'id');
+    this.get(id).peer.proposeConfigChange({ configChangeId: 0, type: ConfigChangeType.LeaveJoint, replicaId: 0, address: '', initialize: false }, ++this.proposalKey);
     this.noteState(id);
   }
 

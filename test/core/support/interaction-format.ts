@@ -19,12 +19,22 @@ export const CONF_CHANGE_NAMES: Readonly<Record<number, string>> = {
   [ConfigChangeType.RemoveReplica]: 'remove',
 };
 
+/** Op letters of a joint change, as the planner scripts spell them. */
+const OP_LETTERS: Readonly<Record<number, string>> = {
+  [ConfigChangeType.AddVoter]: 'v', [ConfigChangeType.AddNonVoting]: 'l', [ConfigChangeType.RemoveReplica]: 'r',
+};
+
 /** `term/index` followed by the payload: `"text"`, `conf add-voter 4`, or `meta`. */
 export function formatEntry(e: Entry): string {
   const pos = `${e.term}/${e.index}`;
   switch (e.type) {
     case EntryType.ConfigChange: {
       const cc = decodeConfigChange(e.cmd);
+      if (cc.type === ConfigChangeType.EnterJoint) {
+        const ops = (cc.ops ?? []).map((o) => `${OP_LETTERS[o.type] ?? '?'}${o.replicaId}`).join(',');
+        return `${pos} conf enter-joint ${ops}${cc.autoLeave === true ? ' autoleave' : ''}`;
+      }
+      if (cc.type === ConfigChangeType.LeaveJoint) return `${pos} conf leave-joint`;
       const kind = CONF_CHANGE_NAMES[cc.type] ?? `type${cc.type}`;
       const extra = cc.initialize ? ' (bootstrap)' : cc.configChangeId !== 0 ? ` version=${cc.configChangeId}` : '';
       return `${pos} conf ${kind} ${cc.replicaId}${extra}`;
@@ -55,6 +65,8 @@ export function formatIds(ids: Iterable<number>): string {
 /** A membership: version and each role's members (only the non-empty ones besides voters). */
 export function formatMembership(m: Membership): string {
   let s = `v${m.configChangeId} voters=${formatIds(m.voters.keys())}`;
+  if (m.joint !== undefined) s += `&&${formatIds(m.joint.outgoing.keys())}`;
+  if (m.joint !== undefined && m.joint.nonVotingNext.size > 0) s += ` nonvoting-next=${formatIds(m.joint.nonVotingNext.keys())}`;
   if (m.nonVoting.size > 0) s += ` nonvoting=${formatIds(m.nonVoting.keys())}`;
   if (m.witnesses.size > 0) s += ` witnesses=${formatIds(m.witnesses.keys())}`;
   if (m.removed.size > 0) s += ` removed=${formatIds(m.removed)}`;
