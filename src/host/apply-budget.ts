@@ -4,9 +4,8 @@
  * machine whose `update` blocks (a regular one computing, or any kind doing synchronous work
  * before its first await) would otherwise delay all of that for every shard. Each call to
  * `update` is charged the time it held the thread (its synchronous part); once a turn's
- * charges reach the slice, the next `update` of any replica of the host waits until the event
- * loop has run its timers (ticks) and polled for I/O (network, disk) once more, so those run
- * between slices. One `update` call is never split: a single call longer than the slice still blocks
+ * charges reach the slice, the next `update` of any replica of the host waits for a later turn
+ * of the event loop (`setImmediate`), so network and disk I/O and ticks run between slices. One `update` call is never split: a single call longer than the slice still blocks
  * for its whole duration, and the replicas waiting resume in arrival order.
  *
  * A replica whose `update` call held the thread longer than the slice then rests as long as
@@ -49,14 +48,16 @@ export class ApplyBudget {
     }
   }
 
-  /** Charges `ms` of thread time to this turn; the account is reset once timers and I/O have had a turn. */
+  /** Charges `ms` of thread time to this turn; the account is reset once I/O has had a turn. */
   charge(ms: number): void {
     this.spent += ms;
     if (this.resetScheduled) return;
     this.resetScheduled = true;
-    // A timers phase, then a poll phase, run before the reset (in the check phase after them),
-    // whichever phase charged: due ticks and arrived messages are handled between slices.
-    setTimeout(() => setImmediate(() => this.reset()), 0);
+    // The reset runs in the event loop's next check phase: the poll for I/O (messages, log
+    // writes) runs before it, and so do due timers (ticks) when the charge was made in a check
+    // phase, as an engine pass's applies are. (A timer first would guarantee the timers too,
+    // but cost every busy host a millisecond per turn.)
+    setImmediate(() => this.reset());
   }
 
   private reset(): void {
