@@ -13,7 +13,9 @@
  *
  * Every method may return a Promise. Updates of one replica are applied strictly in log order,
  * one batch at a time. A method that throws stops that replica (its pending requests fail),
- * never the host.
+ * never the host. The `update` calls of all replicas of a host share its thread in slices
+ * (5 ms per event-loop turn; a replica whose call outlasts the slice rests as long before its
+ * next): a slow `update` slows its own shard, and the others only by one call at a time.
  */
 
 import type { ReplicaId, ShardId } from './ids.js';

@@ -18,6 +18,7 @@ import type { LogDB, ReplicaUpdate } from '../contracts/log-db.js';
 import type { Transport } from '../contracts/transport.js';
 import type { HostObserver } from './observer.js';
 import type { Replica } from './replica.js';
+import { ApplyBudget } from './apply-budget.js';
 import { DEFAULT_SNAPSHOT_WORKERS, SnapshotScheduler } from './snapshot-scheduler.js';
 
 /** Counters of the engine's work, for metrics and benchmarks. */
@@ -49,6 +50,8 @@ export class Engine {
   observer: HostObserver | null = null;
   /** The snapshot workers: every replica's saves, recoveries and stream images run here. */
   readonly snapshots: SnapshotScheduler;
+  /** The apply budget every replica's `update` calls share (`apply-budget.ts`). */
+  readonly applyBudget = new ApplyBudget();
 
   constructor(
     private readonly logdb: LogDB,

@@ -200,7 +200,7 @@ export class NodeHost {
     return replicaHostOf({
       cfg: this.cfg, events: this.events, transfers: this.transfers, setReady: (r) => this.engine.setReady(r),
       setAddress: (s, id, a) => this.setAddress(s, id, a), removeAddress: (s, id) => this.removeAddress(s, id),
-      snapshots: this.engine.snapshots,
+      snapshots: this.engine.snapshots, applyBudget: this.engine.applyBudget,
     });
   }
 

@@ -1,4 +1,5 @@
 /** What each replica is given of its host: the callbacks that turn its news into events, addresses and work. */
+import type { ApplyBudget } from './apply-budget.js';
 import type { Membership } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedHostConfig } from './config.js';
@@ -22,6 +23,8 @@ export interface ReplicaHost {
   readonly notifyCommit: boolean;
   /** Milliseconds per tick (the host's `rttMillisecond`). */
   readonly rttMillisecond: number;
+  /** The host's apply budget: every replica's `update` calls share one slice per event-loop turn (`apply-budget.ts`). */
+  readonly applyBudget: ApplyBudget;
   /**
    * Runs snapshot work of `r` on the engine's snapshot workers (bounded, and never beside other
    * snapshot work of the same shard); settles as `work` does. Work not started when `r` stops
@@ -41,6 +44,8 @@ export interface ReplicaHostDeps {
   readonly transfers: LeaderTransfers;
   /** The engine's snapshot workers. */
   readonly snapshots: SnapshotScheduler;
+  /** The engine's apply budget. */
+  readonly applyBudget: ApplyBudget;
   setReady(r: Replica): void;
   setAddress(shardId: number, replicaId: number, address: string): void;
   removeAddress(shardId: number, replicaId: number): void;
@@ -53,6 +58,7 @@ export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
     maxPending: h.cfg.maxPendingPerShard,
     notifyCommit: h.cfg.notifyCommit,
     rttMillisecond: h.cfg.rttMillisecond,
+    applyBudget: h.applyBudget,
     setReady: h.setReady,
     membershipChanged: (r, m) => {
       for (const [id, addr] of [...m.voters, ...m.nonVoting, ...m.witnesses, ...(m.joint?.outgoing ?? [])]) h.setAddress(r.shardId, id, addr);

@@ -95,7 +95,7 @@ export class Replica {
     private readonly host: ReplicaHost,
     start: { initialMembers?: ReadonlyMap<number, string>; hardState?: HardState; membership?: Membership; applied: number },
   ) {
-    this.rsm = new StateMachineManager(sm, cfg.orderedConfigChange);
+    this.rsm = new StateMachineManager(sm, cfg.orderedConfigChange, undefined, host.applyBudget.forReplica());
     this.rsm.lastApplied = start.applied;
     if (start.membership !== undefined) this.rsm.membership = start.membership;
     // Keys are unique per proposer: a random base makes a collision with another host's keys,

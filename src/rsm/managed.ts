@@ -15,9 +15,37 @@ export function smTypeOf(sm: AnyStateMachine): StateMachineType {
   }
 }
 
-/** Calls `update` and checks that it returned one result per entry. */
-export async function updateBatch(sm: AnyStateMachine, entries: readonly SMEntry[]): Promise<readonly SMResult[]> {
-  const results = await sm.sm.update(entries);
+/**
+ * Paces calls to `update` so that one replica's slow state machine does not hold the thread
+ * every replica of the host shares (the host's `ApplyBudget`).
+ */
+export interface ApplyPacer {
+  /** Resolves when the next `update` may run. Never rejects. */
+  admit(): Promise<void>;
+  /** Charges `ms` of thread time spent in `update`. */
+  charge(ms: number): void;
+  /** The monotonic clock, in milliseconds. */
+  now(): number;
+}
+
+/**
+ * Calls `update` (after `pacer` admits it, charging it the time its synchronous part held the
+ * thread) and checks that it returned one result per entry.
+ * @throws StateMachineError when the count of results is wrong; whatever `update` throws.
+ */
+export async function updateBatch(sm: AnyStateMachine, entries: readonly SMEntry[], pacer?: ApplyPacer): Promise<readonly SMResult[]> {
+  let returned: readonly SMResult[] | Promise<readonly SMResult[]>;
+  if (pacer === undefined) returned = sm.sm.update(entries);
+  else {
+    await pacer.admit();
+    const t0 = pacer.now();
+    try {
+      returned = sm.sm.update(entries);
+    } finally {
+      pacer.charge(pacer.now() - t0);
+    }
+  }
+  const results = await returned;
   if (!Array.isArray(results) || results.length !== entries.length) {
     throw new StateMachineError(`update returned ${Array.isArray(results) ? results.length : typeof results} results for ${entries.length} entries`);
   }

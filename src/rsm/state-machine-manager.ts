@@ -11,7 +11,7 @@ import {
 } from '../core/types.js';
 import type { AnyStateMachine, SMEntry, SMResult } from '../contracts/state-machine.js';
 import { SessionManager, type Session } from './sessions.js';
-import { updateBatch } from './managed.js';
+import { updateBatch, type ApplyPacer } from './managed.js';
 import { isHashMarker, stateHash } from './state-hash.js';
 
 /** What applying one entry produced, for the proposer waiting on its key. */
@@ -43,7 +43,10 @@ export class StateMachineManager {
   membership: Membership = emptyMembership();
   readonly sessions: SessionManager;
 
-  constructor(readonly sm: AnyStateMachine, private readonly orderedConfigChange: boolean, maxSessions?: number) {
+  /**
+   * @param pacer paces the calls to `update` (the host's apply budget); none: every call at once.
+   */
+  constructor(readonly sm: AnyStateMachine, private readonly orderedConfigChange: boolean, maxSessions?: number, private readonly pacer?: ApplyPacer) {
     this.sessions = new SessionManager(maxSessions);
   }
 
@@ -59,7 +62,7 @@ export class StateMachineManager {
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       const smEntries: SMEntry[] = batch.map((b) => ({ index: b.e.index, cmd: b.e.cmd }));
-      const results = await updateBatch(this.sm, smEntries);
+      const results = await updateBatch(this.sm, smEntries, this.pacer);
       batch.forEach((b, i) => {
         const result = results[i] ?? EMPTY_RESULT;
         if (b.session) this.sessions.record(b.session, b.e.seriesId, result);
