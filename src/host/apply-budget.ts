@@ -76,13 +76,17 @@ export class ApplyBudget {
     let readyAt = 0;
     return {
       now: this.now,
-      admit: async () => {
+      admit: () => {
+        // The common case — no rest due, slice not used up — costs no promise and no turn.
         const rest = readyAt - this.now();
-        if (rest > 0) {
-          this.rests++;
-          await new Promise((res) => setTimeout(res, rest));
-        }
-        await this.admit();
+        if (rest <= 0 && !this.exhausted) return undefined;
+        return (async (): Promise<void> => {
+          if (rest > 0) {
+            this.rests++;
+            await new Promise((res) => setTimeout(res, rest));
+          }
+          await this.admit();
+        })();
       },
       charge: (ms) => {
         this.charge(ms);

@@ -20,8 +20,8 @@ export function smTypeOf(sm: AnyStateMachine): StateMachineType {
  * every replica of the host shares (the host's `ApplyBudget`).
  */
 export interface ApplyPacer {
-  /** Resolves when the next `update` may run. Never rejects. */
-  admit(): Promise<void>;
+  /** Undefined when the next `update` may run now, else a promise that resolves when it may. Never rejects. */
+  admit(): Promise<void> | undefined;
   /** Charges `ms` of thread time spent in `update`. */
   charge(ms: number): void;
   /** The monotonic clock, in milliseconds. */
@@ -37,7 +37,8 @@ export async function updateBatch(sm: AnyStateMachine, entries: readonly SMEntry
   let returned: readonly SMResult[] | Promise<readonly SMResult[]>;
   if (pacer === undefined) returned = sm.sm.update(entries);
   else {
-    await pacer.admit();
+    const wait = pacer.admit();
+    if (wait !== undefined) await wait;
     const t0 = pacer.now();
     try {
       returned = sm.sm.update(entries);
