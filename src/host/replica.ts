@@ -126,6 +126,7 @@ export class Replica {
   }
 
   get shardId(): number { return this.cfg.shardId; }
+  get replicaId(): number { return this.cfg.replicaId; }
 
   /** Whether this replica leads a lease-mode shard: its clock must not run slow (`tick-clock.ts`). */
   private get leaseLeader(): boolean { return this.cfg.readMode === 'lease' && this.peer.isLeader; }
@@ -152,8 +153,6 @@ export class Replica {
     }
     return this.clock.atTimer(this.leaseLeader);
   }
-  get replicaId(): number { return this.cfg.replicaId; }
-
   private admit(): void {
     if (this.stopped) throw new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} is stopped`);
     if (this.identityConflict !== null) throw this.identityConflict;
