@@ -2,7 +2,7 @@
  * `GET /status`: this replica's identity and, per shard, what `getNodeHostInfo` reports, in
  * the JSON shape of the contract (membership maps keyed by replica id as strings).
  */
-import type { FollowerProgress, Membership, NodeHost, QuorumHealth, StateHash } from '../index.js';
+import type { Membership, NodeHost, ReplicaInfo } from '../index.js';
 
 /** A membership as JSON. */
 export interface MembershipJson {
@@ -15,51 +15,16 @@ export interface MembershipJson {
   readonly joint?: { readonly outgoing: Record<string, string>; readonly nonVotingNext: Record<string, string>; readonly autoLeave: boolean };
 }
 
-/** One shard in the status. */
-export interface ShardStatusJson {
-  readonly shardId: number;
-  readonly replicaId: number;
-  readonly leaderId: number;
-  readonly term: number;
-  readonly isLeader: boolean;
-  readonly role: string;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly snapshotIndex: number;
-  readonly firstLogIndex: number;
-  readonly lastLogIndex: number;
+/**
+ * One shard in the status: what `getNodeHostInfo` reports for it (see `ReplicaInfo`; beyond
+ * the contract's fields: `quorum`, the cluster identity fields, `removed`, `followers`,
+ * `stateHash`), with the membership in its JSON form and this replica's counters (`activity`,
+ * for the dashboard's snapshot activity).
+ */
+export type ShardStatusJson = Omit<ReplicaInfo, 'membership'> & {
   readonly membership: MembershipJson;
-  /**
-   * The quorum-health view (an addition to the contract's fields): on the leader, which voting
-   * members it heard from within the last election timeout (`active`, `lost`) and
-   * `failuresToLoss` (1: the next failure loses the quorum); null on other replicas.
-   */
-  readonly quorum: QuorumHealth | null;
-  /**
-   * The shard's cluster identity (12 hex digits; `unknown` until a joining replica learns it),
-   * why this replica stopped serving the shard when another cluster lists it as a member
-   * (`identityConflict`, null while it serves), and how many messages were refused for another
-   * identity (`identityMismatches`). Additions to the contract's fields.
-   */
-  readonly clusterId: string;
-  readonly identityConflict: string | null;
-  readonly identityMismatches: number;
-  /** Whether this replica learned it was removed from the shard (it answers 503 REPLICA_REMOVED). An addition. */
-  readonly removed: boolean;
-  /** On the leader, each other member's replication progress (match, next, state, in flight); empty elsewhere. An addition. */
-  readonly followers: readonly FollowerProgress[];
-  /**
-   * The state machine's hash at the newest `POST /admin/verify` marker this replica applied
-   * (`{index, hash}`, 16 hex digits), or null. Replicas agree when equal indexes carry equal
-   * hashes. An addition.
-   */
-  readonly stateHash: StateHash | null;
-  /**
-   * This replica's counters since its process started (an addition to the contract's
-   * fields, for the dashboard's snapshot activity): proposals, elections, snapshots.
-   */
   readonly activity: ShardActivityJson;
-}
+};
 
 /** Per-replica counters of one shard, from `NodeHost.getStats()` (no I/O). */
 export interface ShardActivityJson {
@@ -124,12 +89,7 @@ export function statusOf(host: NodeHost, replicaId: number, httpAddress: string)
     raftAddress: info.raftAddress,
     nodeHostId: info.nodeHostId,
     httpAddress,
-    shards: [...info.shards].sort((a, b) => a.shardId - b.shardId).map((s) => ({
-      shardId: s.shardId, replicaId: s.replicaId, leaderId: s.leaderId, term: s.term, isLeader: s.isLeader,
-      role: s.role, commitIndex: s.commitIndex, appliedIndex: s.appliedIndex, snapshotIndex: s.snapshotIndex,
-      firstLogIndex: s.firstLogIndex, lastLogIndex: s.lastLogIndex, membership: membershipJson(s.membership),
-      quorum: s.quorum, clusterId: s.clusterId, identityConflict: s.identityConflict,
-      identityMismatches: s.identityMismatches, removed: s.removed, followers: s.followers, stateHash: s.stateHash, activity: activity(s.shardId),
-    })),
+    shards: [...info.shards].sort((a, b) => a.shardId - b.shardId)
+      .map((s) => ({ ...s, membership: membershipJson(s.membership), activity: activity(s.shardId) })),
   };
 }
