@@ -68,7 +68,7 @@ export class LeaderLease {
    * and, in a joint configuration, also of `outgoing` (thesis §4.3: a new leader needs both) —
    * echoed a heartbeat sent at t or later (`self` counting as `now`); -1 when there is none.
    */
-  start(incoming: Iterable<number>, outgoing: Iterable<number>, self: number, now: number): number {
+  start(incoming: ReadonlySet<number>, outgoing: ReadonlySet<number>, self: number, now: number): number {
     return jointQuorumIndex(incoming, outgoing, (id) => (id === self ? now : this.acked.get(id) ?? -1));
   }
 
@@ -76,7 +76,7 @@ export class LeaderLease {
    * Whether the lease covers `now`: not revoked, and fewer than `length` ticks since
    * {@link start}.
    */
-  valid(incoming: Iterable<number>, outgoing: Iterable<number>, self: number, now: number, length: number): boolean {
+  valid(incoming: ReadonlySet<number>, outgoing: ReadonlySet<number>, self: number, now: number, length: number): boolean {
     if (this.revoked) return false;
     const t = this.start(incoming, outgoing, self, now);
     return t >= 0 && now - t < length;

@@ -57,12 +57,11 @@ export function voteResult(voters: ReadonlySet<number>, votes: ReadonlyMap<numbe
  * the configuration is not joint, and only `incoming` decides.
  */
 export function jointQuorumIndex(
-  incoming: Iterable<number>, outgoing: Iterable<number>, matchOf: (id: number) => number,
+  incoming: ReadonlySet<number>, outgoing: ReadonlySet<number>, matchOf: (id: number) => number,
 ): number {
   const inIdx = quorumIndex(incoming, matchOf);
-  const out = [...outgoing];
-  if (out.length === 0) return inIdx;
-  return Math.min(inIdx, quorumIndex(out, matchOf));
+  if (outgoing.size === 0) return inIdx;
+  return Math.min(inIdx, quorumIndex(outgoing, matchOf));
 }
 
 /**

@@ -10,8 +10,8 @@ import { LeaderLease } from '../../src/core/lease.js';
 test('a joint lease needs acknowledgements from a majority of both halves, not of their union', () => {
   const lease = new LeaderLease();
   lease.reset(0);
-  const incoming = [1, 4, 5];
-  const outgoing = [1, 2, 3];
+  const incoming = new Set([1, 4, 5]);
+  const outgoing = new Set([1, 2, 3]);
   // The old voters 2 and 3 echoed tick 5: a majority of the union {1..5} with the leader, but
   // the incoming half has only the leader.
   lease.ack(2, 5);
@@ -24,5 +24,5 @@ test('a joint lease needs acknowledgements from a majority of both halves, not o
   assert.equal(lease.valid(incoming, outgoing, 1, 6, 8), true);
   assert.equal(lease.valid(incoming, outgoing, 1, 13, 8), false, 'expired 8 ticks after tick 5');
   // Not joint: the incoming half alone decides.
-  assert.equal(lease.start([1, 2, 3], [], 1, 6), 5);
+  assert.equal(lease.start(new Set([1, 2, 3]), new Set(), 1, 6), 5);
 });
