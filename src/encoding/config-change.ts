@@ -51,9 +51,7 @@ function encodeJoint(cc: ConfigChange): Uint8Array {
   for (const o of ops) {
     w.u8(o.type);
     w.f64be(o.replicaId);
-    const address = Buffer.from(o.address, 'utf8');
-    w.u32be(address.length);
-    w.raw(address);
+    w.str32be(o.address);
   }
   return Uint8Array.from(w.view());
 }
@@ -105,9 +103,7 @@ export function encodeConfigChange(cc: ConfigChange): Uint8Array {
   w.u8((cc.initialize ? CC_INITIALIZE : 0) | orderFlags(cc));
   w.f64be(cc.configChangeId);
   w.f64be(cc.replicaId);
-  const address = Buffer.from(cc.address, 'utf8');
-  w.u32be(address.length);
-  w.raw(address);
+  w.str32be(cc.address);
   return Uint8Array.from(w.view());
 }
 

@@ -145,6 +145,14 @@ export class Writer {
     this.pos += this.buf.write(s, this.pos, n, 'utf8');
   }
 
+  /** Writes a big-endian u32 byte length, then the UTF-8 of `s` (the config-change payload). */
+  str32be(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.u32be(n);
+    this.ensure(n);
+    this.pos += this.buf.write(s, this.pos, n, 'utf8');
+  }
+
   /** Writes a varint byte length, then the UTF-8 of `s` (varint layouts). */
   strVar(s: string): void {
     const n = Buffer.byteLength(s, 'utf8');
