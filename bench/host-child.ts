@@ -210,7 +210,7 @@ const ops: Record<string, Handler> = {
     const t = performance.now();
     host = await NodeHost.create({
       nodeHostDir: a.dir as string, raftAddress: a.raftAddress as string, rttMillisecond: a.rttMillisecond as number,
-      unsafeNoFsync: process.env.SAMPAN_BENCH_NO_FSYNC === "1",
+      unsafeNoFsync: process.env.SAMPAN_BENCH_NO_FSYNC === "1", leaderBalancing: process.env.SAMPAN_BENCH_NO_BALANCING !== "1",
     });
     for (const name of FORWARDED) {
       host.on(name, (payload) => {
