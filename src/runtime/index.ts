@@ -1,0 +1,4 @@
+/** The injectable runtime: see {@link Runtime}. */
+export type { Runtime, Clock, Timers, TimerHandle, RandomSource, ProcessInfo } from './runtime.js';
+export type { FileSystem, FileSystemPromises, FileHandle, FileStats, DirEntry } from './file-system.js';
+export { realRuntime, realFileSystem } from './real-runtime.js';
