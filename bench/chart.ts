@@ -87,10 +87,14 @@ export function serviceChart(rows: readonly Row[]): string | null {
   return renderChart('PUT, 3 replicas on loopback, wrk (1 thread)', 'requests per second (point label: connections)', series);
 }
 
-/** The library chart: p50 and p99 against proposals/s for each shard count and size, labelled by in-flight. */
+/**
+ * The library chart: p50 and p99 against proposals/s for each shard count and size, labelled
+ * by in-flight, and hashicorp/raft's rows (workload `hashicorp`) as one more series when present.
+ */
 export function libraryChart(rows: readonly Row[]): string | null {
   const props = rows.filter((r) => r.workload === 'library' && r.extra.read !== 'true' && r.extra.read !== 'lease');
-  if (props.length === 0) return null;
+  const hc = rows.filter((r) => r.workload === 'hashicorp').sort((a, b) => Number(a.extra.inflight) - Number(b.extra.inflight));
+  if (props.length === 0 && hc.length === 0) return null;
   const colors = ['#1f6fd1', '#2a9d3a', '#8e3ad1', '#d1501f'];
   const keys = [...new Set(props.map((r) => `${String(r.extra.shards)}|${String(r.extra.size)}`))];
   const series: Series[] = [];
@@ -102,7 +106,14 @@ export function libraryChart(rows: readonly Row[]): string | null {
     const name = `${shards} shard${shards === '1' ? '' : 's'}, ${size} B`;
     series.push({ name: `${name} p50`, color, points: at((r) => r.p50) }, { name: `${name} p99`, color, dashed: true, points: at((r) => r.p99) });
   });
-  return renderChart('Library: 3 NodeHost processes, fsync on', 'proposals per second (point label: in flight)', series);
+  // hashicorp/raft on the same workload (`hashicorp.ts`), when it ran.
+  if (hc.length > 0) {
+    const at = (pick: (r: Row) => number): Series['points'] => hc.map((r) => ({ x: r.opsPerSec, y: pick(r), label: String(r.extra.inflight) }));
+    const name = `hashicorp/raft, ${String(hc[0]?.extra.size)} B`;
+    series.push({ name: `${name} p50`, color: '#777777', points: at((r) => r.p50) }, { name: `${name} p99`, color: '#777777', dashed: true, points: at((r) => r.p99) });
+  }
+  return renderChart(hc.length > 0 ? 'Library: 3 processes, fsync on (sampan NodeHosts, hashicorp/raft)' : 'Library: 3 NodeHost processes, fsync on',
+    'proposals per second (point label: in flight)', series);
 }
 
 /** Writes the charts the rows allow into `dir`; returns the files written. */

@@ -7,11 +7,15 @@
  * 2. service: `sampan kv` × 3 against etcd × 3 through wrk (`service.ts`);
  * 1. library: three NodeHosts as processes, in-process clients (`library.ts`); then the same
  *    with `readMode: 'lease'`, for linearizable reads at 64 in flight, ReadIndex against lease
- *    side by side (issue 17 §2: the goal is lease ≥ 2× ReadIndex).
+ *    side by side (issue 17 §2: the goal is lease ≥ 2× ReadIndex);
+ * then hashicorp (issue 19): the 1-shard, 16-byte library workload on hashicorp/raft (three
+ *    processes, raft-boltdb, fsync on; `hashicorp.ts`), shown beside sampan's rows, when `go`
+ *    and Debian's hashicorp packages are installed (else one line: skipped, with the install command).
  *
  * Flags: `--quick` (one run of 3 s per row, fewer rows: a ~1-minute smoke run), `--json` (one
- * JSON line per row on stdout instead of tables), `--only=limits,service,library`,
+ * JSON line per row on stdout instead of tables), `--only=limits,service,library,hashicorp`,
  * `--seconds=N --reps=N` (default 10 and 3: the median of 3 runs of 10 s, with min and max),
+ * `--inflight=1,256` (the in-flight levels of the proposal rows; default 1,16,64,256,1024),
  * `--dir=DIR` (data of both systems; default the OS temp dir), `--profile` (run the sampan kv
  * processes under `node --cpu-prof` and print the leader's hottest functions), `--charts=DIR`
  * (write `bench-rows.jsonl` and throughput-against-latency SVG charts into DIR; `chart.ts`).
@@ -24,6 +28,7 @@ import * as path from 'node:path';
 import { loopbackTcp, rawFsync, type Row } from './limits.js';
 import { etcdVersion, killServiceChildren, missingTools, runWrk, startEtcd, startSampan, type Cluster } from './service.js';
 import { runLoad, startLibrary } from './library.js';
+import { ensureBinary, hashicorpMissing, hashicorpRows, hashicorpVersion, killHashicorp, runHashicorp } from './hashicorp.js';
 import { killAll, median, parseArgs, topSelfTime } from './host-rpc.js';
 import { writeCharts } from './chart.js';
 
@@ -32,10 +37,12 @@ const quick = args.has('quick');
 const json = args.has('json');
 const seconds = Number(args.get('seconds') ?? (quick ? 3 : 10));
 const reps = Number(args.get('reps') ?? (quick ? 1 : 3));
-const only = new Set((args.get('only') ?? 'limits,service,library').split(','));
+const only = new Set((args.get('only') ?? 'limits,service,library,hashicorp').split(','));
 const baseDir = args.get('dir') ?? os.tmpdir();
 const profile = args.has('profile');
 const chartsDir = args.get('charts');
+/** In-flight levels of the proposal rows, sampan's and hashicorp/raft's. */
+const inflights = args.get('inflight')?.split(',').map(Number) ?? (quick ? [1, 64, 1024] : [1, 16, 64, 256, 1024]);
 
 const rows: Row[] = [];
 const t0 = Date.now();
@@ -133,7 +140,6 @@ async function service(dir: string): Promise<void> {
 async function library(dir: string): Promise<void> {
   const shardsList = [1, 16];
   const sizes = quick ? [16] : [16, 128];
-  const inflights = quick ? [1, 64, 1024] : [1, 16, 64, 256, 1024];
   for (const shards of shardsList) {
     const data = fs.mkdtempSync(path.join(dir, `lib-${shards}-`));
     progress(`library: starting 3 hosts × ${shards} shard(s)`);
@@ -194,6 +200,25 @@ async function leaseReads(dir: string, shardsList: readonly number[]): Promise<v
   }
 }
 
+/** The 1-shard, 16-byte proposal rows on hashicorp/raft (three processes, fsync on). */
+async function hashicorp(dir: string): Promise<void> {
+  const missing = hashicorpMissing();
+  if (missing !== null) {
+    console.error(missing);
+    return;
+  }
+  progress('hashicorp/raft: building bench/hashicorp/main.go (once)');
+  const bin = ensureBinary();
+  const data = fs.mkdtempSync(path.join(dir, 'hashicorp-'));
+  try {
+    const { runs } = await runHashicorp(bin, { dir: data, inflights, size: 16, seconds, reps, warmupSeconds: quick ? 1 : 2 },
+      (msg) => progress(`hashicorp/raft: ${msg}`));
+    for (const r of hashicorpRows(runs)) emit(r);
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+}
+
 function printTables(): void {
   const out: string[] = [];
   const lim = rows.filter((r) => r.workload === 'limits');
@@ -232,25 +257,39 @@ function printTables(): void {
         + `${fmt(l.opsPerSec)}${range(l.runs)} | ${fmt(l.p50, 2)} | ${fmt(l.opsPerSec / (ri?.opsPerSec ?? NaN), 2)} |`);
     }
   }
+  const hc = rows.filter((r) => r.workload === 'hashicorp');
+  if (hc.length > 0) {
+    out.push('\n### Library beside hashicorp/raft: 1 shard, 16 B proposals, 3 processes on loopback, fsync on', '',
+      '| in flight | sampan ops/s (min–max) | p50 ms | p99 ms | p99.9 ms | hashicorp/raft ops/s (min–max) | p50 ms | p99 ms | p99.9 ms | hashicorp CPU % per process | errors | sampan/hashicorp |',
+      '|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|');
+    for (const h of hc) {
+      const s = lib.find((r) => r.extra.read === 'false' && r.extra.shards === 1 && r.extra.size === h.extra.size && r.extra.inflight === h.extra.inflight);
+      out.push(`| ${String(h.extra.inflight)} | ${fmt(s?.opsPerSec ?? NaN)}${range(s?.runs ?? [])} | ${fmt(s?.p50 ?? NaN, 2)} | ${fmt(s?.p99 ?? NaN, 2)} | ${fmt(Number(s?.extra.p999 ?? NaN), 2)} | `
+        + `${fmt(h.opsPerSec)}${range(h.runs)} | ${fmt(h.p50, 2)} | ${fmt(h.p99, 2)} | ${fmt(Number(h.extra.p999), 2)} | ${String(h.extra.cpuPctPerProcess)} | ${String(h.extra.errors)} | ${fmt((s?.opsPerSec ?? NaN) / h.opsPerSec, 2)} |`);
+    }
+  }
   console.log(out.join('\n'));
 }
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(baseDir, 'sampan-bench-'));
-  const onSignal = (): void => { killServiceChildren(); killAll(); fs.rmSync(dir, { recursive: true, force: true }); process.exit(130); };
+  const onSignal = (): void => { killServiceChildren(); killAll(); killHashicorp(); fs.rmSync(dir, { recursive: true, force: true }); process.exit(130); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   if (!json) {
     console.log(`sampan bench: ${quick ? 'quick' : 'full'}, ${reps} run(s) of ${seconds} s per row; ${os.cpus().length} CPUs, `
-      + `load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}, data in ${dir}${only.has('service') && missingTools() === null ? `, ${etcdVersion()}` : ''}; ${new Date().toISOString()}`);
+      + `load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}, data in ${dir}${only.has('service') && missingTools() === null ? `, ${etcdVersion()}` : ''}`
+      + `${only.has('hashicorp') && hashicorpMissing() === null ? `, ${hashicorpVersion()}` : ''}; ${new Date().toISOString()}`);
   }
   try {
     if (only.has('limits')) await limits(dir);
     if (only.has('service')) await service(dir);
     if (only.has('library')) await library(dir);
+    if (only.has('hashicorp')) await hashicorp(dir);
   } finally {
     killServiceChildren();
     killAll();
+    killHashicorp();
     fs.rmSync(dir, { recursive: true, force: true });
     if (process.stderr.isTTY) process.stderr.write('\n');
   }
