@@ -43,7 +43,7 @@ import (
 	raftboltdb "github.com/hashicorp/raft-boltdb"
 )
 
-// logCacheSize is the LogCache in front of BoltDB, as Consul and Nomad configure it (512).
+// logCacheSize is the LogCache in front of BoltDB, as Consul and Vault configure it (512).
 var logCacheSize = flag.Int("logcache", 512, "entries of raft.LogCache in front of BoltDB (0: none)")
 
 func main() {
