@@ -67,8 +67,8 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * The built program: `cacheDir/hashicorp-bench-<hash>`, the hash covering main.go and `go
- * version`, so a changed source or compiler builds anew and an unchanged one is reused.
- * Throws when the build fails (with go's output).
+ * version`, so a changed source or compiler builds anew (removing the binaries of other
+ * versions) and an unchanged one is reused. Throws when the build fails (with go's output).
  */
 export function ensureBinary(cacheDir = defaultCacheDir(), env: NodeJS.ProcessEnv = process.env): string {
   const goVersion = spawnSync('go', ['version'], { env, encoding: 'utf8' }).stdout ?? '';
@@ -83,6 +83,10 @@ export function ensureBinary(cacheDir = defaultCacheDir(), env: NodeJS.ProcessEn
     throw new Error(`building ${MAIN_GO} failed (${r.error?.message ?? `exit ${String(r.status)}`}):\n${r.stderr}${r.stdout}`);
   }
   fs.renameSync(tmp, bin);
+  // Binaries of earlier versions of main.go or Go are not run again.
+  for (const f of fs.readdirSync(cacheDir)) {
+    if (/^hashicorp-bench-[0-9a-f]{16}$/.test(f) && path.join(cacheDir, f) !== bin) fs.rmSync(path.join(cacheDir, f), { force: true });
+  }
   return bin;
 }
 
