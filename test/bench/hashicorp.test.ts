@@ -104,6 +104,16 @@ describe('hashicorp/raft runner', () => {
     assert.match(svg, /hashicorp\/raft, 16 B p99/);
   });
 
+  // A go that answers `version` but cannot build: needs Debian's hashicorp sources (else the skip path runs).
+  const brokenGo = script('brokengo', 'if [ "$1" = version ]; then echo "go version go0 broken"; exit 0; fi\necho "cannot find package" >&2\nexit 1', 'go');
+  it('npm run bench reports a failed build in one line and still exits 0', { skip: hashicorpMissing({ PATH: path.dirname(brokenGo) }) ?? false }, () => {
+    const r = spawnSync(process.execPath, [INDEX, '--only=hashicorp', '--json', `--dir=${dir('index')}`],
+      { env: { ...process.env, PATH: path.dirname(brokenGo), XDG_CACHE_HOME: dir('cache') }, encoding: 'utf8', timeout: 30000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /hashicorp\/raft workload failed: building .*main\.go failed \(exit 1\):\ncannot find package/);
+  });
+
   it('npm run bench prints one skipped line when go is not on PATH', () => {
     const r = spawnSync(process.execPath, [INDEX, '--only=hashicorp', '--json', `--dir=${dir('index')}`],
       { env: { ...process.env, PATH: dir('path') }, encoding: 'utf8', timeout: 30000 });
