@@ -3,7 +3,8 @@
  * with the WAL on real files: the state machines and `queryRaftLog` see the commands as
  * proposed; the log (WAL and wire) carries fewer bytes; replicas configured differently
  * converge, a restart with the option off still applies what was compressed; a compressed
- * command that does not decode fails its replica with a typed error, and nothing else.
+ * command that does not decode fails its replica with a typed error, and nothing else; with
+ * notifyCommit a compressed proposal resolves at commit.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -189,6 +190,23 @@ test('a compressed command that does not decode fails its replica with a CodecEr
     await assert.rejects(c.get(leader).propose(1, setCmd('b', '1')), StateMachineError);
     for (const i of hosts) await c.get(i).propose(2, setCmd('b', String(i)));
     await c.until(() => hosts.every((i) => c.sm(i, 2).commands.length === 3), 3000, 'shard 2 applied everywhere');
+  } finally {
+    await c.closeAll();
+  }
+});
+
+test('notifyCommit: a compressed proposal resolves at commit, as a plain one does', { timeout: 20000 }, async () => {
+  const c = new HostCluster();
+  const hosts = [1, 2, 3];
+  try {
+    for (const i of hosts) await c.start(i, { notifyCommit: true });
+    await c.startShard(1, hosts, { config: { entryCompression: 'snappy' } });
+    const leader = await c.waitLeader(1, hosts);
+    // At apply the state machine would answer { value: 1, data }; the commit notice is { value: 0 }.
+    assert.deepEqual(await c.get(leader).propose(1, setCmd('k', record(5))), { value: 0 });
+    assert.equal(stored(c.get(leader), 1, leader).at(-1)?.type, EntryType.Encoded);
+    await c.until(() => c.sm(leader, 1).commands.length === 1, 3000, 'applied');
+    assert.deepEqual(c.sm(leader, 1).commands, [`set k ${record(5)}`]);
   } finally {
     await c.closeAll();
   }
