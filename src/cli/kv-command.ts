@@ -27,6 +27,7 @@ interface KvFlags {
   rttMs?: number;
   stateMachine: 'memory' | 'disk';
   readMode: 'read-index' | 'lease';
+  entryCompression: 'none' | 'snappy';
   deploymentId?: number;
   clusterToken?: string;
   tlsCa?: string;
@@ -105,7 +106,7 @@ async function run(f: KvFlags): Promise<number> {
       replicaId: f.replicaId, raftAddress: f.raftAddress, listenAddress: f.listenAddress, dialFromHost: f.dialFromHost,
       httpHost: http.host, httpPort: http.port, dataDir: f.dataDir,
       initialMembers: f.initialMembers ?? new Map(), join: f.join === true, shards: f.shards,
-      stateMachine: f.stateMachine, readMode: f.readMode, snapshotEntries: f.snapshotEntries, compactionOverhead: f.compactionOverhead,
+      stateMachine: f.stateMachine, readMode: f.readMode, entryCompression: f.entryCompression, snapshotEntries: f.snapshotEntries, compactionOverhead: f.compactionOverhead,
       rttMs: f.rttMs, deploymentId: f.deploymentId, clusterToken: f.clusterToken, tls, logger,
       limits: f.maxInFlight === undefined ? undefined : { maxInFlight: f.maxInFlight },
       peerHttp: f.peerHttp, httpSecurity, priorities: f.priorities, leaderBalancing: f.leaderBalancing,
@@ -144,6 +145,7 @@ export function kvCommand(exit: (code: number) => void): Command {
     .option('--rtt-ms <n>', 'milliseconds per Raft tick, about the round trip between replicas (default: 100)', intAtLeast(1))
     .option('--state-machine <kind>', 'memory or disk (SQLite; needs the optional package better-sqlite3)', oneOf(['memory', 'disk'] as const), 'memory')
     .option('--read-mode <mode>', 'how linearizable reads are confirmed: read-index (a heartbeat round) or lease (answered at once by a leader holding a lease; assumes bounded clock drift, see docs/operations.md "Lease reads")', oneOf(['read-index', 'lease'] as const), 'read-index')
+    .option('--entry-compression <kind>', 'none or snappy: compress each write proposed through this replica when that makes it smaller (log on disk and on the wire; replicas may differ, see docs/operations.md "Entry compression")', oneOf(['none', 'snappy'] as const), 'none')
     .option('--deployment-id <n>', 'replicas of different deployments refuse each other', intAtLeast(0))
     .option('--cluster-token <token>', 'mixed into each new shard\'s cluster identity with the initial members (give every initial member the same token; read only when bootstrapping)', clusterToken)
     .option('--tls-ca <file>', 'Raft port only: mutual TLS CA certificate (the HTTP port: --http-tls-*)')

@@ -15,6 +15,14 @@ export const EntryType = {
   ConfigChange: 1,
   /** An entry stripped of its payload, as sent to witnesses; applied as a no-op. */
   Metadata: 2,
+  /**
+   * A user command stored encoded (dragonboat's EncodedEntry): `cmd` is one header byte saying
+   * how (Snappy-compressed, see the host's `entry-compression.ts`), then the encoded command.
+   * Made by a host whose shard has `entryCompression` on, when that makes the entry smaller;
+   * every host decodes it before its state machine sees it, whatever its own setting. The core
+   * treats it as an Application entry. Releases before it refuse the type with a CodecError.
+   */
+  Encoded: 3,
 } as const;
 /** One of {@link EntryType}. */
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];

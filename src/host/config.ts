@@ -102,8 +102,16 @@ export interface ShardConfig {
    * is refused with InvalidOptionError (as dragonboat refuses a compression it does not have).
    */
   readonly snapshotCompression?: 'none' | 'snappy';
-  /** Reserved: compression of entry payloads. Only 'none' today. */
-  readonly entryCompression?: 'none';
+  /**
+   * Compress proposals: 'snappy' or 'none' (default). With 'snappy' each command proposed
+   * through this replica is Snappy-compressed when that makes it smaller, so the log on disk,
+   * in memory and on the wire holds fewer bytes; state machines and `queryRaftLog` still see
+   * the command as given. Replicas of a shard may differ (every replica reads compressed
+   * entries whatever its own setting), but hosts of releases before it refuse such entries:
+   * upgrade every host first. Any other value, 'lz4' included, is refused with
+   * InvalidOptionError.
+   */
+  readonly entryCompression?: 'none' | 'snappy';
   /** Run as a non-voting member (a learner): receives the log, never votes nor leads. Default false. */
   readonly isNonVoting?: boolean;
   /**
@@ -283,6 +291,9 @@ export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
   validateReadMode(r);
   if (!['none', 'snappy'].includes(r.snapshotCompression)) {
     throw new InvalidOptionError(`snapshotCompression '${String(r.snapshotCompression)}' is not supported: use 'snappy' or 'none'`);
+  }
+  if (!['none', 'snappy'].includes(r.entryCompression)) {
+    throw new InvalidOptionError(`entryCompression '${String(r.entryCompression)}' is not supported: use 'snappy' or 'none'`);
   }
   if (r.isWitness && r.snapshotEntries > 0) throw new InvalidOptionError('a witness takes no snapshots; snapshotEntries must be 0');
   return r;

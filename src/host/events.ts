@@ -67,7 +67,7 @@ export interface NodeHostEvents {
     shardId: number;
     /** This host's replica of the shard. */
     replicaId: number;
-    /** What the state machine threw. */
+    /** What the state machine threw, or the CodecError of a compressed command that did not decode. */
     error: Error;
   };
   /** A snapshot was taken (or exported) at `index`. */

@@ -7,6 +7,7 @@ import { CompactedError } from '../core/errors.js';
 import { EntryType, type ConfigChange, type Entry } from '../core/types.js';
 import { decodeConfigChange } from '../encoding/config-change.js';
 import { EntriesCompactedError, InvalidOptionError, LogUnavailableError } from '../errors.js';
+import { decodeEntry } from './entry-compression.js';
 import type { Replica } from './replica.js';
 
 /** One committed log entry as `NodeHost.queryRaftLog` returns it. */
@@ -21,7 +22,10 @@ export interface RaftLogEntry {
    * `metadata` (internal: e.g. a `verifyShard` marker; on a witness every entry).
    */
   readonly type: 'application' | 'config-change' | 'metadata';
-  /** The payload: the command's bytes (shared: do not mutate), empty for a no-op. */
+  /**
+   * The payload: the command's bytes as proposed (shared: do not mutate), empty for a no-op. A
+   * command stored compressed (`entryCompression`) comes decompressed, as an `application` entry.
+   */
   readonly cmd: Uint8Array;
   /** For `config-change`: the change. */
   readonly configChange?: ConfigChange;
@@ -39,19 +43,26 @@ export interface RaftLogQueryResult {
   readonly lastIndex: number;
 }
 
-const TYPES = { [EntryType.Application]: 'application', [EntryType.ConfigChange]: 'config-change', [EntryType.Metadata]: 'metadata' } as const;
+// An Encoded entry is decoded to an Application one first; it is listed for completeness.
+const TYPES = {
+  [EntryType.Application]: 'application', [EntryType.ConfigChange]: 'config-change', [EntryType.Metadata]: 'metadata',
+  [EntryType.Encoded]: 'application',
+} as const;
 
-function publicEntry(e: Entry): RaftLogEntry {
+function publicEntry(stored: Entry): RaftLogEntry {
+  const e = decodeEntry(stored);
   const base = { index: e.index, term: e.term, type: TYPES[e.type], cmd: e.cmd, clientId: e.clientId };
   return e.type === EntryType.ConfigChange ? { ...base, configChange: decodeConfigChange(e.cmd) } : base;
 }
 
 /**
  * The committed entries of `r` in `[from, to)`, stopping before the first that takes their
- * size past `maxBytes` (always at least one).
+ * size past `maxBytes` (always at least one; sizes as stored, so compressed for a compressed
+ * command).
  * @throws InvalidOptionError for non-integers, `from < 1`, `to <= from` or a negative `maxBytes`;
  *   EntriesCompactedError when `from` is below the first index held (compacted; read the
- *   snapshot instead); LogUnavailableError when `to - 1` is past the last committed index.
+ *   snapshot instead); LogUnavailableError when `to - 1` is past the last committed index;
+ *   CodecError when a compressed command in the range does not decode.
  */
 export function queryRaftLog(r: Replica, from: number, to: number, maxBytes: number): RaftLogQueryResult {
   if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || to <= from) {

@@ -20,6 +20,7 @@ import {
 } from '../errors.js';
 import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
 import { hashBytes } from './state-hash.js';
+import { decodeEntries, encodeCommand } from './entry-compression.js';
 import { StateMachineManager } from '../rsm/state-machine-manager.js';
 import type { AnyStateMachine, SMResult } from '../contracts/state-machine.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
@@ -178,10 +179,12 @@ export class Replica {
     // leader, or held again after a leader change); otherwise TimeoutError (outcome unknown).
     const req = new Pending<SMResult>(opts, () => this.proposals.remove(key), (ms) => (this.proposals.get(key)?.term === 0
       ? new DroppedError(`shard ${this.shardId}: no leader took the request within ${ms} ms; it was not applied`) : undefined));
+    // A user command is compressed here, once, if the shard says so (`entry-compression.ts`).
+    const stored = type === EntryType.Application ? encodeCommand(cmd, this.cfg.entryCompression) : { type, cmd };
     this.proposals.add({
       req, term: 0, onCommitted,
       entry: entry({
-        term: 0, index: 0, type, key, cmd,
+        term: 0, index: 0, type: stored.type, key, cmd: stored.cmd,
         clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
       }),
     });
@@ -332,7 +335,7 @@ export class Replica {
       const w = this.proposals.get(e.key);
       if (w === undefined || w.entry.type !== e.type || w.entry.clientId !== e.clientId || w.entry.seriesId !== e.seriesId) continue;
       if (w.onCommitted !== undefined) w.onCommitted(e.index);
-      else if (this.host.notifyCommit && e.type === EntryType.Application) w.req.resolve({ value: 0 });
+      else if (this.host.notifyCommit && (e.type === EntryType.Application || e.type === EntryType.Encoded)) w.req.resolve({ value: 0 });
     }
   }
 
@@ -359,7 +362,8 @@ export class Replica {
   }
 
   private async applyEntries(entries: readonly Entry[]): Promise<void> {
-    const outcomes = await this.rsm.apply(entries);
+    // Compressed commands are decoded here, by the entry's own header (CodecError fails the replica).
+    const outcomes = await this.rsm.apply(decodeEntries(entries));
     for (const o of outcomes) this.settle(o);
     const last = entries[entries.length - 1];
     if (last !== undefined) {

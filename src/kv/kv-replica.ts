@@ -33,6 +33,8 @@ export interface KvReplicaOptions {
   readonly stateMachine: 'memory' | 'disk';
   /** How every shard confirms linearizable reads (ShardConfig.readMode). Default 'read-index'. */
   readonly readMode?: 'read-index' | 'lease';
+  /** Whether every shard's proposals made here are Snappy-compressed (ShardConfig.entryCompression). Default 'none'. */
+  readonly entryCompression?: 'none' | 'snappy';
   readonly snapshotEntries?: number;
   readonly compactionOverhead?: number;
   readonly rttMs?: number;
@@ -131,6 +133,7 @@ async function startShards(host: NodeHost, o: KvReplicaOptions): Promise<void> {
     const cfg: ShardConfig = {
       shardId, replicaId: o.replicaId, snapshotEntries: o.snapshotEntries, compactionOverhead: o.compactionOverhead,
       clusterToken: o.clusterToken, priorities: o.priorities, readMode: o.readMode,
+      entryCompression: o.entryCompression,
     };
     try {
       if (o.stateMachine === 'disk') {
