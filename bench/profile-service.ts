@@ -59,7 +59,7 @@ try {
   const before = await Promise.all(cl.urls.map(scrape));
   const r = target === 'spread' ? await runWrkSpread(cl.urls, script, conns, seconds)
     : runWrk(target === 'leader' ? cl.url : cl.urls[1] as string, script, conns, seconds);
-  console.log(`${op} at ${conns} connections on ${target} (${prof ? "profiled; " : ""}a shared machine: not a rate to quote): ${Math.round(r.rps)} req/s, `
+  console.log(`${op} at ${conns} connections on ${target} (${prof ? 'profiled; ' : ''}a shared machine: not a rate to quote): ${Math.round(r.rps)} req/s, `
     + `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
   const after = await Promise.all(cl.urls.map(scrape));
   const answered = after.reduce((a, m, i) => a + (m.get('sampan_http_requests_total') ?? 0) - (before[i]?.get('sampan_http_requests_total') ?? 0), 0);
