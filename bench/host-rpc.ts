@@ -203,3 +203,47 @@ export function topSelfTime(file: string, top = 15): string[] {
   return [`profile: ${((p.endTime - p.startTime) / 1000).toFixed(0)} ms wall, ${total.toFixed(0)} ms sampled`,
     ...rows.map(([k, ms]) => `${ms.toFixed(1).padStart(9)} ms ${((ms / Math.max(total, 1e-9)) * 100).toFixed(1).padStart(5)}%  ${k}`)];
 }
+
+/** The layer a profiled frame belongs to: `src/<dir>` of sampan, a node module family, or V8's own. */
+function layerOf(functionName: string, source: string): string {
+  if (source === '') return functionName.startsWith('(') ? functionName : '(native)';
+  const m = /^(?:.*\/)?(src\/[^/]+|bench|tools)\//.exec(source);
+  if (m !== null) return m[1] as string;
+  if (/^node:(_http|internal\/http|http)/.test(source)) return 'node http';
+  if (/^node:(net|internal\/(net|stream|streams)|stream|_stream)/.test(source)) return 'node net/stream';
+  if (/^node:(internal\/)?(fs|internal\/fs)/.test(source)) return 'node fs';
+  if (/^node:internal\/(process\/task_queues|timers|async_hooks)|^node:timers/.test(source)) return 'node timers/microtasks';
+  if (source.startsWith('node:')) return 'node other';
+  return 'other';
+}
+
+/**
+ * Self time of a .cpuprofile grouped by layer (see {@link layerOf}), as printable lines with
+ * each layer's share of the sampled time, and the share of the non-idle time.
+ */
+export function selfTimeByLayer(file: string): string[] {
+  const p = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n] as const));
+  const layer = new Map<number, string>();
+  const self = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const id = p.samples[i] as number;
+    const n = byId.get(id);
+    if (n === undefined) continue;
+    let l = layer.get(id);
+    if (l === undefined) {
+      const cf = n.callFrame;
+      l = layerOf(cf.functionName, sourceOf(cf.url, cf.lineNumber, cf.columnNumber));
+      layer.set(id, l);
+    }
+    const dt = (p.timeDeltas[i] ?? 0) / 1000;
+    total += dt;
+    self.set(l, (self.get(l) ?? 0) + dt);
+  }
+  const busy = total - (self.get('(idle)') ?? 0);
+  const rows = [...self.entries()].sort((a, b) => b[1] - a[1]);
+  return [`by layer: ${total.toFixed(0)} ms sampled, ${busy.toFixed(0)} ms busy (share of all, share of busy)`,
+    ...rows.map(([k, ms]) => `${ms.toFixed(1).padStart(9)} ms ${((ms / Math.max(total, 1e-9)) * 100).toFixed(1).padStart(5)}% `
+      + `${k === '(idle)' ? '     ' : `${((ms / Math.max(busy, 1e-9)) * 100).toFixed(1).padStart(5)}%`}  ${k}`)];
+}

@@ -18,7 +18,9 @@
  * `--inflight=1,256` (the in-flight levels of the proposal rows; default 1,16,64,256,1024),
  * `--dir=DIR` (data of both systems; default the OS temp dir), `--profile` (run the sampan kv
  * processes under `node --cpu-prof` and print the leader's hottest functions), `--charts=DIR`
- * (write `bench-rows.jsonl` and throughput-against-latency SVG charts into DIR; `chart.ts`).
+ * (write `bench-rows.jsonl` and throughput-against-latency SVG charts into DIR; `chart.ts`),
+ * `--spread` (the service workload's clients spread over the three members of each system,
+ * one wrk per member with a third of the connections, instead of all on the leader).
  * Each fresh cluster gets an unrecorded warm-up first (sampan's JIT, page caches, connections).
  * A progress line goes to stderr. Needs `wrk` and `etcd` for the service workload.
  */
@@ -26,7 +28,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loopbackTcp, rawFsync, type Row } from './limits.js';
-import { etcdVersion, killServiceChildren, missingTools, runWrk, startEtcd, startSampan, type Cluster } from './service.js';
+import { etcdVersion, killServiceChildren, missingTools, runWrk, runWrkSpread, startEtcd, startSampan, type Cluster } from './service.js';
 import { runLoad, startLibrary } from './library.js';
 import { ensureBinary, hashicorpMissing, hashicorpRows, hashicorpVersion, killHashicorp, runHashicorp } from './hashicorp.js';
 import { killAll, median, parseArgs, topSelfTime } from './host-rpc.js';
@@ -43,6 +45,7 @@ const profile = args.has('profile');
 const chartsDir = args.get('charts');
 /** In-flight levels of the proposal rows, sampan's and hashicorp/raft's. */
 const inflights = args.get('inflight')?.split(',').map(Number) ?? (quick ? [1, 64, 1024] : [1, 16, 64, 256, 1024]);
+const spread = args.has('spread');
 
 const rows: Row[] = [];
 const t0 = Date.now();
@@ -105,7 +108,8 @@ async function service(dir: string): Promise<void> {
         runWrk(cl.url, cl.putScript, 16, quick ? 2 : 3);
         for (const p of plan) {
           progress(`service: ${system} ${p.op} at ${p.c} connections, run ${r + 1}/${reps} (${seconds} s)`);
-          const res = runWrk(cl.url, p.op === 'put' ? cl.putScript : cl.getScript, p.c, seconds);
+          const script = p.op === 'put' ? cl.putScript : cl.getScript;
+          const res = spread ? await runWrkSpread(cl.urls, script, p.c, seconds) : runWrk(cl.url, script, p.c, seconds);
           const k = `${system} ${p.op} ${p.c}`;
           results.set(k, [...(results.get(k) ?? []), res]);
         }
@@ -124,9 +128,9 @@ async function service(dir: string): Promise<void> {
     const s = get('sampan');
     const e = get('etcd');
     for (const [system, xs] of [['sampan', s], ['etcd', e]] as const) {
-      emit({ workload: 'service', name: `${system} ${p.op} c=${p.c}`, opsPerSec: median(xs.map((x) => x.rps)), runs: xs.map((x) => x.rps),
+      emit({ workload: 'service', name: `${system} ${p.op} c=${p.c}${spread ? ' spread' : ''}`, opsPerSec: median(xs.map((x) => x.rps)), runs: xs.map((x) => x.rps),
         p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)),
-        extra: { system, op: p.op, connections: p.c, errors: xs.reduce((a, x) => a + x.errors, 0), non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
+        extra: { system, op: p.op, connections: p.c, spread: spread ? 1 : 0, errors: xs.reduce((a, x) => a + x.errors, 0), non2xx: xs.reduce((a, x) => a + x.non2xx, 0),
           ratioSampanEtcd: median(s.map((x) => x.rps)) / median(e.map((x) => x.rps)) } });
     }
   }
@@ -231,7 +235,7 @@ function printTables(): void {
   }
   const svc = rows.filter((r) => r.workload === 'service');
   if (svc.length > 0) {
-    out.push('\n### Service: sampan kv × 3 vs etcd × 3 (wrk, 1 thread)', '',
+    out.push(`\n### Service: sampan kv × 3 vs etcd × 3 (${spread ? 'one wrk of 1 thread per member, clients spread over the three' : 'wrk, 1 thread, on the leader'})`, '',
       '| op | conns | sampan req/s (min–max) | p50 ms | p99 ms | etcd req/s (min–max) | p50 ms | p99 ms | sampan/etcd |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|');
     for (const s of svc.filter((r) => r.extra.system === 'sampan')) {
       const e = svc.find((r) => r.extra.system === 'etcd' && r.extra.op === s.extra.op && r.extra.connections === s.extra.connections);

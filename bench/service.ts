@@ -15,6 +15,8 @@ import { freePorts } from '../tools/free-ports.js';
 
 const SAMPAN_BIN = fileURLToPath(new URL('../../bin/sampan.js', import.meta.url));
 const VALUE = '0123456789abcdef';
+/** How many latency quantiles each wrk prints (its `done` hook), to pool the runs of {@link runWrkSpread}. */
+const QUANTILES = 1000;
 
 /** A running three-replica cluster that wrk can load. */
 export interface Cluster {
@@ -22,6 +24,10 @@ export interface Cluster {
   readonly system: string;
   /** Base URL of the member wrk targets (the leader). */
   readonly url: string;
+  /** Base URLs of every member, the leader first (for load spread over the replicas). */
+  readonly urls: readonly string[];
+  /** Every member's pid, in the order of {@link urls}. */
+  readonly pids: readonly number[];
   /** wrk Lua scripts for puts and for linearizable gets. */
   readonly putScript: string;
   readonly getScript: string;
@@ -68,6 +74,12 @@ end
 const LUA_KEY = `
 math.randomseed(os.time())
 local function key() return string.format("k%05d", math.random(0, 99999)) end
+init = function(args) if args[1] ~= nil then math.randomseed(os.time() + tonumber(args[1])) end end
+done = function(summary, latency, requests)
+  local q = {}
+  for i = 1, ${QUANTILES} do q[i] = latency:percentile(i * 100 / ${QUANTILES}) end
+  io.write(string.format("quantiles %d %s\\n", summary.requests, table.concat(q, ",")))
+end
 `;
 
 /** Writes the four Lua scripts into `dir`; returns their paths. */
@@ -89,7 +101,17 @@ export function runWrk(url: string, script: string, connections: number, seconds
   const r = spawnSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', script, url],
     { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.stdout}`);
-  const out = r.stdout;
+  const { rps, p50, p99, errors, non2xx } = parseWrk(r.stdout);
+  return { rps, p50, p99, errors, non2xx };
+}
+
+/** `xs` with element `i` moved to the front. */
+function leaderFirst<T>(xs: readonly T[], i: number): T[] {
+  return [xs[i] as T, ...xs.filter((_, j) => j !== i)];
+}
+
+/** wrk's output parsed; `quantiles`: the request count and latency (ms) at each 1/QUANTILES step. */
+function parseWrk(out: string): WrkResult & { readonly requests: number; readonly quantiles: readonly number[] } {
   const ms = (label: string): number => {
     const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
     if (m === null) return NaN;
@@ -98,10 +120,63 @@ export function runWrk(url: string, script: string, connections: number, seconds
   };
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = sock === null ? 0 : sock.slice(1).reduce((a, b) => a + Number(b), 0);
+  const q = /^quantiles (\d+) (.*)$/m.exec(out);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
     p50: ms('50'), p99: ms('99'), errors,
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+    requests: Number(q?.[1] ?? 0),
+    quantiles: q === null ? [] : (q[2] ?? '').split(',').map((x) => Number(x) / 1000),
+  };
+}
+
+/** The `p` quantile (0–1) of the pooled latencies of several wrk runs, each weighted by its request count. */
+function pooledQuantile(runs: ReadonlyArray<{ readonly requests: number; readonly quantiles: readonly number[] }>, p: number): number {
+  const pts: Array<readonly [number, number]> = [];
+  let total = 0;
+  for (const r of runs) {
+    if (r.quantiles.length === 0) continue;
+    const w = r.requests / r.quantiles.length;
+    for (const v of r.quantiles) pts.push([v, w]);
+    total += r.requests;
+  }
+  pts.sort((a, b) => a[0] - b[0]);
+  let acc = 0;
+  for (const [v, w] of pts) {
+    acc += w;
+    if (acc >= p * total) return v;
+  }
+  return pts.at(-1)?.[0] ?? NaN;
+}
+
+/**
+ * Runs one wrk (one thread each) per URL at the same time, the connections split between them
+ * (at least one each; fewer wrks than URLs when `connections` is smaller), for `seconds`:
+ * the load spread over the replicas. Rates and errors add up; p50 and p99 are of the pooled
+ * latencies (each run's 1,000 quantiles weighted by its request count).
+ */
+export async function runWrkSpread(urls: readonly string[], script: string, connections: number, seconds: number): Promise<WrkResult> {
+  const n = Math.max(1, Math.min(urls.length, connections));
+  const runs = await Promise.all(urls.slice(0, n).map((url, i) => new Promise<ReturnType<typeof parseWrk>>((resolve, reject) => {
+    const c = Math.floor(connections / n) + (i < connections % n ? 1 : 0);
+    const w = spawn('wrk', ['-t1', `-c${c}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', script, url, '--', String(i + 1)],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const t = setTimeout(() => w.kill('SIGKILL'), (seconds + 30) * 1000);
+    w.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    w.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    w.once('error', reject);
+    w.once('exit', (code) => {
+      clearTimeout(t);
+      if (code === 0) resolve(parseWrk(out));
+      else reject(new Error(`wrk failed: ${err || out}`));
+    });
+  })));
+  return {
+    rps: runs.reduce((a, r) => a + r.rps, 0),
+    p50: pooledQuantile(runs, 0.5), p99: pooledQuantile(runs, 0.99),
+    errors: runs.reduce((a, r) => a + r.errors, 0), non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
   };
 }
 
@@ -177,6 +252,7 @@ export async function startSampan(base: string, scriptsDir: string, cpuProfDir?:
           return {
             system: 'sampan', url: `http://${http[i] as string}`, putScript: scripts.sampanPut, getScript: scripts.sampanGet,
             leaderPid: children[i]?.pid ?? 0, stop: () => stopAll(children),
+            urls: leaderFirst(http.map((h) => `http://${h}`), i), pids: leaderFirst(children.map((c) => c.pid ?? 0), i),
           };
         }
       }
@@ -216,6 +292,7 @@ export async function startEtcd(base: string, scriptsDir: string): Promise<Clust
           return {
             system: 'etcd', url: client[i] as string, putScript: scripts.etcdPut, getScript: scripts.etcdGet,
             leaderPid: children[i]?.pid ?? 0, stop: () => stopAll(children),
+            urls: leaderFirst(client, i), pids: leaderFirst(children.map((c) => c.pid ?? 0), i),
           };
         }
       }

@@ -2,7 +2,8 @@
  * The engine: Node has one thread, so it is a loop on the event loop, not a pool of workers.
  * One step pass takes the pending update of every ready replica, writes all of them to the
  * LogDB in ONE batch (one durable sync for every shard of the host), sends the messages — a
- * leader's Replicate messages before the write, everything else after it — and hands
+ * leader's Replicate messages and a follower's forwarded proposals and reads before the write,
+ * everything else after it — and hands
  * committed entries to each replica's apply loop at once (the core hands out only entries
  * already persisted here). Writes are pipelined (the core's `asyncStorageWrites`): the next
  * pass runs while earlier writes are still syncing, and the WAL groups them into the next
@@ -31,6 +32,19 @@ export interface EngineStats {
   logdbBatches: number;
   /** Raft messages handed to the transport (snapshots included). */
   messagesSent: number;
+}
+
+/**
+ * Whether `m` leaves before its pass's LogDB write rather than after it: a leader's Replicate
+ * (the followers' fsync then overlaps the leader's, Raft §10.2.1), and a follower's forwarded
+ * Propose or ReadIndex, which claim nothing about this replica's log or vote (a forwarded
+ * proposal would otherwise wait for the follower's own sync of entries it has nothing to do
+ * with). The answers whose promise a crash must not undo — ReplicateResp, vote answers — and
+ * everything else wait for the write; etcd raft likewise holds back only its answers
+ * (`msgsAfterAppend`) and sends a forwarded MsgProp at once.
+ */
+function sentBeforeWrite(m: Message): boolean {
+  return m.type === MessageType.Replicate || m.type === MessageType.Propose || m.type === MessageType.ReadIndex;
 }
 
 /** One replica's update taken in a pass. */
@@ -116,9 +130,9 @@ export class Engine {
       let entriesSent = false;
       for (const { r, u } of work) {
         for (const m of u.messages) {
-          if (m.type !== MessageType.Replicate) continue;
+          if (!sentBeforeWrite(m)) continue;
           this.send(r, m);
-          if (m.entries.length > 0) entriesSent = true;
+          if (m.type !== MessageType.Replicate || m.entries.length > 0) entriesSent = true;
         }
         r.applyBeforePersist(u);
         if (u.snapshot !== null) snapshot = true;
@@ -129,8 +143,8 @@ export class Engine {
           });
         }
       }
-      // Entries leave now, before this pass's own write; a bare commit index (an empty
-      // Replicate) may wait for the end of the turn, after the replies to clients.
+      // Entries and forwarded requests leave now, before this pass's own write; a bare commit
+      // index (an empty Replicate) may wait for the end of the turn, after the replies to clients.
       if (entriesSent) this.transport.flushPending?.();
       const written = writes.length > 0 ? this.write(writes) : null;
       // Completions run in the order the passes ran: a pass's messages and acknowledgements
@@ -168,7 +182,7 @@ export class Engine {
     if (this.closed) return;
     for (const { r, u } of work) {
       if (r.stopped) continue;
-      for (const m of u.messages) if (m.type !== MessageType.Replicate) this.send(r, m);
+      for (const m of u.messages) if (!sentBeforeWrite(m)) this.send(r, m);
       r.afterPersist(u);
     }
   }

@@ -30,6 +30,7 @@ import type { KvLimits } from './limits.js';
 import { HttpCounters, KvMetrics } from './metrics.js';
 import { statusOf } from './status.js';
 import { checkAdminToken, checkExportPath, type HttpSecurity } from './http-security.js';
+import { RequestContext, type ServerParts } from './request-context.js';
 
 /** Settings of a {@link KvHttpServer}. */
 export interface KvHttpOptions {
@@ -91,6 +92,7 @@ export function routeList(): string[] {
 }
 
 function decodeKey(raw: string): string {
+  if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -122,11 +124,17 @@ export class KvHttpServer {
   readonly cluster: ClusterView;
   private closing = false;
   private readonly idle: Array<() => void> = [];
+  /** What every request's context shares. */
+  private readonly parts: ServerParts;
 
   private constructor(private readonly server: Server, private readonly o: KvHttpOptions, readonly address: string) {
     this.metrics = new KvMetrics(o.service.host, this.counters);
     this.cluster = new ClusterView(o.replicaId, o.peers ?? new Map(), () => statusOf(o.service.host, o.replicaId, this.address),
       undefined, o.security?.tls === undefined ? 'http' : 'https');
+    this.parts = {
+      service: o.service, limits: o.limits, replicaId: o.replicaId, httpAddress: address,
+      counters: this.counters, metrics: this.metrics, cluster: this.cluster,
+    };
   }
 
   /**
@@ -169,34 +177,19 @@ export class KvHttpServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     const method = req.method ?? 'GET';
     let name = 'unknown';
     let bounded = false;
-    // The AbortController is made only if a route asks for the signal (most never do).
-    let abort: AbortController | null = null;
-    let gone = false;
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      gone = true;
-      abort?.abort();
-    });
-    const signal = (): AbortSignal => {
-      if (abort === null) {
-        abort = new AbortController();
-        if (gone) abort.abort();
-      }
-      return abort.signal;
-    };
     try {
       if (this.closing) throw new HttpError(503, 'CLOSED', 'the replica is shutting down');
       const found = route(method, path);
       name = found.route.name;
+      const ctx = new RequestContext(req, res, method, url, q, found.rest, this.parts);
       const sec = this.o.security;
       if (sec !== undefined && name.startsWith('admin_')) {
         if (sec.adminToken !== undefined) checkAdminToken(req, sec.adminToken);
-        const exportTo = query.get('export');
-        if (sec.exportRoot !== undefined && exportTo !== null) query.set('export', checkExportPath(exportTo, sec.exportRoot));
+        const exportTo = ctx.query.get('export');
+        if (sec.exportRoot !== undefined && exportTo !== null) ctx.query.set('export', checkExportPath(exportTo, sec.exportRoot));
       }
       if (found.route.bounded) {
         if (this.counters.inFlight >= this.o.limits.maxInFlight) {
@@ -206,12 +199,7 @@ export class KvHttpServer {
         bounded = true;
         this.counters.inFlight++;
       }
-      const reply = await found.route.handler({
-        req, method, url, rest: found.rest, query, service: this.o.service, limits: this.o.limits, replicaId: this.o.replicaId,
-        httpAddress: this.address, counters: this.counters, metrics: this.metrics, cluster: this.cluster,
-        get signal() { return signal(); }, clientGone: () => gone,
-      });
-      this.write(res, name, reply);
+      this.write(res, name, await found.route.handler(ctx));
     } catch (e) {
       const r = errorReply(e);
       if (r.status === 500) this.o.logger.error('request failed', { route: name, error: r.message });
@@ -224,14 +212,19 @@ export class KvHttpServer {
     }
   }
 
+  /**
+   * Writes a reply: the headers as a flat list, and a string body as a string, so that Node
+   * sends the head and a JSON body in one write (a Buffer body goes with the head as a writev).
+   */
   private write(res: ServerResponse, name: string, reply: Reply): void {
     this.counters.count(name, reply.status);
     if (res.headersSent || res.destroyed) return;
-    const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
-    const headers: Record<string, string | number> = { 'content-type': reply.contentType, 'content-length': body.length };
+    const body = reply.body;
+    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     // A refused body may still be arriving, and a closing server wants the socket back.
-    if (this.closing || reply.status === 413) headers['connection'] = 'close';
-    res.writeHead(reply.status, headers);
+    res.writeHead(reply.status, this.closing || reply.status === 413
+      ? ['content-type', reply.contentType, 'content-length', String(length), 'connection', 'close']
+      : ['content-type', reply.contentType, 'content-length', String(length)]);
     res.end(body);
   }
 

@@ -36,13 +36,17 @@ function notFound(ctx: RouteContext): Reply {
   return { status: 404, body: errorBody({ status: 404, code: 'KEY_NOT_FOUND', message: `key '${ctx.rest}' not found` }), contentType: 'application/json' };
 }
 
+/** 200 `{"index":N}`, written without JSON.stringify (the reply of every put and delete). */
+function indexReply(index: number): Reply {
+  return { status: 200, body: `{"index":${index}}`, contentType: 'application/json' };
+}
+
 /** `PUT /kv/{key}`: 200 `{"index":N}` once committed and applied. */
 export async function putKey(ctx: RouteContext): Promise<Reply> {
   const key = keyOf(ctx);
   const value = await readBody(ctx.req, Math.min(ctx.limits.maxBodyBytes, ctx.limits.maxValueBytes));
   checkValue(ctx, value);
-  return await withRetry(ctx, ctx.service.shardOf(key),
-    async (o) => json(200, { index: await ctx.service.put(key, value, o) }));
+  return indexReply(await withRetry(ctx, ctx.service.shardOf(key), (o) => ctx.service.put(key, value, o)));
 }
 
 /** `GET /kv/{key}[?stale=true]`: 200 with the raw value, or 404 KEY_NOT_FOUND. */
@@ -60,8 +64,7 @@ export async function getKey(ctx: RouteContext): Promise<Reply> {
 /** `DELETE /kv/{key}`: 200 `{"index":N}`. */
 export async function deleteKey(ctx: RouteContext): Promise<Reply> {
   const key = keyOf(ctx);
-  return await withRetry(ctx, ctx.service.shardOf(key),
-    async (o) => json(200, { index: await ctx.service.delete(key, o) }));
+  return indexReply(await withRetry(ctx, ctx.service.shardOf(key), (o) => ctx.service.delete(key, o)));
 }
 
 /** `POST /cas/{key}` body `{"expected": string|null, "value": string}`. */

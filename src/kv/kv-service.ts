@@ -3,7 +3,7 @@
  * log, linearizable and stale reads. Each call is ONE attempt on this host's replica; retries
  * live in `retry.ts`. It knows nothing of HTTP.
  */
-import type { NodeHost, RequestOptions, SMResult } from '../index.js';
+import type { NodeHost, RequestOptions } from '../index.js';
 import { KvOp, decodeOptional, encodeCommand } from './command-codec.js';
 import type { KvQuery } from './apply.js';
 import { shardOf } from './shard-hash.js';
@@ -11,11 +11,10 @@ import { shardOf } from './shard-hash.js';
 /** The outcome of a compare-and-set. */
 export type CasResult = { readonly ok: true } | { readonly ok: false; readonly current: Uint8Array | null };
 
-const utf8 = new TextEncoder();
-
-/** Encodes a user key (a decoded URL path segment) as the bytes the state machines store. */
+/** Encodes a user key (a decoded URL path segment) as the bytes the state machines store (UTF-8). */
 export function keyBytes(key: string): Uint8Array {
-  return utf8.encode(key);
+  // Buffer.from takes a slice of Node's pool; TextEncoder allocates a fresh buffer per key.
+  return Buffer.from(key, 'utf8');
 }
 
 /** Replicated KV operations on a NodeHost. */
@@ -27,27 +26,23 @@ export class KvService {
     return shardOf(key, this.shards);
   }
 
-  private async propose(key: Uint8Array, cmd: Uint8Array, o: RequestOptions): Promise<SMResult> {
-    return await this.host.propose(this.shardOf(key), cmd, o);
-  }
-
   /**
    * Writes `value` under `key`; resolves with the entry's log index once applied here.
    * @throws the library's errors: TIMEOUT (the outcome is unknown), DROPPED, SYSTEM_BUSY,
    *   CLOSED, SHARD_NOT_FOUND, …
    */
   async put(key: Uint8Array, value: Uint8Array, o: RequestOptions): Promise<number> {
-    return (await this.propose(key, encodeCommand({ op: KvOp.Put, key, value }), o)).value;
+    return (await this.host.propose(this.shardOf(key), encodeCommand({ op: KvOp.Put, key, value }), o)).value;
   }
 
   /** Deletes `key` (present or not); resolves with the entry's index. Throws as {@link put}. */
   async delete(key: Uint8Array, o: RequestOptions): Promise<number> {
-    return (await this.propose(key, encodeCommand({ op: KvOp.Delete, key }), o)).value;
+    return (await this.host.propose(this.shardOf(key), encodeCommand({ op: KvOp.Delete, key }), o)).value;
   }
 
   /** Sets `key` to `value` if its value is `expected` (null: absent). Throws as {@link put}. */
   async cas(key: Uint8Array, expected: Uint8Array | null, value: Uint8Array, o: RequestOptions): Promise<CasResult> {
-    const r = await this.propose(key, encodeCommand({ op: KvOp.Cas, key, expected, value }), o);
+    const r = await this.host.propose(this.shardOf(key), encodeCommand({ op: KvOp.Cas, key, expected, value }), o);
     return r.value === 1 ? { ok: true } : { ok: false, current: decodeOptional(r.data) };
   }
 

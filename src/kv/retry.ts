@@ -8,7 +8,7 @@
  * Anything else, a timeout above all (the write may still commit), is answered at once.
  */
 import { SampanError, ShardNotReadyError, type RequestOptions } from '../index.js';
-import type { Reply, RouteContext } from './http-reply.js';
+import type { RouteContext } from './http-reply.js';
 
 /** Whether `e` is worth a retry: the request did not reach the log. */
 export function isRetryable(e: unknown): boolean {
@@ -21,7 +21,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Runs `local` (one attempt on this replica) until it answers or fails for good.
  * @throws what `local` throws; ShardNotReadyError once the budget is spent on retries.
  */
-export async function withRetry(ctx: RouteContext, shard: number, local: (o: RequestOptions) => Promise<Reply>): Promise<Reply> {
+export async function withRetry<T>(ctx: RouteContext, shard: number, local: (o: RequestOptions) => Promise<T>): Promise<T> {
   const deadline = Date.now() + ctx.limits.requestTimeoutMs;
   let backoff = 10;
   for (;;) {

@@ -1,0 +1,81 @@
+/**
+ * A follower forwards its clients' proposals (and read requests) to the leader at once, not
+ * after its own LogDB write of the same engine pass and of the passes before it: a forwarded
+ * Propose promises nothing about the follower's log, so it does not wait for its sync (etcd
+ * raft holds back only the answers, `msgsAfterAppend`). Shown with a follower whose LogDB
+ * writes are held: the leader still appends, commits and applies the follower's proposal.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HostCluster } from './support/cluster.js';
+import { setCmd } from './support/kv.js';
+import { MemoryLogDB } from '../../src/logdb/memory-log-db.js';
+import type { LogDB, ReplicaUpdate } from '../../src/contracts/log-db.js';
+
+/** Holds every saveUpdates call made while held, in order, until released. */
+class Gate {
+  private wait: Promise<void> = Promise.resolve();
+  private open: (() => void) | null = null;
+  /** saveUpdates calls waiting now. */
+  waiting = 0;
+
+  hold(): void {
+    this.wait = new Promise((r) => { this.open = r; });
+  }
+
+  release(): void {
+    this.open?.();
+    this.open = null;
+  }
+
+  /** A LogDB that passes everything to `inner`, its writes through this gate. */
+  wrap(inner: LogDB): LogDB {
+    return new Proxy(inner, {
+      get: (t, p) => {
+        if (p === 'saveUpdates') {
+          return async (u: readonly ReplicaUpdate[]): Promise<void> => {
+            this.waiting++;
+            await this.wait;
+            this.waiting--;
+            await t.saveUpdates(u);
+          };
+        }
+        const v: unknown = Reflect.get(t, p, t);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  }
+}
+
+test('a follower forwards a proposal to the leader while its own LogDB write is still pending', { timeout: 20000 }, async () => {
+  const c = new HostCluster();
+  const gates = new Map<number, Gate>();
+  try {
+    for (const i of [1, 2, 3]) {
+      const g = new Gate();
+      gates.set(i, g);
+      await c.start(i, { logDBFactory: () => Promise.resolve(g.wrap(new MemoryLogDB())) });
+    }
+    await c.startShard(1, [1, 2, 3]);
+    const leader = await c.waitLeader(1, [1, 2, 3]);
+    const f = [1, 2, 3].find((i) => i !== leader) as number;
+    await c.get(f).propose(1, setCmd('warm', 'up'));
+    const gate = gates.get(f) as Gate;
+    gate.hold();
+    // The leader's next entry reaches the follower, whose write of it now hangs (a slow disk);
+    // the leader commits it with the other follower.
+    await c.get(leader).propose(1, setCmd('a', '1'));
+    await c.until(() => gate.waiting > 0, 3000, 'a held write on the follower');
+    const p = c.get(f).propose(1, setCmd('b', '2'));
+    await c.until(() => c.sm(leader, 1).map.get('b') === '2', 3000,
+      'the leader to apply the follower\'s proposal while the follower\'s write is held');
+    assert.equal(c.sm(f, 1).map.get('b'), undefined, 'not applied on the follower before its own write');
+    gate.release();
+    const r = await p;
+    assert.ok(r.value > 0);
+    assert.equal(c.sm(f, 1).map.get('b'), '2');
+  } finally {
+    for (const g of gates.values()) g.release();
+    await c.closeAll();
+  }
+});
