@@ -23,9 +23,9 @@ export const LOOP_WINDOW_MS = 30_000;
 
 /** Event-loop delay over the window, in milliseconds (see the module comment). */
 export interface EventLoopStats {
-  /** How far back the figures reach, in ms (between one and two {@link LOOP_WINDOW_MS}). */
+  /** How far back the figures reach, in ms (30 to 60 s: between one and two windows of 30 s). */
   readonly windowMs: number;
-  /** Delay samples in the window (about one per {@link LOOP_RESOLUTION_MS} ms of time, fewer when turns are long). */
+  /** Delay samples in the window (about one per 10 ms, fewer when turns are long). */
   readonly samples: number;
   /** Median delay. */
   readonly p50Ms: number;
@@ -51,9 +51,13 @@ export interface GcKindStats {
 
 /** GC pauses by V8's kinds: scavenges (minor), mark-compacts (major), incremental marking steps, weak callbacks. */
 export interface GcStats {
+  /** Scavenges of the young generation (short, frequent). */
   readonly minor: GcKindStats;
+  /** Mark-compacts of the whole heap. */
   readonly major: GcKindStats;
+  /** Incremental marking steps. */
   readonly incremental: GcKindStats;
+  /** Weak callback processing. */
   readonly weakcb: GcKindStats;
 }
 

@@ -1,12 +1,12 @@
 /**
  * Which event-loop turns of `sampan kv` are long, and what ran in them (issue 19).
  *
- *   node dist/tools/turns/long-turns.js [--seconds 30] [--connections 64] [--keys 100000] [--out DIR] [-- kv flags…]
+ *   node dist/tools/turns/long-turns.js [--seconds 30] [--connections 64] [--keys 100000] [--out DIR] [--bin other/bin/sampan.js] [-- kv flags…]
  *   node dist/tools/turns/long-turns.js --analyze DIR
  *
  * Starts three `sampan kv` processes with `--cpu-prof` and the turn probe (turn-probe.ts),
  * loads the leader with wrk (one thread, puts of 16-byte values to random keys), stops them,
- * and then, per process: the turns longer than the probe's threshold (20 ms), per 10,000 puts,
+ * and then, per process: the turns that used more than the probe's threshold (20 ms) of CPU, per 10,000 puts,
  * the longest, and what the CPU profile sampled inside them (by the innermost sampan frame,
  * GC, or what else ran), with the GC pauses the probe saw inside them. A measurement tool: its
  * figures are the shape of the tail, not throughput (the machine may be shared).
@@ -18,12 +18,13 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePorts } from '../free-ports.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/sampan.js', import.meta.url));
+const BIN = process.argv.includes('--bin') ? path.resolve(process.argv[process.argv.indexOf('--bin') + 1] as string)
+  : fileURLToPath(new URL('../../../bin/sampan.js', import.meta.url));
 const PROBE = fileURLToPath(new URL('./turn-probe.js', import.meta.url));
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
 interface Profile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
-interface Probe { startUs: number; endUs: number; threshold: number; ticks: number; turns: Array<{ endUs: number; gapMs: number }>; gcs: Array<{ startUs: number; ms: number; kind: number }> }
+interface Probe { startUs: number; endUs: number; threshold: number; ticks: number; turns: Array<{ endUs: number; gapMs: number; cpuMs?: number }>; gcs: Array<{ startUs: number; ms: number; kind: number }> }
 
 const arg = (name: string, def: string): string => {
   const i = process.argv.indexOf(name);
@@ -60,20 +61,28 @@ function labeller(p: Profile): (id: number) => string {
 }
 
 /** Prints one process's long turns and what ran in them; returns the count of long turns. */
-function analyze(profile: Profile, probe: Probe, title: string, puts: number): void {
+function analyze(profile: Profile, probe: Probe, title: string, puts: number, window: readonly [number, number] | null): void {
   const label = labeller(profile);
   const times: number[] = [];
   let t = profile.startTime;
   for (const d of profile.timeDeltas) { t += d; times.push(t); }
-  const turns = probe.turns.filter((x) => x.endUs >= profile.startTime && x.endUs <= profile.endTime);
-  const gaps = turns.map((x) => x.gapMs).sort((a, b) => a - b);
+  // A turn's length is the CPU time the process used in it (see turn-probe.ts), not the wall
+  // clock: on a shared machine the OS may leave the process off a core for 100 ms.
+  // Only turns while wrk ran (start-up's module loading is not the service's work); runs
+  // recorded without the window: from 5 s after the process started.
+  const [from, to] = window ?? [probe.startUs + 5e6, probe.endUs];
+  const inRun = (x: { endUs: number }): boolean => x.endUs >= Math.max(from, profile.startTime) && x.endUs <= Math.min(to, profile.endTime);
+  const turns = probe.turns.filter((x) => inRun(x) && (x.cpuMs ?? x.gapMs) > probe.threshold);
+  const lens = turns.map((x) => x.cpuMs ?? x.gapMs).sort((a, b) => a - b);
   const per10k = puts > 0 ? (turns.length * 10000) / puts : NaN;
-  console.log(`\n== ${title}: ${turns.length} turns > ${probe.threshold} ms (${per10k.toFixed(1)} per 10k puts), longest ${(gaps.at(-1) ?? 0).toFixed(1)} ms, `
-    + `p50 of long ${(gaps[Math.floor(gaps.length / 2)] ?? 0).toFixed(1)} ms; over 50 ms: ${gaps.filter((g) => g > 50).length}, over 100 ms: ${gaps.filter((g) => g > 100).length}`);
+  const wall = probe.turns.filter(inRun).length;
+  console.log(`\n== ${title}: ${turns.length} turns using > ${probe.threshold} ms of CPU (${per10k.toFixed(1)} per 10k puts; ${wall} wall-clock gaps > ${probe.threshold} ms), `
+    + `longest ${(lens.at(-1) ?? 0).toFixed(1)} ms, p50 of long ${(lens[Math.floor(lens.length / 2)] ?? 0).toFixed(1)} ms; `
+    + `over 50 ms: ${lens.filter((g) => g > 50).length}, over 100 ms: ${lens.filter((g) => g > 100).length}`);
   const total = new Map<string, number>();
   let gcInLong = 0;
   const rows: string[] = [];
-  for (const turn of [...turns].sort((a, b) => b.gapMs - a.gapMs)) {
+  for (const turn of [...turns].sort((a, b) => (b.cpuMs ?? b.gapMs) - (a.cpuMs ?? a.gapMs))) {
     const from = turn.endUs - turn.gapMs * 1000;
     const here = new Map<string, number>();
     let prev = profile.startTime;
@@ -90,7 +99,7 @@ function analyze(profile: Profile, probe: Probe, title: string, puts: number): v
     for (const [l, ms] of here) total.set(l, (total.get(l) ?? 0) + ms);
     if (rows.length < 8) {
       const top = [...here].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([l, ms]) => `${ms.toFixed(0)} ms ${l}`).join('; ');
-      rows.push(`  ${turn.gapMs.toFixed(1)} ms (GC ${gc.toFixed(1)} ms): ${top}`);
+      rows.push(`  ${(turn.cpuMs ?? turn.gapMs).toFixed(1)} ms CPU in ${turn.gapMs.toFixed(1)} ms (GC ${gc.toFixed(1)} ms): ${top}`);
     }
   }
   console.log('longest turns:');
@@ -104,14 +113,15 @@ function analyze(profile: Profile, probe: Probe, title: string, puts: number): v
 }
 
 function analyzeDir(dir: string): void {
-  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { leader: number; puts: number; wrk: string };
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { leader: number; puts: number; wrk: string; loadFromUs?: number; loadToUs?: number };
+  const window = meta.loadFromUs !== undefined && meta.loadToUs !== undefined ? [meta.loadFromUs, meta.loadToUs] as const : null;
   console.log(meta.wrk);
   for (let i = 1; i <= 3; i++) {
     const prof = path.join(dir, `sampan-${i}.cpuprofile`);
     const probe = path.join(dir, `probe-${i}.json`);
     if (!fs.existsSync(prof) || !fs.existsSync(probe)) { console.log(`replica ${i}: no profile or probe`); continue; }
     analyze(JSON.parse(fs.readFileSync(prof, 'utf8')) as Profile, JSON.parse(fs.readFileSync(probe, 'utf8')) as Probe,
-      `replica ${i}${i === meta.leader ? ' (leader)' : ''}`, meta.puts);
+      `replica ${i}${i === meta.leader ? ' (leader)' : ''}`, meta.puts, window);
   }
 }
 
@@ -152,11 +162,13 @@ async function run(): Promise<void> {
   const lua = path.join(dir, 'put.lua');
   fs.writeFileSync(lua, `math.randomseed(os.time())\nwrk.method = "PUT"\nwrk.body = "0123456789abcdef"\n`
     + `request = function() return wrk.format(nil, "/kv/" .. string.format("k%06d", math.random(0, ${keys - 1}))) end\n`);
+  const loadFromUs = Number(process.hrtime.bigint() / 1000n);
   const w = spawnSync('wrk', ['-t1', `-c${conns}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', lua, `http://${http[leader - 1] as string}`],
     { encoding: 'utf8', timeout: (seconds + 60) * 1000 });
+  const loadToUs = Number(process.hrtime.bigint() / 1000n);
   const puts = Number(/(\d+) requests in/.exec(w.stdout)?.[1] ?? 0);
   await Promise.all(kids.map((c) => new Promise<void>((res) => { c.once('exit', () => res()); c.kill('SIGTERM'); })));
-  fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ leader, puts, wrk: w.stdout }));
+  fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ leader, puts, wrk: w.stdout, loadFromUs, loadToUs }));
   console.log(`profiles and probes in ${dir}`);
   analyzeDir(dir);
 }
