@@ -47,9 +47,11 @@ test('a save loop that awaits write yields every few ms: no turn holds a whole 1
     assert.equal(summary.payloadSize, 256 * chunk.length);
     const back = await (await openSnapshotFile(join(dir, 'snap'))).payload.readAll();
     assert.equal(back.length, 256 * chunk.length);
+    // 256 ms of chunk work in slices of 4 ms plus one chunk: about 50 turns, the timer running
+    // between them (the old writer: 5 or 6, one per block). A loaded machine may stretch a
+    // slice (GC, the OS taking the core away), so the longest turn is only checked loosely.
     assert.ok(turns >= 20, `the timer ran between slices (${turns} times)`);
-    // A block's worth of chunks is 64 ms; a slice is 4 ms plus one chunk. Generous for a busy machine.
-    assert.ok(longest < 40, `longest turn ${longest.toFixed(1)} ms (slice ${SNAPSHOT_WRITE_SLICE_MS} ms)`);
+    assert.ok(longest < 150, `longest turn ${longest.toFixed(1)} ms (slice ${SNAPSHOT_WRITE_SLICE_MS} ms)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
