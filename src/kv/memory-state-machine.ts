@@ -9,7 +9,8 @@
  * point (values are never mutated in place, so the old reference is that value). `saveSnapshot`
  * lists the live map a few milliseconds at a time, yielding the event loop between slices,
  * then writes the listed pairs of keys left unchanged and the journal's values of the others:
- * the map as it was at the snapshot point, written in pieces (the snapshot writer yields too). A journal lives as long as its view: one never saved is
+ * the map as it was at the snapshot point, written in pieces (the snapshot writer yields too).
+ * A recovery fills the new map in slices as well. A journal lives as long as its view: one never saved is
  * dropped with its view (a WeakRef), so it cannot keep growing.
  */
 import type {
@@ -25,8 +26,10 @@ function mapKey(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
 }
 
-/** Milliseconds of copying per event-loop turn while a snapshot lists the map. */
+/** Milliseconds of work per event-loop turn while a snapshot lists the map, or a recovery fills it. */
 const COPY_SLICE_MS = 4;
+/** Bytes of an image parsed at a time by a recovery. */
+const RECOVER_PIECE = 64 * 1024;
 
 /** Keys changed since a snapshot point, with their values at that point (null: absent then). */
 class Journal {
@@ -140,13 +143,25 @@ export class MemoryKvStateMachine implements ConcurrentStateMachine<MemoryKvView
     await writePairs(writer, await pairsAtPoint(view.journal, signal), signal);
   }
 
-  /** Replaces the map with the snapshot's pairs. @throws CodecError for a malformed image. */
+  /**
+   * Replaces the map with the snapshot's pairs, filling the new map a few milliseconds per
+   * event-loop turn. @throws CodecError for a malformed image.
+   */
   async recoverFromSnapshot(reader: SnapshotReader, _files: readonly SnapshotFileInfo[], signal: AbortSignal): Promise<void> {
     const next = new Map<string, Uint8Array>();
     const pairs = new PairReader();
+    let sliceStart = performance.now();
     for await (const chunk of reader) {
-      signal.throwIfAborted();
-      for (const [k, v] of pairs.push(chunk)) next.set(mapKey(k), v);
+      // A block (1 MiB: tens of thousands of pairs) in 64 KiB pieces, yielding every few ms:
+      // a large image no longer fills the map in one long turn (issue 19).
+      for (let off = 0; off < chunk.length; off += RECOVER_PIECE) {
+        signal.throwIfAborted();
+        for (const [k, v] of pairs.push(chunk.subarray(off, off + RECOVER_PIECE))) next.set(mapKey(k), v);
+        if (performance.now() - sliceStart >= COPY_SLICE_MS) {
+          await nextTurn();
+          sliceStart = performance.now();
+        }
+      }
     }
     pairs.end();
     this.map = next;
