@@ -23,7 +23,7 @@ export const LOOP_WINDOW_MS = 30_000;
 
 /** Event-loop delay over the window, in milliseconds (see the module comment). */
 export interface EventLoopStats {
-  /** How far back the figures reach, in ms (30 to 60 s: between one and two windows of 30 s). */
+  /** How far back the figures reach, in ms: 30 to 60 s (less in the monitor's first 30 s: since it started). */
   readonly windowMs: number;
   /** Delay samples in the window (about one per 10 ms, fewer when turns are long). */
   readonly samples: number;
