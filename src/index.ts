@@ -20,6 +20,7 @@ export type { StateHash } from './host/state-hash.js';
 export type { Tracked, CommittedNotice } from './host/tracked-proposal.js';
 export type { NodeHostConfig, ShardConfig } from './host/config.js';
 export type { NodeHostStats, ShardStats } from './host/stats.js';
+export type { EventLoopStats, GcStats, GcKindStats } from './host/loop-monitor.js';
 export type { PlacementStats } from './host/leader-balancer.js';
 export type { HostObserver } from './host/observer.js';
 export type { EngineStats } from './host/engine.js';

@@ -21,6 +21,7 @@ import type { HostObserver } from './observer.js';
 import type { Replica } from './replica.js';
 import { ApplyBudget } from './apply-budget.js';
 import { DEFAULT_SNAPSHOT_WORKERS, SnapshotScheduler } from './snapshot-scheduler.js';
+import { acquireLoopMonitor, type LoopMonitorHandle } from './loop-monitor.js';
 
 /** Counters of the engine's work, for metrics and benchmarks. */
 export interface EngineStats {
@@ -66,6 +67,8 @@ export class Engine {
   readonly snapshots: SnapshotScheduler;
   /** The apply budget every replica's `update` calls share (`apply-budget.ts`). */
   readonly applyBudget = new ApplyBudget();
+  /** This host's hold on the process's event-loop and GC monitor (`loop-monitor.ts`), released by {@link close}. */
+  readonly loop: LoopMonitorHandle = acquireLoopMonitor();
 
   constructor(
     private readonly logdb: LogDB,
@@ -210,5 +213,6 @@ export class Engine {
   /** Stops scheduling passes. */
   close(): void {
     this.closed = true;
+    this.loop.release();
   }
 }

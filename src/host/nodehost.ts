@@ -483,7 +483,7 @@ export class NodeHost {
   /** The host's counters (engine, LogDB, transport, per replica), for metrics. Cheap: no I/O. */
   getStats(): NodeHostStats {
     const { engine, logdb, transport } = this;
-    return hostStats({ engine: engine.stats, logdb, transport, replicas: this.replicas.values(), placement: this.balancer.stats });
+    return hostStats({ engine: engine.stats, logdb, transport, replicas: this.replicas.values(), placement: this.balancer.stats, loop: engine.loop });
   }
 
   /**

@@ -10,6 +10,7 @@ import type { EngineStats } from './engine.js';
 import type { Replica } from './replica.js';
 import type { ReplicaCounters } from './replica-counters.js';
 import type { PlacementStats } from './leader-balancer.js';
+import type { EventLoopStats, GcStats, LoopMonitorHandle } from './loop-monitor.js';
 
 /** One replica's counters. */
 export interface ShardStats extends Readonly<ReplicaCounters> {
@@ -35,12 +36,21 @@ export interface NodeHostStats {
   readonly shards: readonly ShardStats[];
   /** Leader transfers made for leader priority and balancing (leader-balancer.ts). */
   readonly placement: Readonly<PlacementStats>;
+  /**
+   * The process's event-loop delay over the last 30 to 60 seconds (`loop-monitor.ts`): shared
+   * by every host of the process, so equal in each one's stats. Zeros once the host is closed.
+   */
+  readonly eventLoop: EventLoopStats;
+  /** The process's GC pauses by kind: counts and time since the first host started, longest over the event-loop window. */
+  readonly gc: GcStats;
 }
 
 /** Reads a host's counters from its parts (no I/O). */
 export function hostStats(parts: {
   engine: Readonly<EngineStats>; logdb: LogDB; transport: Transport; replicas: Iterable<Replica>; placement: Readonly<PlacementStats>;
+  loop: LoopMonitorHandle;
 }): NodeHostStats {
+  const { eventLoop, gc } = parts.loop.read();
   return {
     engine: { ...parts.engine },
     logdb: parts.logdb instanceof WalLogDB ? parts.logdb.stats() : null,
@@ -50,5 +60,6 @@ export function hostStats(parts: {
       shardId: r.shardId, replicaId: r.replicaId, campaigns: r.peer.status().campaigns, ...r.counters,
     })),
     placement: { ...parts.placement },
+    eventLoop, gc,
   };
 }

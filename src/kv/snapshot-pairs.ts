@@ -10,28 +10,42 @@ const MAGIC = Buffer.from('SKV1', 'latin1');
 const END = 0xffffffff;
 const CHUNK = 64 * 1024;
 
-/** Writes `pairs` as one image, in chunks of about 64 KiB, honouring back-pressure. */
-export async function writePairs(writer: SnapshotWriter, pairs: Iterable<readonly [Uint8Array, Uint8Array]>,
+/**
+ * Writes `pairs` as one image, in chunks of about 64 KiB, honouring back-pressure. A key may be
+ * given as a latin1 string (one byte per character, as the in-memory map holds them): it is
+ * encoded straight into the chunk, with no buffer per key. One chunk buffer is reused (the
+ * writer copies what it is given), so a save allocates almost nothing per pair.
+ */
+export async function writePairs(writer: SnapshotWriter, pairs: Iterable<readonly [Uint8Array | string, Uint8Array]>,
   signal: AbortSignal): Promise<void> {
-  let parts: Uint8Array[] = [MAGIC];
-  let size = MAGIC.length;
+  let chunk = Buffer.allocUnsafe(CHUNK);
+  let size = 0;
   const flush = async (): Promise<void> => {
     signal.throwIfAborted();
-    await writer.write(Buffer.concat(parts, size));
-    parts = [];
+    await writer.write(chunk.subarray(0, size));
     size = 0;
   };
+  // Makes room for `n` more bytes (a promise only when the chunk must be flushed first).
+  const room = async (n: number): Promise<void> => {
+    if (size > 0) await flush();
+    if (n > chunk.length) chunk = Buffer.allocUnsafe(n);
+  };
+  size += MAGIC.copy(chunk, size);
   for (const [k, v] of pairs) {
-    const head = Buffer.allocUnsafe(8);
-    head.writeUInt32BE(k.length, 0);
-    head.writeUInt32BE(v.length, 4);
-    parts.push(head, k, v);
-    size += 8 + k.length + v.length;
+    const n = 8 + k.length + v.length;
+    if (size + n > chunk.length) await room(n);
+    chunk.writeUInt32BE(k.length, size);
+    chunk.writeUInt32BE(v.length, size + 4);
+    size += 8;
+    if (typeof k === 'string') chunk.write(k, size, 'latin1');
+    else chunk.set(k, size);
+    size += k.length;
+    chunk.set(v, size);
+    size += v.length;
     if (size >= CHUNK) await flush();
   }
-  const end = Buffer.alloc(4);
-  end.writeUInt32BE(END, 0);
-  parts.push(end);
+  if (size + 4 > chunk.length) await room(4);
+  chunk.writeUInt32BE(END, size);
   size += 4;
   await flush();
 }

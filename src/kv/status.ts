@@ -2,7 +2,7 @@
  * `GET /status`: this replica's identity and, per shard, what `getNodeHostInfo` reports, in
  * the JSON shape of the contract (membership maps keyed by replica id as strings).
  */
-import type { Membership, NodeHost, ReplicaInfo } from '../index.js';
+import type { EventLoopStats, GcStats, Membership, NodeHost, ReplicaInfo } from '../index.js';
 
 /** A membership as JSON. */
 export interface MembershipJson {
@@ -51,6 +51,10 @@ export interface StatusJson {
   readonly nodeHostId: string;
   readonly httpAddress: string;
   readonly shards: ShardStatusJson[];
+  /** The process's event-loop delay over the last 30 to 60 s (`NodeHostStats.eventLoop`). */
+  readonly eventLoop: EventLoopStats;
+  /** The process's GC pauses by kind (`NodeHostStats.gc`). */
+  readonly gc: GcStats;
 }
 
 function record(m: ReadonlyMap<number, string>): Record<string, string> {
@@ -74,7 +78,8 @@ export function membershipJson(m: Membership): MembershipJson {
 /** The status of `host`, which runs replica `replicaId` and serves HTTP at `httpAddress`. */
 export function statusOf(host: NodeHost, replicaId: number, httpAddress: string): StatusJson {
   const info = host.getNodeHostInfo();
-  const stats = new Map(host.getStats().shards.map((c) => [c.shardId, c] as const));
+  const hostStats = host.getStats();
+  const stats = new Map(hostStats.shards.map((c) => [c.shardId, c] as const));
   const activity = (shardId: number): ShardActivityJson => {
     const c = stats.get(shardId);
     if (c === undefined) return NO_ACTIVITY;
@@ -91,5 +96,7 @@ export function statusOf(host: NodeHost, replicaId: number, httpAddress: string)
     httpAddress,
     shards: [...info.shards].sort((a, b) => a.shardId - b.shardId)
       .map((s) => ({ ...s, membership: membershipJson(s.membership), activity: activity(s.shardId) })),
+    eventLoop: hostStats.eventLoop,
+    gc: hostStats.gc,
   };
 }

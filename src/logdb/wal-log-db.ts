@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { SegmentPreallocator } from './wal-prealloc.js';
+import { LoopSyncGate } from './loop-sync-gate.js';
 import type { WalStats } from './wal-stats.js';
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
 import { ClosedError, CorruptionError, EntriesCompactedError, InvalidOptionError, StorageError } from '../errors.js';
@@ -113,6 +114,7 @@ export class WalLogDB implements LogDB {
   private readonly deferred = new Set<WalReplica>();
   /** The commit being made is the first since the log sat idle. */
   private idleStart = false;
+  private readonly loopSync = new LoopSyncGate();
   /** The current segment's zero-filled extent (with fsync on; see wal-prealloc.ts). */
   private readonly prealloc: SegmentPreallocator;
 
@@ -276,16 +278,14 @@ export class WalLogDB implements LogDB {
   /** fdatasync of `fd` (when fsync is on), reported to the sync observer. */
   private async sync(fd: number, bytes: number): Promise<void> {
     if (!this.opts.fsync) return;
-    const obs = this.syncObserver;
-    const t0 = obs === null ? 0 : performance.now();
-    // A small commit that found the log idle syncs on the event loop: at low load the loop
-    // has nothing else to do meanwhile, and a thread-pool sync costs a hand-off and a
-    // wake-up on each side (see BENCHMARKS.md, "What changed").
-    // Under load — commits back to back — the sync runs on the thread pool beside other work.
-    if (this.idleStart && bytes <= SYNC_FSYNC_BYTES) fs.fdatasyncSync(fd);
+    const obs = this.syncObserver, t0 = performance.now();
+    // A small commit after an idle spell syncs on the loop (no thread-pool hand-off) while the
+    // disk is fast (loop-sync-gate.ts); otherwise the thread pool syncs beside other work.
+    if (this.loopSync.allow(this.idleStart, bytes, SYNC_FSYNC_BYTES)) fs.fdatasyncSync(fd);
     else await fdatasyncAsync(fd);
+    const ms = this.loopSync.record(performance.now() - t0);
     this.counters.syncs++;
-    if (obs !== null) obs((performance.now() - t0) / 1000, bytes);
+    if (obs !== null) obs(ms / 1000, bytes);
   }
 
   /** Hard states whose commit-only change was deferred, for replicas still held. */

@@ -6,8 +6,9 @@
  * loaded (it is the `sampan/metrics` entry point, not part of `sampan`).
  *
  * Names: `sampan_shard_*` per replica (labels `shard`, `replica`), `sampan_engine_*`,
- * `sampan_logdb_*`, `sampan_wal_*`, `sampan_leader_placement_*`, `sampan_transport_*` per host, and
- * `sampan_transport_remote_*` per remote host (label `remote`). README "Observability" lists
+ * `sampan_logdb_*`, `sampan_wal_*`, `sampan_leader_placement_*`, `sampan_transport_*` per host,
+ * `sampan_transport_remote_*` per remote host (label `remote`), and the process's
+ * `sampan_event_loop_delay_*` and `sampan_gc_*` (label `kind`; the same in every host's registry). README "Observability" lists
  * them. One NodeHost per registry: the names carry no host label (add one with
  * `registry.setDefaultLabels`).
  */
@@ -15,6 +16,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { InvalidOperationError } from '../errors.js';
 import type { NodeHost, NodeHostInfo, ReplicaInfo } from '../index.js';
 import type { NodeHostStats, ShardStats } from '../host/stats.js';
+import type { GcKindStats } from '../host/loop-monitor.js';
 import type { RemoteStats } from '../contracts/transport.js';
 
 /** Options of {@link attachMetrics}. */
@@ -111,6 +113,21 @@ const HOST_METRICS: readonly HostMetric[] = [
   ['sampan_transport_snapshot_failures_total', 'Snapshot streams that failed, either way.', (s) => s.transport.snapshotFailures],
   ['sampan_transport_snapshot_sent_bytes_total', 'Bytes written to outgoing snapshot streams.', (s) => s.transport.snapshotBytesSent],
   ['sampan_transport_snapshot_received_bytes_total', 'Bytes read from incoming snapshot streams.', (s) => s.transport.snapshotBytesReceived],
+  // The process's event loop over the last 30 to 60 s (shared by every host of the process).
+  ['sampan_event_loop_delay_p50_seconds', 'Median event-loop delay over the last 30 to 60 s (the process\'s).', (s) => s.eventLoop.p50Ms / 1000],
+  ['sampan_event_loop_delay_p99_seconds', '99th percentile event-loop delay over the last 30 to 60 s.', (s) => s.eventLoop.p99Ms / 1000],
+  ['sampan_event_loop_delay_p999_seconds', '99.9th percentile event-loop delay over the last 30 to 60 s.', (s) => s.eventLoop.p999Ms / 1000],
+  ['sampan_event_loop_delay_max_seconds', 'Longest event-loop delay (about the longest turn) over the last 30 to 60 s.', (s) => s.eventLoop.maxMs / 1000],
+  ['sampan_event_loop_delay_mean_seconds', 'Mean event-loop delay over the last 30 to 60 s.', (s) => s.eventLoop.meanMs / 1000],
+];
+
+/** The process's GC pauses per kind (label `kind`: minor, major, incremental, weakcb). */
+const GC_KINDS = ['minor', 'major', 'incremental', 'weakcb'] as const;
+type GcMetric = readonly [name: string, help: string, get: (g: GcKindStats) => number];
+const GC_BY_KIND: readonly GcMetric[] = [
+  ['sampan_gc_pauses_total', 'GC pauses of the process, by kind.', (g) => g.count],
+  ['sampan_gc_pause_seconds_total', 'Time the process spent paused in GC, by kind.', (g) => g.totalMs / 1000],
+  ['sampan_gc_pause_max_seconds', 'Longest GC pause of the process over the last 30 to 60 s, by kind.', (g) => g.maxMs / 1000],
 ];
 
 /** Per remote host (label `remote`), from the transport's remoteStats(). */
@@ -152,7 +169,7 @@ export function attachMetrics(host: NodeHost, options: MetricsOptions): Attached
     names.push(name);
     return m;
   };
-  for (const name of [...SHARD_GAUGES, ...SHARD_COUNTERS, ...HOST_METRICS, ...REMOTE_METRICS].map((m) => m[0])) {
+  for (const name of [...SHARD_GAUGES, ...SHARD_COUNTERS, ...HOST_METRICS, ...REMOTE_METRICS, ...GC_BY_KIND].map((m) => m[0])) {
     if (registry.getSingleMetric(name) !== undefined) {
       throw new InvalidOperationError(`metric ${name} is already registered: attach one NodeHost per registry`);
     }
@@ -200,6 +217,20 @@ export function attachMetrics(host: NodeHost, options: MetricsOptions): Attached
     add(name.endsWith('_total')
       ? new Counter({ name, help, labelNames: ['remote'], registers, collect })
       : new Gauge({ name, help, labelNames: ['remote'], registers, collect }), name);
+  }
+
+  for (const [name, help, get] of GC_BY_KIND) {
+    const collect = function (this: Gauge | Counter): void {
+      this.reset();
+      const gc = sample().stats.gc;
+      for (const kind of GC_KINDS) {
+        if (this instanceof Counter) this.inc({ kind }, get(gc[kind]));
+        else this.set({ kind }, get(gc[kind]));
+      }
+    };
+    add(name.endsWith('_total')
+      ? new Counter({ name, help, labelNames: ['kind'], registers, collect })
+      : new Gauge({ name, help, labelNames: ['kind'], registers, collect }), name);
   }
 
   const passSeconds = add(new Histogram({ name: 'sampan_engine_pass_seconds', help: 'Wall time of engine passes that had work, LogDB write included.', buckets: SECONDS, registers }), 'sampan_engine_pass_seconds');

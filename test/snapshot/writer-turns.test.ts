@@ -1,0 +1,58 @@
+/**
+ * The snapshot writer yields the event loop (issue 19): a save loop that awaits each `write`
+ * and spends time producing every chunk (as a state machine encoding its pairs does) runs in
+ * turns of a few milliseconds. Before, `write` returned a settled promise until a second block
+ * was sealed, so such a loop ran a whole block (1 MiB: here 64 chunks of 1 ms) in one turn.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SNAPSHOT_WRITE_SLICE_MS, SnapshotFileWriter } from '../../src/snapshot/file-writer.js';
+import { openSnapshotFile } from '../../src/snapshot/file-reader.js';
+
+/** Busy for `ms`: the cost of producing a chunk. */
+function work(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* busy */ }
+}
+
+test('a save loop that awaits write yields every few ms: no turn holds a whole 1 MiB block of 1 ms chunks', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sampan-writer-turns-'));
+  try {
+    const w = await SnapshotFileWriter.create(join(dir, 'snap'), {}, new Uint8Array(0), new Uint8Array(0));
+    const chunk = Buffer.alloc(16 * 1024, 7);
+    let last = performance.now();
+    let turns = 0;
+    let longest = 0;
+    const probe = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      turns++;
+    }, 1);
+    try {
+      await new Promise((r) => setTimeout(r, 5));
+      last = performance.now();
+      for (let i = 0; i < 256; i++) {
+        work(1);
+        await w.write(chunk);
+      }
+      longest = Math.max(longest, performance.now() - last);
+    } finally {
+      clearInterval(probe);
+    }
+    const summary = await w.finish();
+    assert.equal(summary.payloadSize, 256 * chunk.length);
+    const back = await (await openSnapshotFile(join(dir, 'snap'))).payload.readAll();
+    assert.equal(back.length, 256 * chunk.length);
+    // 256 ms of chunk work in slices of 4 ms plus one chunk: about 50 turns, the timer running
+    // between them (the old writer: 5 or 6, one per block). A loaded machine may stretch a
+    // slice (GC, the OS taking the core away), so the longest turn is only checked loosely.
+    assert.ok(turns >= 20, `the timer ran between slices (${turns} times)`);
+    assert.ok(longest < 150, `longest turn ${longest.toFixed(1)} ms (slice ${SNAPSHOT_WRITE_SLICE_MS} ms)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
