@@ -13,11 +13,11 @@ import { promisify } from 'node:util';
 import { SegmentPreallocator } from './wal-prealloc.js';
 import type { WalStats } from './wal-stats.js';
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
-import { ClosedError, CorruptionError, EntriesCompactedError, InvalidOptionError, StorageError } from '../errors.js';
+import { ClosedError, CorruptionError, EntriesCompactedError, InvalidOptionError, type StorageError } from '../errors.js';
 import { checkReplicaIds, checkUpdateShape, planCall } from './log-db.js';
 import type { Bootstrap, EntryRange, LogDB, ReplicaKey, ReplicaUpdate } from '../contracts/log-db.js';
 import { writeBootstrapFixed } from '../encoding/bootstrap.js';
-import { ENTRY_FIXED_HEADER_BYTES, fixedEntryTermAt, readEntryFixed, writeEntryFixed } from '../encoding/entry.js';
+import { fixedEntryTermAt, readEntryFixed, writeEntryFixed } from '../encoding/entry.js';
 import { writeHardStateFixed } from '../encoding/hard-state.js';
 import { Reader } from '../encoding/reader.js';
 import { FIXED } from '../encoding/layout.js';
@@ -29,6 +29,8 @@ import { FRAME_HEADER_BYTES, FrameType, sealFrame } from './wal-format.js';
 import { WalIndex, type WalReplica } from './wal-index.js';
 import { beginRecord, endRecord, RecordType, writeCheckpoint, type CheckpointReplica } from './wal-records.js';
 import { importInto, recoverWal } from './wal-recovery.js';
+import { walError } from './wal-error.js';
+import { commitOnly, estimateBytes, storedEntrySize } from './wal-sizes.js';
 
 const writeAsync = promisify(fs.write);
 const fdatasyncAsync = promisify(fs.fdatasync);
@@ -70,27 +72,6 @@ const SYNC_FSYNC_BYTES = 4096;
 
 /** Batches up to this size are written with a synchronous write(2); larger ones on the thread pool. */
 const SYNC_WRITE_BYTES = MiB;
-
-/** True when `next` only moves the commit index on from `prev` (term and vote unchanged). */
-function commitOnly(prev: HardState, next: HardState): boolean {
-  return prev.term === next.term && prev.vote === next.vote;
-}
-
-/** Size `entrySize` charges for a stored entry of `len` encoded bytes, without decoding it. */
-const storedEntrySize = (len: number): number => entrySize({ term: 0, index: 0, type: 0, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) }) + len - ENTRY_FIXED_HEADER_BYTES;
-
-/** A size guess for a commit's buffer, so laying it out rarely grows the buffer. */
-function estimateBytes(ops: readonly Op[]): number {
-  let n = 64 * 1024;
-  for (const op of ops) {
-    if (op.kind !== 'save') continue;
-    for (const u of op.updates) {
-      n += 128;
-      for (const e of u.entries) n += e.cmd.length + ENTRY_FIXED_HEADER_BYTES;
-    }
-  }
-  return n;
-}
 
 /** The write-ahead-log {@link LogDB}. Open with {@link WalLogDB.open}. */
 export class WalLogDB implements LogDB {
@@ -200,9 +181,15 @@ export class WalLogDB implements LogDB {
     }
   }
 
+  /** Fails the log for good, never retried: after a failed write or sync the file is unknown (fsyncgate). */
   private fail(err: unknown): void {
-    this.failure ??= err instanceof StorageError ? err : new StorageError(`WAL write failed: ${String(err)}`, { cause: err });
+    this.failure ??= walError(err, this.segments.file(this.current));
     for (const op of this.queue.splice(0)) op.reject(this.failure);
+  }
+
+  /** The error that stopped this log (a write, sync or segment creation failed; it stays), or null. */
+  storageFailure(): StorageError | null {
+    return this.failure;
   }
 
   /** One group commit: lay out every queued op (and compaction copies), write, sync. */
@@ -245,6 +232,8 @@ export class WalLogDB implements LogDB {
       if (w.pos > 0) {
         const fd = this.segments.fd(this.current);
         if (this.opts.fsync) await this.prealloc.ensure(base + w.pos);
+        // A background preallocation on this file may have failed meanwhile.
+        if (this.failure !== null) throw this.failure;
         // Small batches go to the page cache synchronously (microseconds), saving a round
         // trip through the thread pool; only large ones, and the fdatasync, leave the loop.
         if (w.pos <= SYNC_WRITE_BYTES) {
@@ -257,6 +246,9 @@ export class WalLogDB implements LogDB {
         // Every batch written is synced: commit-only hard states, the one change that may wait,
         // are deferred rather than written (see `layOut`).
         await this.sync(fd, w.pos);
+        // A preallocation's fdatasync beside this one may have taken the write-back error (it is
+        // reported once): this sync's success then proves nothing (fsyncgate).
+        if (this.failure !== null) throw this.failure;
         this.segEnd += w.pos;
         this.segments.setSize(this.current, this.segEnd);
         if (this.opts.fsync) this.prealloc.ahead(this.segEnd);
