@@ -43,6 +43,11 @@ export type { Entry, HardState, SnapshotFile, Message } from './core/types.js';
 export { EntryType, MessageType, StateMachineType } from './core/types.js';
 export type { RandomSource } from './core/random.js';
 export { SeededRandom } from './core/random.js';
+// The injectable runtime (NodeHostConfig.runtime): Node itself by default.
+export type { Runtime, Clock, Timers, TimerHandle, ProcessInfo } from './runtime/index.js';
+export type { RandomSource as RuntimeRandomSource } from './runtime/index.js';
+export type { FileSystem, FileSystemPromises, FileHandle, FileStats, DirEntry } from './runtime/index.js';
+export { realRuntime, realFileSystem } from './runtime/index.js';
 export type { Logger, LogFields } from './logger.js';
 export { noopLogger, consoleLogger } from './logger.js';
 export type { LogDB, ReplicaUpdate, Bootstrap, EntryRange, ReplicaKey } from './contracts/log-db.js';

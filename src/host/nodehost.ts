@@ -48,6 +48,7 @@ import { LeaderBalancer } from './leader-balancer.js';
 import { startReplicaOnce, type StartContext } from './replica-start.js';
 import { startArgs, type HandleOf, type StartArgs, type StartOptions } from './start-options.js';
 import { ShardHandle } from './shard-handle.js';
+import type { TimerHandle } from '../runtime/index.js';
 import { shardId as toShardId, type ReplicaId, type ShardId } from '../contracts/ids.js';
 
 export type { ProposeOptions, MembershipChangeOptions } from './call-options.js';
@@ -59,7 +60,7 @@ export class NodeHost {
   private readonly replicas = new Map<number, Replica>();
   private readonly events: TypedEmitter;
   private readonly engine: Engine;
-  private readonly ticker: ReturnType<typeof setInterval>;
+  private readonly ticker: TimerHandle;
   private closed = false;
   private closing: Promise<void> | null = null;
   /** Leader transfers callers wait for. */
@@ -87,8 +88,7 @@ export class NodeHost {
       replicas: () => this.replicas.values(), moved: (r, m) => this.events.emit('leader:placement', { ...m, replicaId: r.replicaId }),
       transfer: (r, target, timeoutMs) => this.transfers.request(r, target, { timeoutMs }, (x) => this.engine.setReady(x)) });
     this.events.on('leader:updated', () => this.balancer.leaderChanged());
-    this.ticker = setInterval(() => this.tick(), cfg.rttMillisecond);
-    this.ticker.unref?.();
+    this.ticker = cfg.runtime.timers.setInterval(() => this.tick(), cfg.rttMillisecond).unref();
     this.starts = new ReplicaStarts(logdb, (s, r) => this.replicas.get(s)?.replicaId === r, (s, r) => this.snapshotDir(s, r), cfg.logger);
   }
 
@@ -571,7 +571,7 @@ export class NodeHost {
     this.closing = (async () => {
       if (drainMs > 0 && !this.closed) await this.drain({ timeoutMs: drainMs });
       this.closed = true;
-      clearInterval(this.ticker);
+      this.cfg.runtime.timers.clearInterval(this.ticker);
       for (const r of this.replicas.values()) await r.stop();
       this.replicas.clear();
       this.engine.close();

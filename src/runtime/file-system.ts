@@ -10,15 +10,21 @@
 
 /** What `stat` reports that sampan reads. */
 export interface FileStats {
+  /** Size in bytes. */
   readonly size: number;
+  /** Whether it is a directory. */
   isDirectory(): boolean;
+  /** Whether it is a regular file. */
   isFile(): boolean;
 }
 
 /** A directory entry with its kind (`readdir` with `withFileTypes`). */
 export interface DirEntry {
+  /** The entry's name (no directory part). */
   readonly name: string;
+  /** Whether it is a directory. */
   isDirectory(): boolean;
+  /** Whether it is a regular file. */
   isFile(): boolean;
 }
 
@@ -26,33 +32,51 @@ export interface DirEntry {
 export interface FileHandle {
   /** The descriptor (usable with the descriptor calls of {@link FileSystem}). */
   readonly fd: number;
+  /** Reads up to `length` bytes into `buffer` at `offset`, from `position` (null: the current position). */
   read(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<{ bytesRead: number }>;
+  /** Writes `length` bytes of `buffer` from `offset`, at `position` (null: the current position). */
   write(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<{ bytesWritten: number }>;
+  /** Writes the buffers in order, at `position` (absent: the current position). */
   writev(buffers: readonly Uint8Array[], position?: number): Promise<{ bytesWritten: number }>;
   /** Writes the whole buffer from the current position (a fresh handle: from 0). */
   writeFile(data: Uint8Array | string): Promise<void>;
+  /** The file's size and kind. */
   stat(): Promise<FileStats>;
+  /** Sets the file's size to `len` bytes. */
   truncate(len: number): Promise<void>;
   /** fsync: data and metadata. */
   sync(): Promise<void>;
   /** fdatasync: data (and the size when it grew). */
   datasync(): Promise<void>;
+  /** Closes the descriptor. */
   close(): Promise<void>;
 }
 
 /** Promise-style path calls (the subset of `fs.promises` sampan uses). */
 export interface FileSystemPromises {
+  /** Opens a file (`flags` as Node's: 'r', 'w', 'wx', 'a+', ...). */
   open(path: string, flags: string, mode?: number): Promise<FileHandle>;
+  /** The whole file's bytes. */
   readFile(path: string): Promise<Buffer>;
+  /** The whole file as UTF-8 text. */
   readFile(path: string, encoding: 'utf8'): Promise<string>;
+  /** Creates or replaces the file with `data` (not synced). */
   writeFile(path: string, data: Uint8Array | string): Promise<void>;
+  /** The size and kind of what `path` names. */
   stat(path: string): Promise<FileStats>;
+  /** The names in a directory. */
   readdir(path: string): Promise<string[]>;
+  /** The entries of a directory with their kinds. */
   readdir(path: string, options: { withFileTypes: true }): Promise<DirEntry[]>;
+  /** Creates a directory (`recursive`: with its parents, no error if it exists). */
   mkdir(path: string, options?: { recursive?: boolean }): Promise<string | undefined>;
+  /** Renames atomically, replacing `to`. */
   rename(from: string, to: string): Promise<void>;
+  /** Removes a file or (`recursive`) a tree; `force`: no error when absent. */
   rm(path: string, options?: { recursive?: boolean; force?: boolean }): Promise<void>;
+  /** Removes a file. */
   unlink(path: string): Promise<void>;
+  /** Makes a hard link. */
   link(existing: string, newPath: string): Promise<void>;
   /** `mode` is 0 or `COPYFILE_EXCL` (1). */
   copyFile(from: string, to: string, mode?: number): Promise<void>;
@@ -64,21 +88,38 @@ export interface FileSystemPromises {
  * under `promises`. `node:fs` satisfies it as it is (see `realFileSystem`).
  */
 export interface FileSystem {
+  /** Opens a file; returns its descriptor. */
   openSync(path: string, flags: string, mode?: number): number;
+  /** Closes a descriptor. */
   closeSync(fd: number): void;
+  /** Reads up to `length` bytes into `buffer` at `offset` from `position`; returns the count read. */
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
+  /** Writes `length` bytes of `buffer` from `offset` at `position`; returns the count written. */
   writeSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number;
+  /** fsync: data and metadata. */
   fsyncSync(fd: number): void;
+  /** fdatasync: data (and the size when it grew). */
   fdatasyncSync(fd: number): void;
+  /** Sets the file's size to `len` bytes. */
   ftruncateSync(fd: number, len: number): void;
+  /** The size and kind of what `path` names. */
   statSync(path: string): FileStats;
+  /** The names in a directory. */
   readdirSync(path: string): string[];
+  /** Creates a directory (`recursive`: with its parents, no error if it exists). */
   mkdirSync(path: string, options?: { recursive?: boolean }): string | undefined;
+  /** Whether `path` exists. */
   existsSync(path: string): boolean;
+  /** Removes a file. */
   unlinkSync(path: string): void;
+  /** Renames atomically, replacing `to`. */
   renameSync(from: string, to: string): void;
+  /** The whole file's bytes. */
   readFileSync(path: string): Buffer;
+  /** The whole file as UTF-8 text. */
   readFileSync(path: string, encoding: 'utf8'): string;
+  /** Creates or replaces the file (or writes to the descriptor) with `data` (not synced). */
   writeFileSync(pathOrFd: string | number, data: Uint8Array | string): void;
+  /** The promise-style path calls. */
   readonly promises: FileSystemPromises;
 }
