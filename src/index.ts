@@ -10,6 +10,7 @@ export type { StartOptions, HandleOf, QueryOf, ResultOf } from './host/start-opt
 export { shardId, replicaId } from './contracts/ids.js';
 export type { ShardId, ReplicaId } from './contracts/ids.js';
 export type { DrainResult } from './host/leadership.js';
+export type { HostFailure } from './host/fail-stop.js';
 export type { MoveTarget, MoveReplicaOptions, MoveResult, MoveStep } from './host/move-replica.js';
 export type { MemberOp, JointChangeOptions } from './host/membership-calls.js';
 export type {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { ConfigChangeType, type Membership, type Message } from '../core/types.js';
 import {
-  ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardNotFoundError,
+  ClosedError, InvalidOperationError, StateMachineError, StorageError, InvalidOptionError, ShardNotFoundError,
   ReplicaRemovedError,
 } from '../errors.js';
 import type { LogDB, ReplicaKey } from '../contracts/log-db.js';
@@ -48,6 +48,7 @@ import { LeaderBalancer } from './leader-balancer.js';
 import { startReplicaOnce, type StartContext } from './replica-start.js';
 import { startArgs, type HandleOf, type StartArgs, type StartOptions } from './start-options.js';
 import { ShardHandle } from './shard-handle.js';
+import { FailStop } from './fail-stop.js';
 import type { TimerHandle } from '../runtime/index.js';
 import { shardId as toShardId, type ReplicaId, type ShardId } from '../contracts/ids.js';
 
@@ -83,7 +84,11 @@ export class NodeHost {
       logger: cfg.logger, logdb, emit: (p) => this.events.emit('cluster:identity-mismatch', p), notify: (m) => { this.transport.send(m); },
     });
     this.transport = transportFactory(this.transportHandler());
-    this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.fatal(err), (r, m) => this.sendSnapshot(r, m));
+    this.failStop = new FailStop({ logger: cfg.logger, events: this.events, logdb, stopHost: (err) => {
+      for (const r of this.replicas.values()) r.rejectAll(err);
+      this.close({ drainTimeoutMs: 0 }).catch(() => {});
+    } });
+    this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.failStop.host(err), (r, m) => this.sendSnapshot(r, m));
     this.balancer = new LeaderBalancer({ logger: cfg.logger, balance: cfg.leaderBalancing, rttMs: cfg.rttMillisecond, random: Math.random,
       replicas: () => this.replicas.values(), moved: (r, m) => this.events.emit('leader:placement', { ...m, replicaId: r.replicaId }),
       transfer: (r, target, timeoutMs) => this.transfers.request(r, target, { timeoutMs }, (x) => this.engine.setReady(x)) });
@@ -93,6 +98,8 @@ export class NodeHost {
   }
 
   private readonly starts: ReplicaStarts;
+  /** Stops the host when its WAL fails, a replica when its snapshot storage does (fail-stop.ts). */
+  private readonly failStop: FailStop;
   /** Leader priority and balancing (leader-balancer.ts). */
   private readonly balancer: LeaderBalancer;
   private readonly transport: Transport;
@@ -200,7 +207,7 @@ export class NodeHost {
     return replicaHostOf({
       cfg: this.cfg, events: this.events, transfers: this.transfers, setReady: (r) => this.engine.setReady(r),
       setAddress: (s, id, a) => this.setAddress(s, id, a), removeAddress: (s, id) => this.removeAddress(s, id),
-      snapshots: this.engine.snapshots, applyBudget: this.engine.applyBudget,
+      snapshots: this.engine.snapshots, applyBudget: this.engine.applyBudget, storageFailed: (r, e) => this.failStop.replica(r, e),
     });
   }
 
@@ -211,6 +218,7 @@ export class NodeHost {
   // ---- requests -----------------------------------------------------------------------------
 
   private checkOpen(): void {
+    this.failStop.throwIfFailed();
     if (this.closed) throw new ClosedError('the NodeHost is closed');
   }
 
@@ -283,7 +291,7 @@ export class NodeHost {
     const r = this.replica(shardId);
     if (r.identityConflict !== null) throw r.identityConflict;
     if (r.removed) throw new ReplicaRemovedError(shardId, r.replicaId);
-    if (r.failure !== null) throw new StateMachineError(`the state machine of shard ${shardId} failed`, { cause: r.failure });
+    if (r.failure !== null) throw r.failure instanceof StorageError ? r.failure : new StateMachineError(`the state machine of shard ${shardId} failed`, { cause: r.failure });
     return await lookup(r.sm, query) as R;
   }
 
@@ -477,13 +485,13 @@ export class NodeHost {
 
   /** The replicas on this host and their state. */
   getNodeHostInfo(): NodeHostInfo {
-    return { raftAddress: this.cfg.raftAddress, nodeHostId: this.lock.identity?.hostId ?? '', shards: [...this.replicas.values()].map(replicaInfo) };
+    return { raftAddress: this.cfg.raftAddress, nodeHostId: this.lock.identity?.hostId ?? '', shards: [...this.replicas.values()].map(replicaInfo), failure: this.failStop.info };
   }
 
   /** The host's counters (engine, LogDB, transport, per replica), for metrics. Cheap: no I/O. */
   getStats(): NodeHostStats {
     const { engine, logdb, transport } = this;
-    return hostStats({ engine: engine.stats, logdb, transport, replicas: this.replicas.values(), placement: this.balancer.stats });
+    return hostStats({ engine: engine.stats, logdb, transport, replicas: this.replicas.values(), placement: this.balancer.stats, failure: this.failStop.info });
   }
 
   /**
@@ -551,12 +559,6 @@ export class NodeHost {
     if (r === undefined || r.replicaId !== m.to || r.stopped || r.identityConflict !== null) return;
     r.stepInbound(m);
     this.engine.setReady(r);
-  }
-
-  private fatal(err: Error): void {
-    this.events.emit('host:failed', { error: err });
-    for (const r of this.replicas.values()) r.rejectAll(err);
-    void this.close({ drainTimeoutMs: 0 });
   }
 
   /**

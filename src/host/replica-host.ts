@@ -2,6 +2,7 @@
 import type { ApplyBudget } from './apply-budget.js';
 import type { Membership } from '../core/types.js';
 import type { Logger } from '../logger.js';
+import type { StorageError } from '../errors.js';
 import type { ResolvedHostConfig } from './config.js';
 import type { TypedEmitter } from './events.js';
 import type { LeaderTransfers } from './leadership.js';
@@ -17,6 +18,8 @@ export interface ReplicaHost {
   membershipChanged(r: Replica, m: Membership): void;
   /** The replica stopped because its state machine failed. */
   failed(r: Replica, err: Error): void;
+  /** The replica's own storage failed (a snapshot save): stop it, or the host (fail-stop.ts). */
+  storageFailed(r: Replica, err: StorageError): void;
   /** The replica learnt of a new leader or term. */
   softState(r: Replica, leaderId: number, term: number): void;
   readonly maxPending: number;
@@ -49,6 +52,8 @@ export interface ReplicaHostDeps {
   setReady(r: Replica): void;
   setAddress(shardId: number, replicaId: number, address: string): void;
   removeAddress(shardId: number, replicaId: number): void;
+  /** See {@link ReplicaHost.storageFailed}. */
+  storageFailed(r: Replica, err: StorageError): void;
 }
 
 /** The {@link ReplicaHost} of a NodeHost's replicas. */
@@ -66,6 +71,7 @@ export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
       h.events.emit('membership:changed', { shardId: r.shardId, replicaId: r.replicaId, membership: m });
     },
     failed: (r, error) => h.events.emit('replica:failed', { shardId: r.shardId, replicaId: r.replicaId, error }),
+    storageFailed: h.storageFailed,
     softState: (r, leaderId, term) => {
       h.transfers.leaderChanged(r, leaderId, term);
       h.events.emit('leader:updated', { shardId: r.shardId, replicaId: r.replicaId, leaderId, term });

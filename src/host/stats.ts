@@ -10,6 +10,7 @@ import type { EngineStats } from './engine.js';
 import type { Replica } from './replica.js';
 import type { ReplicaCounters } from './replica-counters.js';
 import type { PlacementStats } from './leader-balancer.js';
+import type { HostFailure } from './fail-stop.js';
 
 /** One replica's counters. */
 export interface ShardStats extends Readonly<ReplicaCounters> {
@@ -35,11 +36,14 @@ export interface NodeHostStats {
   readonly shards: readonly ShardStats[];
   /** Leader transfers made for leader priority and balancing (leader-balancer.ts). */
   readonly placement: Readonly<PlacementStats>;
+  /** Why the host stopped by itself (its WAL failed: see fail-stop.ts), or null. */
+  readonly failure: HostFailure | null;
 }
 
 /** Reads a host's counters from its parts (no I/O). */
 export function hostStats(parts: {
   engine: Readonly<EngineStats>; logdb: LogDB; transport: Transport; replicas: Iterable<Replica>; placement: Readonly<PlacementStats>;
+  failure: HostFailure | null;
 }): NodeHostStats {
   return {
     engine: { ...parts.engine },
@@ -50,5 +54,6 @@ export function hostStats(parts: {
       shardId: r.shardId, replicaId: r.replicaId, campaigns: r.peer.status().campaigns, ...r.counters,
     })),
     placement: { ...parts.placement },
+    failure: parts.failure,
   };
 }
