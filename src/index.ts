@@ -47,7 +47,7 @@ export { SeededRandom } from './core/random.js';
 // The injectable runtime (NodeHostConfig.runtime): Node itself by default.
 export type { Runtime, Clock, Timers, TimerHandle, ProcessInfo } from './runtime/index.js';
 export type { RandomSource as RuntimeRandomSource } from './runtime/index.js';
-export type { FileSystem, FileSystemPromises, FileHandle, FileStats, DirEntry } from './runtime/index.js';
+export type { FileSystem, FileSystemPromises, FileHandle, FileStats, DirEntry, FsCallbackError, ReadResult, WriteResult } from './runtime/index.js';
 export { realRuntime, realFileSystem } from './runtime/index.js';
 export type { Logger, LogFields } from './logger.js';
 export { noopLogger, consoleLogger } from './logger.js';

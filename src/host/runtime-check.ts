@@ -15,8 +15,8 @@ const MEMBERS: Readonly<Record<Exclude<keyof Runtime, 'fs'>, readonly string[]>>
 };
 
 /** The file system calls checked (the promise-style ones under `promises`). */
-const FS_SYNC = ['openSync', 'closeSync', 'readSync', 'writeSync', 'fsyncSync', 'fdatasyncSync', 'ftruncateSync',
-  'statSync', 'readdirSync', 'mkdirSync', 'existsSync', 'unlinkSync', 'renameSync', 'readFileSync', 'writeFileSync'];
+const FS_CALLS = ['open', 'close', 'write', 'fsync', 'fdatasync', 'openSync', 'closeSync', 'readSync', 'writeSync', 'fsyncSync', 'fdatasyncSync', 'ftruncateSync',
+  'statSync', 'readdirSync', 'mkdirSync', 'existsSync', 'unlinkSync', 'rmSync', 'rmdirSync', 'renameSync', 'readFileSync', 'writeFileSync'];
 const FS_PROMISES = ['open', 'readFile', 'writeFile', 'stat', 'readdir', 'mkdir', 'rename', 'rm', 'unlink', 'link', 'copyFile'];
 
 function requireFunctions(where: string, o: unknown, names: readonly string[]): void {
@@ -34,7 +34,7 @@ export function checkRuntime(r: Runtime): Runtime {
   if (typeof r !== 'object' || r === null) throw new InvalidOptionError('runtime must be an object (a Runtime; see src/runtime)');
   for (const [part, names] of Object.entries(MEMBERS)) requireFunctions(part, (r as unknown as Record<string, unknown>)[part], names);
   if (!Number.isSafeInteger(r.process.pid) || r.process.pid <= 0) throw new InvalidOptionError('runtime.process.pid must be a positive integer');
-  requireFunctions('fs', r.fs, FS_SYNC);
+  requireFunctions('fs', r.fs, FS_CALLS);
   requireFunctions('fs.promises', r.fs.promises, FS_PROMISES);
   return r;
 }

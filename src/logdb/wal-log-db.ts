@@ -8,12 +8,10 @@
  * its promise resolves once the batch is durable. Recovery is in wal-recovery.ts, space
  * reclamation in wal-compaction.ts, the file format in wal-format.ts and wal-records.ts.
  */
-import * as fs from 'node:fs';
-import { promisify } from 'node:util';
 import { SegmentPreallocator } from './wal-prealloc.js';
 import type { WalStats } from './wal-stats.js';
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
-import { ClosedError, CorruptionError, EntriesCompactedError, InvalidOptionError, type StorageError } from '../errors.js';
+import { ClosedError, CorruptionError, EntriesCompactedError, type StorageError } from '../errors.js';
 import { checkReplicaIds, checkUpdateShape, planCall } from './log-db.js';
 import type { Bootstrap, EntryRange, LogDB, ReplicaKey, ReplicaUpdate } from '../contracts/log-db.js';
 import { writeBootstrapFixed } from '../encoding/bootstrap.js';
@@ -31,29 +29,10 @@ import { beginRecord, endRecord, RecordType, writeCheckpoint, type CheckpointRep
 import { importInto, recoverWal } from './wal-recovery.js';
 import { walError } from './wal-error.js';
 import { commitOnly, estimateBytes, storedEntrySize } from './wal-sizes.js';
+import { resolveWalOptions, type ResolvedWalOptions, type WalLogDBOptions } from './wal-options.js';
+import { fdatasyncFd, writeFd, type Clock, type FileSystem } from '../runtime/index.js';
 
-const writeAsync = promisify(fs.write);
-const fdatasyncAsync = promisify(fs.fdatasync);
-
-/** Options of {@link WalLogDB.open}. */
-export interface WalLogDBOptions {
-  /** The LogDB's directory; created if missing. */
-  readonly dir: string;
-  /** Where segment files go (e.g. a faster device), as dragonboat's WALDir. Default: `dir`. */
-  readonly walDir?: string;
-  /** A segment is sealed once it reaches this size. Default 64 MiB; 4 KiB to 1 GiB. */
-  readonly segmentBytes?: number;
-  /**
-   * Sync writes and directories (default true). Off, a write survives a process crash but
-   * not an OS crash or power loss; for tests and benchmarks only.
-   */
-  readonly fsync?: boolean;
-  /** Bytes of recent entries kept in memory for reads. Default 64 MiB. */
-  readonly cacheBytes?: number;
-  /** Most live bytes compaction copies forward in one group commit. Default 4 MiB. */
-  readonly compactionCopyBytes?: number;
-}
-
+export type { WalLogDBOptions } from './wal-options.js';
 export type { WalStats } from './wal-stats.js';
 
 type Op = { resolve: () => void; reject: (err: unknown) => void } & (
@@ -96,13 +75,18 @@ export class WalLogDB implements LogDB {
   private idleStart = false;
   /** The current segment's zero-filled extent (with fsync on; see wal-prealloc.ts). */
   private readonly prealloc: SegmentPreallocator;
+  /** The file system and clock of the runtime, resolved once. */
+  private readonly fs: FileSystem;
+  private readonly clock: Clock;
 
   private constructor(
     private readonly segments: SegmentFiles,
     private readonly index: WalIndex,
-    private readonly opts: Required<Omit<WalLogDBOptions, 'walDir'>>,
+    private readonly opts: ResolvedWalOptions,
   ) {
-    this.prealloc = new SegmentPreallocator(opts.segmentBytes, () => this.segments.fd(this.current), (err) => this.fail(err));
+    this.fs = opts.fs;
+    this.clock = opts.runtime.clock;
+    this.prealloc = new SegmentPreallocator(opts.segmentBytes, () => this.segments.fd(this.current), (err) => this.fail(err), this.fs);
   }
 
   /**
@@ -112,22 +96,12 @@ export class WalLogDB implements LogDB {
    * for damage other than a torn tail; file system errors as they come.
    */
   static async open(options: WalLogDBOptions): Promise<WalLogDB> {
-    const opts = {
-      dir: options.dir, segmentBytes: options.segmentBytes ?? 64 * MiB, fsync: options.fsync ?? true,
-      cacheBytes: options.cacheBytes ?? 64 * MiB, compactionCopyBytes: options.compactionCopyBytes ?? 4 * MiB,
-    };
-    const walDir = options.walDir ?? options.dir;
-    if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 4096 || opts.segmentBytes > 1024 * MiB) {
-      throw new InvalidOptionError(`segmentBytes ${opts.segmentBytes} is not an integer in [4096, 1 GiB]`);
+    const opts = resolveWalOptions(options);
+    for (const d of new Set([opts.dir, opts.walDir])) {
+      opts.fs.mkdirSync(d, { recursive: true });
+      if (opts.fsync) await syncDir(opts.fs, d);
     }
-    if (!(opts.cacheBytes >= 0) || !(opts.compactionCopyBytes >= 4096)) {
-      throw new InvalidOptionError('cacheBytes must be >= 0 and compactionCopyBytes >= 4096');
-    }
-    for (const d of new Set([opts.dir, walDir])) {
-      fs.mkdirSync(d, { recursive: true });
-      if (opts.fsync) await syncDir(d);
-    }
-    const segments = new SegmentFiles(walDir, opts.fsync);
+    const segments = new SegmentFiles(opts.walDir, opts.fsync, opts.fs);
     const index = new WalIndex();
     try {
       const { lastId, truncatedBytes } = recoverWal(segments, index);
@@ -237,9 +211,9 @@ export class WalLogDB implements LogDB {
         // Small batches go to the page cache synchronously (microseconds), saving a round
         // trip through the thread pool; only large ones, and the fdatasync, leave the loop.
         if (w.pos <= SYNC_WRITE_BYTES) {
-          for (let done = 0; done < w.pos;) done += fs.writeSync(fd, w.buf, done, w.pos - done, base + done);
+          for (let done = 0; done < w.pos;) done += this.fs.writeSync(fd, w.buf, done, w.pos - done, base + done);
         } else {
-          for (let done = 0; done < w.pos;) done += (await writeAsync(fd, w.buf, done, w.pos - done, base + done)).bytesWritten;
+          for (let done = 0; done < w.pos;) done += await writeFd(this.fs, fd, w.buf, done, w.pos - done, base + done);
         }
         this.counters.writes++;
         this.counters.bytesWritten += w.pos;
@@ -269,15 +243,15 @@ export class WalLogDB implements LogDB {
   private async sync(fd: number, bytes: number): Promise<void> {
     if (!this.opts.fsync) return;
     const obs = this.syncObserver;
-    const t0 = obs === null ? 0 : performance.now();
+    const t0 = obs === null ? 0 : this.clock.now();
     // A small commit that found the log idle syncs on the event loop: at low load the loop
     // has nothing else to do meanwhile, and a thread-pool sync costs a hand-off and a
     // wake-up on each side (see BENCHMARKS.md, "What changed").
     // Under load — commits back to back — the sync runs on the thread pool beside other work.
-    if (this.idleStart && bytes <= SYNC_FSYNC_BYTES) fs.fdatasyncSync(fd);
-    else await fdatasyncAsync(fd);
+    if (this.idleStart && bytes <= SYNC_FSYNC_BYTES) this.fs.fdatasyncSync(fd);
+    else await fdatasyncFd(this.fs, fd);
     this.counters.syncs++;
-    if (obs !== null) obs((performance.now() - t0) / 1000, bytes);
+    if (obs !== null) obs((this.clock.now() - t0) / 1000, bytes);
   }
 
   /** Hard states whose commit-only change was deferred, for replicas still held. */

@@ -5,11 +5,7 @@
  * ms, `bench/fsync-modes.ts`), as etcd preallocates its segments. Recovery reads a zero tail
  * as the end. Only used with fsync on.
  */
-import * as fs from 'node:fs';
-import { promisify } from 'node:util';
-
-const writeAsync = promisify(fs.write);
-const fdatasyncAsync = promisify(fs.fdatasync);
+import { fdatasyncFd, writeFd, type FileSystem } from '../runtime/index.js';
 
 /** Bytes a WAL segment is zero-filled ahead of its data at a time. */
 const PREALLOC_STEP = 1 << 20;
@@ -31,8 +27,10 @@ export class SegmentPreallocator {
    * @param segmentBytes the segment size (a step never passes it)
    * @param fd the current segment's file descriptor
    * @param fail called when a background extension fails (the WAL fails its writes)
+   * @param fs the file system the zeroes are written and synced through
    */
-  constructor(private readonly segmentBytes: number, private readonly fd: () => number, private readonly fail: (err: unknown) => void) {}
+  constructor(private readonly segmentBytes: number, private readonly fd: () => number, private readonly fail: (err: unknown) => void,
+    private readonly fs: FileSystem) {}
 
   private step(): number {
     return Math.min(PREALLOC_STEP, this.segmentBytes);
@@ -69,9 +67,9 @@ export class SegmentPreallocator {
     const fd = this.fd();
     const zero = zeroes(step);
     for (let at = this.allocEnd; at < target;) {
-      at += (await writeAsync(fd, zero, 0, Math.min(step, target - at), at)).bytesWritten;
+      at += await writeFd(this.fs, fd, zero, 0, Math.min(step, target - at), at);
     }
-    await fdatasyncAsync(fd);
+    await fdatasyncFd(this.fs, fd);
     this.allocEnd = Math.max(this.allocEnd, target);
   }
 }

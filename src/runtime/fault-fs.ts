@@ -12,7 +12,7 @@
  * position) and whole-file reads (`readFile`/`readFileSync`); a read from the current position
  * (`position` null) is passed through untouched.
  */
-import type { DirEntry, FileHandle, FileStats, FileSystem, FileSystemPromises } from './file-system.js';
+import type { DirEntry, FileHandle, FileStats, FileSystem, FileSystemPromises, FsCallbackError } from './file-system.js';
 
 /** The operations a failure rule can name (Node's call names; descriptor calls by their syscall). */
 export type FaultOp =
@@ -134,6 +134,53 @@ export class FaultFileSystem implements FileSystem {
     return false;
   }
 
+  /** Runs `check`; a thrown fault goes to `cb` on a later turn (as the thread pool would), else `run`. */
+  private viaCallback(check: () => void, cb: (err: FsCallbackError) => void, run: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      setImmediate(() => cb(err as Error));
+      return;
+    }
+    run();
+  }
+
+  // ---- callback-style descriptor calls ----------------------------------------------------
+
+  /** As `fs.open`; fails under an `open` rule. */
+  open(path: string, flags: string, cb: (err: FsCallbackError, fd: number) => void): void {
+    this.viaCallback(() => this.check('open', path), (err) => cb(err, -1), () => this.inner.open(path, flags, (err, fd) => {
+      if (err === null) this.paths.set(fd, path);
+      cb(err, fd);
+    }));
+  }
+
+  /** As `fs.close`; fails under a `close` rule (the descriptor is closed anyway). */
+  close(fd: number, cb: (err: FsCallbackError) => void): void {
+    const path = this.pathOf(fd);
+    this.paths.delete(fd);
+    this.inner.close(fd, (err) => {
+      if (err !== null) { cb(err); return; }
+      this.viaCallback(() => this.check('close', path), cb, () => cb(null));
+    });
+  }
+
+  /** As `fs.write`; fails (writing nothing) under a `write` rule. */
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null,
+    cb: (err: FsCallbackError, written: number) => void): void {
+    this.viaCallback(() => this.check('write', this.pathOf(fd)), (err) => cb(err, 0), () => this.inner.write(fd, buffer, offset, length, position, cb));
+  }
+
+  /** As `fs.fsync`; fails under an `fsync` rule. */
+  fsync(fd: number, cb: (err: FsCallbackError) => void): void {
+    this.viaCallback(() => this.check('fsync', this.pathOf(fd)), cb, () => this.inner.fsync(fd, cb));
+  }
+
+  /** As `fs.fdatasync`; fails under an `fdatasync` rule. */
+  fdatasync(fd: number, cb: (err: FsCallbackError) => void): void {
+    this.viaCallback(() => this.check('fdatasync', this.pathOf(fd)), cb, () => this.inner.fdatasync(fd, cb));
+  }
+
   // ---- synchronous calls ------------------------------------------------------------------
 
   /** As `fs.openSync`; fails under an `open` rule. */
@@ -212,6 +259,18 @@ export class FaultFileSystem implements FileSystem {
   unlinkSync(path: string): void {
     this.check('unlink', path);
     this.inner.unlinkSync(path);
+  }
+
+  /** As `fs.rmSync`; fails under an `rm` rule. */
+  rmSync(path: string, options?: { recursive?: boolean; force?: boolean }): void {
+    this.check('rm', path);
+    this.inner.rmSync(path, options);
+  }
+
+  /** As `fs.rmdirSync`; fails under an `rm` rule. */
+  rmdirSync(path: string): void {
+    this.check('rm', path);
+    this.inner.rmdirSync(path);
   }
 
   /** As `fs.renameSync`; fails under a `rename` rule matching either path. */

@@ -28,16 +28,28 @@ export interface DirEntry {
   isFile(): boolean;
 }
 
+/** What a handle's `read` resolves with. */
+export interface ReadResult {
+  /** Bytes read (0 at the end of the file). */
+  readonly bytesRead: number;
+}
+
+/** What a handle's `write` and `writev` resolve with. */
+export interface WriteResult {
+  /** Bytes written. */
+  readonly bytesWritten: number;
+}
+
 /** An open file, promise style (the subset of `fs.promises.FileHandle` sampan uses). */
 export interface FileHandle {
   /** The descriptor (usable with the descriptor calls of {@link FileSystem}). */
   readonly fd: number;
   /** Reads up to `length` bytes into `buffer` at `offset`, from `position` (null: the current position). */
-  read(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<{ bytesRead: number }>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<ReadResult>;
   /** Writes `length` bytes of `buffer` from `offset`, at `position` (null: the current position). */
-  write(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<{ bytesWritten: number }>;
+  write(buffer: Uint8Array, offset: number, length: number, position: number | null): Promise<WriteResult>;
   /** Writes the buffers in order, at `position` (absent: the current position). */
-  writev(buffers: readonly Uint8Array[], position?: number): Promise<{ bytesWritten: number }>;
+  writev(buffers: readonly Uint8Array[], position?: number): Promise<WriteResult>;
   /** Writes the whole buffer from the current position (a fresh handle: from 0). */
   writeFile(data: Uint8Array | string): Promise<void>;
   /** The file's size and kind. */
@@ -82,12 +94,27 @@ export interface FileSystemPromises {
   copyFile(from: string, to: string, mode?: number): Promise<void>;
 }
 
+/** The error a callback-style call reports (Node's `ErrnoException`: `code` such as `ENOENT`). */
+export type FsCallbackError = Error | null;
+
 /**
  * The file system: synchronous calls (recovery at start, the WAL's small writes and idle
- * syncs, the directory lock), callback-free descriptor calls as promises, and the path calls
- * under `promises`. `node:fs` satisfies it as it is (see `realFileSystem`).
+ * syncs, the directory lock), callback-style descriptor calls (the WAL's large writes and busy
+ * syncs, off the event loop; `fd-calls.ts` wraps them in promises), and the path calls under
+ * `promises`. `node:fs` satisfies it as it is (see `realFileSystem`).
  */
 export interface FileSystem {
+  /** Opens a file on the thread pool; `cb` gets its descriptor. */
+  open(path: string, flags: string, cb: (err: FsCallbackError, fd: number) => void): void;
+  /** Closes a descriptor on the thread pool. */
+  close(fd: number, cb: (err: FsCallbackError) => void): void;
+  /** Writes `length` bytes of `buffer` from `offset` at `position` on the thread pool; `cb` gets the count written. */
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null,
+    cb: (err: FsCallbackError, written: number) => void): void;
+  /** fsync on the thread pool. */
+  fsync(fd: number, cb: (err: FsCallbackError) => void): void;
+  /** fdatasync on the thread pool. */
+  fdatasync(fd: number, cb: (err: FsCallbackError) => void): void;
   /** Opens a file; returns its descriptor. */
   openSync(path: string, flags: string, mode?: number): number;
   /** Closes a descriptor. */
@@ -112,6 +139,10 @@ export interface FileSystem {
   existsSync(path: string): boolean;
   /** Removes a file. */
   unlinkSync(path: string): void;
+  /** Removes a file or (`recursive`) a tree; `force`: no error when absent. */
+  rmSync(path: string, options?: { recursive?: boolean; force?: boolean }): void;
+  /** Removes an empty directory. */
+  rmdirSync(path: string): void;
   /** Renames atomically, replacing `to`. */
   renameSync(from: string, to: string): void;
   /** The whole file's bytes. */
