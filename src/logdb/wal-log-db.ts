@@ -219,9 +219,11 @@ export class WalLogDB implements LogDB {
         this.counters.bytesWritten += w.pos;
         // Every batch written is synced: commit-only hard states, the one change that may wait,
         // are deferred rather than written (see `layOut`).
+        const mark = this.prealloc.syncMark();
         await this.sync(fd, w.pos);
         // A preallocation's fdatasync beside this one may have taken the write-back error (it is
-        // reported once): this sync's success then proves nothing (fsyncgate).
+        // reported once per file): wait for its outcome before acknowledging (fsyncgate).
+        if (this.prealloc.overlapped(mark)) await this.prealloc.settle();
         if (this.failure !== null) throw this.failure;
         this.segEnd += w.pos;
         this.segments.setSize(this.current, this.segEnd);

@@ -36,6 +36,24 @@ export class SegmentPreallocator {
     return Math.min(PREALLOC_STEP, this.segmentBytes);
   }
 
+  /** fdatasyncs of extensions begun so far, and whether one runs now (see {@link overlapped}). */
+  private syncsBegun = 0;
+  private syncing = false;
+
+  /** A mark to pass to {@link overlapped} once a sync of the same file made after it returns. */
+  syncMark(): number {
+    return this.syncsBegun;
+  }
+
+  /**
+   * Whether an extension's fdatasync ran at some time since `mark` was taken. A write-back
+   * error is reported once per open file: that sync may have taken the error of a batch whose
+   * own sync then returned success, so the batch waits for it ({@link settle}) and its outcome.
+   */
+  overlapped(mark: number): boolean {
+    return this.syncing || this.syncsBegun !== mark;
+  }
+
   /** Waits for a background extension, if one runs. */
   async settle(): Promise<void> {
     if (this.extending !== null) await this.extending;
@@ -69,7 +87,13 @@ export class SegmentPreallocator {
     for (let at = this.allocEnd; at < target;) {
       at += await writeFd(this.fs, fd, zero, 0, Math.min(step, target - at), at);
     }
-    await fdatasyncFd(this.fs, fd);
+    this.syncsBegun++;
+    this.syncing = true;
+    try {
+      await fdatasyncFd(this.fs, fd);
+    } finally {
+      this.syncing = false;
+    }
     this.allocEnd = Math.max(this.allocEnd, target);
   }
 }
