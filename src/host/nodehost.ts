@@ -4,7 +4,6 @@
  * `{ signal?, timeoutMs? }`; failures are typed errors (see `errors.ts`).
  */
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import { ConfigChangeType, type Membership, type Message } from '../core/types.js';
 import {
   ClosedError, InvalidOperationError, StateMachineError, StorageError, InvalidOptionError, ShardNotFoundError,
@@ -94,7 +93,7 @@ export class NodeHost {
       transfer: (r, target, timeoutMs) => this.transfers.request(r, target, { timeoutMs }, (x) => this.engine.setReady(x)) });
     this.events.on('leader:updated', () => this.balancer.leaderChanged());
     this.ticker = cfg.runtime.timers.setInterval(() => this.tick(), cfg.rttMillisecond).unref();
-    this.starts = new ReplicaStarts(logdb, (s, r) => this.replicas.get(s)?.replicaId === r, (s, r) => this.snapshotDir(s, r), cfg.logger);
+    this.starts = new ReplicaStarts(logdb, (s, r) => this.replicas.get(s)?.replicaId === r, (s, r) => this.snapshotDir(s, r), cfg.logger, cfg.runtime.fs);
   }
 
   private readonly starts: ReplicaStarts;
@@ -114,7 +113,7 @@ export class NodeHost {
   static async create(config: NodeHostConfig): Promise<NodeHost> {
     const cfg = resolveHostConfig(config);
     const lock = FirstStartLock.before(cfg.nodeHostDir, cfg.walDir,
-      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }, cfg.logger));
+      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }, cfg.logger), cfg.runtime.fs);
     let logdb: LogDB | undefined;
     try {
       logdb = await openLogDB(cfg);
@@ -456,7 +455,7 @@ export class NodeHost {
       throw new InvalidOperationError(`replica ${replicaId} of shard ${shardId} is running; stop it first`);
     }
     await this.logdb.removeReplicaData(shardId, replicaId);
-    await rm(this.snapshotDir(shardId, replicaId), { recursive: true, force: true });
+    await this.cfg.runtime.fs.promises.rm(this.snapshotDir(shardId, replicaId), { recursive: true, force: true });
   }
 
   /**
@@ -471,7 +470,7 @@ export class NodeHost {
    */
   async requestSnapshot(shardId: ShardId, opts: SnapshotOptions = {}): Promise<number> {
     throwIfAborted(opts.signal);
-    return await requestSnapshot(this.replica(shardId), opts, this.cfg.logger);
+    return await requestSnapshot(this.replica(shardId), opts, this.cfg.logger, this.cfg.runtime.fs);
   }
 
   /**

@@ -8,10 +8,13 @@ import type { TypedEmitter } from './events.js';
 import type { LeaderTransfers } from './leadership.js';
 import type { Replica } from './replica.js';
 import type { SnapshotScheduler, SnapshotWorkKind } from './snapshot-scheduler.js';
+import type { Runtime } from '../runtime/index.js';
 
 /** What the replica needs from its host. */
 export interface ReplicaHost {
   readonly logger: Logger;
+  /** The host's runtime: clock, timers, randomness and file system for the replica's parts. */
+  readonly runtime: Runtime;
   /** The replica has work for the engine. */
   setReady(r: Replica): void;
   /** Membership changed (addresses to the transport, an event to observers). */
@@ -60,6 +63,7 @@ export interface ReplicaHostDeps {
 export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
   return {
     logger: h.cfg.logger,
+    runtime: h.cfg.runtime,
     maxPending: h.cfg.maxPendingPerShard,
     notifyCommit: h.cfg.notifyCommit,
     rttMillisecond: h.cfg.rttMillisecond,

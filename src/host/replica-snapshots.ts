@@ -31,7 +31,7 @@ export class ReplicaSnapshots {
   /** @param enqueue puts a task in the replica's apply queue (and wakes the apply loop). */
   constructor(private readonly r: Replica, private readonly host: ReplicaHost, private readonly enqueue: (t: SnapshotTask) => void) {
     this.pending = new PendingSnapshot(r.shardId);
-    this.streams = new OutgoingStreams(() => r.snapshotter, host.logger);
+    this.streams = new OutgoingStreams(() => r.snapshotter, host.logger, host.runtime.fs);
   }
 
   /**

@@ -6,7 +6,6 @@
  * the newest sealed one is written: one block may be on its way to disk while the caller fills
  * the next, so checksumming overlaps the I/O, and memory stays bounded at about three blocks.
  */
-import * as fsp from 'node:fs/promises';
 import { InvalidOperationError, InvalidOptionError, StorageError } from '../errors.js';
 import type { SnapshotWriter } from '../contracts/state-machine.js';
 import { compressionType, snappyCompress, type CompressionName, CompressionType } from './compression.js';
@@ -16,6 +15,7 @@ import {
   fileChecksum, foldDigest, HEADER_BYTES, MAX_BLOCK_SIZE,
 } from './format.js';
 import { crc32 } from '../encoding/crc32.js';
+import { realFileSystem, type FileHandle, type FileSystem } from '../runtime/index.js';
 
 /** Options of {@link SnapshotFileWriter.create}. */
 export interface SnapshotFileWriterOptions {
@@ -23,6 +23,8 @@ export interface SnapshotFileWriterOptions {
   readonly compression?: CompressionName;
   /** Largest raw bytes per block, 1 B .. 64 MiB; default 1 MiB. */
   readonly blockSize?: number;
+  /** The file system the file is written through; default Node's (`realFileSystem`). */
+  readonly fs?: FileSystem;
 }
 
 /** What a finished file is: its size and the checksum to record in `SnapshotMeta`. */
@@ -60,7 +62,8 @@ export class SnapshotFileWriter implements SnapshotWriter {
   private constructor(
     /** The file being written. */
     readonly path: string,
-    private readonly handle: fsp.FileHandle,
+    private readonly handle: FileHandle,
+    private readonly fs: FileSystem,
     private readonly blockSize: number,
     private readonly compression: CompressionType,
     dataStart: number,
@@ -88,9 +91,10 @@ export class SnapshotFileWriter implements SnapshotWriter {
     const compression = compressionType(name);
     const metadataCrc = crc32(membership, crc32(sessions));
     const header = encodeHeader({ compression, blockSize, sessionsSize: sessions.length, membershipSize: membership.length, metadataCrc });
-    let handle: fsp.FileHandle;
+    const fs = options.fs ?? realFileSystem;
+    let handle: FileHandle;
     try {
-      handle = await fsp.open(path, 'wx');
+      handle = await fs.promises.open(path, 'wx');
     } catch (err) {
       throw storageError(`create snapshot file ${path}`, err);
     }
@@ -98,11 +102,11 @@ export class SnapshotFileWriter implements SnapshotWriter {
       await handle.writev([header, sessions, membership], 0);
     } catch (err) {
       await handle.close().catch(() => undefined);
-      await fsp.rm(path, { force: true }).catch(() => undefined);
+      await fs.promises.rm(path, { force: true }).catch(() => undefined);
       throw storageError(`write snapshot header ${path}`, err);
     }
     const dataStart = HEADER_BYTES + sessions.length + membership.length;
-    return new SnapshotFileWriter(path, handle, blockSize, compression, dataStart, header.readUInt32LE(HEADER_BYTES - 4), metadataCrc);
+    return new SnapshotFileWriter(path, handle, fs, blockSize, compression, dataStart, header.readUInt32LE(HEADER_BYTES - 4), metadataCrc);
   }
 
   /**
@@ -158,7 +162,7 @@ export class SnapshotFileWriter implements SnapshotWriter {
 
   private async discard(): Promise<void> {
     await this.handle.close().catch(() => undefined);
-    await fsp.rm(this.path, { force: true }).catch(() => undefined);
+    await this.fs.promises.rm(this.path, { force: true }).catch(() => undefined);
   }
 
   private notOpen(): Error {
