@@ -99,4 +99,20 @@ describe('FaultFileSystem', () => {
     assert.deepEqual([...f.readFileSync(p)], [1, 2, 3, 4, 5, 6, 7, 8]);
     assert.deepEqual([...fs.readFileSync(p)], [1, 2, 3, 4, 5, 6, 7, 8]);
   });
+
+  it('fails the callback-style descriptor calls through their callback, never by throwing', async () => {
+    const f = new FaultFileSystem(realFileSystem);
+    const p = path.join(dir, 'cb.wal');
+    const fd = await new Promise<number>((res, rej) => f.open(p, 'w', (e, n) => { if (e) rej(e); else res(n); }));
+    f.fail({ ops: ['write', 'fdatasync'], path: (x) => x.endsWith('.wal'), errno: 'EIO' });
+    const written = await new Promise<[unknown, number]>((res) => f.write(fd, Buffer.from('abc'), 0, 3, 0, (e, n) => res([e, n])));
+    assert.equal((written[0] as NodeJS.ErrnoException).code, 'EIO');
+    assert.equal(written[1], 0);
+    const synced = await new Promise<unknown>((res) => f.fdatasync(fd, res));
+    assert.equal((synced as NodeJS.ErrnoException).code, 'EIO');
+    f.disarmAll();
+    await new Promise<void>((res, rej) => f.fdatasync(fd, (e) => { if (e) rej(e); else res(); }));
+    await new Promise<void>((res, rej) => f.close(fd, (e) => { if (e) rej(e); else res(); }));
+    assert.equal(fs.statSync(p).size, 0);
+  });
 });
