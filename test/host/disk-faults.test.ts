@@ -194,3 +194,26 @@ test('a byte flipped on read in a WAL record: the restart is refused with Corrup
     await c.closeAll();
   }
 });
+
+test('a byte flipped on read in a snapshot data file: the replica\'s restart is refused with CorruptionError, the file is intact', { timeout: 30000 }, async () => {
+  const c = new HostCluster();
+  try {
+    const nh = await c.start(1);
+    await c.startShard(1, [1]);
+    await c.waitLeader(1, [1]);
+    for (let k = 0; k < 20; k++) await nh.propose(1, setCmd(`a${k}`, 'x'.repeat(100)));
+    const index = await nh.requestSnapshot(1);
+    await c.crash(1);
+    const f = new FaultFileSystem(realFileSystem);
+    const flip = f.flip({ path: (p) => p.endsWith('.data') && p.includes(`${path.sep}shard-1-replica-1${path.sep}`), offset: (_p, size) => Math.floor(size / 2) });
+    await c.start(1, { runtime: { ...realRuntime, fs: f } });
+    const err = await c.startShard(1, [1], { members: [] }).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof CorruptionError, `expected CorruptionError, got ${String(err)}`);
+    assert.ok(flip.hits > 0);
+    assert.match(err.message, new RegExp(`snapshot|${index}`));
+    await c.crash(1);
+    await restartAndCheck(c, Array.from({ length: 20 }, (_, k) => `a${k}`));
+  } finally {
+    await c.closeAll();
+  }
+});
