@@ -83,8 +83,20 @@ export class LogUnavailableError extends RuntimeConditionError {
  * state of the file is unknown, so retrying could acknowledge data that is not durable.
  */
 export class StorageError extends SampanError {
-  /** Creates the error (code `STORAGE`) with a message saying what happened. */
-  constructor(message: string, options?: { cause?: unknown }) { super('STORAGE', message, options); }
+  /** The file or directory the failed call was on, when known (from `where` or the system error). */
+  readonly path: string | undefined;
+  /** The system error code (`EIO`, `ENOSPC`, …), when known (from `where` or the system error). */
+  readonly errno: string | undefined;
+  /**
+   * Creates the error (code `STORAGE`) with a message saying what happened; `path` and `errno`
+   * default to those of the system error in `cause`.
+   */
+  constructor(message: string, where?: { cause?: unknown; path?: string; errno?: string }) {
+    super('STORAGE', message, { cause: where?.cause });
+    const sys = typeof where?.cause === 'object' && where.cause !== null ? where.cause as { code?: unknown; path?: unknown } : {};
+    this.path = where?.path ?? (typeof sys.path === 'string' ? sys.path : undefined);
+    this.errno = where?.errno ?? (typeof sys.code === 'string' ? sys.code : undefined);
+  }
 }
 
 /** A snapshot that was asked for by index is not (or no longer) on disk. */

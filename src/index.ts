@@ -10,6 +10,7 @@ export type { StartOptions, HandleOf, QueryOf, ResultOf } from './host/start-opt
 export { shardId, replicaId } from './contracts/ids.js';
 export type { ShardId, ReplicaId } from './contracts/ids.js';
 export type { DrainResult } from './host/leadership.js';
+export type { HostFailure } from './host/fail-stop.js';
 export type { MoveTarget, MoveReplicaOptions, MoveResult, MoveStep } from './host/move-replica.js';
 export type { MemberOp, JointChangeOptions } from './host/membership-calls.js';
 export type {
@@ -44,6 +45,11 @@ export type { Entry, HardState, SnapshotFile, Message } from './core/types.js';
 export { EntryType, MessageType, StateMachineType } from './core/types.js';
 export type { RandomSource } from './core/random.js';
 export { SeededRandom } from './core/random.js';
+// The injectable runtime (NodeHostConfig.runtime): Node itself by default.
+export type { Runtime, Clock, Timers, TimerHandle, ProcessInfo } from './runtime/index.js';
+export type { RandomSource as RuntimeRandomSource } from './runtime/index.js';
+export type { FileSystem, FileSystemPromises, FileHandle, FileStats, DirEntry, FsCallbackError, ReadResult, WriteResult } from './runtime/index.js';
+export { realRuntime, realFileSystem } from './runtime/index.js';
 export type { Logger, LogFields } from './logger.js';
 export { noopLogger, consoleLogger } from './logger.js';
 export type { LogDB, ReplicaUpdate, Bootstrap, EntryRange, ReplicaKey } from './contracts/log-db.js';

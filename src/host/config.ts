@@ -12,6 +12,8 @@ import type { LogDB } from '../contracts/log-db.js';
 import type { ReplicaId, ShardId } from '../contracts/ids.js';
 import type { Transport, TransportHandler } from '../contracts/transport.js';
 import { isHostIdAddress } from '../transport/host-registry.js';
+import { realRuntime, type Runtime } from '../runtime/index.js';
+import { checkRuntime } from './runtime-check.js';
 
 /** Settings of one NodeHost. */
 export interface NodeHostConfig {
@@ -71,6 +73,14 @@ export interface NodeHostConfig {
   readonly logDBFactory?: (dir: string, walDir: string | undefined) => Promise<LogDB>;
   /** Replace the transport (tests: the in-memory network). The host closes it. */
   readonly transportFactory?: (handler: TransportHandler) => Transport;
+  /**
+   * Where the host takes its clocks, timers, randomness, file system and process identity from
+   * (src/runtime; docs/operations.md, "Runtime"): the WAL, the snapshots, the directory lock,
+   * the host registry, the ticker and every deadline use it. Default {@link realRuntime}
+   * (Node itself). A deterministic simulator or a fault-injecting test supplies another. A
+   * `logDBFactory` or `transportFactory` brings its own and is given none.
+   */
+  readonly runtime?: Runtime;
 }
 
 /** Settings of one replica of a shard. */
@@ -233,6 +243,7 @@ export function resolveHostConfig(c: NodeHostConfig): ResolvedHostConfig {
     logger: c.logger ?? noopLogger,
     logDBFactory: c.logDBFactory,
     transportFactory: c.transportFactory,
+    runtime: c.runtime === undefined ? realRuntime : checkRuntime(c.runtime),
   };
 }
 

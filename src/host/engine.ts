@@ -193,7 +193,7 @@ export class Engine {
   private fail(e: unknown): void {
     if (this.closed) return;
     const err = e instanceof Error ? e : new Error(String(e));
-    this.logger.error('engine pass failed; the host stops', { error: err.message });
+    // The host logs the one line (fail-stop.ts).
     this.closed = true;
     this.onFatal(err);
   }

@@ -4,6 +4,7 @@
  */
 import type { Membership } from '../core/types.js';
 import type { Logger } from '../logger.js';
+import type { StorageError } from '../errors.js';
 
 /** Every event a NodeHost emits, with its payload. */
 export interface NodeHostEvents {
@@ -151,6 +152,34 @@ export interface NodeHostEvents {
     direction: 'received' | 'reported';
     /** Whether this replica stopped serving the shard because of it. */
     fenced: boolean;
+  };
+  /**
+   * A replica stopped because its own storage failed (a snapshot save hit ENOSPC or EIO; see
+   * fail-stop.ts); the host and its other replicas go on. Restart the replica once fixed.
+   */
+  'replica:storage-failed': {
+    /** The shard. */
+    shardId: number;
+    /** This host's replica of the shard. */
+    replicaId: number;
+    /** The failure; its message names the call, the errno and the path. */
+    error: StorageError;
+    /** The file or directory, when known. */
+    path: string | null;
+    /** The system error code (`ENOSPC`, `EIO`, …), when known. */
+    errno: string | null;
+  };
+  /**
+   * The host stopped because its shared write-ahead log failed (a write, fdatasync or segment
+   * creation; see fail-stop.ts). Emitted just before `host:failed`. Restart on a healthy disk.
+   */
+  'host:storage-failed': {
+    /** The failure; its message names the call, the errno and the path. */
+    error: StorageError;
+    /** The file or directory, when known. */
+    path: string | null;
+    /** The system error code (`EIO`, `ENOSPC`, …), when known. */
+    errno: string | null;
   };
   /** The host stopped because of an unrecoverable error (e.g. a failed disk write). */
   'host:failed': {

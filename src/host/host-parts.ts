@@ -12,11 +12,11 @@ import type { ResolvedHostConfig } from './config.js';
 import type { StoredHostIdentity } from './dir-lock.js';
 import { openHostRegistry } from './host-registry-file.js';
 
-/** Opens the host's LogDB: `cfg.logDBFactory`'s, or a WalLogDB in `walDir` (default `<nodeHostDir>/wal`). */
+/** Opens the host's LogDB: `cfg.logDBFactory`'s, or a WalLogDB in `walDir` (default `<nodeHostDir>/wal`) on the host's runtime. */
 export async function openLogDB(cfg: ResolvedHostConfig): Promise<LogDB> {
   return cfg.logDBFactory !== undefined
     ? await cfg.logDBFactory(cfg.nodeHostDir, cfg.walDir)
-    : await WalLogDB.open({ dir: cfg.walDir ?? join(cfg.nodeHostDir, 'wal'), fsync: !cfg.unsafeNoFsync });
+    : await WalLogDB.open({ dir: cfg.walDir ?? join(cfg.nodeHostDir, 'wal'), fsync: !cfg.unsafeNoFsync, runtime: cfg.runtime });
 }
 
 /** The transport factory: `cfg.transportFactory`, or a TcpTransport routing through the host registry of `identity`. */

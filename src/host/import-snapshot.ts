@@ -4,7 +4,6 @@
  * same exported snapshot with the same new membership, then starts its replica without
  * initial members; the shard continues from the snapshot's state.
  */
-import { copyFile, readFile, rm } from 'node:fs/promises';
 import { join, basename } from 'node:path';
 import type { Membership, SnapshotMeta } from '../core/types.js';
 import { ImportRollbackError, InvalidOperationError, InvalidOptionError } from '../errors.js';
@@ -13,6 +12,7 @@ import { WalLogDB } from '../logdb/wal-log-db.js';
 import { verifySnapshotDir } from '../snapshot/snapshot-dir.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
 import { isMemberAddress } from './config.js';
+import { realRuntime, type Runtime } from '../runtime/index.js';
 
 /** What to import, and where. */
 export interface ImportSnapshotOptions {
@@ -33,6 +33,11 @@ export interface ImportSnapshotOptions {
    * back, and losing what it committed after the snapshot). Default false.
    */
   readonly force?: boolean;
+  /**
+   * Where the import takes its file system and process liveness from (the lock check); default
+   * {@link realRuntime}. Give the runtime the host runs with.
+   */
+  readonly runtime?: Runtime;
 }
 
 /**
@@ -61,12 +66,11 @@ export function importedMembership(old: Membership, members: ReadonlyMap<number,
   return { configChangeId: index, voters: new Map(members), nonVoting: new Map(), witnesses: new Map(), removed };
 }
 
-async function hostIsRunning(dir: string): Promise<number> {
+async function hostIsRunning(rt: Runtime, dir: string): Promise<number> {
   try {
-    const pid = Number((await readFile(join(dir, 'LOCK'), 'utf8')).trim());
+    const pid = Number((await rt.fs.promises.readFile(join(dir, 'LOCK'), 'utf8')).trim());
     if (!Number.isSafeInteger(pid) || pid <= 0) return 0;
-    process.kill(pid, 0);
-    return pid;
+    return rt.process.isAlive(pid) ? pid : 0;
   } catch {
     return 0;
   }
@@ -87,28 +91,29 @@ export async function importSnapshot(o: ImportSnapshotOptions): Promise<Snapshot
     if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidOptionError(`member id ${id} is invalid`);
     if (!isMemberAddress(addr)) throw new InvalidOptionError(`member ${id} has an invalid address '${addr}'`);
   }
-  const pid = await hostIsRunning(o.nodeHostDir);
+  const rt = o.runtime ?? realRuntime;
+  const pid = await hostIsRunning(rt, o.nodeHostDir);
   if (pid !== 0) throw new InvalidOperationError(`the NodeHost in ${o.nodeHostDir} is running (pid ${pid}); stop it first`);
-  const { meta } = await verifySnapshotDir(o.from);
+  const { meta } = await verifySnapshotDir(o.from, rt.fs);
   if (o.shardId !== undefined && meta.shardId !== o.shardId) {
     throw new InvalidOptionError(`the snapshot belongs to shard ${meta.shardId}, not ${o.shardId}`);
   }
   const membership = importedMembership(meta.membership, o.members, meta.index);
-  const logdb = await WalLogDB.open({ dir: o.walDir ?? join(o.nodeHostDir, 'wal') });
+  const logdb = await WalLogDB.open({ dir: o.walDir ?? join(o.nodeHostDir, 'wal'), runtime: rt });
   try {
     const held = heldIndex(logdb, meta.shardId, o.replicaId);
     if (held > meta.index && o.force !== true) throw new ImportRollbackError(meta.shardId, o.replicaId, held, meta.index);
     const dir = join(o.nodeHostDir, 'snapshots', `shard-${meta.shardId}-replica-${o.replicaId}`);
-    await rm(dir, { recursive: true, force: true });
-    const snapshotter = new Snapshotter({ dir, shardId: meta.shardId, replicaId: o.replicaId });
+    await rt.fs.promises.rm(dir, { recursive: true, force: true });
+    const snapshotter = new Snapshotter({ dir, shardId: meta.shardId, replicaId: o.replicaId, runtime: rt });
     await snapshotter.cleanupAtStart();
     const env = snapshotter.prepareReceive(meta);
     const dataPath = meta.filepath === '' ? '' : join(env.tempDir, basename(meta.filepath));
-    if (dataPath !== '') await copyFile(meta.filepath, dataPath);
+    if (dataPath !== '') await rt.fs.promises.copyFile(meta.filepath, dataPath);
     const files = [];
     for (const f of meta.files) {
       const to = join(env.tempDir, basename(f.filepath));
-      await copyFile(f.filepath, to);
+      await rt.fs.promises.copyFile(f.filepath, to);
       files.push({ ...f, filepath: to });
     }
     const imported: SnapshotMeta = { ...meta, membership, filepath: dataPath, files, imported: true };

@@ -7,6 +7,7 @@ import type { QuorumHealth } from '../core/quorum-health.js';
 import { Role } from '../core/raft.js';
 import { formatClusterId } from './cluster-identity.js';
 import type { Replica } from './replica.js';
+import type { HostFailure } from './fail-stop.js';
 import { stateHashOf, type StateHash } from './state-hash.js';
 import type { ReplicaId, ShardId } from '../contracts/ids.js';
 
@@ -59,6 +60,8 @@ export interface ReplicaInfo {
   readonly identityMismatches: number;
   /** Whether this replica learned that it was removed from the shard (it serves no requests; stop it and remove its data). */
   readonly removed: boolean;
+  /** Why the replica stopped serving (its state machine or its snapshot storage failed), or null. */
+  readonly failure: string | null;
   /**
    * On the leader: how far each other member has replicated (etcd's `Progress`), sorted by
    * replica id. Empty on other replicas.
@@ -101,6 +104,8 @@ export interface NodeHostInfo {
   readonly nodeHostId: string;
   /** Every replica this host runs, one entry each. */
   readonly shards: readonly ReplicaInfo[];
+  /** Why the host stopped by itself (its WAL failed: see fail-stop.ts), or null while it runs or after a normal close. */
+  readonly failure: HostFailure | null;
 }
 
 /** One replica's state as {@link ReplicaInfo} (no I/O). */
@@ -113,6 +118,7 @@ export function replicaInfo(r: Replica): ReplicaInfo {
     firstLogIndex: r.reader.firstIndex(), lastLogIndex: st.lastIndex, membership: r.rsm.membership,
     quorum: st.quorum, clusterId: formatClusterId(r.clusterId),
     identityConflict: r.identityConflict?.message ?? null, identityMismatches: r.counters.identityMismatches, removed: r.removed,
+    failure: r.failure?.message ?? null,
     followers: [...st.progress].filter(([id]) => id !== r.replicaId).sort(([a], [b]) => a - b)
       .map(([replicaId, p]) => ({
         replicaId, match: p.match, next: p.next, state: STATE_NAMES[p.state] ?? 'probe', inflightMsgs: p.inflightMsgs, inflightBytes: p.inflightBytes,

@@ -4,10 +4,9 @@
  * `{ signal?, timeoutMs? }`; failures are typed errors (see `errors.ts`).
  */
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import { ConfigChangeType, type Membership, type Message } from '../core/types.js';
 import {
-  ClosedError, InvalidOperationError, StateMachineError, InvalidOptionError, ShardNotFoundError,
+  ClosedError, InvalidOperationError, StateMachineError, StorageError, InvalidOptionError, ShardNotFoundError,
   ReplicaRemovedError,
 } from '../errors.js';
 import type { LogDB, ReplicaKey } from '../contracts/log-db.js';
@@ -48,6 +47,8 @@ import { LeaderBalancer } from './leader-balancer.js';
 import { startReplicaOnce, type StartContext } from './replica-start.js';
 import { startArgs, type HandleOf, type StartArgs, type StartOptions } from './start-options.js';
 import { ShardHandle } from './shard-handle.js';
+import { FailStop } from './fail-stop.js';
+import type { TimerHandle } from '../runtime/index.js';
 import { shardId as toShardId, type ReplicaId, type ShardId } from '../contracts/ids.js';
 
 export type { ProposeOptions, MembershipChangeOptions } from './call-options.js';
@@ -59,7 +60,7 @@ export class NodeHost {
   private readonly replicas = new Map<number, Replica>();
   private readonly events: TypedEmitter;
   private readonly engine: Engine;
-  private readonly ticker: ReturnType<typeof setInterval>;
+  private readonly ticker: TimerHandle;
   private closed = false;
   private closing: Promise<void> | null = null;
   /** Leader transfers callers wait for. */
@@ -82,17 +83,22 @@ export class NodeHost {
       logger: cfg.logger, logdb, emit: (p) => this.events.emit('cluster:identity-mismatch', p), notify: (m) => { this.transport.send(m); },
     });
     this.transport = transportFactory(this.transportHandler());
-    this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.fatal(err), (r, m) => this.sendSnapshot(r, m));
+    this.failStop = new FailStop({ logger: cfg.logger, events: this.events, logdb, stopHost: (err) => {
+      for (const r of this.replicas.values()) r.rejectAll(err);
+      this.close({ drainTimeoutMs: 0 }).catch(() => {});
+    } });
+    this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.failStop.host(err), (r, m) => this.sendSnapshot(r, m));
     this.balancer = new LeaderBalancer({ logger: cfg.logger, balance: cfg.leaderBalancing, rttMs: cfg.rttMillisecond, random: Math.random,
       replicas: () => this.replicas.values(), moved: (r, m) => this.events.emit('leader:placement', { ...m, replicaId: r.replicaId }),
       transfer: (r, target, timeoutMs) => this.transfers.request(r, target, { timeoutMs }, (x) => this.engine.setReady(x)) });
     this.events.on('leader:updated', () => this.balancer.leaderChanged());
-    this.ticker = setInterval(() => this.tick(), cfg.rttMillisecond);
-    this.ticker.unref?.();
-    this.starts = new ReplicaStarts(logdb, (s, r) => this.replicas.get(s)?.replicaId === r, (s, r) => this.snapshotDir(s, r), cfg.logger);
+    this.ticker = cfg.runtime.timers.setInterval(() => this.tick(), cfg.rttMillisecond).unref();
+    this.starts = new ReplicaStarts(logdb, (s, r) => this.replicas.get(s)?.replicaId === r, (s, r) => this.snapshotDir(s, r), cfg.logger, cfg.runtime.fs);
   }
 
   private readonly starts: ReplicaStarts;
+  /** Stops the host when its WAL fails, a replica when its snapshot storage does (fail-stop.ts). */
+  private readonly failStop: FailStop;
   /** Leader priority and balancing (leader-balancer.ts). */
   private readonly balancer: LeaderBalancer;
   private readonly transport: Transport;
@@ -107,7 +113,7 @@ export class NodeHost {
   static async create(config: NodeHostConfig): Promise<NodeHost> {
     const cfg = resolveHostConfig(config);
     const lock = FirstStartLock.before(cfg.nodeHostDir, cfg.walDir,
-      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }, cfg.logger));
+      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }, cfg.logger), cfg.runtime.fs);
     let logdb: LogDB | undefined;
     try {
       logdb = await openLogDB(cfg);
@@ -200,7 +206,7 @@ export class NodeHost {
     return replicaHostOf({
       cfg: this.cfg, events: this.events, transfers: this.transfers, setReady: (r) => this.engine.setReady(r),
       setAddress: (s, id, a) => this.setAddress(s, id, a), removeAddress: (s, id) => this.removeAddress(s, id),
-      snapshots: this.engine.snapshots, applyBudget: this.engine.applyBudget,
+      snapshots: this.engine.snapshots, applyBudget: this.engine.applyBudget, storageFailed: (r, e) => this.failStop.replica(r, e),
     });
   }
 
@@ -211,6 +217,7 @@ export class NodeHost {
   // ---- requests -----------------------------------------------------------------------------
 
   private checkOpen(): void {
+    this.failStop.throwIfFailed();
     if (this.closed) throw new ClosedError('the NodeHost is closed');
   }
 
@@ -283,7 +290,7 @@ export class NodeHost {
     const r = this.replica(shardId);
     if (r.identityConflict !== null) throw r.identityConflict;
     if (r.removed) throw new ReplicaRemovedError(shardId, r.replicaId);
-    if (r.failure !== null) throw new StateMachineError(`the state machine of shard ${shardId} failed`, { cause: r.failure });
+    if (r.failure !== null) throw r.failure instanceof StorageError ? r.failure : new StateMachineError(`the state machine of shard ${shardId} failed`, { cause: r.failure });
     return await lookup(r.sm, query) as R;
   }
 
@@ -448,7 +455,7 @@ export class NodeHost {
       throw new InvalidOperationError(`replica ${replicaId} of shard ${shardId} is running; stop it first`);
     }
     await this.logdb.removeReplicaData(shardId, replicaId);
-    await rm(this.snapshotDir(shardId, replicaId), { recursive: true, force: true });
+    await this.cfg.runtime.fs.promises.rm(this.snapshotDir(shardId, replicaId), { recursive: true, force: true });
   }
 
   /**
@@ -463,7 +470,7 @@ export class NodeHost {
    */
   async requestSnapshot(shardId: ShardId, opts: SnapshotOptions = {}): Promise<number> {
     throwIfAborted(opts.signal);
-    return await requestSnapshot(this.replica(shardId), opts, this.cfg.logger);
+    return await requestSnapshot(this.replica(shardId), opts, this.cfg.logger, this.cfg.runtime.fs);
   }
 
   /**
@@ -477,13 +484,13 @@ export class NodeHost {
 
   /** The replicas on this host and their state. */
   getNodeHostInfo(): NodeHostInfo {
-    return { raftAddress: this.cfg.raftAddress, nodeHostId: this.lock.identity?.hostId ?? '', shards: [...this.replicas.values()].map(replicaInfo) };
+    return { raftAddress: this.cfg.raftAddress, nodeHostId: this.lock.identity?.hostId ?? '', shards: [...this.replicas.values()].map(replicaInfo), failure: this.failStop.info };
   }
 
   /** The host's counters (engine, LogDB, transport, per replica), for metrics. Cheap: no I/O. */
   getStats(): NodeHostStats {
     const { engine, logdb, transport } = this;
-    return hostStats({ engine: engine.stats, logdb, transport, replicas: this.replicas.values(), placement: this.balancer.stats, loop: engine.loop });
+    return hostStats({ engine: engine.stats, logdb, transport, replicas: this.replicas.values(), placement: this.balancer.stats, loop: engine.loop, failure: this.failStop.info });
   }
 
   /**
@@ -553,12 +560,6 @@ export class NodeHost {
     this.engine.setReady(r);
   }
 
-  private fatal(err: Error): void {
-    this.events.emit('host:failed', { error: err });
-    for (const r of this.replicas.values()) r.rejectAll(err);
-    void this.close({ drainTimeoutMs: 0 });
-  }
-
   /**
    * Hands over leadership of the shards it leads ({@link drain}; `drainTimeoutMs`, default two
    * election timeouts, 0 to skip), then stops every replica (pending requests fail with
@@ -571,7 +572,7 @@ export class NodeHost {
     this.closing = (async () => {
       if (drainMs > 0 && !this.closed) await this.drain({ timeoutMs: drainMs });
       this.closed = true;
-      clearInterval(this.ticker);
+      this.cfg.runtime.timers.clearInterval(this.ticker);
       for (const r of this.replicas.values()) await r.stop();
       this.replicas.clear();
       this.engine.close();

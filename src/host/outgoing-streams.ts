@@ -3,9 +3,9 @@
  * each holds until it ends: the replica's snapshot at its index (kept from removal), or a
  * private full image written for it (on-disk state machines), removed afterwards.
  */
-import { rm } from 'node:fs/promises';
 import type { Logger } from '../logger.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
+import { realFileSystem, type FileSystem } from '../runtime/index.js';
 
 /** What one stream holds. */
 interface Held {
@@ -23,8 +23,9 @@ export class OutgoingStreams {
   /**
    * @param files the replica's snapshotter (null until attached): holds and releases snapshots.
    * @param logger told of a release that failed (a deferred removal; never thrown at the caller).
+   * @param fs the file system images are removed through (the host's runtime's).
    */
-  constructor(private readonly files: () => Snapshotter | null, private readonly logger: Logger) {}
+  constructor(private readonly files: () => Snapshotter | null, private readonly logger: Logger, private readonly fs: FileSystem = realFileSystem) {}
 
   /** Streams in progress. */
   get size(): number { return this.streams.size; }
@@ -55,11 +56,16 @@ export class OutgoingStreams {
   setImage(to: number, dir: string): boolean {
     const s = this.streams.get(to);
     if (s === undefined) {
-      void rm(dir, { recursive: true, force: true });
+      this.removeImage(dir);
       return false;
     }
     s.image = dir;
     return true;
+  }
+
+  /** Removes a stream image (a failure leaves it for the next cleanup at start). */
+  private removeImage(dir: string): void {
+    void this.fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** The stream to `to` ended (either way): releases what it held. Idempotent. */
@@ -67,7 +73,7 @@ export class OutgoingStreams {
     const s = this.streams.get(to);
     if (s === undefined) return;
     this.streams.delete(to);
-    if (s.image !== undefined) void rm(s.image, { recursive: true, force: true });
+    if (s.image !== undefined) this.removeImage(s.image);
     if (!s.acquired) return;
     this.files()?.release(s.index).catch((e: unknown) => {
       this.logger.warn('releasing a streamed snapshot failed', { index: s.index, error: (e as Error).message });

@@ -2,21 +2,27 @@
 import type { ApplyBudget } from './apply-budget.js';
 import type { Membership } from '../core/types.js';
 import type { Logger } from '../logger.js';
+import type { StorageError } from '../errors.js';
 import type { ResolvedHostConfig } from './config.js';
 import type { TypedEmitter } from './events.js';
 import type { LeaderTransfers } from './leadership.js';
 import type { Replica } from './replica.js';
 import type { SnapshotScheduler, SnapshotWorkKind } from './snapshot-scheduler.js';
+import type { Runtime } from '../runtime/index.js';
 
 /** What the replica needs from its host. */
 export interface ReplicaHost {
   readonly logger: Logger;
+  /** The host's runtime: clock, timers, randomness and file system for the replica's parts. */
+  readonly runtime: Runtime;
   /** The replica has work for the engine. */
   setReady(r: Replica): void;
   /** Membership changed (addresses to the transport, an event to observers). */
   membershipChanged(r: Replica, m: Membership): void;
   /** The replica stopped because its state machine failed. */
   failed(r: Replica, err: Error): void;
+  /** The replica's own storage failed (a snapshot save): stop it, or the host (fail-stop.ts). */
+  storageFailed(r: Replica, err: StorageError): void;
   /** The replica learnt of a new leader or term. */
   softState(r: Replica, leaderId: number, term: number): void;
   readonly maxPending: number;
@@ -49,12 +55,15 @@ export interface ReplicaHostDeps {
   setReady(r: Replica): void;
   setAddress(shardId: number, replicaId: number, address: string): void;
   removeAddress(shardId: number, replicaId: number): void;
+  /** See {@link ReplicaHost.storageFailed}. */
+  storageFailed(r: Replica, err: StorageError): void;
 }
 
 /** The {@link ReplicaHost} of a NodeHost's replicas. */
 export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
   return {
     logger: h.cfg.logger,
+    runtime: h.cfg.runtime,
     maxPending: h.cfg.maxPendingPerShard,
     notifyCommit: h.cfg.notifyCommit,
     rttMillisecond: h.cfg.rttMillisecond,
@@ -66,6 +75,7 @@ export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
       h.events.emit('membership:changed', { shardId: r.shardId, replicaId: r.replicaId, membership: m });
     },
     failed: (r, error) => h.events.emit('replica:failed', { shardId: r.shardId, replicaId: r.replicaId, error }),
+    storageFailed: h.storageFailed,
     softState: (r, leaderId, term) => {
       h.transfers.leaderChanged(r, leaderId, term);
       h.events.emit('leader:updated', { shardId: r.shardId, replicaId: r.replicaId, leaderId, term });

@@ -6,7 +6,7 @@
  * which bound them per host and never run two of one shard at once.
  */
 import type { Message, SnapshotMeta } from '../core/types.js';
-import { ClosedError, RejectedError, SnapshotNotFoundError, StateMachineError } from '../errors.js';
+import { ClosedError, RejectedError, SnapshotNotFoundError, StateMachineError, StorageError } from '../errors.js';
 import { OutgoingStreams } from './outgoing-streams.js';
 import { PendingSnapshot, type SnapshotRequest } from './pending-snapshot.js';
 import type { Replica } from './replica.js';
@@ -31,7 +31,7 @@ export class ReplicaSnapshots {
   /** @param enqueue puts a task in the replica's apply queue (and wakes the apply loop). */
   constructor(private readonly r: Replica, private readonly host: ReplicaHost, private readonly enqueue: (t: SnapshotTask) => void) {
     this.pending = new PendingSnapshot(r.shardId);
-    this.streams = new OutgoingStreams(() => r.snapshotter, host.logger);
+    this.streams = new OutgoingStreams(() => r.snapshotter, host.logger, host.runtime.fs);
   }
 
   /**
@@ -99,7 +99,9 @@ export class ReplicaSnapshots {
         this.host.snapshotCreated(this.r, index, target.kind === 'export');
       } catch (e) {
         // Not started because the replica stopped: its request already failed with ClosedError.
-        if (!(e instanceof ClosedError && this.r.abort.signal.aborted)) {
+        // A local save the disk refused stops the replica (or the host: fail-stop.ts), one line.
+        if (e instanceof StorageError && target.kind === 'local') this.host.storageFailed(this.r, e);
+        else if (!(e instanceof ClosedError && this.r.abort.signal.aborted)) {
           this.host.logger.error('snapshot failed', { shardId: this.r.shardId, replicaId: this.r.replicaId, error: (e as Error).message });
         }
         request?.req.reject(e);

@@ -65,7 +65,8 @@ cfg: ResolvedShardConfig, create: (shardId: number, replicaId: number) => AnySta
   const reader = new LogReader(host.logdb, cfg.shardId, cfg.replicaId);
   const ss = reader.snapshot();
   const ident = startIdentity({ cfg, stored, initialMembers, join, smType, snapshot: ss, logger: host.hostCfg.logger });
-  const snapshotter = new Snapshotter({ dir: host.snapshotDir(cfg.shardId, cfg.replicaId), shardId: cfg.shardId, replicaId: cfg.replicaId, logger: host.hostCfg.logger });
+  const snapshotter = new Snapshotter({ dir: host.snapshotDir(cfg.shardId, cfg.replicaId), shardId: cfg.shardId, replicaId: cfg.replicaId, logger: host.hostCfg.logger,
+    runtime: host.hostCfg.runtime });
   await snapshotter.cleanupAtStart();
   let onDiskIndex = 0;
   if (sm.kind === 'on-disk') onDiskIndex = await sm.sm.open(new AbortController().signal);

@@ -16,7 +16,7 @@ import {
 } from '../core/types.js';
 import { encodeConfigChange } from '../encoding/config-change.js';
 import {
-  ClosedError, DroppedError, NotLeaderError, RejectedError, ReplicaRemovedError, StateMachineError, SystemBusyError, type ClusterIdentityMismatchError,
+  ClosedError, DroppedError, NotLeaderError, RejectedError, ReplicaRemovedError, StateMachineError, StorageError, SystemBusyError, type ClusterIdentityMismatchError,
 } from '../errors.js';
 import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
 import { hashBytes } from './state-hash.js';
@@ -76,7 +76,7 @@ export class Replica {
   worker: SnapshotWorker | null = null;
   snapshotter: Snapshotter | null = null;
   stopped = false;
-  /** Set when the state machine failed; the replica no longer applies. */
+  /** Set when the state machine or the replica's storage failed; the replica no longer applies. */
   failure: Error | null = null;
   /** What this replica did, counted for metrics; the host counts snapshot streams and receipts. */
   readonly counters: ReplicaCounters = newReplicaCounters();
@@ -158,6 +158,7 @@ export class Replica {
     if (this.stopped) throw new ClosedError(`replica ${this.replicaId} of shard ${this.shardId} is stopped`);
     if (this.identityConflict !== null) throw this.identityConflict;
     if (this.removed) throw new ReplicaRemovedError(this.shardId, this.replicaId);
+    if (this.failure instanceof StorageError) throw this.failure;
     if (this.failure !== null) throw new StateMachineError(`replica ${this.replicaId} of shard ${this.shardId} failed`, { cause: this.failure });
     if (this.proposals.size + this.reads.size >= this.host.maxPending) throw new SystemBusyError(`shard ${this.shardId} has too many pending requests`);
     if (this.peer.rateLimited()) throw new SystemBusyError(`shard ${this.shardId} is rate limited (in-memory log over its limit)`);
@@ -422,6 +423,15 @@ export class Replica {
     const e = new StateMachineError(`state machine of shard ${this.shardId} failed: ${err.message}`, { cause: err });
     this.rejectAll(e);
     this.host.failed(this, err);
+  }
+
+  /**
+   * Its own storage failed (fail-stop.ts): it takes no further part (the engine skips it, the
+   * apply loop stops), and pending and later requests fail with `err`.
+   */
+  failStorage(err: StorageError): void {
+    this.failure = err;
+    this.rejectAll(err);
   }
 
   /** Fails every waiting request with `err`. */

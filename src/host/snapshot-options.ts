@@ -12,8 +12,8 @@
  *   (0 by default) up to `index − compactionOverhead`.
  * - Exports never compact the log.
  */
-import { stat } from 'node:fs/promises';
 import { DirNotExistError, InvalidOptionError } from '../errors.js';
+import type { FileSystem } from '../runtime/index.js';
 import type { RequestOptions } from './request.js';
 import type { SaveTarget } from './snapshot-worker.js';
 
@@ -61,7 +61,7 @@ function checkCount(name: string, v: number | undefined): number {
  *   directory (other stat errors as they are).
  */
 export async function resolveSnapshotOptions(
-  opts: SnapshotOptions, defaultCompactTo: (index: number) => number | null, warn: (msg: string) => void,
+  opts: SnapshotOptions, defaultCompactTo: (index: number) => number | null, warn: (msg: string) => void, fs: FileSystem,
 ): Promise<ResolvedSnapshotOptions> {
   const overhead = checkCount('compactionOverhead', opts.compactionOverhead);
   const compactionIndex = checkCount('compactionIndex', opts.compactionIndex);
@@ -77,7 +77,7 @@ export async function resolveSnapshotOptions(
     if (opts.exportPath === undefined || opts.exportPath === '') throw new InvalidOptionError('an exported snapshot needs exportPath');
     let st;
     try {
-      st = await stat(opts.exportPath);
+      st = await fs.promises.stat(opts.exportPath);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new DirNotExistError(opts.exportPath);
       throw e;

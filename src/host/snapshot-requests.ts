@@ -4,14 +4,15 @@
  * one pending slot or its snapshot worker.
  */
 import type { Logger } from '../logger.js';
+import type { FileSystem } from '../runtime/index.js';
 import type { Replica } from './replica.js';
 import { Pending } from './request.js';
 import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options.js';
 
-/** Takes (or exports) a snapshot of `r`; resolves with its index. @throws as `NodeHost.requestSnapshot`. */
-export async function requestSnapshot(r: Replica, opts: SnapshotOptions, logger: Logger): Promise<number> {
+/** Takes (or exports) a snapshot of `r` (an export path checked through `fs`); resolves with its index. @throws as `NodeHost.requestSnapshot`. */
+export async function requestSnapshot(r: Replica, opts: SnapshotOptions, logger: Logger, fs: FileSystem): Promise<number> {
   const warn = (msg: string): void => logger.warn(msg, { shardId: r.shardId, replicaId: r.replicaId });
-  const { target, compactTo } = await resolveSnapshotOptions(opts, (i) => r.defaultCompactTo(i), warn);
+  const { target, compactTo } = await resolveSnapshotOptions(opts, (i) => r.defaultCompactTo(i), warn, fs);
   return await r.requestSnapshot((cleanup) => ({ req: new Pending<number>(opts, cleanup), target, compactTo }));
 }
 

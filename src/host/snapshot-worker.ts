@@ -5,7 +5,6 @@
  * applying (for a regular state machine the apply loop waits for it, since its state cannot
  * be read while it changes).
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotOutOfDateError } from '../core/errors.js';
 import { StateMachineType, type Membership, type SnapshotFile, type SnapshotMeta } from '../core/types.js';
@@ -132,7 +131,7 @@ export class SnapshotWorker {
   private async write(c: CapturedState, env: SnapshotEnv): Promise<SnapshotMeta> {
     const { cfg, sm, snapshotter } = this.d;
     const writer = await SnapshotFileWriter.create(env.dataPath,
-      { compression: cfg.snapshotCompression }, c.sessions, encodeMembership(c.membership));
+      { compression: cfg.snapshotCompression, fs: snapshotter.fs }, c.sessions, encodeMembership(c.membership));
     const files = new FileCollector();
     try {
       this.d.signal.throwIfAborted();
@@ -159,7 +158,7 @@ export class SnapshotWorker {
    */
   async writeStreamImage(): Promise<{ meta: SnapshotMeta; dir: string }> {
     const streams = join(this.d.snapshotter.dir, 'streams');
-    await mkdir(streams, { recursive: true });
+    await this.d.snapshotter.fs.promises.mkdir(streams, { recursive: true });
     const c = await this.capture({ kind: 'export', path: streams });
     const env = await this.d.snapshotter.prepareStreamImage(streams, c.index);
     try {
@@ -199,7 +198,7 @@ export class SnapshotWorker {
     // Every byte before anything is applied: the data file against the record's size and
     // checksum, each external file against its recorded CRC, the metadata file.
     await this.d.snapshotter.verify(ss);
-    const file = await openSnapshotFile(ss.filepath);
+    const file = await openSnapshotFile(ss.filepath, this.d.snapshotter.fs);
     // An imported snapshot carries the new membership in its record (the import tool rewrote
     // it); the file keeps the membership of the shard it was exported from.
     const membership = ss.imported ? ss.membership : decodeMembership(file.membership);

@@ -14,19 +14,18 @@
  *   from the stored members ({@link membersToBootstrapAgain}), as dragonboat does: its
  *   `replayLog` calls such a replica new and `Launch` bootstraps it from the stored addresses.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ShardAlreadyExistsError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Bootstrap, LogDB } from '../contracts/log-db.js';
 import { LOCK, type DirLock } from './dir-lock.js';
+import type { FileSystem } from '../runtime/index.js';
 
 /** The topmost of `dir` and its parents that does not exist yet, or null when `dir` exists. */
-function topmostMissing(dir: string): string | null {
+function topmostMissing(fs: FileSystem, dir: string): string | null {
   let p = resolve(dir);
   let top: string | null = null;
-  while (!existsSync(p)) {
+  while (!fs.existsSync(p)) {
     top = p;
     const up = dirname(p);
     if (up === p) break;
@@ -35,18 +34,18 @@ function topmostMissing(dir: string): string | null {
   return top;
 }
 
-function isEmptyOrAbsent(dir: string): boolean {
+function isEmptyOrAbsent(fs: FileSystem, dir: string): boolean {
   try {
-    return readdirSync(dir).length === 0;
+    return fs.readdirSync(dir).length === 0;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
 
-function fsyncDir(dir: string): void {
+function fsyncDir(fs: FileSystem, dir: string): void {
   try {
-    const fd = openSync(dir, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
+    const fd = fs.openSync(dir, 'r');
+    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
   } catch { /* best effort: the directory may be gone */ }
 }
 
@@ -69,24 +68,24 @@ export class FirstStartLock implements DirLock {
   private undo = true;
   private released = false;
 
-  private constructor(private readonly lock: DirLock, private readonly freshDirs: readonly FreshDir[]) {}
+  private constructor(private readonly lock: DirLock, private readonly freshDirs: readonly FreshDir[], private readonly fs: FileSystem) {}
 
   /**
    * Locks `hostDir` with `lockDir` (which creates it), noting first which of `hostDir` and
    * `walDir` do not exist yet, and then which were empty: the directories a failed first start
-   * may remove again.
+   * may remove again. Every file call goes through `fs`.
    * @throws whatever `lockDir` throws (nothing is removed then).
    */
-  static before(hostDir: string, walDir: string | undefined, lockDir: () => DirLock): FirstStartLock {
-    const hostTop = topmostMissing(hostDir);
+  static before(hostDir: string, walDir: string | undefined, lockDir: () => DirLock, fs: FileSystem): FirstStartLock {
+    const hostTop = topmostMissing(fs, hostDir);
     const wal = walDir !== undefined && resolve(walDir) !== resolve(hostDir) ? walDir : undefined;
-    const walTop = wal === undefined ? null : topmostMissing(wal);
+    const walTop = wal === undefined ? null : topmostMissing(fs, wal);
     const lock = lockDir();
     const fresh: FreshDir[] = [];
     // The WAL directory is not locked; it counts as fresh only if it is still empty now.
-    if (wal !== undefined && isEmptyOrAbsent(wal)) fresh.push({ dir: resolve(wal), createdFrom: walTop });
+    if (wal !== undefined && isEmptyOrAbsent(fs, wal)) fresh.push({ dir: resolve(wal), createdFrom: walTop });
     if (lock.fresh) fresh.push({ dir: resolve(hostDir), createdFrom: hostTop });
-    return new FirstStartLock(lock, fresh);
+    return new FirstStartLock(lock, fresh, fs);
   }
 
   /** {@inheritDoc DirLock.fresh} */
@@ -117,30 +116,30 @@ export class FirstStartLock implements DirLock {
     const undo = this.undo;
     if (undo) {
       for (const f of this.freshDirs) {
-        try { removeContents(f.dir); } catch { /* best effort */ }
+        try { removeContents(this.fs, f.dir); } catch { /* best effort */ }
       }
     }
     this.lock.release();
-    if (undo) for (const f of this.freshDirs) removeCreated(f);
+    if (undo) for (const f of this.freshDirs) removeCreated(this.fs, f);
   }
 }
 
 /** Removes everything in `dir` but the lock file. */
-function removeContents(dir: string): void {
+function removeContents(fs: FileSystem, dir: string): void {
   let names: string[] = [];
-  try { names = readdirSync(dir); } catch { /* absent: nothing to remove */ }
-  for (const name of names) if (name !== LOCK) rmSync(join(dir, name), { recursive: true, force: true });
-  fsyncDir(dir);
+  try { names = fs.readdirSync(dir); } catch { /* absent: nothing to remove */ }
+  for (const name of names) if (name !== LOCK) fs.rmSync(join(dir, name), { recursive: true, force: true });
+  fsyncDir(fs, dir);
 }
 
 /** Removes the directories created for `f`, innermost first, only while they are empty. */
-function removeCreated(f: FreshDir): void {
+function removeCreated(fs: FileSystem, f: FreshDir): void {
   if (f.createdFrom === null) return;
   for (let p = f.dir; ; p = dirname(p)) {
-    try { rmdirSync(p); } catch { break; } // not empty: another process put something there
+    try { fs.rmdirSync(p); } catch { break; } // not empty: another process put something there
     if (p === f.createdFrom) break;
   }
-  fsyncDir(dirname(f.createdFrom));
+  fsyncDir(fs, dirname(f.createdFrom));
 }
 
 /**
@@ -171,12 +170,14 @@ export class ReplicaStarts {
   /**
    * @param running whether a replica of (shard, replica) runs on the host now.
    * @param snapshotDir the replica's snapshot directory.
+   * @param fs the file system a failed start's snapshot directory is removed through.
    */
   constructor(
     private readonly logdb: LogDB,
     private readonly running: (shardId: number, replicaId: number) => boolean,
     private readonly snapshotDir: (shardId: number, replicaId: number) => string,
     private readonly logger: Logger,
+    private readonly fs: FileSystem,
   ) {}
 
   /**
@@ -212,7 +213,7 @@ export class ReplicaStarts {
   private async undo(shardId: number, replicaId: number, cause: unknown): Promise<void> {
     const steps: Array<() => Promise<void>> = [
       async () => { if (this.hasData(shardId, replicaId)) await this.logdb.removeReplicaData(shardId, replicaId); },
-      () => rm(this.snapshotDir(shardId, replicaId), { recursive: true, force: true }),
+      () => this.fs.promises.rm(this.snapshotDir(shardId, replicaId), { recursive: true, force: true }),
     ];
     for (const step of steps) {
       try {

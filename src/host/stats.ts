@@ -11,6 +11,7 @@ import type { Replica } from './replica.js';
 import type { ReplicaCounters } from './replica-counters.js';
 import type { PlacementStats } from './leader-balancer.js';
 import type { EventLoopStats, GcStats, LoopMonitorHandle } from './loop-monitor.js';
+import type { HostFailure } from './fail-stop.js';
 
 /** One replica's counters. */
 export interface ShardStats extends Readonly<ReplicaCounters> {
@@ -43,12 +44,15 @@ export interface NodeHostStats {
   readonly eventLoop: EventLoopStats;
   /** The process's GC pauses by kind: counts and time since the first host started, longest over the event-loop window. */
   readonly gc: GcStats;
+  /** Why the host stopped by itself (its WAL failed: see fail-stop.ts), or null. */
+  readonly failure: HostFailure | null;
 }
 
 /** Reads a host's counters from its parts (no I/O). */
 export function hostStats(parts: {
   engine: Readonly<EngineStats>; logdb: LogDB; transport: Transport; replicas: Iterable<Replica>; placement: Readonly<PlacementStats>;
   loop: LoopMonitorHandle;
+  failure: HostFailure | null;
 }): NodeHostStats {
   const { eventLoop, gc } = parts.loop.read();
   return {
@@ -61,5 +65,6 @@ export function hostStats(parts: {
     })),
     placement: { ...parts.placement },
     eventLoop, gc,
+    failure: parts.failure,
   };
 }

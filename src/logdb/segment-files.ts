@@ -3,24 +3,19 @@
  * new name survives a crash), positioned reads for the index, and deletion (again with a
  * directory fsync). Segment ids only grow, so name order is log order.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { CorruptionError } from '../errors.js';
+import { closeFd, fsyncFd, openFd, realFileSystem, type FileSystem } from '../runtime/index.js';
 
 const SUFFIX = '.wal';
-const fsyncAsync = promisify(fs.fsync);
-const openAsync = promisify(fs.open);
-const closeAsync = promisify(fs.close);
-const unlinkAsync = promisify(fs.unlink);
 
 /** Segment file name for an id: 16 hex digits, so lexical order is numeric order. */
 export function segmentName(id: number): string {
   return id.toString(16).padStart(16, '0') + SUFFIX;
 }
 
-/** Ids of the segment files in `dir`, ascending. Other files are ignored. */
-export function listSegments(dir: string): number[] {
+/** Ids of the segment files in `dir` (read through `fs`), ascending. Other files are ignored. */
+export function listSegments(dir: string, fs: FileSystem = realFileSystem): number[] {
   const ids: number[] = [];
   for (const name of fs.readdirSync(dir)) {
     if (!name.endsWith(SUFFIX) || name.length !== 16 + SUFFIX.length) continue;
@@ -30,14 +25,14 @@ export function listSegments(dir: string): number[] {
   return ids.sort((a, b) => a - b);
 }
 
-/** Fsyncs a directory so entries created, renamed or deleted in it are durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const fd = await openAsync(dir, 'r');
-  try { await fsyncAsync(fd); } finally { await closeAsync(fd); }
+/** Fsyncs a directory (through `fs`) so entries created, renamed or deleted in it are durable. */
+export async function syncDir(fs: FileSystem, dir: string): Promise<void> {
+  const fd = await openFd(fs, dir, 'r');
+  try { await fsyncFd(fs, fd); } finally { await closeFd(fs, fd); }
 }
 
 /** Synchronous {@link syncDir}, for recovery. */
-export function syncDirSync(dir: string): void {
+export function syncDirSync(fs: FileSystem, dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
 }
@@ -48,7 +43,12 @@ interface Segment { readonly id: number; readonly file: string; fd: number; size
 export class SegmentFiles {
   private readonly segs = new Map<number, Segment>();
 
-  constructor(readonly dir: string, readonly durable: boolean) {}
+  /**
+   * @param dir the WAL directory
+   * @param durable fsync files and the directory (the WAL's `fsync` option)
+   * @param fs the file system every call goes through
+   */
+  constructor(readonly dir: string, readonly durable: boolean, readonly fs: FileSystem) {}
 
   /** Path of a segment. */
   file(id: number): string { return path.join(this.dir, segmentName(id)); }
@@ -56,15 +56,15 @@ export class SegmentFiles {
   /** Opens an existing segment for reading (and writing, for truncation at recovery). */
   openExisting(id: number, size: number): void {
     const file = this.file(id);
-    this.segs.set(id, { id, file, fd: fs.openSync(file, 'r+'), size });
+    this.segs.set(id, { id, file, fd: this.fs.openSync(file, 'r+'), size });
   }
 
   /** Creates a new, empty segment; durable (file and name) before it resolves. */
   async create(id: number): Promise<void> {
     const file = this.file(id);
-    const fd = await openAsync(file, 'wx+');
+    const fd = await openFd(this.fs, file, 'wx+');
     this.segs.set(id, { id, file, fd, size: 0 });
-    if (this.durable) await syncDir(this.dir);
+    if (this.durable) await syncDir(this.fs, this.dir);
   }
 
   /** Descriptor of a segment. @throws CorruptionError when the segment is not open. */
@@ -89,7 +89,7 @@ export class SegmentFiles {
     const fd = this.fd(id);
     let got = 0;
     while (got < len) {
-      const n = fs.readSync(fd, buf, got, len - got, off + got);
+      const n = this.fs.readSync(fd, buf, got, len - got, off + got);
       if (n === 0) {
         throw new CorruptionError(`segment ${segmentName(id)} ends at ${off + got}, expected ${len - got} more bytes`,
           { file: this.file(id), offset: off + got });
@@ -103,8 +103,8 @@ export class SegmentFiles {
   truncate(id: number, size: number): void {
     const s = this.segs.get(id);
     if (s === undefined) return;
-    fs.ftruncateSync(s.fd, size);
-    if (this.durable) fs.fsyncSync(s.fd);
+    this.fs.ftruncateSync(s.fd, size);
+    if (this.durable) this.fs.fsyncSync(s.fd);
     s.size = size;
   }
 
@@ -113,14 +113,14 @@ export class SegmentFiles {
     const s = this.segs.get(id);
     if (s === undefined) return;
     this.segs.delete(id);
-    await closeAsync(s.fd);
-    await unlinkAsync(s.file);
-    if (this.durable) await syncDir(this.dir);
+    await closeFd(this.fs, s.fd);
+    await this.fs.promises.unlink(s.file);
+    if (this.durable) await syncDir(this.fs, this.dir);
   }
 
   /** Closes every descriptor. */
   closeAll(): void {
-    for (const s of this.segs.values()) fs.closeSync(s.fd);
+    for (const s of this.segs.values()) this.fs.closeSync(s.fd);
     this.segs.clear();
   }
 }

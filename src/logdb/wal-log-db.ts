@@ -8,17 +8,15 @@
  * its promise resolves once the batch is durable. Recovery is in wal-recovery.ts, space
  * reclamation in wal-compaction.ts, the file format in wal-format.ts and wal-records.ts.
  */
-import * as fs from 'node:fs';
-import { promisify } from 'node:util';
 import { SegmentPreallocator } from './wal-prealloc.js';
 import { LoopSyncGate } from './loop-sync-gate.js';
 import type { WalStats } from './wal-stats.js';
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
-import { ClosedError, CorruptionError, EntriesCompactedError, InvalidOptionError, StorageError } from '../errors.js';
+import { ClosedError, CorruptionError, EntriesCompactedError, type StorageError } from '../errors.js';
 import { checkReplicaIds, checkUpdateShape, planCall } from './log-db.js';
 import type { Bootstrap, EntryRange, LogDB, ReplicaKey, ReplicaUpdate } from '../contracts/log-db.js';
 import { writeBootstrapFixed } from '../encoding/bootstrap.js';
-import { ENTRY_FIXED_HEADER_BYTES, fixedEntryTermAt, readEntryFixed, writeEntryFixed } from '../encoding/entry.js';
+import { fixedEntryTermAt, readEntryFixed, writeEntryFixed } from '../encoding/entry.js';
 import { writeHardStateFixed } from '../encoding/hard-state.js';
 import { Reader } from '../encoding/reader.js';
 import { FIXED } from '../encoding/layout.js';
@@ -30,29 +28,12 @@ import { FRAME_HEADER_BYTES, FrameType, sealFrame } from './wal-format.js';
 import { WalIndex, type WalReplica } from './wal-index.js';
 import { beginRecord, endRecord, RecordType, writeCheckpoint, type CheckpointReplica } from './wal-records.js';
 import { importInto, recoverWal } from './wal-recovery.js';
+import { walError } from './wal-error.js';
+import { commitOnly, estimateBytes, storedEntrySize } from './wal-sizes.js';
+import { resolveWalOptions, type ResolvedWalOptions, type WalLogDBOptions } from './wal-options.js';
+import { fdatasyncFd, writeFd, type Clock, type FileSystem } from '../runtime/index.js';
 
-const writeAsync = promisify(fs.write);
-const fdatasyncAsync = promisify(fs.fdatasync);
-
-/** Options of {@link WalLogDB.open}. */
-export interface WalLogDBOptions {
-  /** The LogDB's directory; created if missing. */
-  readonly dir: string;
-  /** Where segment files go (e.g. a faster device), as dragonboat's WALDir. Default: `dir`. */
-  readonly walDir?: string;
-  /** A segment is sealed once it reaches this size. Default 64 MiB; 4 KiB to 1 GiB. */
-  readonly segmentBytes?: number;
-  /**
-   * Sync writes and directories (default true). Off, a write survives a process crash but
-   * not an OS crash or power loss; for tests and benchmarks only.
-   */
-  readonly fsync?: boolean;
-  /** Bytes of recent entries kept in memory for reads. Default 64 MiB. */
-  readonly cacheBytes?: number;
-  /** Most live bytes compaction copies forward in one group commit. Default 4 MiB. */
-  readonly compactionCopyBytes?: number;
-}
-
+export type { WalLogDBOptions } from './wal-options.js';
 export type { WalStats } from './wal-stats.js';
 
 type Op = { resolve: () => void; reject: (err: unknown) => void } & (
@@ -71,27 +52,6 @@ const SYNC_FSYNC_BYTES = 4096;
 
 /** Batches up to this size are written with a synchronous write(2); larger ones on the thread pool. */
 const SYNC_WRITE_BYTES = MiB;
-
-/** True when `next` only moves the commit index on from `prev` (term and vote unchanged). */
-function commitOnly(prev: HardState, next: HardState): boolean {
-  return prev.term === next.term && prev.vote === next.vote;
-}
-
-/** Size `entrySize` charges for a stored entry of `len` encoded bytes, without decoding it. */
-const storedEntrySize = (len: number): number => entrySize({ term: 0, index: 0, type: 0, key: 0, clientId: 0, seriesId: 0, respondedTo: 0, cmd: new Uint8Array(0) }) + len - ENTRY_FIXED_HEADER_BYTES;
-
-/** A size guess for a commit's buffer, so laying it out rarely grows the buffer. */
-function estimateBytes(ops: readonly Op[]): number {
-  let n = 64 * 1024;
-  for (const op of ops) {
-    if (op.kind !== 'save') continue;
-    for (const u of op.updates) {
-      n += 128;
-      for (const e of u.entries) n += e.cmd.length + ENTRY_FIXED_HEADER_BYTES;
-    }
-  }
-  return n;
-}
 
 /** The write-ahead-log {@link LogDB}. Open with {@link WalLogDB.open}. */
 export class WalLogDB implements LogDB {
@@ -117,13 +77,18 @@ export class WalLogDB implements LogDB {
   private readonly loopSync = new LoopSyncGate();
   /** The current segment's zero-filled extent (with fsync on; see wal-prealloc.ts). */
   private readonly prealloc: SegmentPreallocator;
+  /** The file system and clock of the runtime, resolved once. */
+  private readonly fs: FileSystem;
+  private readonly clock: Clock;
 
   private constructor(
     private readonly segments: SegmentFiles,
     private readonly index: WalIndex,
-    private readonly opts: Required<Omit<WalLogDBOptions, 'walDir'>>,
+    private readonly opts: ResolvedWalOptions,
   ) {
-    this.prealloc = new SegmentPreallocator(opts.segmentBytes, () => this.segments.fd(this.current), (err) => this.fail(err));
+    this.fs = opts.fs;
+    this.clock = opts.runtime.clock;
+    this.prealloc = new SegmentPreallocator(opts.segmentBytes, () => this.segments.fd(this.current), (err) => this.fail(err), this.fs);
   }
 
   /**
@@ -133,22 +98,12 @@ export class WalLogDB implements LogDB {
    * for damage other than a torn tail; file system errors as they come.
    */
   static async open(options: WalLogDBOptions): Promise<WalLogDB> {
-    const opts = {
-      dir: options.dir, segmentBytes: options.segmentBytes ?? 64 * MiB, fsync: options.fsync ?? true,
-      cacheBytes: options.cacheBytes ?? 64 * MiB, compactionCopyBytes: options.compactionCopyBytes ?? 4 * MiB,
-    };
-    const walDir = options.walDir ?? options.dir;
-    if (!Number.isInteger(opts.segmentBytes) || opts.segmentBytes < 4096 || opts.segmentBytes > 1024 * MiB) {
-      throw new InvalidOptionError(`segmentBytes ${opts.segmentBytes} is not an integer in [4096, 1 GiB]`);
+    const opts = resolveWalOptions(options);
+    for (const d of new Set([opts.dir, opts.walDir])) {
+      opts.fs.mkdirSync(d, { recursive: true });
+      if (opts.fsync) await syncDir(opts.fs, d);
     }
-    if (!(opts.cacheBytes >= 0) || !(opts.compactionCopyBytes >= 4096)) {
-      throw new InvalidOptionError('cacheBytes must be >= 0 and compactionCopyBytes >= 4096');
-    }
-    for (const d of new Set([opts.dir, walDir])) {
-      fs.mkdirSync(d, { recursive: true });
-      if (opts.fsync) await syncDir(d);
-    }
-    const segments = new SegmentFiles(walDir, opts.fsync);
+    const segments = new SegmentFiles(opts.walDir, opts.fsync, opts.fs);
     const index = new WalIndex();
     try {
       const { lastId, truncatedBytes } = recoverWal(segments, index);
@@ -202,9 +157,15 @@ export class WalLogDB implements LogDB {
     }
   }
 
+  /** Fails the log for good, never retried: after a failed write or sync the file is unknown (fsyncgate). */
   private fail(err: unknown): void {
-    this.failure ??= err instanceof StorageError ? err : new StorageError(`WAL write failed: ${String(err)}`, { cause: err });
+    this.failure ??= walError(err, this.segments.file(this.current));
     for (const op of this.queue.splice(0)) op.reject(this.failure);
+  }
+
+  /** The error that stopped this log (a write, sync or segment creation failed; it stays), or null. */
+  storageFailure(): StorageError | null {
+    return this.failure;
   }
 
   /** One group commit: lay out every queued op (and compaction copies), write, sync. */
@@ -247,18 +208,25 @@ export class WalLogDB implements LogDB {
       if (w.pos > 0) {
         const fd = this.segments.fd(this.current);
         if (this.opts.fsync) await this.prealloc.ensure(base + w.pos);
+        // A background preallocation on this file may have failed meanwhile.
+        if (this.failure !== null) throw this.failure;
         // Small batches go to the page cache synchronously (microseconds), saving a round
         // trip through the thread pool; only large ones, and the fdatasync, leave the loop.
         if (w.pos <= SYNC_WRITE_BYTES) {
-          for (let done = 0; done < w.pos;) done += fs.writeSync(fd, w.buf, done, w.pos - done, base + done);
+          for (let done = 0; done < w.pos;) done += this.fs.writeSync(fd, w.buf, done, w.pos - done, base + done);
         } else {
-          for (let done = 0; done < w.pos;) done += (await writeAsync(fd, w.buf, done, w.pos - done, base + done)).bytesWritten;
+          for (let done = 0; done < w.pos;) done += await writeFd(this.fs, fd, w.buf, done, w.pos - done, base + done);
         }
         this.counters.writes++;
         this.counters.bytesWritten += w.pos;
         // Every batch written is synced: commit-only hard states, the one change that may wait,
         // are deferred rather than written (see `layOut`).
+        const mark = this.prealloc.syncMark();
         await this.sync(fd, w.pos);
+        // A preallocation's fdatasync beside this one may have taken the write-back error (it is
+        // reported once per file): wait for its outcome before acknowledging (fsyncgate).
+        if (this.prealloc.overlapped(mark)) await this.prealloc.settle();
+        if (this.failure !== null) throw this.failure;
         this.segEnd += w.pos;
         this.segments.setSize(this.current, this.segEnd);
         if (this.opts.fsync) this.prealloc.ahead(this.segEnd);
@@ -278,12 +246,12 @@ export class WalLogDB implements LogDB {
   /** fdatasync of `fd` (when fsync is on), reported to the sync observer. */
   private async sync(fd: number, bytes: number): Promise<void> {
     if (!this.opts.fsync) return;
-    const obs = this.syncObserver, t0 = performance.now();
+    const obs = this.syncObserver, t0 = this.clock.now();
     // A small commit after an idle spell syncs on the loop (no thread-pool hand-off) while the
     // disk is fast (loop-sync-gate.ts); otherwise the thread pool syncs beside other work.
-    if (this.loopSync.allow(this.idleStart, bytes, SYNC_FSYNC_BYTES)) fs.fdatasyncSync(fd);
-    else await fdatasyncAsync(fd);
-    const ms = this.loopSync.record(performance.now() - t0);
+    if (this.loopSync.allow(this.idleStart, bytes, SYNC_FSYNC_BYTES)) this.fs.fdatasyncSync(fd);
+    else await fdatasyncFd(this.fs, fd);
+    const ms = this.loopSync.record(this.clock.now() - t0);
     this.counters.syncs++;
     if (obs !== null) obs(ms / 1000, bytes);
   }

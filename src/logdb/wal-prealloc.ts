@@ -5,11 +5,7 @@
  * ms, `bench/fsync-modes.ts`), as etcd preallocates its segments. Recovery reads a zero tail
  * as the end. Only used with fsync on.
  */
-import * as fs from 'node:fs';
-import { promisify } from 'node:util';
-
-const writeAsync = promisify(fs.write);
-const fdatasyncAsync = promisify(fs.fdatasync);
+import { fdatasyncFd, writeFd, type FileSystem } from '../runtime/index.js';
 
 /** Bytes a WAL segment is zero-filled ahead of its data at a time. */
 const PREALLOC_STEP = 1 << 20;
@@ -31,11 +27,31 @@ export class SegmentPreallocator {
    * @param segmentBytes the segment size (a step never passes it)
    * @param fd the current segment's file descriptor
    * @param fail called when a background extension fails (the WAL fails its writes)
+   * @param fs the file system the zeroes are written and synced through
    */
-  constructor(private readonly segmentBytes: number, private readonly fd: () => number, private readonly fail: (err: unknown) => void) {}
+  constructor(private readonly segmentBytes: number, private readonly fd: () => number, private readonly fail: (err: unknown) => void,
+    private readonly fs: FileSystem) {}
 
   private step(): number {
     return Math.min(PREALLOC_STEP, this.segmentBytes);
+  }
+
+  /** fdatasyncs of extensions begun so far, and whether one runs now (see {@link overlapped}). */
+  private syncsBegun = 0;
+  private syncing = false;
+
+  /** A mark to pass to {@link overlapped} once a sync of the same file made after it returns. */
+  syncMark(): number {
+    return this.syncsBegun;
+  }
+
+  /**
+   * Whether an extension's fdatasync ran at some time since `mark` was taken. A write-back
+   * error is reported once per open file: that sync may have taken the error of a batch whose
+   * own sync then returned success, so the batch waits for it ({@link settle}) and its outcome.
+   */
+  overlapped(mark: number): boolean {
+    return this.syncing || this.syncsBegun !== mark;
   }
 
   /** Waits for a background extension, if one runs. */
@@ -69,9 +85,15 @@ export class SegmentPreallocator {
     const fd = this.fd();
     const zero = zeroes(step);
     for (let at = this.allocEnd; at < target;) {
-      at += (await writeAsync(fd, zero, 0, Math.min(step, target - at), at)).bytesWritten;
+      at += await writeFd(this.fs, fd, zero, 0, Math.min(step, target - at), at);
     }
-    await fdatasyncAsync(fd);
+    this.syncsBegun++;
+    this.syncing = true;
+    try {
+      await fdatasyncFd(this.fs, fd);
+    } finally {
+      this.syncing = false;
+    }
     this.allocEnd = Math.max(this.allocEnd, target);
   }
 }

@@ -12,7 +12,7 @@
  * A deleted segment that reappears (the unlink was not yet durable) is harmless: replaying
  * extra history in order still ends in the same state.
  */
-import * as fs from 'node:fs';
+import type { FileSystem } from '../runtime/index.js';
 import { CodecError, CorruptionError } from '../errors.js';
 import type { SnapshotMeta } from '../core/types.js';
 import { UNKNOWN_SEGMENT } from './entry-locations.js';
@@ -105,7 +105,7 @@ export function importInto(index: WalIndex, shardId: number, replicaId: number, 
   r.bootstrap = { members: new Map(), join: true, smType: s.type };
 }
 
-function readWhole(file: string, into: Buffer): Buffer {
+function readWhole(fs: FileSystem, file: string, into: Buffer): Buffer {
   const fd = fs.openSync(file, 'r');
   try {
     let got = 0;
@@ -116,11 +116,13 @@ function readWhole(file: string, into: Buffer): Buffer {
 
 /**
  * Replays every segment of `segments.dir` into `index`, opening the segments that remain,
- * truncating a torn tail of the last one and deleting segments left empty.
+ * truncating a torn tail of the last one and deleting segments left empty; every file call
+ * goes through `segments.fs`.
  * @throws CorruptionError naming the file and offset of damage anywhere but a torn tail.
  */
 export function recoverWal(segments: SegmentFiles, index: WalIndex): RecoveryResult {
-  const ids = listSegments(segments.dir);
+  const { fs } = segments;
+  const ids = listSegments(segments.dir, fs);
   let truncatedBytes = 0;
   // One buffer for every segment: the index keeps file offsets, never views into it.
   let scratch = Buffer.allocUnsafe(0);
@@ -128,7 +130,7 @@ export function recoverWal(segments: SegmentFiles, index: WalIndex): RecoveryRes
     const file = segments.file(id);
     const size = fs.statSync(file).size;
     if (scratch.length < size) scratch = Buffer.allocUnsafe(size);
-    const buf = readWhole(file, scratch.subarray(0, size));
+    const buf = readWhole(fs, file, scratch.subarray(0, size));
     const isLast = k === ids.length - 1;
     let frames = 0;
     const end = visitFrames(buf, file, isLast, (type, start, stop, frameStart) => {
@@ -145,7 +147,7 @@ export function recoverWal(segments: SegmentFiles, index: WalIndex): RecoveryRes
     if (!zeroFrom(buf, end)) truncatedBytes += buf.length - end;
     if (end === 0) {
       fs.unlinkSync(file);
-      if (segments.durable) syncDirSync(segments.dir);
+      if (segments.durable) syncDirSync(fs, segments.dir);
       return;
     }
     segments.openExisting(id, buf.length);

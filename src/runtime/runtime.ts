@@ -24,9 +24,13 @@ export interface Clock {
 
 /** Timers and event-loop hand-offs (Node's globals of the same names). */
 export interface Timers {
+  /** Runs `fn` once after `ms` milliseconds. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** Cancels a timeout (null or undefined: nothing). */
   clearTimeout(handle: TimerHandle | null | undefined): void;
+  /** Runs `fn` every `ms` milliseconds. */
   setInterval(fn: () => void, ms: number): TimerHandle;
+  /** Cancels an interval (null or undefined: nothing). */
   clearInterval(handle: TimerHandle | null | undefined): void;
   /** Runs `fn` after pending I/O callbacks (the check phase). */
   setImmediate(fn: () => void): void;
@@ -52,9 +56,14 @@ export interface ProcessInfo {
 
 /** Everything a NodeHost takes from its environment. */
 export interface Runtime {
+  /** Clocks. */
   readonly clock: Clock;
+  /** Timers and event-loop hand-offs. */
   readonly timers: Timers;
+  /** Randomness: host ids, jitter, leader balancing. */
   readonly random: RandomSource;
+  /** The file system every storage layer uses. */
   readonly fs: FileSystem;
+  /** This process's id and other processes' liveness (the directory lock). */
   readonly process: ProcessInfo;
 }

@@ -7,8 +7,6 @@
  * modify an added file in place afterwards (replace it instead); the CRC recorded at commit
  * catches a violation at the next verification.
  */
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { SnapshotFile } from '../core/types.js';
 import { EMPTY_BYTES } from '../core/types.js';
@@ -17,6 +15,10 @@ import { crc32 } from '../encoding/crc32.js';
 import type { SnapshotFileCollection } from '../contracts/state-machine.js';
 import { storageError } from './durable-fs.js';
 import { externalFileName } from './snapshot-names.js';
+import type { FileHandle, FileStats, FileSystem } from '../runtime/index.js';
+
+/** `fs.constants.COPYFILE_EXCL`: the copy fails if the target exists. */
+const COPYFILE_EXCL = 1;
 
 /** A file a state machine asked to add, before it is linked in. */
 export interface CollectedFile {
@@ -52,32 +54,32 @@ export class FileCollector implements SnapshotFileCollection {
 
 /**
  * Links (or, across filesystems or where links are refused, copies) `srcPath` into `dir` as
- * `external-file-<fileId>` and describes it.
+ * `external-file-<fileId>` (through `fs`) and describes it.
  * @throws InvalidOptionError when the source is not a regular file.
  * @throws StorageError when it cannot be linked, copied or examined (e.g. the target exists).
  */
-export async function linkOrCopyInto(dir: string, fileId: number, srcPath: string, metadata: Uint8Array): Promise<SnapshotFile> {
+export async function linkOrCopyInto(fs: FileSystem, dir: string, fileId: number, srcPath: string, metadata: Uint8Array): Promise<SnapshotFile> {
   const dest = path.join(dir, externalFileName(fileId));
-  let st: fs.Stats;
+  let st: FileStats;
   try {
-    st = await fsp.stat(srcPath);
+    st = await fs.promises.stat(srcPath);
   } catch (err) {
     throw storageError(`stat external file ${srcPath}`, err);
   }
   if (!st.isFile()) throw new InvalidOptionError(`snapshot external file ${srcPath} is not a regular file`);
   try {
-    await fsp.link(srcPath, dest);
+    await fs.promises.link(srcPath, dest);
   } catch (linkErr) {
     // EXDEV (another filesystem), EPERM/ENOTSUP (no hard links): a copy is always possible.
     try {
-      await fsp.copyFile(srcPath, dest, fs.constants.COPYFILE_EXCL);
+      await fs.promises.copyFile(srcPath, dest, COPYFILE_EXCL);
     } catch (err) {
       throw storageError(`add external file ${srcPath} (link failed: ${(linkErr as Error).message})`, err);
     }
   }
   let size: number;
   try {
-    size = (await fsp.stat(dest)).size;
+    size = (await fs.promises.stat(dest)).size;
   } catch (err) {
     throw storageError(`stat ${dest}`, err);
   }
@@ -85,13 +87,13 @@ export async function linkOrCopyInto(dir: string, fileId: number, srcPath: strin
 }
 
 /**
- * CRC-32 and size of a whole file, read in 1 MiB chunks.
+ * CRC-32 and size of a whole file, read in 1 MiB chunks through `fs`.
  * @throws StorageError when it cannot be read.
  */
-export async function fileCrc(file: string): Promise<{ crc: number; size: number }> {
-  let h: fsp.FileHandle | undefined;
+export async function fileCrc(fs: FileSystem, file: string): Promise<{ crc: number; size: number }> {
+  let h: FileHandle | undefined;
   try {
-    h = await fsp.open(file, 'r');
+    h = await fs.promises.open(file, 'r');
     const buf = Buffer.allocUnsafe(1024 * 1024);
     let crc = 0, size = 0;
     for (;;) {

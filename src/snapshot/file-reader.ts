@@ -11,12 +11,12 @@
  * snapshotter's `verify` does).
  */
 import { constants as bufferConstants } from 'node:buffer';
-import * as fsp from 'node:fs/promises';
 import { CorruptionError, InvalidOperationError } from '../errors.js';
 import type { SnapshotReader } from '../contracts/state-machine.js';
 import { crc32 } from '../encoding/crc32.js';
 import { snappyUncompress } from './compression.js';
 import { storageError } from './durable-fs.js';
+import { realFileSystem, type FileHandle, type FileSystem } from '../runtime/index.js';
 import {
   BLOCK_HEADER_BYTES, BlockFlag, blockCrc, decodeBlockHeader, decodeFooter, decodeHeader, fileChecksum,
   foldDigest, FOOTER_BYTES, HEADER_BYTES, type BlockHeader, type SnapshotFileFooter, type SnapshotFileHeader,
@@ -52,7 +52,7 @@ function corrupt(file: string, offset: number, what: string): CorruptionError {
 }
 
 /** Reads exactly `n` bytes at `pos` into `buf` (from 0). @throws CorruptionError if the file ends. */
-async function readExactly(h: fsp.FileHandle, file: string, buf: Buffer, n: number, pos: number): Promise<void> {
+async function readExactly(h: FileHandle, file: string, buf: Buffer, n: number, pos: number): Promise<void> {
   let got = 0;
   while (got < n) {
     let bytesRead: number;
@@ -66,21 +66,22 @@ async function readExactly(h: fsp.FileHandle, file: string, buf: Buffer, n: numb
   }
 }
 
-async function openHandle(file: string): Promise<fsp.FileHandle> {
+async function openHandle(fs: FileSystem, file: string): Promise<FileHandle> {
   try {
-    return await fsp.open(file, 'r');
+    return await fs.promises.open(file, 'r');
   } catch (err) {
     throw storageError(`open snapshot file ${file}`, err);
   }
 }
 
 /**
- * Opens `file` and checks its header, metadata section and footer.
+ * Opens `file` (through `fs`, default Node's; the payload is read through it too) and checks
+ * its header, metadata section and footer.
  * @throws CorruptionError (with file and offset) on any damage, truncation or wrong version.
  * @throws StorageError when the file cannot be opened or read.
  */
-export async function openSnapshotFile(file: string): Promise<OpenedSnapshotFile> {
-  const h = await openHandle(file);
+export async function openSnapshotFile(file: string, fs: FileSystem = realFileSystem): Promise<OpenedSnapshotFile> {
+  const h = await openHandle(fs, file);
   try {
     const fileSize = (await h.stat()).size;
     if (fileSize < HEADER_BYTES + FOOTER_BYTES) throw corrupt(file, fileSize, `truncated: ${fileSize} bytes is shorter than header and footer`);
@@ -104,7 +105,7 @@ export async function openSnapshotFile(file: string): Promise<OpenedSnapshotFile
     // Plain Uint8Array copies, so callers holding them do not pin `meta`.
     const sessions = new Uint8Array(meta.subarray(0, header.sessionsSize));
     const membership = new Uint8Array(meta.subarray(header.sessionsSize));
-    const opened = { file, header, footer, fileSize, dataStart };
+    const opened = { fs, file, header, footer, fileSize, dataStart };
     return {
       path: file, header, footer, fileSize, checksum: fileChecksum(footer.footerCrc), sessions, membership,
       payload: new PayloadReader(opened),
@@ -115,13 +116,13 @@ export async function openSnapshotFile(file: string): Promise<OpenedSnapshotFile
 }
 
 /**
- * Reads and checks every byte of `file`: header, metadata, each block (CRC and decompression)
+ * Reads and checks every byte of `file` (through `fs`, default Node's): header, metadata, each block (CRC and decompression)
  * and the footer's counts and digest.
  * @returns size and checksum, to compare with a SnapshotMeta.
  * @throws CorruptionError on any damage; StorageError when the file cannot be read.
  */
-export async function verifySnapshotFile(file: string): Promise<VerifiedSnapshotFile> {
-  const opened = await openSnapshotFile(file);
+export async function verifySnapshotFile(file: string, fs: FileSystem = realFileSystem): Promise<VerifiedSnapshotFile> {
+  const opened = await openSnapshotFile(file, fs);
   let blockCount = 0;
   const reader = opened.payload as PayloadReader;
   for await (const _ of reader.blocks(true)) blockCount++;
@@ -129,6 +130,7 @@ export async function verifySnapshotFile(file: string): Promise<VerifiedSnapshot
 }
 
 interface OpenedParts {
+  readonly fs: FileSystem;
   readonly file: string;
   readonly header: SnapshotFileHeader;
   readonly footer: SnapshotFileFooter;
@@ -165,9 +167,9 @@ class PayloadReader implements SnapshotReader {
    * can start before the current block is checked: checksumming overlaps the I/O.
    */
   async *blocks(reuse: boolean): AsyncGenerator<Uint8Array, void, undefined> {
-    const { file, header, footer, fileSize, dataStart } = this.f;
+    const { fs, file, header, footer, fileSize, dataStart } = this.f;
     const end = fileSize - FOOTER_BYTES;
-    const h = await openHandle(file);
+    const h = await openHandle(fs, file);
     const spare: (Buffer | undefined)[] = [undefined, undefined];
     let turn = 0;
     /** Reads the block at `pos` whose header is `hb` (its data plus the following header). */

@@ -13,7 +13,6 @@
  * resolves only in a later turn (the runtime's `setImmediate`): a save loop that awaits each
  * `write` yields every few milliseconds whatever it writes.
  */
-import * as fsp from 'node:fs/promises';
 import { InvalidOperationError, InvalidOptionError, StorageError } from '../errors.js';
 import type { SnapshotWriter } from '../contracts/state-machine.js';
 import { compressionType, snappyCompress, type CompressionName, CompressionType } from './compression.js';
@@ -23,7 +22,7 @@ import {
   fileChecksum, foldDigest, HEADER_BYTES, MAX_BLOCK_SIZE,
 } from './format.js';
 import { crc32 } from '../encoding/crc32.js';
-import { realRuntime, type Clock, type Timers } from '../runtime/index.js';
+import { realFileSystem, realRuntime, type Clock, type FileHandle, type FileSystem, type Timers } from '../runtime/index.js';
 
 /** Milliseconds a save loop's writes may hold the thread in one event-loop turn before `write` yields. */
 export const SNAPSHOT_WRITE_SLICE_MS = 4;
@@ -36,6 +35,8 @@ export interface SnapshotFileWriterOptions {
   readonly blockSize?: number;
   /** The clock and `setImmediate` the writer yields the event loop with; default Node's. */
   readonly runtime?: { readonly clock: Clock; readonly timers: Pick<Timers, 'setImmediate'> };
+  /** The file system the file is written through; default Node's (`realFileSystem`). */
+  readonly fs?: FileSystem;
 }
 
 /** What a finished file is: its size and the checksum to record in `SnapshotMeta`. */
@@ -75,7 +76,8 @@ export class SnapshotFileWriter implements SnapshotWriter {
   private constructor(
     /** The file being written. */
     readonly path: string,
-    private readonly handle: fsp.FileHandle,
+    private readonly handle: FileHandle,
+    private readonly fs: FileSystem,
     private readonly blockSize: number,
     private readonly compression: CompressionType,
     dataStart: number,
@@ -104,9 +106,10 @@ export class SnapshotFileWriter implements SnapshotWriter {
     const compression = compressionType(name);
     const metadataCrc = crc32(membership, crc32(sessions));
     const header = encodeHeader({ compression, blockSize, sessionsSize: sessions.length, membershipSize: membership.length, metadataCrc });
-    let handle: fsp.FileHandle;
+    const fs = options.fs ?? realFileSystem;
+    let handle: FileHandle;
     try {
-      handle = await fsp.open(path, 'wx');
+      handle = await fs.promises.open(path, 'wx');
     } catch (err) {
       throw storageError(`create snapshot file ${path}`, err);
     }
@@ -114,11 +117,11 @@ export class SnapshotFileWriter implements SnapshotWriter {
       await handle.writev([header, sessions, membership], 0);
     } catch (err) {
       await handle.close().catch(() => undefined);
-      await fsp.rm(path, { force: true }).catch(() => undefined);
+      await fs.promises.rm(path, { force: true }).catch(() => undefined);
       throw storageError(`write snapshot header ${path}`, err);
     }
     const dataStart = HEADER_BYTES + sessions.length + membership.length;
-    return new SnapshotFileWriter(path, handle, blockSize, compression, dataStart, header.readUInt32LE(HEADER_BYTES - 4), metadataCrc,
+    return new SnapshotFileWriter(path, handle, fs, blockSize, compression, dataStart, header.readUInt32LE(HEADER_BYTES - 4), metadataCrc,
       options.runtime ?? realRuntime);
   }
 
@@ -190,7 +193,7 @@ export class SnapshotFileWriter implements SnapshotWriter {
 
   private async discard(): Promise<void> {
     await this.handle.close().catch(() => undefined);
-    await fsp.rm(this.path, { force: true }).catch(() => undefined);
+    await this.fs.promises.rm(this.path, { force: true }).catch(() => undefined);
   }
 
   private notOpen(): Error {

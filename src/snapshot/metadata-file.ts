@@ -10,7 +10,6 @@
  *         per file: fileId u64, CRC u32
  * ```
  */
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { SnapshotMeta } from '../core/types.js';
 import { CorruptionError, InvalidOperationError } from '../errors.js';
@@ -20,6 +19,7 @@ import { FIXED } from '../encoding/layout.js';
 import { readSnapshotMeta, writeSnapshotMeta } from '../encoding/snapshot-meta.js';
 import { Writer } from '../encoding/writer.js';
 import { isErrno, storageError } from './durable-fs.js';
+import { realFileSystem, type FileHandle, type FileSystem } from '../runtime/index.js';
 
 /** File name of the metadata file inside a snapshot directory. */
 export const METADATA_FILE = 'snapshot.metadata';
@@ -107,15 +107,15 @@ export function decodeMetadata(dir: string, b: Buffer, file = path.join(dir, MET
 }
 
 /**
- * Reads the metadata file of snapshot directory `dir`.
+ * Reads the metadata file of snapshot directory `dir` through `fs` (default: Node's).
  * @returns null when the file does not exist.
  * @throws CorruptionError when it is damaged; StorageError when it cannot be read.
  */
-export async function readMetadataFile(dir: string): Promise<SnapshotDirMetadata | null> {
+export async function readMetadataFile(dir: string, fs: FileSystem = realFileSystem): Promise<SnapshotDirMetadata | null> {
   const file = path.join(dir, METADATA_FILE);
   let b: Buffer;
   try {
-    b = await fsp.readFile(file);
+    b = await fs.promises.readFile(file);
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return null;
     throw storageError(`read ${file}`, err);
@@ -124,16 +124,17 @@ export async function readMetadataFile(dir: string): Promise<SnapshotDirMetadata
 }
 
 /**
- * Writes the metadata file into `dir` and fsyncs it (not the directory: the caller's commit
- * syncs the directory before renaming it).
+ * Writes the metadata file into `dir` through `fs` (default: Node's) and fsyncs it (not the
+ * directory: the caller's commit syncs the directory before renaming it).
  * @throws StorageError; InvalidOperationError as {@link encodeMetadata}.
  */
-export async function writeMetadataFile(dir: string, meta: SnapshotMeta, fileCrcs: ReadonlyMap<number, number>): Promise<void> {
+export async function writeMetadataFile(dir: string, meta: SnapshotMeta, fileCrcs: ReadonlyMap<number, number>,
+  fs: FileSystem = realFileSystem): Promise<void> {
   const b = encodeMetadata(dir, meta, fileCrcs);
   const file = path.join(dir, METADATA_FILE);
-  let h: fsp.FileHandle | undefined;
+  let h: FileHandle | undefined;
   try {
-    h = await fsp.open(file, 'w');
+    h = await fs.promises.open(file, 'w');
     await h.writeFile(b);
     await h.sync();
   } catch (err) {

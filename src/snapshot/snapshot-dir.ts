@@ -3,8 +3,6 @@
  * its replica's snapshots and by the import tool for an exported one (which has the same
  * layout: a data file, external files, and the metadata file).
  */
-import type { Dirent } from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { SnapshotMeta } from '../core/types.js';
 import { CorruptionError, SnapshotNotFoundError } from '../errors.js';
@@ -13,21 +11,22 @@ import { fileCrc } from './external-files.js';
 import { verifySnapshotFile } from './file-reader.js';
 import { readMetadataFile, type SnapshotDirMetadata } from './metadata-file.js';
 import { type DirKind, parseDirName, parseExportDirName } from './snapshot-names.js';
+import { realFileSystem, type DirEntry, type FileSystem } from '../runtime/index.js';
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /**
- * Reads the metadata of the snapshot directory `dir` (not the data). When the directory name
+ * Reads the metadata of the snapshot directory `dir` (not the data) through `fs` (default Node's). When the directory name
  * has the `snapshot-<hex>` form, the recorded index must match it; when it has the export form
  * `shard-<s>-replica-<r>-snapshot-<hex>`, the recorded shard and index must.
  * @throws SnapshotNotFoundError when `dir` or its metadata file does not exist.
  * @throws CorruptionError when the metadata file is damaged or names another index.
  * @throws StorageError when it cannot be read.
  */
-export async function readSnapshotDir(dir: string): Promise<SnapshotDirMetadata> {
-  const md = await readMetadataFile(dir);
+export async function readSnapshotDir(dir: string, fs: FileSystem = realFileSystem): Promise<SnapshotDirMetadata> {
+  const md = await readMetadataFile(dir, fs);
   if (md === null) throw new SnapshotNotFoundError(`no snapshot metadata in ${dir}`);
   const parsed = parseDirName(path.basename(dir));
   if (parsed !== null && parsed.index !== md.meta.index) {
@@ -41,22 +40,22 @@ export async function readSnapshotDir(dir: string): Promise<SnapshotDirMetadata>
 }
 
 /**
- * Checks every byte of a snapshot directory: the metadata file, the whole data file (which
+ * Checks every byte of a snapshot directory (read through `fs`, default Node's): the metadata file, the whole data file (which
  * must match the recorded size and checksum) and each external file (size and CRC-32).
  * @returns the metadata, with paths inside `dir`.
  * @throws SnapshotNotFoundError, CorruptionError, StorageError as {@link readSnapshotDir};
  *   CorruptionError naming the file for any damaged or missing data or external file.
  */
-export async function verifySnapshotDir(dir: string): Promise<SnapshotDirMetadata> {
-  const md = await readSnapshotDir(dir);
+export async function verifySnapshotDir(dir: string, fs: FileSystem = realFileSystem): Promise<SnapshotDirMetadata> {
+  const md = await readSnapshotDir(dir, fs);
   const { meta } = md;
   if (meta.filepath !== '') {
-    const missing = await fsp.stat(meta.filepath).then(() => false, (err: unknown) => {
+    const missing = await fs.promises.stat(meta.filepath).then(() => false, (err: unknown) => {
       if (isErrno(err, 'ENOENT')) return true;
       throw storageError(`stat ${meta.filepath}`, err);
     });
     if (missing) throw new CorruptionError(`snapshot data file ${meta.filepath} is missing`, { file: meta.filepath });
-    const v = await verifySnapshotFile(meta.filepath);
+    const v = await verifySnapshotFile(meta.filepath, fs);
     if (v.fileSize !== meta.fileSize || !sameBytes(v.checksum, meta.checksum)) {
       throw new CorruptionError(`snapshot data file ${meta.filepath} does not match its recorded size and checksum`, { file: meta.filepath });
     }
@@ -64,7 +63,7 @@ export async function verifySnapshotDir(dir: string): Promise<SnapshotDirMetadat
   for (const f of meta.files) {
     let got: { crc: number; size: number };
     try {
-      got = await fileCrc(f.filepath);
+      got = await fileCrc(fs, f.filepath);
     } catch (err) {
       if (isErrno((err as Error).cause, 'ENOENT')) throw new CorruptionError(`snapshot external file ${f.filepath} is missing`, { file: f.filepath });
       throw err;
@@ -89,14 +88,14 @@ export interface SnapshotDirEntry {
 }
 
 /**
- * The directories of snapshot root `root` whose names this layer owns (final and temporary),
+ * The directories of snapshot root `root` (listed through `fs`) whose names this layer owns (final and temporary),
  * in no particular order; other entries are ignored. A missing root has none.
  * @throws StorageError when the root cannot be listed.
  */
-export async function listSnapshotDirs(root: string): Promise<SnapshotDirEntry[]> {
-  let dirents: Dirent[];
+export async function listSnapshotDirs(fs: FileSystem, root: string): Promise<SnapshotDirEntry[]> {
+  let dirents: DirEntry[];
   try {
-    dirents = await fsp.readdir(root, { withFileTypes: true });
+    dirents = await fs.promises.readdir(root, { withFileTypes: true });
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return [];
     throw storageError(`list ${root}`, err);

@@ -15,8 +15,6 @@
  * Commits, removals and cleanup run one at a time (an internal queue), so a commit never races
  * a removal. All methods throw typed errors: StorageError for I/O, CorruptionError for damage.
  */
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { SnapshotOutOfDateError } from '../core/errors.js';
 import type { SnapshotFile, SnapshotMeta } from '../core/types.js';
@@ -29,6 +27,7 @@ import { verifySnapshotFile } from './file-reader.js';
 import { writeMetadataFile } from './metadata-file.js';
 import { listSnapshotDirs, readSnapshotDir, sameSnapshotFiles, type SnapshotDirEntry, verifySnapshotDir } from './snapshot-dir.js';
 import { dataFileName, DirKind, exportDirName, exportTempDirName, finalDirName, tempDirName } from './snapshot-names.js';
+import { realRuntime, type FileSystem, type Runtime } from '../runtime/index.js';
 
 /** Why a temporary directory exists. */
 export const EnvKind = { Save: 'save', Receive: 'receive', Export: 'export', Stream: 'stream' } as const;
@@ -54,6 +53,8 @@ export interface SnapshotterOptions {
   readonly shardId: number;
   readonly replicaId: number;
   readonly logger?: Logger;
+  /** Where every file call goes (`runtime.fs`); default {@link realRuntime}. */
+  readonly runtime?: Runtime;
 }
 
 /** What {@link Snapshotter.cleanupAtStart} removed. */
@@ -75,6 +76,8 @@ export interface RemovalReport {
 export class Snapshotter {
   /** The replica's snapshot root. */
   readonly dir: string;
+  /** The file system every call goes through (the runtime's). */
+  readonly fs: FileSystem;
   private readonly logger: Logger;
   private readonly fields: Readonly<Record<string, number>>;
   private readonly shardId: number;
@@ -88,6 +91,7 @@ export class Snapshotter {
   /** Records the options; touches no file (see {@link cleanupAtStart}). */
   constructor(options: SnapshotterOptions) {
     this.dir = path.resolve(options.dir);
+    this.fs = (options.runtime ?? realRuntime).fs;
     this.logger = options.logger ?? noopLogger;
     this.fields = { shardId: options.shardId, replicaId: options.replicaId };
     this.shardId = options.shardId;
@@ -102,23 +106,23 @@ export class Snapshotter {
    */
   cleanupAtStart(): Promise<CleanupReport> {
     return this.serial(async () => {
-      await mkdirDurable(this.dir);
+      await mkdirDurable(this.fs, this.dir);
       const removedTemp: string[] = [], removedInvalid: string[] = [];
       for (const { name, kind } of await this.entries()) {
         const full = path.join(this.dir, name);
         if (kind !== DirKind.Final) {
           this.logger.info('removing temporary snapshot directory', { ...this.fields, dir: full });
-          await removeDirDurable(full);
+          await removeDirDurable(this.fs, full);
           removedTemp.push(full);
           continue;
         }
-        const problem = await readSnapshotDir(full).then(() => null, (err: unknown) => {
+        const problem = await readSnapshotDir(full, this.fs).then(() => null, (err: unknown) => {
           if (err instanceof CorruptionError || err instanceof SnapshotNotFoundError) return err;
           throw err;
         });
         if (problem !== null) {
           this.logger.warn('removing invalid snapshot directory', { ...this.fields, dir: full, reason: problem.message });
-          await removeDirDurable(full);
+          await removeDirDurable(this.fs, full);
           removedInvalid.push(full);
         }
       }
@@ -149,7 +153,7 @@ export class Snapshotter {
     for (;;) {
       tempDir = path.join(this.dir, tempDirName(meta.index, DirKind.Receiving, this.unique++));
       try {
-        fs.mkdirSync(tempDir);
+        this.fs.mkdirSync(tempDir);
         break;
       } catch (err) {
         if (!isErrno(err, 'EEXIST')) throw storageError(`create ${tempDir}`, err);
@@ -196,7 +200,7 @@ export class Snapshotter {
    * @throws InvalidOptionError, StorageError
    */
   addExternalFile(env: SnapshotEnv, fileId: number, srcPath: string, metadata: Uint8Array = EMPTY_BYTES): Promise<SnapshotFile> {
-    return linkOrCopyInto(env.tempDir, fileId, srcPath, metadata);
+    return linkOrCopyInto(this.fs, env.tempDir, fileId, srcPath, metadata);
   }
 
   /**
@@ -231,7 +235,7 @@ export class Snapshotter {
       }
       try {
         if (meta.filepath !== '') {
-          const v = await verifySnapshotFile(meta.filepath);
+          const v = await verifySnapshotFile(meta.filepath, this.fs);
           if (!sameSnapshotFiles({ ...meta, fileSize: v.fileSize, checksum: v.checksum }, meta)) {
             throw new CorruptionError('received snapshot does not match the size and checksum the leader sent', { file: meta.filepath });
           }
@@ -246,7 +250,7 @@ export class Snapshotter {
 
   /** Removes a temporary directory that will not be committed (stopped save, failed stream). Never throws. */
   async removeTemp(env: SnapshotEnv): Promise<void> {
-    await removeDirDurable(env.tempDir).catch((err: unknown) => {
+    await removeDirDurable(this.fs, env.tempDir).catch((err: unknown) => {
       this.logger.error('cannot remove temporary snapshot directory', { ...this.fields, dir: env.tempDir, error: String(err) });
     });
   }
@@ -282,7 +286,7 @@ export class Snapshotter {
    *   mismatch; StorageError
    */
   async verify(meta: SnapshotMeta): Promise<SnapshotMeta> {
-    const md = await verifySnapshotDir(path.join(this.dir, finalDirName(meta.index)));
+    const md = await verifySnapshotDir(path.join(this.dir, finalDirName(meta.index)), this.fs);
     if (!sameSnapshotFiles(md.meta, meta)) {
       throw new CorruptionError(`snapshot ${meta.index} on disk (${md.meta.filepath}) does not match the record`, { file: md.meta.filepath });
     }
@@ -296,7 +300,7 @@ export class Snapshotter {
    */
   acquire(index: number): void {
     const dir = path.join(this.dir, finalDirName(index));
-    if (this.removing.has(index) || !fs.existsSync(dir)) throw new SnapshotNotFoundError(`snapshot ${index} is not available in ${this.dir}`);
+    if (this.removing.has(index) || !this.fs.existsSync(dir)) throw new SnapshotNotFoundError(`snapshot ${index} is not available in ${this.dir}`);
     this.refs.set(index, (this.refs.get(index) ?? 0) + 1);
   }
 
@@ -348,15 +352,15 @@ export class Snapshotter {
     }
     const crcs = new Map<number, number>();
     for (const f of meta.files) {
-      const { crc, size } = await fileCrc(f.filepath);
+      const { crc, size } = await fileCrc(this.fs, f.filepath);
       if (size !== f.fileSize) throw new CorruptionError(`external file ${f.filepath} is ${size} bytes, recorded ${f.fileSize}`, { file: f.filepath });
       crcs.set(f.fileId, crc);
     }
-    await writeMetadataFile(env.tempDir, meta, crcs);
-    await fsyncDirTree(env.tempDir);
+    await writeMetadataFile(env.tempDir, meta, crcs, this.fs);
+    await fsyncDirTree(this.fs, env.tempDir);
     const aside = env.kind === EnvKind.Export ? await this.moveAsideExport(env) : null;
-    await renameDurable(env.tempDir, env.finalDir);
-    if (aside !== null) await removeDirDurable(aside);
+    await renameDurable(this.fs, env.tempDir, env.finalDir);
+    if (aside !== null) await removeDirDurable(this.fs, aside);
     const moved = (p: string): string => (p === '' ? '' : path.join(env.finalDir, path.basename(p)));
     this.logger.info('snapshot committed', { ...this.fields, index: meta.index, kind: env.kind, dir: env.finalDir });
     return { ...meta, filepath: moved(meta.filepath), files: meta.files.map((f) => ({ ...f, filepath: moved(f.filepath) })) };
@@ -367,13 +371,13 @@ export class Snapshotter {
    * new one can take its place; returns that name, or null when there was none.
    */
   private async moveAsideExport(env: SnapshotEnv): Promise<string | null> {
-    if (!fs.existsSync(env.finalDir)) return null;
+    if (!this.fs.existsSync(env.finalDir)) return null;
     const root = path.dirname(env.finalDir);
     for (;;) {
       const aside = path.join(root, exportTempDirName(this.shardId, this.replicaId, env.index, DirKind.Deleting, this.unique++));
-      if (fs.existsSync(aside)) continue;
+      if (this.fs.existsSync(aside)) continue;
       this.logger.info('replacing an earlier export of the same index', { ...this.fields, index: env.index, dir: env.finalDir });
-      await renameDurable(env.finalDir, aside);
+      await renameDurable(this.fs, env.finalDir, aside);
       return aside;
     }
   }
@@ -381,7 +385,7 @@ export class Snapshotter {
   /** The index of a committed snapshot that makes `env` out of date, or null (never for exports). */
   private async committedAtOrAfter(env: SnapshotEnv): Promise<number | null> {
     if (env.kind === EnvKind.Export) return null;
-    if (env.kind === EnvKind.Stream) return fs.existsSync(env.finalDir) ? env.index : null;
+    if (env.kind === EnvKind.Stream) return this.fs.existsSync(env.finalDir) ? env.index : null;
     const finals = await this.finalIndexes();
     const newest = finals[finals.length - 1];
     return newest !== undefined && newest >= env.index ? newest : null;
@@ -393,12 +397,12 @@ export class Snapshotter {
     try {
       const doomed = path.join(this.dir, tempDirName(index, DirKind.Deleting, this.unique++));
       try {
-        await renameDurable(final, doomed);
+        await renameDurable(this.fs, final, doomed);
       } catch (err) {
         if (isErrno((err as Error).cause, 'ENOENT')) return;
         throw err;
       }
-      await removeDirDurable(doomed);
+      await removeDirDurable(this.fs, doomed);
       this.logger.info('snapshot removed', { ...this.fields, index });
     } finally {
       this.removing.delete(index);
@@ -408,7 +412,7 @@ export class Snapshotter {
   private async readValid(index: number): Promise<SnapshotMeta | null> {
     const dir = path.join(this.dir, finalDirName(index));
     try {
-      return (await readSnapshotDir(dir)).meta;
+      return (await readSnapshotDir(dir, this.fs)).meta;
     } catch (err) {
       if (!(err instanceof CorruptionError || err instanceof SnapshotNotFoundError)) throw err;
       this.logger.warn('skipping invalid snapshot directory', { ...this.fields, dir, reason: err.message });
@@ -422,14 +426,14 @@ export class Snapshotter {
   }
 
   private entries(): Promise<SnapshotDirEntry[]> {
-    return listSnapshotDirs(this.dir);
+    return listSnapshotDirs(this.fs, this.dir);
   }
 
   private async makeTempDir(root: string, name: (unique: number) => string): Promise<string> {
     for (;;) {
       const dir = path.join(root, name(this.unique++));
       try {
-        await fsp.mkdir(dir);
+        await this.fs.promises.mkdir(dir);
         return dir;
       } catch (err) {
         if (!isErrno(err, 'EEXIST')) throw storageError(`create ${dir}`, err);
