@@ -54,6 +54,8 @@ export class SnapshotReceiveSession {
   /** Whether the socket is paused for the disk (queue full) / for the receive limit. */
   private waitDisk = false;
   private waitRate = false;
+  /** Settles when the receive limit's pause ends (null: none); the stream completes only after it. */
+  private rateWait: Promise<void> | null = null;
   private done = false;
   private timer: NodeJS.Timeout | null = null;
   /** The file the next chunk belongs to, as received (ahead of `current`, which is as written). */
@@ -199,12 +201,14 @@ export class SnapshotReceiveSession {
     this.waitRate = true;
     this.armTimer();
     this.flow();
-    lim.after(ms, () => {
+    this.rateWait = new Promise((resolve) => lim.after(ms, () => {
       this.waitRate = false;
+      this.rateWait = null;
       // The chunk deadline counts from here: time paused for the limit is not the sender's.
       if (!this.done) this.armTimer();
       this.flow();
-    });
+      resolve();
+    }));
   }
 
   /** Pauses or resumes the socket: paused while the disk is behind or the receive limit is owed. */
@@ -260,6 +264,8 @@ export class SnapshotReceiveSession {
   /** Every file is written: syncs the last, compares the CRCs with the sender's (`sent`; null: none sent). */
   private async finish(sent: number[] | null): Promise<void> {
     while (this.current < this.header.fileSizes.length) await this.finishFile();
+    // The last bytes are paid for too: a limited stream completes no sooner than its rate allows.
+    while (this.rateWait !== null) await this.rateWait;
     if (this.done) return;
     if (sent !== null) {
       if (sent.length !== this.crcs.length) throw new CodecError(`snapshot end names ${sent.length} files, the stream ${this.crcs.length}`);
