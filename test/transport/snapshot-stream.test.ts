@@ -13,7 +13,8 @@ import { crc32 } from '../../src/encoding/crc32.js';
 import { messageSizeBound } from '../../src/transport/codec.js';
 import { encodeFrame, FrameKind, type Frame } from '../../src/transport/frame.js';
 import { MemoryNetwork } from '../../src/transport/memory-network.js';
-import { encodeSnapshotEnd, encodeSnapshotHeader, writeChunkPrefix } from '../../src/transport/snapshot-protocol.js';
+import { decodeSnapshotEnd, encodeSnapshotEnd, encodeSnapshotHeader, writeChunkPrefix } from '../../src/transport/snapshot-protocol.js';
+import { byteCount } from '../../src/cli/args.js';
 import { SnapshotReceiveSession } from '../../src/transport/snapshot-receive.js';
 import { parseAddress } from '../../src/transport/tcp-options.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
@@ -123,6 +124,23 @@ void describe('snapshot streams: limits, checks, bounded queues', () => {
     await rawStream(b.address, 22, encodeSnapshotEnd([crc32(Buffer.from('abcdefgh'))]));
     await waitFor(() => rb.completed.length === 2, 'stream completed');
     assert.deepEqual(rb.verified[1], { crcs: [crc32(Buffer.from('abcdefgh'))] });
+  });
+
+  void it("the end frame's payload: version 1, a count, big-endian CRCs; empty (an older sender) decodes as none", () => {
+    const b = encodeSnapshotEnd([0x01020304, 0xfffffffe]);
+    assert.deepEqual([...b], [1, 2, 1, 2, 3, 4, 0xff, 0xff, 0xff, 0xfe]);
+    assert.deepEqual(decodeSnapshotEnd(b), [0x01020304, 0xfffffffe]);
+    assert.equal(decodeSnapshotEnd(Buffer.alloc(0)), null);
+    assert.throws(() => decodeSnapshotEnd(Buffer.from([2, 0])), /unsupported snapshot end version/);
+  });
+
+  void it('sampan kv byte counts for the rate flags: plain, decimal and binary units', () => {
+    assert.equal(byteCount('2000000'), 2_000_000);
+    assert.equal(byteCount('20mb'), 20_000_000);
+    assert.equal(byteCount('16MiB'), 16 * 1024 * 1024);
+    assert.equal(byteCount('0'), 0);
+    assert.throws(() => byteCount('fast'), /byte count/);
+    assert.throws(() => byteCount('-1'), /byte count/);
   });
 
   /** A receive session on a fake socket that records pause/resume; returns the session and the log. */
