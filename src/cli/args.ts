@@ -16,6 +16,20 @@ export function intAtLeast(min: number): (v: string) => number {
   };
 }
 
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1e3, m: 1e6, g: 1e9, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
+
+/**
+ * A byte count: an integer with an optional unit, decimal (`k`, `m`, `g`) or binary (`ki`,
+ * `mi`, `gi`), with or without a trailing `b` (`2mb` is 2 000 000, `2MiB` 2 097 152).
+ * @throws InvalidArgumentError otherwise.
+ */
+export function byteCount(v: string): number {
+  const m = /^(\d{1,15})\s*(k|m|g|ki|mi|gi)?b?$/i.exec(v.trim());
+  const n = m === null ? NaN : Number(m[1]) * BYTE_UNITS[(m[2] ?? '').toLowerCase()]!;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a byte count: an integer, optionally with k, m, g (10^3…) or ki, mi, gi (2^10…), e.g. 20mb');
+  return n;
+}
+
 /** A `host:port` address, split. */
 export interface HostPort {
   readonly host: string;

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { consoleLogger } from '../index.js';
 import { KvReplica, StartError } from '../kv/kv-replica.js';
 import { loadSqlite } from '../kv/sqlite-module.js';
-import { address, clusterToken, intAtLeast, ipAddress, members, oneOf, priorities, splitAddress } from './args.js';
+import { address, byteCount, clusterToken, intAtLeast, ipAddress, members, oneOf, priorities, splitAddress } from './args.js';
 import { CliError } from './cli-error.js';
 import { runUntilSignal } from './run-until-signal.js';
 
@@ -43,6 +43,8 @@ interface KvFlags {
   peerHttp?: Map<number, string>;
   priorities?: Map<number, number>;
   leaderBalancing: boolean;
+  snapshotSendRate?: number;
+  snapshotRecvRate?: number;
 }
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -110,6 +112,7 @@ async function run(f: KvFlags): Promise<number> {
       rttMs: f.rttMs, deploymentId: f.deploymentId, clusterToken: f.clusterToken, tls, logger,
       limits: f.maxInFlight === undefined ? undefined : { maxInFlight: f.maxInFlight },
       peerHttp: f.peerHttp, httpSecurity, priorities: f.priorities, leaderBalancing: f.leaderBalancing,
+      snapshotSendRate: f.snapshotSendRate, snapshotRecvRate: f.snapshotRecvRate,
     });
   } catch (e) {
     if (e instanceof StartError) throw new CliError(e.message);
@@ -159,6 +162,8 @@ export function kvCommand(exit: (code: number) => void): Command {
     .option('--peer-http <list>', 'other replicas\' HTTP addresses for GET /cluster and the dashboard at /: 1=HOST:PORT,2=HOST:PORT,…', members)
     .option('--priorities <list>', 'leader priority by replica id, the same list on every replica: 1=2,2=1,3=0 (absent: 1; higher leads when caught up; 0 never leads)', priorities)
     .option('--no-leader-balancing', 'do not move leadership between replicas to even out leaders (priorities still apply)')
+    .option('--snapshot-send-rate <bytes>', 'snapshot bytes sent per second, all streams together, e.g. 50mb (default: 0, unlimited)', byteCount)
+    .option('--snapshot-recv-rate <bytes>', 'snapshot bytes received per second, all streams together, e.g. 50mb (default: 0, unlimited)', byteCount)
     .option('--max-in-flight <n>', 'HTTP requests served at once before 429 (default: 1024)', intAtLeast(1))
     .option('--log-level <level>', 'debug, info, warn or error (to stderr)', oneOf(LOG_LEVELS), 'warn')
     .action(async (flags: KvFlags) => { exit(await run(flags)); });

@@ -16,6 +16,24 @@
 import type { Message, SnapshotMeta } from '../core/types.js';
 import type { MessageBatch } from './message-batch.js';
 
+/** Checks one streamed file's bytes, in order, as they arrive (in memory, before the disk). */
+export interface StreamedFileCheck {
+  /** The next bytes of the file. @throws CorruptionError (or any error) on damage: the stream fails. */
+  update(bytes: Uint8Array): void;
+  /** Every byte arrived. @throws CorruptionError if the file is incomplete or damaged: the stream fails. */
+  finish(): void;
+}
+
+/** How a completed stream's bytes were checked on the way in. */
+export interface StreamVerification {
+  /**
+   * The CRC-32 of each file as written, in the order of `snapshot.filepath` (when not empty)
+   * then `snapshot.files`, equal to the sender's: every byte arrived and was written as sent
+   * (and fsynced). Files with a {@link SnapshotReceiver.checkFile} check also passed it.
+   */
+  readonly crcs: readonly number[];
+}
+
 /** Where incoming snapshot streams are written, and who hears about the result. */
 export interface SnapshotReceiver {
   /**
@@ -25,10 +43,18 @@ export interface SnapshotReceiver {
    */
   tempDir(meta: SnapshotMeta, from: number): string;
   /**
-   * All files arrived intact. `m` is the InstallSnapshot message with `snapshot.filepath` and
-   * each `snapshot.files[i].filepath` rewritten to the local files in `tempDir`.
+   * Optional: a check of the bytes of streamed file `fileIndex` (0 is `meta.filepath` when not
+   * empty, then `meta.files`) of `size` bytes, fed as chunks arrive; null for none. Lets the
+   * receiver verify a file's own format on the way in instead of reading it back.
    */
-  complete(m: Message): void;
+  checkFile?(meta: SnapshotMeta, fileIndex: number, size: number): StreamedFileCheck | null;
+  /**
+   * All files arrived intact. `m` is the InstallSnapshot message with `snapshot.filepath` and
+   * each `snapshot.files[i].filepath` rewritten to the local files in `tempDir`. `verified`
+   * is set when the sender's CRCs matched what was written (a sender before issue 19 sends
+   * none: the receiver must then read the files back to check them).
+   */
+  complete(m: Message, verified?: StreamVerification): void;
   /**
    * The stream broke (bad chunk, timeout, sender gone, disk error). Files already written to
    * `tempDir` are left for the host to remove.

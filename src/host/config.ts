@@ -41,6 +41,33 @@ export interface NodeHostConfig {
    * Ignored with a `transportFactory`.
    */
   readonly transportStallTimeoutMs?: number;
+  /**
+   * Snapshot bytes this host sends per second, all streams together (dragonboat's
+   * `MaxSnapshotSendBytesPerSecond`): a token bucket paid before each chunk is written. Keeps
+   * a large snapshot to a catching-up follower from taking the disk and the network from
+   * client traffic. 0 (the default): unlimited. Ignored with a `transportFactory`.
+   */
+  readonly maxSnapshotSendBytesPerSecond?: number;
+  /**
+   * Snapshot bytes this host receives per second, all streams together (dragonboat's
+   * `MaxSnapshotRecvBytesPerSecond`), applied by pausing the streams' sockets. Keep it at
+   * least a chunk (2 MiB) per 10 s, the stream's progress timeout. 0 (the default):
+   * unlimited. Ignored with a `transportFactory`.
+   */
+  readonly maxSnapshotRecvBytesPerSecond?: number;
+  /**
+   * Bytes of messages queued for one remote host before new ones are dropped (and counted;
+   * dragonboat's `MaxSendQueueSize`); the queue is also bounded at 8192 messages. 0 (the
+   * default): no byte bound. Ignored with a `transportFactory`.
+   */
+  readonly maxSendQueueBytes?: number;
+  /**
+   * Bytes of an incoming snapshot stream read and not yet written to disk before its socket
+   * is paused until the disk catches up (dragonboat's `MaxReceiveQueueSize` bounds its receive
+   * queue in bytes; sampan's message connections queue nothing after decoding). 0: no bound.
+   * Default 64 MiB. Ignored with a `transportFactory`.
+   */
+  readonly maxReceiveQueueBytes?: number;
   /** Hosts of different deployments refuse each other's messages. Default 0. */
   readonly deploymentId?: number;
   /** Mutual TLS files; all three or none. */
@@ -231,6 +258,10 @@ export function resolveHostConfig(c: NodeHostConfig): ResolvedHostConfig {
     walDir: c.walDir,
     rttMillisecond,
     transportStallTimeoutMs: int('transportStallTimeoutMs', c.transportStallTimeoutMs ?? Math.max(2000, 20 * rttMillisecond), 1),
+    maxSnapshotSendBytesPerSecond: int('maxSnapshotSendBytesPerSecond', c.maxSnapshotSendBytesPerSecond ?? 0, 0),
+    maxSnapshotRecvBytesPerSecond: int('maxSnapshotRecvBytesPerSecond', c.maxSnapshotRecvBytesPerSecond ?? 0, 0),
+    maxSendQueueBytes: int('maxSendQueueBytes', c.maxSendQueueBytes ?? 0, 0),
+    maxReceiveQueueBytes: int('maxReceiveQueueBytes', c.maxReceiveQueueBytes ?? 64 * 1024 * 1024, 0),
     raftAddress: c.raftAddress,
     listenAddress: c.listenAddress ?? c.raftAddress,
     dialFromHost: c.dialFromHost,

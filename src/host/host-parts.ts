@@ -25,5 +25,7 @@ export function transportFactoryOf(cfg: ResolvedHostConfig, identity: StoredHost
     listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, dialFromHost: cfg.dialFromHost,
     deploymentId: cfg.deploymentId, handler, tls: cfg.tls, logger: cfg.logger, stallTimeoutMs: cfg.transportStallTimeoutMs,
     registry: openHostRegistry(cfg.nodeHostDir, identity, cfg.logger),
+    snapshotSendBytesPerSecond: cfg.maxSnapshotSendBytesPerSecond, snapshotRecvBytesPerSecond: cfg.maxSnapshotRecvBytesPerSecond,
+    maxSendQueueBytes: cfg.maxSendQueueBytes, maxReceiveQueueBytes: cfg.maxReceiveQueueBytes,
   }));
 }

@@ -3,12 +3,18 @@
  * a `.receiving` directory the replica's snapshotter prepares; once complete it is verified
  * and committed, and only then handed to the replica as its InstallSnapshot message. A stream
  * that breaks leaves nothing behind.
+ *
+ * The data file is checked as it streams in ({@link SnapshotStreamCheck}: its format, block
+ * CRCs and the checksum the leader recorded) and every file's CRC is compared with the
+ * sender's, so a snapshot from a sender of this release is committed and installed without
+ * reading it back; one from an older sender (no CRCs) is read back in full before the commit.
  */
 import type { Message } from '../core/types.js';
 import { ShardNotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { SnapshotEnv } from '../snapshot/snapshotter.js';
-import type { SnapshotReceiver } from '../contracts/transport.js';
+import { SnapshotStreamCheck } from '../snapshot/stream-check.js';
+import type { SnapshotReceiver, StreamedFileCheck, StreamVerification } from '../contracts/transport.js';
 import type { Replica } from './replica.js';
 
 /** What the receiver needs from its host. */
@@ -45,13 +51,19 @@ export class IncomingSnapshots implements SnapshotReceiver {
     return env.tempDir;
   }
 
-  complete(m: Message): void {
+  /** The data file (stream file 0 when the snapshot has one) is checked as it arrives. @throws CorruptionError if too short to be one. */
+  checkFile(meta: Parameters<SnapshotReceiver['tempDir']>[0], fileIndex: number, size: number): StreamedFileCheck | null {
+    if (fileIndex !== 0 || meta.filepath === '') return null;
+    return new SnapshotStreamCheck(meta.filepath, size, meta.checksum);
+  }
+
+  complete(m: Message, verified?: StreamVerification): void {
     const rec = this.take(m);
     const ss = m.snapshot;
     const snapshotter = rec?.r.snapshotter;
     if (rec === undefined || ss === null || snapshotter === null || snapshotter === undefined) return;
     const { r, env } = rec;
-    void snapshotter.commitReceived(ss, env).then((committed) => {
+    void snapshotter.commitReceived(ss, env, verified?.crcs).then((committed) => {
       this.host.received(r, committed.index, m.from);
       this.host.deliver({ ...m, snapshot: committed });
     }, (e: unknown) => {

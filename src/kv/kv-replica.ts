@@ -52,6 +52,10 @@ export interface KvReplicaOptions {
   readonly priorities?: ReadonlyMap<number, number>;
   /** NodeHostConfig.leaderBalancing (default true). */
   readonly leaderBalancing?: boolean;
+  /** NodeHostConfig.maxSnapshotSendBytesPerSecond (default 0: unlimited). */
+  readonly snapshotSendRate?: number;
+  /** NodeHostConfig.maxSnapshotRecvBytesPerSecond (default 0: unlimited). */
+  readonly snapshotRecvRate?: number;
 }
 
 /** Which step of starting failed, for a one-line error. */
@@ -119,6 +123,7 @@ async function createHost(o: KvReplicaOptions): Promise<NodeHost> {
     return await NodeHost.create({
       nodeHostDir: o.dataDir, raftAddress: o.raftAddress, listenAddress: o.listenAddress, dialFromHost: o.dialFromHost,
       rttMillisecond: o.rttMs, deploymentId: o.deploymentId, tls: o.tls, logger: o.logger, leaderBalancing: o.leaderBalancing,
+      maxSnapshotSendBytesPerSecond: o.snapshotSendRate, maxSnapshotRecvBytesPerSecond: o.snapshotRecvRate,
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException | undefined)?.code;

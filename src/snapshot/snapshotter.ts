@@ -87,6 +87,12 @@ export class Snapshotter {
   private readonly refs = new Map<number, number>();
   private readonly deferredRemoval = new Set<number>();
   private readonly removing = new Set<number>();
+  /**
+   * Indexes of snapshots received, checked byte for byte on the way in (the stream's CRCs and
+   * format check) and committed since this process started: {@link verify} need not read their
+   * files again before they are installed.
+   */
+  private readonly checkedOnReceipt = new Set<number>();
 
   /** Records the options; touches no file (see {@link cleanupAtStart}). */
   constructor(options: SnapshotterOptions) {
@@ -221,10 +227,14 @@ export class Snapshotter {
 
   /**
    * Checks and commits a snapshot received from a leader: the data file is verified in full
-   * and must match `meta`'s size and checksum; any failure removes `tempDir`.
+   * and must match `meta`'s size and checksum; any failure removes `tempDir`. With `checked`
+   * (the CRC-32 of each file, data file first when there is one, as the stream checked them
+   * on the way in: see `StreamVerification`), nothing is read back: the files' sizes are
+   * checked and the CRCs recorded as they are, and the snapshot's later {@link verify} reads
+   * only its metadata.
    * @throws CorruptionError for damaged data; otherwise as {@link commit}.
    */
-  commitReceived(meta: SnapshotMeta, env: SnapshotEnv): Promise<SnapshotMeta> {
+  commitReceived(meta: SnapshotMeta, env: SnapshotEnv, checked?: readonly number[]): Promise<SnapshotMeta> {
     return this.serial(async () => {
       if (meta.index !== env.index) throw new InvalidOperationError(`snapshot index ${meta.index} committed into the directory of ${env.index}`);
       // Cheap check first: no point reading a large file that will be refused anyway.
@@ -233,8 +243,16 @@ export class Snapshotter {
         await this.removeTemp(env);
         throw new SnapshotOutOfDateError(meta.index, current);
       }
+      const dataFiles = meta.filepath === '' ? 0 : 1;
+      if (checked !== undefined && checked.length !== dataFiles + meta.files.length) {
+        await this.removeTemp(env);
+        throw new InvalidOperationError(`${checked.length} checksums for a snapshot of ${dataFiles + meta.files.length} files`);
+      }
       try {
-        if (meta.filepath !== '') {
+        if (checked !== undefined && dataFiles === 1) {
+          const size = await sizeOf(this.fs, meta.filepath);
+          if (size !== meta.fileSize) throw new CorruptionError(`received snapshot is ${size} bytes, the leader sent ${meta.fileSize}`, { file: meta.filepath });
+        } else if (meta.filepath !== '') {
           const v = await verifySnapshotFile(meta.filepath, this.fs);
           if (!sameSnapshotFiles({ ...meta, fileSize: v.fileSize, checksum: v.checksum }, meta)) {
             throw new CorruptionError('received snapshot does not match the size and checksum the leader sent', { file: meta.filepath });
@@ -244,7 +262,10 @@ export class Snapshotter {
         await this.removeTemp(env);
         throw err;
       }
-      return this.commitNow(meta, env);
+      const crcs = checked === undefined ? undefined : new Map(meta.files.map((f, i) => [f.fileId, checked[dataFiles + i]!]));
+      const committed = await this.commitNow(meta, env, crcs);
+      if (checked !== undefined) this.checkedOnReceipt.add(meta.index);
+      return committed;
     });
   }
 
@@ -286,7 +307,9 @@ export class Snapshotter {
    *   mismatch; StorageError
    */
   async verify(meta: SnapshotMeta): Promise<SnapshotMeta> {
-    const md = await verifySnapshotDir(path.join(this.dir, finalDirName(meta.index)), this.fs);
+    const dir = path.join(this.dir, finalDirName(meta.index));
+    // Checked on the way in and committed (fsynced) moments ago: its metadata is enough.
+    const md = this.checkedOnReceipt.delete(meta.index) ? await readSnapshotDir(dir, this.fs) : await verifySnapshotDir(dir, this.fs);
     if (!sameSnapshotFiles(md.meta, meta)) {
       throw new CorruptionError(`snapshot ${meta.index} on disk (${md.meta.filepath}) does not match the record`, { file: md.meta.filepath });
     }
@@ -343,7 +366,8 @@ export class Snapshotter {
     });
   }
 
-  private async commitNow(meta: SnapshotMeta, env: SnapshotEnv): Promise<SnapshotMeta> {
+  /** Commits; `known` holds the external files' CRCs when they are known already (not read then, only sized). */
+  private async commitNow(meta: SnapshotMeta, env: SnapshotEnv, known?: ReadonlyMap<number, number>): Promise<SnapshotMeta> {
     if (meta.index !== env.index) throw new InvalidOperationError(`snapshot index ${meta.index} committed into the directory of ${env.index}`);
     const current = await this.committedAtOrAfter(env);
     if (current !== null) {
@@ -352,7 +376,8 @@ export class Snapshotter {
     }
     const crcs = new Map<number, number>();
     for (const f of meta.files) {
-      const { crc, size } = await fileCrc(this.fs, f.filepath);
+      const knownCrc = known?.get(f.fileId);
+      const { crc, size } = knownCrc === undefined ? await fileCrc(this.fs, f.filepath) : { crc: knownCrc, size: await sizeOf(this.fs, f.filepath) };
       if (size !== f.fileSize) throw new CorruptionError(`external file ${f.filepath} is ${size} bytes, recorded ${f.fileSize}`, { file: f.filepath });
       crcs.set(f.fileId, crc);
     }
@@ -393,6 +418,7 @@ export class Snapshotter {
 
   private async removeNow(index: number): Promise<void> {
     const final = path.join(this.dir, finalDirName(index));
+    this.checkedOnReceipt.delete(index);
     this.removing.add(index);
     try {
       const doomed = path.join(this.dir, tempDirName(index, DirKind.Deleting, this.unique++));
@@ -451,4 +477,13 @@ export class Snapshotter {
 
 function checkIndex(index: number): void {
   if (!Number.isSafeInteger(index) || index < 1) throw new InvalidOperationError(`snapshot index must be a positive integer, got ${index}`);
+}
+
+/** The size of `file`. @throws StorageError */
+async function sizeOf(fs: FileSystem, file: string): Promise<number> {
+  try {
+    return (await fs.promises.stat(file)).size;
+  } catch (err) {
+    throw storageError(`stat ${file}`, err);
+  }
 }

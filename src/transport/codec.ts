@@ -90,6 +90,27 @@ export function readMessage(r: Reader): Message {
   };
 }
 
+/** The most bytes a safe-integer varint takes (53 bits, 7 per byte). */
+const MAX_VARINT = 8;
+
+/**
+ * An upper bound on the bytes `m` takes in a batch (its fields, entries, snapshot record and
+ * cluster identity), without encoding it: what byte-bounded send queues count. O(entries).
+ */
+export function messageSizeBound(m: Message): number {
+  let n = 2 + 11 * MAX_VARINT;
+  for (const e of m.entries) n += 1 + 7 * MAX_VARINT + e.cmd.length;
+  const s = m.snapshot;
+  if (s !== null) {
+    n += 16 * MAX_VARINT + s.filepath.length + s.checksum.length;
+    for (const f of s.files) n += 4 * MAX_VARINT + f.filepath.length + f.metadata.length;
+    const ms = s.membership;
+    for (const part of [ms.voters, ms.nonVoting, ms.witnesses]) for (const a of part.values()) n += 2 * MAX_VARINT + 3 * a.length;
+    n += ms.removed.size * MAX_VARINT;
+  }
+  return n;
+}
+
 /** Encodes a single message into a fresh buffer. @throws CodecError on unencodable fields. */
 export function encodeMessage(m: Message): Buffer {
   const w = new Writer(256);

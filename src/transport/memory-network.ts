@@ -38,6 +38,11 @@ export interface MemoryTransportOptions {
   /** Per-destination messages held within one event-loop turn before drops. Default 8192. */
   readonly maxSendQueue?: number;
   /**
+   * Per-destination bytes (estimated encoded size) held within one event-loop turn before
+   * drops, as the TCP transport's `maxSendQueueBytes`. 0 (the default): no byte bound.
+   */
+  readonly maxSendQueueBytes?: number;
+  /**
    * Round-trip every batch through the binary codec (default true): catches unencodable
    * messages in tests and guarantees receivers never share objects with senders.
    */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Message, SnapshotMeta } from '../core/types.js';
 import { ClosedError, InvalidOperationError, InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
-import { decodeBatch, encodeBatch } from './codec.js';
+import { decodeBatch, encodeBatch, messageSizeBound } from './codec.js';
 import type { MessageBatch } from '../contracts/message-batch.js';
 import { isNetworkMessageType } from './transport.js';
 import type { MemoryNetwork, MemoryTransportOptions } from './memory-network.js';
@@ -23,6 +23,9 @@ export class MemoryTransport implements Transport {
   private readonly deploymentId: number;
   private readonly resolver: AddressResolver;
   private readonly maxSendQueue: number;
+  private readonly maxSendQueueBytes: number;
+  /** Bytes held per destination this turn (under a byte bound). */
+  private outboxBytes = new Map<string, number>();
   private readonly encode: boolean;
   private readonly logger: Logger;
   private readonly counters = emptyStats();
@@ -40,6 +43,8 @@ export class MemoryTransport implements Transport {
     this.deploymentId = options.deploymentId ?? 0;
     this.resolver = options.resolver ?? new StaticAddressResolver();
     this.maxSendQueue = options.maxSendQueue ?? 8192;
+    this.maxSendQueueBytes = options.maxSendQueueBytes ?? 0;
+    if (!Number.isSafeInteger(this.maxSendQueueBytes) || this.maxSendQueueBytes < 0) throw new InvalidOptionError('maxSendQueueBytes must be a non-negative integer');
     this.encode = options.encode ?? true;
     this.logger = options.logger ?? noopLogger;
   }
@@ -71,6 +76,15 @@ export class MemoryTransport implements Transport {
     if (q.length >= this.maxSendQueue) {
       this.counters.messagesDropped++;
       return false;
+    }
+    if (this.maxSendQueueBytes > 0) {
+      const size = messageSizeBound(m);
+      const held = this.outboxBytes.get(address) ?? 0;
+      if (q.length > 0 && held + size > this.maxSendQueueBytes) {
+        this.counters.messagesDropped++;
+        return false;
+      }
+      this.outboxBytes.set(address, held + size);
     }
     q.push(m);
     if (!this.flushScheduled) {
@@ -123,6 +137,7 @@ export class MemoryTransport implements Transport {
       for (const t of this.timers) clearTimeout(t);
       this.timers.clear();
       this.outbox.clear();
+      this.outboxBytes.clear();
     }
     return Promise.resolve();
   }
@@ -199,6 +214,7 @@ export class MemoryTransport implements Transport {
     this.flushScheduled = false;
     const outbox = this.outbox;
     this.outbox = new Map();
+    this.outboxBytes = new Map();
     for (const [address, msgs] of outbox) this.transmit(address, msgs);
   };
 

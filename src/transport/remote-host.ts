@@ -1,5 +1,6 @@
 /**
- * The sending side of one remote host: a bounded queue, one connection that carries every
+ * The sending side of one remote host: a queue bounded in messages (`maxSendQueue`) and in
+ * bytes (`maxSendQueueBytes`, dragonboat's MaxSendQueueSize), one connection that carries every
  * shard's messages, batching per event-loop turn, reconnect with back-off, and the circuit
  * breaker that makes a dead host cheap.
  *
@@ -17,6 +18,7 @@ import type { RandomSource } from '../core/random.js';
 import type { Message } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import { BatchFrameEncoder } from './batch-encoder.js';
+import { messageSizeBound } from './codec.js';
 import { dial, type TlsMaterial } from './dial.js';
 import { ConnectionLiveness } from './liveness.js';
 import type { ResolvedTcpOptions } from './tcp-options.js';
@@ -53,6 +55,8 @@ export function backoffDelay(failures: number, initialMs: number, maxMs: number,
 export class RemoteHost {
   private state: State = 'idle';
   private queue: Message[] = [];
+  /** Bytes of `queue` (by {@link messageSizeBound}); counted only under a byte bound. */
+  private queueBytes = 0;
   private socket: net.Socket | null = null;
   private liveness: ConnectionLiveness | null = null;
   /** When the current outage began (the first failure since the peer last answered), for the log. */
@@ -98,6 +102,16 @@ export class RemoteHost {
       this.dropped(1);
       return false;
     }
+    const maxBytes = this.ctx.opts.maxSendQueueBytes;
+    if (maxBytes > 0) {
+      const size = messageSizeBound(m);
+      // A message alone always fits, as dragonboat lets one through an empty queue.
+      if (this.queue.length > 0 && this.queueBytes + size > maxBytes) {
+        this.dropped(1);
+        return false;
+      }
+      this.queueBytes += size;
+    }
     this.queue.push(m);
     if (state === 'idle') this.connect();
     else if (state === 'connected' && !this.flushScheduled) {
@@ -124,6 +138,7 @@ export class RemoteHost {
     if (this.timer !== null) clearTimeout(this.timer);
     this.dropped(this.queue.length);
     this.queue = [];
+    this.queueBytes = 0;
     this.liveness?.stop();
     this.liveness = null;
     this.socket?.destroy();
@@ -193,6 +208,7 @@ export class RemoteHost {
     this.reported.clear();
     const dropped = this.queue;
     this.queue = [];
+    this.queueBytes = 0;
     this.dropped(dropped.length);
     for (const m of dropped) this.unreachable(m.shardId, m.to);
     const delay = backoffDelay(this.failures, this.ctx.opts.backoffInitialMs, this.ctx.opts.backoffMaxMs, this.ctx.random);
@@ -230,6 +246,7 @@ export class RemoteHost {
     if (this.state !== 'connected' || socket === null || this.draining || this.queue.length === 0) return;
     const msgs = this.queue;
     this.queue = [];
+    this.queueBytes = 0;
     let dropped = 0;
     const frames = this.encoder.encode(msgs, (m, reason) => {
       dropped++;

@@ -6,11 +6,16 @@
  * receiver → sender: SnapshotAck
  * header = version:u8 deploymentId sourceAddress:str hasDataFile:u8 fileCount size* message
  * chunk  = fileIndex offset data...        (chunks arrive in file order, offsets contiguous)
+ * end    = empty                           (senders before issue 19)
+ *        | version:u8 (1) fileCount crc:u32 BE*   (CRC-32 of each streamed file's bytes)
  * ack    = ok:u8 reason:str
  * ```
  *
  * Streamed file 0 is `snapshot.filepath` when `hasDataFile`, and the rest are
- * `snapshot.files` in order. Each chunk is protected by its frame's CRC-32.
+ * `snapshot.files` in order. Each chunk is protected by its frame's CRC-32; the end frame's
+ * CRCs, compared with the receiver's running CRC of what it wrote, prove each whole file
+ * arrived, so the receiver need not read it back. Receivers before issue 19 ignore the end
+ * frame's payload; an empty one (an older sender) leaves the receiver to read the files back.
  */
 import type { Message } from '../core/types.js';
 import { MessageType } from '../core/types.js';
@@ -87,6 +92,34 @@ export function decodeChunk(payload: Uint8Array): { fileIndex: number; offset: n
   const fileIndex = r.varint();
   const offset = r.varint();
   return { fileIndex, offset, data: r.rest() };
+}
+
+/** Version of the end frame's payload. */
+const SNAPSHOT_END_VERSION = 1;
+
+/** Encodes the end frame's payload: the CRC-32 of each streamed file, in stream order. */
+export function encodeSnapshotEnd(crcs: readonly number[]): Buffer {
+  const w = new Writer(16 + 4 * crcs.length);
+  w.u8(SNAPSHOT_END_VERSION);
+  w.varint(crcs.length);
+  for (const c of crcs) w.u32be(c >>> 0);
+  return w.copyOut();
+}
+
+/**
+ * Decodes the end frame's payload: the files' CRCs, or null for an empty payload (a sender
+ * that sends none). @throws CodecError if malformed or of another version.
+ */
+export function decodeSnapshotEnd(payload: Uint8Array): number[] | null {
+  if (payload.length === 0) return null;
+  const r = new Reader(payload);
+  const version = r.u8();
+  if (version !== SNAPSHOT_END_VERSION) throw new CodecError(`unsupported snapshot end version ${version}`);
+  const n = r.count(4);
+  const crcs: number[] = [];
+  for (let i = 0; i < n; i++) crcs.push(r.u32be());
+  r.done();
+  return crcs;
 }
 
 /** Encodes the receiver's verdict. */

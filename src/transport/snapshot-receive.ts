@@ -1,6 +1,13 @@
 /**
  * The receiving end of one snapshot stream: writes the chunks of each file, in order, into
  * the directory the host chose, then hands the rewritten InstallSnapshot to the host.
+ *
+ * Writes are behind the socket: chunks queue for the disk while the socket keeps reading,
+ * until the bytes queued pass `maxQueueBytes`, which pauses the socket until the disk catches
+ * up. The host's receive limit (bytes per second) pauses it too, for as long as the bytes just
+ * read cost. Each file's bytes are checked once, in memory, as they arrive: a running CRC-32
+ * compared with the sender's at the end, and the host's own check of the file's format
+ * (`SnapshotReceiver.checkFile`), so the host need not read the files back.
  * Remote file names are never used as paths: the data file keeps only a sanitised base name
  * and external files are named `external-file-<fileId>`, so a peer cannot write outside the
  * directory.
@@ -10,11 +17,13 @@ import { mkdir, open } from 'node:fs/promises';
 import type net from 'node:net';
 import path from 'node:path';
 import type { Message, SnapshotMeta } from '../core/types.js';
-import { CodecError } from '../errors.js';
+import { crc32 } from '../encoding/crc32.js';
+import { CodecError, CorruptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { encodeFrame, FrameKind, type Frame } from './frame.js';
-import { decodeChunk, encodeAck, type SnapshotStreamHeader } from './snapshot-protocol.js';
-import type { SnapshotReceiver, TransportStats } from '../contracts/transport.js';
+import type { ByteRateLimiter } from './rate-limiter.js';
+import { decodeChunk, decodeSnapshotEnd, encodeAck, type SnapshotStreamHeader } from './snapshot-protocol.js';
+import type { SnapshotReceiver, StreamedFileCheck, TransportStats } from '../contracts/transport.js';
 
 /** What a receive session needs from its transport. */
 export interface SnapshotReceiveContext {
@@ -22,6 +31,10 @@ export interface SnapshotReceiveContext {
   readonly logger: Logger;
   readonly receiver: SnapshotReceiver;
   readonly chunkTimeoutMs: number;
+  /** Bytes received and not yet written before the socket is paused (at least one chunk passes). */
+  readonly maxQueueBytes: number;
+  /** The host's limit on snapshot bytes received per second (shared by its streams); optional. */
+  readonly limiter?: ByteRateLimiter;
 }
 
 function localName(remotePath: string): string {
@@ -36,9 +49,21 @@ export class SnapshotReceiveSession {
   private offset = 0;
   private handle: FileHandle | null = null;
   private chain: Promise<void> = Promise.resolve();
-  private pending = 0;
+  /** Bytes of chunks received and not yet written. */
+  private queuedBytes = 0;
+  /** Whether the socket is paused for the disk (queue full) / for the receive limit. */
+  private waitDisk = false;
+  private waitRate = false;
+  /** Settles when the receive limit's pause ends (null: none); the stream completes only after it. */
+  private rateWait: Promise<void> | null = null;
   private done = false;
   private timer: NodeJS.Timeout | null = null;
+  /** The file the next chunk belongs to, as received (ahead of `current`, which is as written). */
+  private receiving = 0;
+  /** Running CRC-32 of each file's bytes as received. */
+  private readonly crcs: number[];
+  /** The host's checks of each file, created when its first byte (or its end) arrives. */
+  private readonly checks: (StreamedFileCheck | null | undefined)[];
 
   /**
    * Starts a session. Asks the host for the directory at once.
@@ -51,6 +76,8 @@ export class SnapshotReceiveSession {
     private readonly onFinish: () => void,
   ) {
     const snap = header.message.snapshot!;
+    this.crcs = header.fileSizes.map(() => 0);
+    this.checks = header.fileSizes.map(() => undefined);
     try {
       const dir = ctx.receiver.tempDir(snap, header.message.from);
       if (header.hasDataFile) this.paths.push(path.join(dir, localName(snap.filepath)));
@@ -58,7 +85,7 @@ export class SnapshotReceiveSession {
       if (new Set(this.paths).size !== this.paths.length) throw new CodecError('snapshot stream names a file twice');
       this.enqueue(async () => {
         await mkdir(dir, { recursive: true });
-      });
+      }, 0);
       this.armTimer();
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)));
@@ -77,9 +104,26 @@ export class SnapshotReceiveSession {
         this.fail(err as Error);
         return;
       }
-      this.enqueue(() => this.writeChunk(chunk.fileIndex, chunk.offset, chunk.data));
+      const n = f.payload.length;
+      try {
+        this.received(chunk.fileIndex, chunk.data);
+      } catch (err) {
+        this.fail(err as Error);
+        return;
+      }
+      this.queuedBytes += n;
+      this.enqueue(() => this.writeChunk(chunk.fileIndex, chunk.offset, chunk.data), n);
+      this.limit(n);
     } else if (f.kind === FrameKind.SnapshotEnd) {
-      this.enqueue(() => this.finish());
+      let sent: number[] | null;
+      try {
+        sent = decodeSnapshotEnd(f.payload);
+        this.endChecks();
+      } catch (err) {
+        this.fail(err as Error);
+        return;
+      }
+      this.enqueue(() => this.finish(sent), 0);
     } else {
       this.fail(new CodecError(`unexpected frame kind ${f.kind} on a snapshot stream`));
     }
@@ -112,37 +156,94 @@ export class SnapshotReceiveSession {
     if (h !== null) h.close().catch(() => {});
   }
 
+  /** (Re)starts the chunk deadline; none runs while the socket is paused for the receive limit. */
   private armTimer(): void {
     if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.waitRate) return;
     this.timer = setTimeout(() => {
       this.fail(new Error(`no snapshot chunk within ${this.ctx.chunkTimeoutMs} ms`));
       this.socket.destroy();
     }, this.ctx.chunkTimeoutMs);
   }
 
-  /** Serialises file work; the socket is paused while work is pending, which bounds memory. */
-  private enqueue(work: () => Promise<void>): void {
-    this.pending++;
-    if (this.pending === 1) this.socket.pause();
+  /**
+   * The bytes of a chunk just received, in stream order: the running CRC and the host's check
+   * of its file. @throws CodecError for a chunk of an earlier file; whatever the check throws.
+   */
+  private received(fileIndex: number, data: Uint8Array): void {
+    if (fileIndex < this.receiving || fileIndex >= this.header.fileSizes.length) throw new CodecError(`chunk for unexpected file ${fileIndex}`);
+    while (this.receiving < fileIndex) this.checkOf(this.receiving++)?.finish();
+    this.crcs[fileIndex] = crc32(data, this.crcs[fileIndex]);
+    this.checkOf(fileIndex)?.update(data);
+  }
+
+  /** The end frame arrived: finishes the checks of the files not finished yet. */
+  private endChecks(): void {
+    for (; this.receiving < this.header.fileSizes.length; this.receiving++) this.checkOf(this.receiving)?.finish();
+  }
+
+  private checkOf(i: number): StreamedFileCheck | null {
+    let c = this.checks[i];
+    if (c === undefined) {
+      c = this.ctx.receiver.checkFile?.(this.header.message.snapshot!, i, this.header.fileSizes[i]!) ?? null;
+      this.checks[i] = c;
+    }
+    return c;
+  }
+
+  /** Pays the receive limit for `n` bytes just read: pauses the socket for as long as they cost. */
+  private limit(n: number): void {
+    const lim = this.ctx.limiter;
+    if (lim === undefined || !lim.limited) return;
+    const ms = lim.reserve(n);
+    if (ms <= 0 || this.waitRate) return;
+    this.waitRate = true;
+    this.armTimer();
+    this.flow();
+    this.rateWait = new Promise((resolve) => lim.after(ms, () => {
+      this.waitRate = false;
+      this.rateWait = null;
+      // The chunk deadline counts from here: time paused for the limit is not the sender's.
+      if (!this.done) this.armTimer();
+      this.flow();
+      resolve();
+    }));
+  }
+
+  /** Pauses or resumes the socket: paused while the disk is behind or the receive limit is owed. */
+  private flow(): void {
+    if (this.done || this.socket.destroyed) return;
+    this.waitDisk = this.queuedBytes > this.ctx.maxQueueBytes;
+    if (this.waitDisk || this.waitRate) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /** Serialises file work (writes behind the socket); `bytes` of the queue are released when it is done. */
+  private enqueue(work: () => Promise<void>, bytes: number): void {
+    this.flow();
     this.chain = this.chain.then(async () => {
       if (!this.done) await work();
     }).catch((err: unknown) => {
       this.fail(err instanceof Error ? err : new Error(String(err)));
     }).finally(() => {
-      this.pending--;
-      if (this.pending === 0 && !this.done) this.socket.resume();
+      this.queuedBytes -= bytes;
+      this.flow();
     });
   }
 
   private async writeChunk(fileIndex: number, offset: number, data: Uint8Array): Promise<void> {
     const sizes = this.header.fileSizes;
-    if (fileIndex < this.current || fileIndex >= sizes.length) throw new CodecError(`chunk for unexpected file ${fileIndex}`);
     while (this.current < fileIndex) await this.finishFile();
     if (offset !== this.offset || offset + data.length > sizes[fileIndex]!) {
       throw new CodecError(`chunk at ${offset}+${data.length} does not continue file ${fileIndex} at ${this.offset}`);
     }
     this.handle ??= await open(this.paths[fileIndex]!, 'w');
-    await this.handle.write(data, 0, data.length, offset);
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.handle.write(data, done, data.length - done, offset + done);
+      done += bytesWritten;
+    }
     this.offset += data.length;
   }
 
@@ -160,9 +261,17 @@ export class SnapshotReceiveSession {
     this.offset = 0;
   }
 
-  private async finish(): Promise<void> {
+  /** Every file is written: syncs the last, compares the CRCs with the sender's (`sent`; null: none sent). */
+  private async finish(sent: number[] | null): Promise<void> {
     while (this.current < this.header.fileSizes.length) await this.finishFile();
+    // The last bytes are paid for too: a limited stream completes no sooner than its rate allows.
+    while (this.rateWait !== null) await this.rateWait;
     if (this.done) return;
+    if (sent !== null) {
+      if (sent.length !== this.crcs.length) throw new CodecError(`snapshot end names ${sent.length} files, the stream ${this.crcs.length}`);
+      const bad = sent.findIndex((c, i) => c !== this.crcs[i]);
+      if (bad >= 0) throw new CorruptionError(`streamed file ${bad} does not match the sender's checksum`, { file: this.paths[bad] });
+    }
     this.done = true;
     this.cleanup();
     const m = this.header.message;
@@ -177,7 +286,7 @@ export class SnapshotReceiveSession {
     this.ctx.stats.snapshotsReceived++;
     this.socket.end(encodeFrame(FrameKind.SnapshotAck, encodeAck(true, '')));
     try {
-      this.ctx.receiver.complete(delivered);
+      this.ctx.receiver.complete(delivered, sent === null ? undefined : { crcs: this.crcs });
     } catch (err) {
       this.ctx.logger.error('transport: snapshot receiver threw', { shardId: m.shardId, replicaId: m.to, from: m.from, error: String(err) });
     } finally {

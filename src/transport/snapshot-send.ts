@@ -1,16 +1,22 @@
 /**
  * The sending end of one snapshot stream, on a connection of its own so that a large snapshot
  * never delays heartbeats. Chunks are read straight into the buffer that goes to the socket
- * (one allocation per chunk, no copy), and the next chunk is read only once the socket has
- * drained, so memory stays at about one chunk per stream.
+ * (one allocation per chunk, no copy). Reading is pipelined: the next chunk is read from disk
+ * while the current one is on the socket, and a chunk is handed to the socket only once the
+ * socket has drained (backpressure), so memory stays at about three chunks per stream (one
+ * in the socket's buffer, one being written, one read ahead). A running CRC-32 of each file
+ * goes out in the end frame; the host's send limit (bytes per second) is paid before each
+ * chunk is written.
  */
 import { open, stat } from 'node:fs/promises';
 import type net from 'node:net';
 import type { Message } from '../core/types.js';
+import { crc32 } from '../encoding/crc32.js';
 import { CodecError } from '../errors.js';
 import { dial, type TlsMaterial } from './dial.js';
 import { encodeFrame, FRAME_HEADER_SIZE, FrameDecoder, FrameKind, writeFrameHeader } from './frame.js';
-import { decodeAck, encodeSnapshotHeader, writeChunkPrefix } from './snapshot-protocol.js';
+import type { ByteRateLimiter } from './rate-limiter.js';
+import { decodeAck, encodeSnapshotEnd, encodeSnapshotHeader, writeChunkPrefix } from './snapshot-protocol.js';
 
 /** What a send needs from its transport. */
 export interface SnapshotSendContext {
@@ -24,6 +30,8 @@ export interface SnapshotSendContext {
   readonly chunkTimeoutMs: number;
   /** Counts bytes written to the stream (metrics); optional. */
   readonly countBytes?: (n: number) => void;
+  /** The host's limit on snapshot bytes sent per second (shared by its streams); optional. */
+  readonly limiter?: ByteRateLimiter;
 }
 
 /** Settles with the receiver's acknowledgement; rejects if the connection ends first. */
@@ -67,27 +75,55 @@ function write(socket: net.Socket, buf: Uint8Array, timeoutMs: number): Promise<
   }), timeoutMs, 'snapshot chunk');
 }
 
-/** Sends one file as chunk frames; stops early once `stop()` says the receiver already answered. */
+/** One chunk read from disk, framed and ready for the socket. */
+interface ReadChunk {
+  readonly frame: Buffer;
+  readonly data: Buffer;
+}
+
+/**
+ * Sends one file as chunk frames and returns the CRC-32 of its bytes; stops early once
+ * `stop()` says the receiver already answered (the CRC is then of a prefix, and unused).
+ */
 async function sendFile(
   socket: net.Socket, ctx: SnapshotSendContext, index: number, file: string, size: number, stop: () => boolean,
-): Promise<void> {
+): Promise<number> {
   const fh = await open(file, 'r');
+  const readAt = async (offset: number): Promise<ReadChunk> => {
+    const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + 16 + ctx.chunkSize);
+    const prefix = writeChunkPrefix(buf, FRAME_HEADER_SIZE, index, offset);
+    const want = Math.min(ctx.chunkSize, size - offset);
+    const at = FRAME_HEADER_SIZE + prefix;
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await fh.read(buf, at + got, want - got, offset + got);
+      if (bytesRead === 0) throw new Error(`snapshot file ${file} changed while being sent`);
+      got += bytesRead;
+    }
+    const end = at + want;
+    writeFrameHeader(buf, 0, FrameKind.SnapshotChunk, buf.subarray(FRAME_HEADER_SIZE, end));
+    return { frame: buf.subarray(0, end), data: buf.subarray(at, end) };
+  };
+  let crc = 0;
+  let next: Promise<ReadChunk> | null = size > 0 ? readAt(0) : null;
   try {
-    for (let offset = 0; offset < size && !stop();) {
-      const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + 16 + ctx.chunkSize);
-      const prefix = writeChunkPrefix(buf, FRAME_HEADER_SIZE, index, offset);
-      const want = Math.min(ctx.chunkSize, size - offset);
-      const { bytesRead } = await fh.read(buf, FRAME_HEADER_SIZE + prefix, want, offset);
-      if (bytesRead !== want) throw new Error(`snapshot file ${file} changed while being sent`);
-      const end = FRAME_HEADER_SIZE + prefix + bytesRead;
-      writeFrameHeader(buf, 0, FrameKind.SnapshotChunk, buf.subarray(FRAME_HEADER_SIZE, end));
-      await write(socket, buf.subarray(0, end), ctx.chunkTimeoutMs);
-      ctx.countBytes?.(end);
-      offset += bytesRead;
+    for (let offset = 0; next !== null && !stop();) {
+      const cur = await next;
+      offset += cur.data.length;
+      // Read ahead: the next chunk comes off the disk while this one goes to the socket.
+      next = offset < size ? readAt(offset) : null;
+      next?.catch(() => undefined);
+      crc = crc32(cur.data, crc);
+      if (ctx.limiter?.limited === true) await ctx.limiter.take(cur.frame.length);
+      await write(socket, cur.frame, ctx.chunkTimeoutMs);
+      ctx.countBytes?.(cur.frame.length);
     }
   } finally {
+    // Let a read in flight finish before its handle closes.
+    if (next !== null) await next.catch(() => undefined);
     await fh.close();
   }
+  return crc;
 }
 
 /**
@@ -112,10 +148,11 @@ export async function sendSnapshotStream(ctx: SnapshotSendContext, address: stri
     const headerFrame = encodeFrame(FrameKind.SnapshotHeader, header);
     await write(socket, headerFrame, ctx.chunkTimeoutMs);
     ctx.countBytes?.(headerFrame.length);
+    const crcs: number[] = [];
     for (let i = 0; i < paths.length && early === null; i++) {
-      await sendFile(socket, ctx, i, paths[i]!, fileSizes[i]!, () => early !== null);
+      crcs.push(await sendFile(socket, ctx, i, paths[i]!, fileSizes[i]!, () => early !== null));
     }
-    if (early === null) await write(socket, encodeFrame(FrameKind.SnapshotEnd, Buffer.alloc(0)), ctx.chunkTimeoutMs);
+    if (early === null) await write(socket, encodeFrame(FrameKind.SnapshotEnd, encodeSnapshotEnd(crcs)), ctx.chunkTimeoutMs);
     const verdict = await withTimeout(ack, ctx.chunkTimeoutMs, 'snapshot acknowledgement');
     if (!verdict.ok) throw new Error(`snapshot refused by ${address}: ${verdict.reason}`);
   } finally {

@@ -55,6 +55,30 @@ export interface TcpTransportOptions {
   readonly random?: RandomSource;
   /** Messages queued per remote host before new ones are dropped. Default 8192. */
   readonly maxSendQueue?: number;
+  /**
+   * Bytes of messages (estimated encoded size) queued per remote host before new ones are
+   * dropped and counted in `messagesDropped`, as past `maxSendQueue` (dragonboat's
+   * `MaxSendQueueSize`). A message alone is always queued. 0 (the default): no byte bound.
+   */
+  readonly maxSendQueueBytes?: number;
+  /**
+   * Bytes received on a snapshot stream and not yet written to disk before the stream's socket
+   * is paused until the disk catches up (the write-behind bound; the next chunk is read only
+   * then). At least one chunk is always let through. 0: no bound. Default 64 MiB. Message
+   * connections queue nothing after decoding (batches are delivered as they complete), so a
+   * connection holds at most one incomplete frame (`maxFrameSize`).
+   */
+  readonly maxReceiveQueueBytes?: number;
+  /**
+   * Snapshot bytes sent per second by all of this transport's streams together (a token
+   * bucket; dragonboat's `MaxSnapshotSendBytesPerSecond`). 0 (the default): unlimited.
+   */
+  readonly snapshotSendBytesPerSecond?: number;
+  /**
+   * Snapshot bytes received per second by all of this transport's streams together; applied
+   * by pausing their sockets (dragonboat's `MaxSnapshotRecvBytesPerSecond`). 0 (the default): unlimited.
+   */
+  readonly snapshotRecvBytesPerSecond?: number;
   /** Largest frame payload sent or accepted. Default 64 MiB. */
   readonly maxFrameSize?: number;
   /** A batch frame is closed once its payload passes this size. Default 4 MiB. */
@@ -112,6 +136,12 @@ export function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+function nonNegative(name: string, v: number | undefined, dflt: number): number {
+  const x = v ?? dflt;
+  if (!Number.isSafeInteger(x) || x < 0) throw new InvalidOptionError(`${name} must be a non-negative integer, got ${x}`);
+  return x;
+}
+
 function positive(name: string, v: number | undefined, dflt: number): number {
   const x = v ?? dflt;
   if (!Number.isSafeInteger(x) || x <= 0) throw new InvalidOptionError(`${name} must be a positive integer, got ${x}`);
@@ -136,6 +166,10 @@ export function resolveTcpOptions(o: TcpTransportOptions, logger: Logger): Resol
   return {
     ...o, logger,
     maxSendQueue: positive('maxSendQueue', o.maxSendQueue, 8192),
+    maxSendQueueBytes: nonNegative('maxSendQueueBytes', o.maxSendQueueBytes, 0),
+    maxReceiveQueueBytes: nonNegative('maxReceiveQueueBytes', o.maxReceiveQueueBytes, 64 * 1024 * 1024),
+    snapshotSendBytesPerSecond: nonNegative('snapshotSendBytesPerSecond', o.snapshotSendBytesPerSecond, 0),
+    snapshotRecvBytesPerSecond: nonNegative('snapshotRecvBytesPerSecond', o.snapshotRecvBytesPerSecond, 0),
     maxFrameSize, batchBytes, snapshotChunkSize,
     connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 5000),
     backoffInitialMs: positive('backoffInitialMs', o.backoffInitialMs, 100),

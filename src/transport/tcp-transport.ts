@@ -13,6 +13,7 @@ import { noopLogger, type Logger } from '../logger.js';
 import type { MessageBatch } from '../contracts/message-batch.js';
 import { loadTls, tlsServerOptions, type TlsMaterial } from './dial.js';
 import { InboundConnection, type SnapshotSink } from './inbound-connection.js';
+import { ByteRateLimiter } from './rate-limiter.js';
 import { RemoteHost } from './remote-host.js';
 import type { SnapshotStreamHeader } from './snapshot-protocol.js';
 import { SnapshotReceiveSession } from './snapshot-receive.js';
@@ -44,6 +45,9 @@ export class TcpTransport implements Transport {
   private snapshotSends = 0;
   private snapshotReceives = 0;
   private readonly sends = new Set<Promise<void>>();
+  /** The host's snapshot bandwidth limits, shared by all streams of one direction. */
+  private readonly sendLimiter: ByteRateLimiter;
+  private readonly recvLimiter: ByteRateLimiter;
   private readonly registry: HostRegistry | undefined;
   /** The encoded handshake, rebuilt when the registry changes. */
   private helloFrame: Buffer | null = null;
@@ -54,6 +58,8 @@ export class TcpTransport implements Transport {
     this.opts = resolveTcpOptions(options, this.logger);
     this.tls = options.tls === undefined ? undefined : loadTls(options.tls);
     this.resolver = options.resolver ?? new StaticAddressResolver();
+    this.sendLimiter = new ByteRateLimiter(this.opts.snapshotSendBytesPerSecond);
+    this.recvLimiter = new ByteRateLimiter(this.opts.snapshotRecvBytesPerSecond);
     this.registry = options.registry;
     this.registry?.onChange((rerouted) => this.registryChanged(rerouted));
     const onConnection = (socket: net.Socket): void => this.accept(socket);
@@ -143,6 +149,7 @@ export class TcpTransport implements Transport {
       tls: this.tls, deploymentId: this.opts.deploymentId, sourceAddress: this.advertised, connectTimeoutMs: this.opts.connectTimeoutMs, dialFromHost: this.opts.dialFromHost,
       chunkSize: this.opts.snapshotChunkSize, chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs,
       countBytes: (n: number) => { this.counters.snapshotBytesSent += n; },
+      limiter: this.sendLimiter,
     };
     const p: Promise<void> = sendSnapshotStream(ctx, address, m).then(() => {
       this.counters.snapshotsSent++;
@@ -316,7 +323,8 @@ export class TcpTransport implements Transport {
     this.snapshotReceives++;
     return new SnapshotReceiveSession(socket, {
       stats: this.counters, logger: this.logger, receiver: this.opts.handler.snapshotReceiver,
-      chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs,
+      chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs, limiter: this.recvLimiter,
+      maxQueueBytes: this.opts.maxReceiveQueueBytes === 0 ? Infinity : this.opts.maxReceiveQueueBytes,
     }, header, () => this.snapshotReceives--);
   }
 }
