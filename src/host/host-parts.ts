@@ -24,6 +24,6 @@ export function transportFactoryOf(cfg: ResolvedHostConfig, identity: StoredHost
   return cfg.transportFactory ?? ((handler: TransportHandler) => new TcpTransport({
     listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, dialFromHost: cfg.dialFromHost,
     deploymentId: cfg.deploymentId, handler, tls: cfg.tls, logger: cfg.logger, stallTimeoutMs: cfg.transportStallTimeoutMs,
-    registry: openHostRegistry(cfg.nodeHostDir, identity, cfg.logger),
+    registry: openHostRegistry(cfg.nodeHostDir, identity, cfg.logger, cfg.runtime),
   }));
 }
