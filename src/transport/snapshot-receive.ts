@@ -5,8 +5,6 @@
  * and external files are named `external-file-<fileId>`, so a peer cannot write outside the
  * directory.
  */
-import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open } from 'node:fs/promises';
 import type net from 'node:net';
 import path from 'node:path';
 import type { Message, SnapshotMeta } from '../core/types.js';
@@ -15,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { encodeFrame, FrameKind, type Frame } from './frame.js';
 import { decodeChunk, encodeAck, type SnapshotStreamHeader } from './snapshot-protocol.js';
 import type { SnapshotReceiver, TransportStats } from '../contracts/transport.js';
+import type { FileHandle, FileSystem, Runtime, TimerHandle, Timers } from '../runtime/index.js';
 
 /** What a receive session needs from its transport. */
 export interface SnapshotReceiveContext {
@@ -22,6 +21,8 @@ export interface SnapshotReceiveContext {
   readonly logger: Logger;
   readonly receiver: SnapshotReceiver;
   readonly chunkTimeoutMs: number;
+  /** The transport's runtime: files are written through its fs, the chunk timeout on its timers. */
+  readonly runtime: Runtime;
 }
 
 function localName(remotePath: string): string {
@@ -38,7 +39,9 @@ export class SnapshotReceiveSession {
   private chain: Promise<void> = Promise.resolve();
   private pending = 0;
   private done = false;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  private readonly fs: FileSystem;
+  private readonly timers: Timers;
 
   /**
    * Starts a session. Asks the host for the directory at once.
@@ -50,6 +53,8 @@ export class SnapshotReceiveSession {
     private readonly header: SnapshotStreamHeader,
     private readonly onFinish: () => void,
   ) {
+    this.fs = ctx.runtime.fs;
+    this.timers = ctx.runtime.timers;
     const snap = header.message.snapshot!;
     try {
       const dir = ctx.receiver.tempDir(snap, header.message.from);
@@ -57,7 +62,7 @@ export class SnapshotReceiveSession {
       for (const f of snap.files) this.paths.push(path.join(dir, `external-file-${f.fileId}`));
       if (new Set(this.paths).size !== this.paths.length) throw new CodecError('snapshot stream names a file twice');
       this.enqueue(async () => {
-        await mkdir(dir, { recursive: true });
+        await this.fs.promises.mkdir(dir, { recursive: true });
       });
       this.armTimer();
     } catch (err) {
@@ -96,7 +101,7 @@ export class SnapshotReceiveSession {
       fromAddress: this.header.sourceAddress, index: this.header.message.snapshot?.index, error: err.message,
     });
     if (!this.socket.destroyed) this.socket.end(encodeFrame(FrameKind.SnapshotAck, encodeAck(false, err.message)));
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.timers.setTimeout(() => this.socket.destroy(), 1000).unref();
     try {
       this.ctx.receiver.failed(this.header.message, err);
     } finally {
@@ -105,7 +110,7 @@ export class SnapshotReceiveSession {
   }
 
   private cleanup(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     const h = this.handle;
     this.handle = null;
@@ -113,8 +118,8 @@ export class SnapshotReceiveSession {
   }
 
   private armTimer(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    this.timer = this.timers.setTimeout(() => {
       this.fail(new Error(`no snapshot chunk within ${this.ctx.chunkTimeoutMs} ms`));
       this.socket.destroy();
     }, this.ctx.chunkTimeoutMs);
@@ -141,7 +146,7 @@ export class SnapshotReceiveSession {
     if (offset !== this.offset || offset + data.length > sizes[fileIndex]!) {
       throw new CodecError(`chunk at ${offset}+${data.length} does not continue file ${fileIndex} at ${this.offset}`);
     }
-    this.handle ??= await open(this.paths[fileIndex]!, 'w');
+    this.handle ??= await this.fs.promises.open(this.paths[fileIndex]!, 'w');
     await this.handle.write(data, 0, data.length, offset);
     this.offset += data.length;
   }
@@ -149,7 +154,7 @@ export class SnapshotReceiveSession {
   private async finishFile(): Promise<void> {
     const size = this.header.fileSizes[this.current]!;
     if (this.offset !== size) throw new CodecError(`file ${this.current} ended at ${this.offset} of ${size} bytes`);
-    const h = this.handle ?? (await open(this.paths[this.current]!, 'w'));
+    const h = this.handle ?? (await this.fs.promises.open(this.paths[this.current]!, 'w'));
     this.handle = null;
     try {
       await h.sync();
