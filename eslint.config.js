@@ -1,5 +1,6 @@
-// Lint rules: strict TypeScript everywhere, a purity fence around src/core/, and the layers'
-// import fences (imports point down only; see "Layout" in the README).
+// Lint rules: strict TypeScript everywhere, a purity fence around src/core/, the runtime fence
+// (time, timers, randomness, files and the process only through an injected Runtime), and the
+// layers' import fences (imports point down only; see "Layout" in the README).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -17,10 +18,46 @@ const LAYERS = {
   snapshot: ['transport', 'rsm', 'host', 'kv', 'cli', 'metrics'],
   host: ['kv', 'cli', 'metrics'],
   metrics: ['kv', 'cli'],
+  // The injectable runtime (Node's clocks, timers, randomness, fs, process): imports no layer.
+  runtime: ['core', 'encoding', 'contracts', 'logdb', 'transport', 'rsm', 'snapshot', 'host', 'kv', 'cli', 'metrics'],
   // The service is built on the public API only, like any user's application.
   kv: ['core', 'encoding', 'contracts', 'logdb', 'transport', 'rsm', 'snapshot', 'host', 'cli'],
   cli: ['core', 'encoding', 'contracts', 'logdb', 'transport', 'rsm', 'snapshot', 'host'],
 };
+
+/**
+ * The runtime fence (issue 18 §1): library code takes time, timers, randomness, the file system
+ * and the process from the Runtime it was given (src/runtime), never from Node directly, so a
+ * simulator or a fault-injecting test can supply them. Everything in src/ but src/runtime (Node
+ * itself) and the service application src/kv and src/cli (it runs only as a real process) is
+ * fenced. src/core and src/encoding are stricter still (purity, below).
+ */
+const RUNTIME_FREE = ['runtime', 'kv', 'cli'];
+const viaRuntime = 'take it from the injected Runtime (src/runtime), not from Node directly';
+const RUNTIME_IMPORTS = [
+  ...['fs', 'fs/promises', 'timers', 'timers/promises'].flatMap((m) => [m, `node:${m}`])
+    .map((name) => ({ name, message: `${name}: ${viaRuntime}.` })),
+  ...['crypto', 'node:crypto'].map((name) => ({ name, importNames: ['randomInt', 'randomBytes', 'randomUUID'], message: `randomness: ${viaRuntime}.` })),
+];
+const runtimeFence = {
+  files: ['src/**/*.ts'],
+  ignores: RUNTIME_FREE.map((l) => `src/${l}/**`),
+  rules: {
+    'no-restricted-imports': ['error', { paths: RUNTIME_IMPORTS }],
+    'no-restricted-globals': ['error',
+      ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate']
+        .map((name) => ({ name, message: `timers: ${viaRuntime} (runtime.timers).` }))],
+    'no-restricted-properties': ['error',
+      { object: 'Math', property: 'random', message: `randomness: ${viaRuntime} (runtime.random).` },
+      { object: 'Date', property: 'now', message: `the clock: ${viaRuntime} (runtime.clock).` },
+      { object: 'performance', property: 'now', message: `the clock: ${viaRuntime} (runtime.clock).` },
+      { object: 'process', property: 'pid', message: `the process: ${viaRuntime} (runtime.process).` },
+      { object: 'process', property: 'kill', message: `the process: ${viaRuntime} (runtime.process).` }],
+  },
+};
+
+/** The runtime fence's import paths for `layer` (none for the layers it does not fence). */
+const runtimePaths = (layer) => (RUNTIME_FREE.includes(layer) ? [] : RUNTIME_IMPORTS);
 
 /** no-restricted-imports patterns fencing `layer` off the folders above it. */
 function layerPatterns(layer) {
@@ -32,7 +69,7 @@ const PURE = ['core', 'encoding'];
 
 const layerFences = Object.keys(LAYERS).filter((l) => !PURE.includes(l)).map((layer) => ({
   files: [`src/${layer}/**/*.ts`],
-  rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(layer) }] },
+  rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns(layer), paths: runtimePaths(layer) }] },
 }));
 
 /**
@@ -74,7 +111,7 @@ const purity = (layer) => ({
 
 const crc32LayerFence = {
   files: ['src/encoding/crc32.ts'],
-  rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns('encoding') }] },
+  rules: { 'no-restricted-imports': ['error', { patterns: layerPatterns('encoding'), paths: RUNTIME_IMPORTS }] },
 };
 
 export default tseslint.config(
@@ -103,6 +140,8 @@ export default tseslint.config(
         { selector: 'TSEnumDeclaration', message: 'Use as-const objects, not enums.' }],
     },
   },
+  // Before the purity fences, whose stricter rules replace these in src/core and src/encoding.
+  runtimeFence,
   ...PURE.map(purity),
   crc32LayerFence,
   ...layerFences,

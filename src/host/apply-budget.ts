@@ -14,6 +14,7 @@
  * (dragonboat runs applies on worker goroutines the OS shares out; one thread shares it so).
  */
 import type { ApplyPacer } from '../rsm/managed.js';
+import { realRuntime, sleep, type Runtime, type Timers } from '../runtime/index.js';
 
 /** The default slice: milliseconds of `update` time per event-loop turn, over all replicas of a host. */
 export const DEFAULT_APPLY_SLICE_MS = 5;
@@ -28,11 +29,19 @@ export class ApplyBudget {
   /** Times a replica rested after a call longer than the slice. */
   rests = 0;
 
+  /** The monotonic clock, in milliseconds (the runtime's). */
+  readonly now: () => number;
+  private readonly timers: Timers;
+
   /**
    * @param sliceMs milliseconds of `update` time per turn before the next waits.
-   * @param now the monotonic clock (tests give their own).
+   * @param runtime the clock, the event-loop hand-off (`setImmediate`) and the rest timer.
    */
-  constructor(readonly sliceMs: number = DEFAULT_APPLY_SLICE_MS, readonly now: () => number = () => performance.now()) {}
+  constructor(readonly sliceMs: number = DEFAULT_APPLY_SLICE_MS, runtime: Pick<Runtime, 'clock' | 'timers'> = realRuntime) {
+    const { clock } = runtime;
+    this.now = () => clock.now();
+    this.timers = runtime.timers;
+  }
 
   /** Whether this turn's slice is used up. */
   get exhausted(): boolean { return this.spent >= this.sliceMs; }
@@ -57,7 +66,7 @@ export class ApplyBudget {
     // writes) runs before it, and so do due timers (ticks) when the charge was made in a check
     // phase, as an engine pass's applies are. (A timer first would guarantee the timers too,
     // but cost every busy host a millisecond per turn.)
-    setImmediate(() => this.reset());
+    this.timers.setImmediate(() => this.reset());
   }
 
   private reset(): void {
@@ -83,7 +92,7 @@ export class ApplyBudget {
         return (async (): Promise<void> => {
           if (rest > 0) {
             this.rests++;
-            await new Promise((res) => setTimeout(res, rest));
+            await sleep(this.timers, rest);
           }
           await this.admit();
         })();

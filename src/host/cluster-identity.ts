@@ -23,6 +23,7 @@ import { MessageType, message, type Message } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import type { NodeHostEvents } from './events.js';
 import type { LogDB } from '../contracts/log-db.js';
+import { realRuntime } from '../runtime/index.js';
 
 /** The largest cluster identity (identities are 48-bit, so they stay exact JS integers). */
 export const MAX_CLUSTER_ID = 2 ** 48 - 1;
@@ -76,7 +77,7 @@ export interface IdentityHost {
   readonly logger: Logger;
   /** Where a joining replica's learned identity is persisted (in its bootstrap record). */
   readonly logdb: Pick<LogDB, 'getBootstrap' | 'saveBootstrap'>;
-  /** Monotonic milliseconds, for rate-limiting log lines and notices (default: performance.now). */
+  /** Monotonic milliseconds, for rate-limiting log lines and notices (default: the real runtime's clock). */
   now?(): number;
   emit(payload: NodeHostEvents['cluster:identity-mismatch']): void;
   /** Sends a notice to the replica that sent a refused message (its address is known by then). */
@@ -101,7 +102,7 @@ export class ClusterIdentityGuard<R extends IdentityReplica = IdentityReplica> {
   private readonly now: () => number;
 
   constructor(private readonly host: IdentityHost) {
-    this.now = host.now ?? ((): number => performance.now());
+    this.now = host.now ?? realRuntime.clock.now;
   }
 
   /** Persists an identity a joining replica learned (a failure is logged: it is learned again on the next contact). */

@@ -2,8 +2,10 @@
  * Request timeouts with one timer per process instead of one per request: deadlines are
  * rounded up to a tick of `granularityMs` and kept in per-tick sets; a single interval runs
  * while any deadline is pending and expires the due ones. A request that settles first
- * removes itself in O(1). Timeouts fire up to one tick late, never early.
+ * removes itself in O(1). Timeouts fire up to one tick late, never early. Time and the
+ * interval come from a runtime (a NodeHost's; default Node's).
  */
+import { realRuntime, type Clock, type Runtime, type TimerHandle, type Timers } from '../runtime/index.js';
 
 /** Something that can time out. */
 export interface Expirable {
@@ -14,19 +16,28 @@ export interface Expirable {
 export class Deadlines {
   private readonly ticks = new Map<number, Set<Expirable>>();
   private size = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private timer: TimerHandle | null = null;
   /** The last tick whose deadlines were expired. */
   private done = 0;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
 
-  constructor(private readonly granularityMs = 10) {}
+  /**
+   * @param granularityMs the tick deadlines are rounded up to.
+   * @param runtime where the clock and the interval come from.
+   */
+  constructor(private readonly granularityMs = 10, runtime: Pick<Runtime, 'clock' | 'timers'> = realRuntime) {
+    this.clock = runtime.clock;
+    this.timers = runtime.timers;
+  }
 
   /** Expires `x` after at least `ms` milliseconds; returns the tick to pass to {@link remove}. */
   add(x: Expirable, ms: number): number {
-    const now = performance.now();
+    const now = this.clock.now();
     if (this.size === 0) {
       this.done = Math.floor(now / this.granularityMs);
       // Not unref'd: a caller awaiting a request keeps the process alive until it settles.
-      this.timer = setInterval(() => this.expireDue(), this.granularityMs);
+      this.timer = this.timers.setInterval(() => this.expireDue(), this.granularityMs);
     }
     this.size++;
     const tick = Math.max(this.done + 1, Math.ceil((now + Math.max(0, ms)) / this.granularityMs));
@@ -51,13 +62,13 @@ export class Deadlines {
 
   private settled(): void {
     if (--this.size === 0 && this.timer !== null) {
-      clearInterval(this.timer);
+      this.timers.clearInterval(this.timer);
       this.timer = null;
     }
   }
 
   private expireDue(): void {
-    const now = Math.floor(performance.now() / this.granularityMs);
+    const now = Math.floor(this.clock.now() / this.granularityMs);
     const due: number[] = [];
     if (now - this.done <= this.ticks.size) {
       for (let t = this.done + 1; t <= now; t++) if (this.ticks.has(t)) due.push(t);

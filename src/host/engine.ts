@@ -20,8 +20,10 @@ import type { Transport } from '../contracts/transport.js';
 import type { HostObserver } from './observer.js';
 import type { Replica } from './replica.js';
 import { ApplyBudget } from './apply-budget.js';
+import { DEFAULT_APPLY_SLICE_MS } from './apply-budget.js';
 import { DEFAULT_SNAPSHOT_WORKERS, SnapshotScheduler } from './snapshot-scheduler.js';
 import { acquireLoopMonitor, type LoopMonitorHandle } from './loop-monitor.js';
+import type { Clock, Runtime, Timers } from '../runtime/index.js';
 
 /** Counters of the engine's work, for metrics and benchmarks. */
 export interface EngineStats {
@@ -66,9 +68,11 @@ export class Engine {
   /** The snapshot workers: every replica's saves, recoveries and stream images run here. */
   readonly snapshots: SnapshotScheduler;
   /** The apply budget every replica's `update` calls share (`apply-budget.ts`). */
-  readonly applyBudget = new ApplyBudget();
+  readonly applyBudget: ApplyBudget;
   /** This host's hold on the process's event-loop and GC monitor (`loop-monitor.ts`), released by {@link close}. */
-  readonly loop: LoopMonitorHandle = acquireLoopMonitor();
+  readonly loop: LoopMonitorHandle;
+  private readonly clock: Clock;
+  private readonly timers: Timers;
 
   constructor(
     private readonly logdb: LogDB,
@@ -77,10 +81,16 @@ export class Engine {
     private readonly onFatal: (err: Error) => void,
     /** Starts a snapshot stream for an InstallSnapshot message; false if refused at once. */
     private readonly sendSnapshot: (r: Replica, m: Message) => boolean,
+    /** The host's runtime: the pass hand-off (`setImmediate`), the observer's clock, the apply budget's. */
+    runtime: Runtime,
     /** How many pieces of snapshot work run at once on the host. @throws InvalidOptionError unless a positive integer */
     snapshotWorkers: number = DEFAULT_SNAPSHOT_WORKERS,
   ) {
     this.snapshots = new SnapshotScheduler(snapshotWorkers);
+    this.clock = runtime.clock;
+    this.timers = runtime.timers;
+    this.applyBudget = new ApplyBudget(DEFAULT_APPLY_SLICE_MS, runtime);
+    this.loop = acquireLoopMonitor(runtime);
   }
 
   /** Marks `r` as having work; a pass runs soon. */
@@ -92,7 +102,7 @@ export class Engine {
   private schedule(): void {
     if (this.scheduled || this.running || this.closed) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.timers.setImmediate(() => {
       this.scheduled = false;
       void this.pass();
     });
@@ -115,7 +125,7 @@ export class Engine {
     this.running = true;
     this.stats.passes++;
     const obs = this.observer;
-    const start = obs === null ? 0 : performance.now();
+    const start = obs === null ? 0 : this.clock.now();
     let updates = 0;
     try {
       const work: Work[] = [];
@@ -160,7 +170,7 @@ export class Engine {
     } catch (e) {
       this.fail(e);
     } finally {
-      if (obs !== null && updates > 0) obs.enginePass?.((performance.now() - start) / 1000, updates);
+      if (obs !== null && updates > 0) obs.enginePass?.((this.clock.now() - start) / 1000, updates);
       this.running = false;
       if (this.ready.size > 0 && !this.closed) this.schedule();
       else this.notifyIdle();
@@ -171,12 +181,12 @@ export class Engine {
   private async write(writes: ReplicaUpdate[]): Promise<void> {
     this.stats.logdbBatches++;
     const obs = this.observer;
-    const t0 = obs === null ? 0 : performance.now();
+    const t0 = obs === null ? 0 : this.clock.now();
     await this.logdb.saveUpdates(writes);
     if (obs?.logdbBatch !== undefined) {
       let entries = 0;
       for (const w of writes) entries += w.entries.length;
-      obs.logdbBatch(writes.length, entries, (performance.now() - t0) / 1000);
+      obs.logdbBatch(writes.length, entries, (this.clock.now() - t0) / 1000);
     }
   }
 

@@ -19,12 +19,12 @@ export async function openLogDB(cfg: ResolvedHostConfig): Promise<LogDB> {
     : await WalLogDB.open({ dir: cfg.walDir ?? join(cfg.nodeHostDir, 'wal'), fsync: !cfg.unsafeNoFsync, runtime: cfg.runtime });
 }
 
-/** The transport factory: `cfg.transportFactory`, or a TcpTransport routing through the host registry of `identity`. */
+/** The transport factory: `cfg.transportFactory`, or a TcpTransport on the host's runtime routing through the host registry of `identity`. */
 export function transportFactoryOf(cfg: ResolvedHostConfig, identity: StoredHostIdentity | undefined): (handler: TransportHandler) => Transport {
   return cfg.transportFactory ?? ((handler: TransportHandler) => new TcpTransport({
     listenAddress: cfg.listenAddress, advertiseAddress: cfg.raftAddress, dialFromHost: cfg.dialFromHost,
     deploymentId: cfg.deploymentId, handler, tls: cfg.tls, logger: cfg.logger, stallTimeoutMs: cfg.transportStallTimeoutMs,
-    registry: openHostRegistry(cfg.nodeHostDir, identity, cfg.logger),
+    registry: openHostRegistry(cfg.nodeHostDir, identity, cfg.logger, cfg.runtime), runtime: cfg.runtime,
     snapshotSendBytesPerSecond: cfg.maxSnapshotSendBytesPerSecond, snapshotRecvBytesPerSecond: cfg.maxSnapshotRecvBytesPerSecond,
     maxSendQueueBytes: cfg.maxSendQueueBytes, maxReceiveQueueBytes: cfg.maxReceiveQueueBytes,
   }));

@@ -26,11 +26,13 @@ export interface InboundHost {
   deliver(m: Message): void;
   /** Sends a host-level notice (no replica of this host steps it). */
   notify(m: Message): void;
+  /** The host's monotonic clock (rate-limits removal notices). */
+  now(): number;
 }
 
 /** The transport handler of a host. */
 export function inboundHandler(h: InboundHost): TransportHandler {
-  const removals = new RemovalNotices((m) => h.notify(m));
+  const removals = new RemovalNotices((m) => h.notify(m), () => h.now());
   const receiver = new IncomingSnapshots({
     logger: h.logger,
     replica: (shardId) => h.replicas.get(shardId),

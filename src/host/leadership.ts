@@ -11,6 +11,7 @@ import type { PeerStatus } from '../core/peer.js';
 import { InvalidOptionError, RejectedError } from '../errors.js';
 import { Pending, type RequestOptions } from './request.js';
 import type { Replica } from './replica.js';
+import type { Deadlines } from './deadlines.js';
 
 /**
  * The voter leadership should move to: the most up-to-date voting member (highest match; the
@@ -51,6 +52,9 @@ interface Transfer {
 export class LeaderTransfers {
   private readonly waiting = new Map<Replica, Set<Transfer>>();
 
+  /** @param deadlines the host's request deadlines, which time the transfers out. */
+  constructor(private readonly deadlines: Deadlines) {}
+
   /**
    * Asks `r`'s shard to move leadership to `target` (0: the best follower, when `r` leads) and
    * resolves once `r` sees `target` lead.
@@ -72,7 +76,7 @@ export class LeaderTransfers {
       this.waiting.set(r, set);
     }
     const s = set;
-    const t: Transfer = { target: to, term: st.term, local: st.leaderId === r.replicaId, req: new Pending<void>(opts, () => s.delete(t)) };
+    const t: Transfer = { target: to, term: st.term, local: st.leaderId === r.replicaId, req: new Pending<void>(this.deadlines, opts, () => s.delete(t)) };
     s.add(t);
     r.peer.requestLeaderTransfer(to);
     setReady(r);

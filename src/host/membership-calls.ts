@@ -8,6 +8,7 @@ import { ConfigChangeType, type ConfigChange, type ConfigChangeOp, type Membersh
 import type { RequestOptions } from './request.js';
 import { waitCaughtUp, type MoveHost } from './move-replica.js';
 import { isAddress } from './config.js';
+import { sleep, type Runtime } from '../runtime/index.js';
 
 /** One operation of a joint change. */
 export interface MemberOp {
@@ -39,6 +40,8 @@ export interface JointChangeOptions extends RequestOptions {
 
 /** What the joint calls need of the NodeHost. */
 export interface JointHost extends MoveHost {
+  /** The host's runtime: the clock deadlines are counted on and the timer polls wait on. */
+  readonly runtime: Runtime;
   /** Proposes `cc` on the shard's local replica; resolves once its entry is applied there. */
   proposeMembershipChange(shardId: number, cc: Omit<ConfigChange, 'ordered'>, opts?: RequestOptions): Promise<void>;
   /** The local replica's applied membership (not linearizable). */
@@ -57,8 +60,9 @@ const OP_TYPES: Readonly<Record<string, ConfigChangeType | undefined>> = {
 
 /** A {@link JointHost} from the NodeHost's calls, its local proposal and its local membership. */
 export function jointHostOf(nh: MoveHost, propose: JointHost['proposeMembershipChange'], local: (shardId: number) => Membership,
-  removedHere: (shardId: number) => boolean): JointHost {
+  removedHere: (shardId: number) => boolean, runtime: Runtime): JointHost {
   return {
+    runtime,
     getShardMembership: (id, o) => nh.getShardMembership(id, o),
     requestAddNonVoting: (id, r, a, o) => nh.requestAddNonVoting(id, r, a, o),
     requestAddReplica: (id, r, a, o) => nh.requestAddReplica(id, r, a, o),
@@ -97,7 +101,7 @@ export function jointOps(ops: readonly MemberOp[]): ConfigChangeOp[] {
  */
 export async function requestJointChange(host: JointHost, shardId: number, ops: readonly MemberOp[], opts?: JointChangeOptions): Promise<void> {
   const list = jointOps(ops);
-  const deadline = Date.now() + (opts?.timeoutMs ?? 30_000);
+  const deadline = host.runtime.clock.now() + (opts?.timeoutMs ?? 30_000);
   const autoLeave = opts?.autoLeave ?? true;
   await host.proposeMembershipChange(shardId, {
     type: ConfigChangeType.EnterJoint, replicaId: 0, address: '', initialize: false, ops: list, autoLeave,
@@ -122,11 +126,12 @@ export async function requestLeaveJoint(host: JointHost, shardId: number, opts?:
  * @throws as `moveReplica`'s catch-up (NotLeaderError, TimeoutError) and the membership calls.
  */
 export async function addAfterCatchUp(host: JointHost, shardId: number, replicaId: number, address: string, opts?: RequestOptions & { readonly configChangeId?: number; readonly pollMs?: number }): Promise<void> {
-  const deadline = Date.now() + (opts?.timeoutMs ?? 60_000);
-  const step = (): RequestOptions => ({ signal: opts?.signal, timeoutMs: Math.max(1, deadline - Date.now()) });
+  const { clock } = host.runtime;
+  const deadline = clock.now() + (opts?.timeoutMs ?? 60_000);
+  const step = (): RequestOptions => ({ signal: opts?.signal, timeoutMs: Math.max(1, deadline - clock.now()) });
   const m = host.localMembership(shardId);
   if (!m.voters.has(replicaId) && !m.nonVoting.has(replicaId)) await host.requestAddNonVoting(shardId, replicaId, address, step());
-  await waitCaughtUp(host, shardId, replicaId, deadline, opts ?? {});
+  await waitCaughtUp(host, shardId, replicaId, deadline, opts ?? {}, host.runtime);
   await host.requestAddReplica(shardId, replicaId, address, step());
 }
 
@@ -134,9 +139,9 @@ async function waitNotJoint(host: JointHost, shardId: number, deadline: number, 
   for (;;) {
     // A replica removed by the change learns of its removal, not necessarily of the leave.
     if (host.localMembership(shardId).joint === undefined || host.removedHere(shardId)) return;
-    if (Date.now() >= deadline || opts?.signal?.aborted === true) {
+    if (host.runtime.clock.now() >= deadline || opts?.signal?.aborted === true) {
       throw new TimeoutError(`shard ${shardId} did not leave its joint configuration before the deadline (the leave is proposed by the leader; it is retried by every new leader)`);
     }
-    await new Promise((res) => setTimeout(res, opts?.pollMs ?? 20));
+    await sleep(host.runtime.timers, opts?.pollMs ?? 20);
   }
 }

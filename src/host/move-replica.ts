@@ -13,6 +13,7 @@ import { isMember } from '../core/membership.js';
 import { InvalidOptionError, NotLeaderError, ReplicaNotFoundError, TimeoutError } from '../errors.js';
 import type { ReplicaInfo } from './nodehost-info.js';
 import type { RequestOptions } from './request.js';
+import { realRuntime, sleep, type Runtime } from '../runtime/index.js';
 
 /** Where a replica moves to. */
 export interface MoveTarget {
@@ -64,11 +65,13 @@ export interface MoveHost {
  *   member or removed before; ReplicaNotFoundError when `from` is not a member (and the move
  *   was not finished earlier); NotLeaderError; TimeoutError when the whole move exceeds its
  *   deadline or the new replica does not catch up; whatever the membership calls throw.
+ * The deadline is counted, and the catch-up polled, on `runtime` (the host's; default Node's).
  */
 export async function moveReplica(host: MoveHost, shardId: number, from: number, to: MoveTarget,
-  opts: MoveReplicaOptions = {}): Promise<MoveResult> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  const step = (): RequestOptions => ({ signal: opts.signal, timeoutMs: Math.max(1, deadline - Date.now()) });
+  opts: MoveReplicaOptions = {}, runtime: Pick<Runtime, 'clock' | 'timers'> = realRuntime): Promise<MoveResult> {
+  const { clock } = runtime;
+  const deadline = clock.now() + (opts.timeoutMs ?? 60_000);
+  const step = (): RequestOptions => ({ signal: opts.signal, timeoutMs: Math.max(1, deadline - clock.now()) });
   const m = await host.getShardMembership(shardId, step());
   const fromRole = roleOf(m, from);
   const toRole = roleOf(m, to.replicaId);
@@ -80,7 +83,7 @@ export async function moveReplica(host: MoveHost, shardId: number, from: number,
     steps.push('added');
   }
   if (toRole !== 'voter') {
-    await waitCaughtUp(host, shardId, to.replicaId, deadline, opts);
+    await waitCaughtUp(host, shardId, to.replicaId, deadline, opts, runtime);
     if (fromRole === 'voter') {
       await host.requestAddReplica(shardId, to.replicaId, to.address, step());
       steps.push('promoted');
@@ -129,9 +132,11 @@ function checkTarget(m: Membership, shardId: number, from: number, to: MoveTarge
 
 /**
  * Waits until the leader (this host) has replicated to `id` everything committed when the wait
- * began, in the streaming state (etcd asks the same of a learner before promoting it).
+ * began, in the streaming state (etcd asks the same of a learner before promoting it);
+ * `deadline` is on `runtime`'s monotonic clock.
  */
-export async function waitCaughtUp(host: MoveHost, shardId: number, id: number, deadline: number, opts: MoveReplicaOptions): Promise<void> {
+export async function waitCaughtUp(host: MoveHost, shardId: number, id: number, deadline: number, opts: MoveReplicaOptions,
+  runtime: Pick<Runtime, 'clock' | 'timers'>): Promise<void> {
   let target = -1;
   for (;;) {
     const info = replicaOf(host, shardId);
@@ -139,10 +144,10 @@ export async function waitCaughtUp(host: MoveHost, shardId: number, id: number, 
     if (target < 0) target = info.commitIndex;
     const f = info.followers.find((p) => p.replicaId === id);
     if (f !== undefined && f.state === 'replicate' && f.match >= target) return;
-    if (Date.now() >= deadline || opts.signal?.aborted === true) {
+    if (runtime.clock.now() >= deadline || opts.signal?.aborted === true) {
       throw new TimeoutError(`replica ${id} of shard ${shardId} did not catch up (it has ${f?.match ?? 0} of ${target} entries): is it started on its host?`);
     }
-    await new Promise((res) => setTimeout(res, opts.pollMs ?? 50));
+    await sleep(runtime.timers, opts.pollMs ?? 50);
   }
 }
 

@@ -39,6 +39,9 @@ import { assertRemovable } from './removal-check.js';
 import { wireObservers, type HostObserver } from './observer.js';
 import { inboundHandler } from './inbound.js';
 import { LeaderTransfers, drainLeadership, type DrainResult } from './leadership.js';
+import { Deadlines } from './deadlines.js';
+import { HostTicker } from './host-ticker.js';
+import type { Runtime } from '../runtime/index.js';
 import { replicaInfo, type LeaderInfo, type NodeHostInfo } from './nodehost-info.js';
 import { addAfterCatchUp, requestJointChange, requestLeaveJoint, jointHostOf, type JointChangeOptions, type JointHost, type MemberOp } from './membership-calls.js';
 import { moveReplica, type MoveReplicaOptions, type MoveResult, type MoveTarget } from './move-replica.js';
@@ -48,7 +51,6 @@ import { startReplicaOnce, type StartContext } from './replica-start.js';
 import { startArgs, type HandleOf, type StartArgs, type StartOptions } from './start-options.js';
 import { ShardHandle } from './shard-handle.js';
 import { FailStop } from './fail-stop.js';
-import type { TimerHandle } from '../runtime/index.js';
 import { shardId as toShardId, type ReplicaId, type ShardId } from '../contracts/ids.js';
 
 export type { ProposeOptions, MembershipChangeOptions } from './call-options.js';
@@ -60,11 +62,13 @@ export class NodeHost {
   private readonly replicas = new Map<number, Replica>();
   private readonly events: TypedEmitter;
   private readonly engine: Engine;
-  private readonly ticker: TimerHandle;
+  private readonly ticker: HostTicker;
   private closed = false;
   private closing: Promise<void> | null = null;
   /** Leader transfers callers wait for. */
-  private readonly transfers = new LeaderTransfers();
+  private readonly transfers: LeaderTransfers;
+  /** Every pending request's timeout, on one timer of the runtime. */
+  private readonly deadlines: Deadlines;
   /** Addresses given to the transport, by `shard:replica`. */
   private readonly addresses = new Map<string, string>();
   /** Observers of measurements (metrics); none by default. */
@@ -79,20 +83,24 @@ export class NodeHost {
     private readonly transportFactory: (h: TransportHandler) => Transport,
   ) {
     this.events = new TypedEmitter(cfg.logger);
+    const rt = cfg.runtime;
+    this.deadlines = new Deadlines(10, rt);
+    this.transfers = new LeaderTransfers(this.deadlines);
     this.identity = new ClusterIdentityGuard({
-      logger: cfg.logger, logdb, emit: (p) => this.events.emit('cluster:identity-mismatch', p), notify: (m) => { this.transport.send(m); },
+      logger: cfg.logger, logdb, now: () => rt.clock.now(), emit: (p) => this.events.emit('cluster:identity-mismatch', p), notify: (m) => { this.transport.send(m); },
     });
     this.transport = transportFactory(this.transportHandler());
     this.failStop = new FailStop({ logger: cfg.logger, events: this.events, logdb, stopHost: (err) => {
       for (const r of this.replicas.values()) r.rejectAll(err);
       this.close({ drainTimeoutMs: 0 }).catch(() => {});
     } });
-    this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.failStop.host(err), (r, m) => this.sendSnapshot(r, m));
-    this.balancer = new LeaderBalancer({ logger: cfg.logger, balance: cfg.leaderBalancing, rttMs: cfg.rttMillisecond, random: Math.random,
+    this.engine = new Engine(logdb, this.transport, cfg.logger, (err) => this.failStop.host(err), (r, m) => this.sendSnapshot(r, m), rt);
+    this.balancer = new LeaderBalancer({ logger: cfg.logger, balance: cfg.leaderBalancing, rttMs: cfg.rttMillisecond, random: () => rt.random.float(),
       replicas: () => this.replicas.values(), moved: (r, m) => this.events.emit('leader:placement', { ...m, replicaId: r.replicaId }),
       transfer: (r, target, timeoutMs) => this.transfers.request(r, target, { timeoutMs }, (x) => this.engine.setReady(x)) });
     this.events.on('leader:updated', () => this.balancer.leaderChanged());
-    this.ticker = cfg.runtime.timers.setInterval(() => this.tick(), cfg.rttMillisecond).unref();
+    this.ticker = new HostTicker(rt.timers, cfg.rttMillisecond,
+      { transfers: this.transfers, balancer: this.balancer, replicas: () => this.replicas.values(), setReady: (r) => this.engine.setReady(r) });
     this.starts = new ReplicaStarts(logdb, (s, r) => this.replicas.get(s)?.replicaId === r, (s, r) => this.snapshotDir(s, r), cfg.logger, cfg.runtime.fs);
   }
 
@@ -113,7 +121,7 @@ export class NodeHost {
   static async create(config: NodeHostConfig): Promise<NodeHost> {
     const cfg = resolveHostConfig(config);
     const lock = FirstStartLock.before(cfg.nodeHostDir, cfg.walDir,
-      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }, cfg.logger), cfg.runtime.fs);
+      () => lockHostDir(cfg.nodeHostDir, { raftAddress: cfg.raftAddress, deploymentId: cfg.deploymentId }, cfg.logger, cfg.runtime), cfg.runtime.fs);
     let logdb: LogDB | undefined;
     try {
       logdb = await openLogDB(cfg);
@@ -135,6 +143,9 @@ export class NodeHost {
 
   /** The address other hosts reach this one at. */
   get raftAddress(): string { return this.cfg.raftAddress; }
+
+  /** The runtime this host runs on (`NodeHostConfig.runtime`; Node's by default). */
+  get runtime(): Runtime { return this.cfg.runtime; }
 
   /** Subscribes to an event; returns the unsubscribe function. */
   on<K extends NodeHostEventName>(name: K, fn: (payload: NodeHostEvents[K]) => void): () => void {
@@ -206,7 +217,7 @@ export class NodeHost {
     return replicaHostOf({
       cfg: this.cfg, events: this.events, transfers: this.transfers, setReady: (r) => this.engine.setReady(r),
       setAddress: (s, id, a) => this.setAddress(s, id, a), removeAddress: (s, id) => this.removeAddress(s, id),
-      snapshots: this.engine.snapshots, applyBudget: this.engine.applyBudget, storageFailed: (r, e) => this.failStop.replica(r, e),
+      snapshots: this.engine.snapshots, applyBudget: this.engine.applyBudget, deadlines: this.deadlines, storageFailed: (r, e) => this.failStop.replica(r, e),
     });
   }
 
@@ -349,7 +360,7 @@ export class NodeHost {
     return jointHostOf(this, async (id, cc, o) => {
       const r = this.replica(id);
       await r.proposeConfigChange({ ...cc, ordered: r.cfg.orderedConfigChange }, o);
-    }, (id) => this.replica(id).rsm.membership, (id) => this.replica(id).removed);
+    }, (id) => this.replica(id).rsm.membership, (id) => this.replica(id).removed, this.cfg.runtime);
   }
 
   /** The shard's membership, linearizably (ReadIndex first). @throws as {@link readIndex}. */
@@ -413,7 +424,7 @@ export class NodeHost {
    * an interrupted move. See `move-replica.ts`. @throws as {@link moveReplica} there.
    */
   async moveReplica(shardId: number, from: number, to: MoveTarget, opts?: MoveReplicaOptions): Promise<MoveResult> {
-    return await moveReplica(this, shardId, from, to, opts);
+    return await moveReplica(this, shardId, from, to, opts, this.cfg.runtime);
   }
 
   /**
@@ -513,17 +524,6 @@ export class NodeHost {
 
   // ---- plumbing -----------------------------------------------------------------------------
 
-  private tick(): void {
-    this.transfers.tick();
-    this.balancer.tick();
-    for (const r of this.replicas.values()) {
-      // A quiesced replica has nothing to time (ticksDue is 0); any message or request wakes it.
-      if (r.identityConflict !== null) continue;
-      for (let n = r.ticksDue(); n > 0; n--) r.peer.tick();
-      if (r.peer.hasUpdate()) this.engine.setReady(r);
-    }
-  }
-
   private transportHandler(): TransportHandler {
     return inboundHandler({
       logger: this.cfg.logger, replicas: this.replicas, identity: this.identity, events: this.events,
@@ -531,7 +531,7 @@ export class NodeHost {
       engine: { setReady: (r) => this.engine.setReady(r) },
       knowsAddress: (shardId, replicaId) => this.addresses.has(`${shardId}:${replicaId}`),
       setAddress: (shardId, replicaId, address) => this.setAddress(shardId, replicaId, address),
-      deliver: (m) => this.deliver(m), notify: (m) => { this.transport.send(m); },
+      deliver: (m) => this.deliver(m), notify: (m) => { this.transport.send(m); }, now: () => this.cfg.runtime.clock.now(),
     });
   }
 
@@ -572,7 +572,7 @@ export class NodeHost {
     this.closing = (async () => {
       if (drainMs > 0 && !this.closed) await this.drain({ timeoutMs: drainMs });
       this.closed = true;
-      this.cfg.runtime.timers.clearInterval(this.ticker);
+      this.ticker.stop();
       for (const r of this.replicas.values()) await r.stop();
       this.replicas.clear();
       this.engine.close();

@@ -10,6 +10,7 @@
  * a member in the receiver's view is ignored.
  */
 import { MessageType, message, type Message } from '../core/types.js';
+import { realRuntime } from '../runtime/index.js';
 
 /** At most one notice per removed replica per this many ms. */
 const NOTICE_EVERY_MS = 1000;
@@ -28,7 +29,7 @@ export interface RemovableReplica {
 export class RemovalNotices {
   private readonly sent = new Map<string, number>();
 
-  constructor(private readonly notify: (m: Message) => void, private readonly now: () => number = () => performance.now()) {}
+  constructor(private readonly notify: (m: Message) => void, private readonly now: () => number = realRuntime.clock.now) {}
 
   /** Whether `m` may be stepped into `r`; a notice, or a message from a removed replica, is handled here. */
   admit(r: RemovableReplica, m: Message): boolean {

@@ -9,12 +9,15 @@ import type { LeaderTransfers } from './leadership.js';
 import type { Replica } from './replica.js';
 import type { SnapshotScheduler, SnapshotWorkKind } from './snapshot-scheduler.js';
 import type { Runtime } from '../runtime/index.js';
+import type { Deadlines } from './deadlines.js';
 
 /** What the replica needs from its host. */
 export interface ReplicaHost {
   readonly logger: Logger;
   /** The host's runtime: clock, timers, randomness and file system for the replica's parts. */
   readonly runtime: Runtime;
+  /** The host's request deadlines (one timer for every pending request). */
+  readonly deadlines: Deadlines;
   /** The replica has work for the engine. */
   setReady(r: Replica): void;
   /** Membership changed (addresses to the transport, an event to observers). */
@@ -52,6 +55,8 @@ export interface ReplicaHostDeps {
   readonly snapshots: SnapshotScheduler;
   /** The engine's apply budget. */
   readonly applyBudget: ApplyBudget;
+  /** The host's request deadlines. */
+  readonly deadlines: Deadlines;
   setReady(r: Replica): void;
   setAddress(shardId: number, replicaId: number, address: string): void;
   removeAddress(shardId: number, replicaId: number): void;
@@ -64,6 +69,7 @@ export function replicaHostOf(h: ReplicaHostDeps): ReplicaHost {
   return {
     logger: h.cfg.logger,
     runtime: h.cfg.runtime,
+    deadlines: h.deadlines,
     maxPending: h.cfg.maxPendingPerShard,
     notifyCommit: h.cfg.notifyCommit,
     rttMillisecond: h.cfg.rttMillisecond,

@@ -11,6 +11,7 @@ import { OutgoingStreams } from './outgoing-streams.js';
 import { PendingSnapshot, type SnapshotRequest } from './pending-snapshot.js';
 import type { Replica } from './replica.js';
 import type { ReplicaHost } from './replica-host.js';
+import { sleep } from '../runtime/index.js';
 import { SnapshotState } from './snapshot-state.js';
 import type { CapturedState, SaveTarget } from './snapshot-worker.js';
 
@@ -205,6 +206,6 @@ export class ReplicaSnapshots {
   /** The replica stops: the pending request fails with ClosedError; resolves once no snapshot work of it runs. */
   async stop(message: string): Promise<void> {
     this.pending.close(message);
-    while (this.state.busy) await new Promise((res) => setTimeout(res, 1));
+    while (this.state.busy) await sleep(this.host.runtime.timers, 1);
   }
 }

@@ -5,7 +5,6 @@
  * (`pending-reads.ts`) and the snapshot side (`replica-snapshots.ts`). The engine moves
  * updates through it; its apply loop feeds committed entries to the state machine in order.
  */
-import { randomInt } from 'node:crypto';
 import { Peer } from '../core/peer.js';
 import { Role } from '../core/raft.js';
 import type { Update } from '../core/peer.js';
@@ -34,6 +33,8 @@ import { PendingReads, type PendingRead } from './pending-reads.js';
 import type { SnapshotRequest } from './pending-snapshot.js';
 import { newReplicaCounters, type ReplicaCounters } from './replica-counters.js';
 import type { ReplicaHost } from './replica-host.js';
+import type { Deadlines } from './deadlines.js';
+import { sleep, type Runtime } from '../runtime/index.js';
 import { ReplicaSnapshots, type SnapshotTask } from './replica-snapshots.js';
 import type { SnapshotWorker } from './snapshot-worker.js';
 
@@ -101,20 +102,21 @@ export class Replica {
     if (start.membership !== undefined) this.rsm.membership = start.membership;
     // Keys are unique per proposer: a random base makes a collision with another host's keys,
     // which arrive here when their entries are applied, vanishingly unlikely.
-    this.nextKey = randomInt(1, 2 ** 47) * 8;
-    this.reads = new PendingReads(randomInt(1, 2 ** 47));
+    const { random, clock } = host.runtime;
+    this.nextKey = random.int(1, 2 ** 47) * 8;
+    this.reads = new PendingReads(random.int(1, 2 ** 47));
     this.snapshots = new ReplicaSnapshots(this, host, (t) => {
       this.applyQueue.push(t);
       void this.applyLoop();
     });
-    this.clock = new TickClock(host.rttMillisecond);
+    this.clock = new TickClock(host.rttMillisecond, () => clock.now());
     this.peer = new Peer({
       shardId: cfg.shardId, replicaId: cfg.replicaId,
       electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
       checkQuorum: cfg.checkQuorum, preVote: cfg.preVote, maxInMemLogSize: cfg.maxInMemLogSize,
       orderedConfigChange: cfg.orderedConfigChange, isNonVoting: cfg.isNonVoting, isWitness: cfg.isWitness,
       quiesce: cfg.quiesce, disableProposalForwarding: cfg.disableProposalForwarding, neverCampaign: cfg.priorities.get(cfg.replicaId) === 0,
-      random: new SeededRandom(randomInt(0, 2 ** 31)), asyncStorageWrites: true, readMode: cfg.readMode, leaseDriftTicks: cfg.leaseDriftTicks,
+      random: new SeededRandom(random.int(0, 2 ** 31)), asyncStorageWrites: true, readMode: cfg.readMode, leaseDriftTicks: cfg.leaseDriftTicks,
     }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
       ? { initialMembers: start.initialMembers }
       : { hardState: start.hardState, membership: start.membership, applied: start.applied });
@@ -127,6 +129,10 @@ export class Replica {
   }
 
   get shardId(): number { return this.cfg.shardId; }
+  /** The host's runtime (randomness for session ids, timers). */
+  get runtime(): Runtime { return this.host.runtime; }
+  /** The host's request deadlines (snapshot requests wait on them too). */
+  get deadlines(): Deadlines { return this.host.deadlines; }
   get replicaId(): number { return this.cfg.replicaId; }
 
   /** Whether this replica leads a lease-mode shard: its clock must not run slow (`tick-clock.ts`). */
@@ -178,7 +184,7 @@ export class Replica {
     this.counters.proposals++;
     // At its deadline: DroppedError when certainly in no log that can commit (held for a
     // leader, or held again after a leader change); otherwise TimeoutError (outcome unknown).
-    const req = new Pending<SMResult>(opts, () => this.proposals.remove(key), (ms) => (this.proposals.get(key)?.term === 0
+    const req = new Pending<SMResult>(this.host.deadlines, opts, () => this.proposals.remove(key), (ms) => (this.proposals.get(key)?.term === 0
       ? new DroppedError(`shard ${this.shardId}: no leader took the request within ${ms} ms; it was not applied`) : undefined));
     // A user command is compressed here, once, if the shard says so (`entry-compression.ts`).
     const stored = type === EntryType.Application ? encodeCommand(cmd, this.cfg.entryCompression) : { type, cmd };
@@ -201,7 +207,7 @@ export class Replica {
   proposeConfigChange(cc: ConfigChange, opts?: RequestOptions, onCommitted?: (index: number) => void): Promise<void> {
     this.admit();
     const key = this.nextKey++;
-    const req = new Pending<void>(opts, () => this.configChanges.remove(key), (ms) => this.configChanges.expired(key, this.shardId, ms));
+    const req = new Pending<void>(this.host.deadlines, opts, () => this.configChanges.remove(key), (ms) => this.configChanges.expired(key, this.shardId, ms));
     this.configChanges.add(req, entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) }), onCommitted);
     this.host.setReady(this);
     return req.promise;
@@ -215,7 +221,7 @@ export class Replica {
   readIndex(opts?: RequestOptions): Promise<void> {
     this.admit();
     const holder: { pr?: PendingRead } = {};
-    const req = new Pending<void>(opts, () => {
+    const req = new Pending<void>(this.host.deadlines, opts, () => {
       if (holder.pr !== undefined) this.reads.remove(holder.pr);
     }, (ms) => (holder.pr !== undefined && this.reads.isHeld(holder.pr)
       ? new DroppedError(`shard ${this.shardId} had no leader to serve the read within ${ms} ms`) : undefined));
@@ -452,7 +458,7 @@ export class Replica {
     this.abort.abort(new ClosedError('replica stopping'));
     this.rejectAll(new ClosedError(msg));
     await this.snapshots.stop(msg);
-    while (this.applying) await new Promise((r) => setTimeout(r, 1));
+    while (this.applying) await sleep(this.host.runtime.timers, 1);
     await this.sm.sm.close();
   }
 }

@@ -3,10 +3,7 @@
  * its timeout or AbortSignal. Aborting stops the wait, never the work already handed to Raft.
  */
 import { TimeoutError } from '../errors.js';
-import { Deadlines, type Expirable } from './deadlines.js';
-
-/** Every request's timeout, on one timer. */
-const deadlines = new Deadlines();
+import type { Deadlines, Expirable } from './deadlines.js';
 
 /** Options every NodeHost operation takes. */
 export interface RequestOptions {
@@ -31,11 +28,13 @@ export class Pending<T> implements Expirable {
   done = false;
 
   /**
+   * @param deadlines the host's request deadlines (one timer for all its requests).
+   * @param opts the caller's timeout and signal.
    * @param cleanup called once when the request settles in any way (remove it from maps).
    * @param expired the error for a request whose deadline passed, when more is known than
    *   "timed out" (undefined: a TimeoutError).
    */
-  constructor(opts: RequestOptions | undefined, private readonly cleanup?: () => void,
+  constructor(private readonly deadlines: Deadlines, opts: RequestOptions | undefined, private readonly cleanup?: () => void,
     private readonly expired?: (ms: number) => Error | undefined) {
     this.promise = new Promise<T>((res, rej) => { this.res = res; this.rej = rej; });
     this.ms = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -55,7 +54,7 @@ export class Pending<T> implements Expirable {
   private finish(): boolean {
     if (this.done) return false;
     this.done = true;
-    deadlines.remove(this, this.tick);
+    this.deadlines.remove(this, this.tick);
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.cleanup?.();
     return true;

@@ -4,7 +4,6 @@
  */
 import { SeriesId } from '../core/types.js';
 import { InvalidOperationError, RejectedError } from '../errors.js';
-import { randomInt } from 'node:crypto';
 import type { ShardId } from '../contracts/ids.js';
 import type { Replica } from './replica.js';
 import type { RequestOptions } from './request.js';
@@ -17,7 +16,7 @@ import { ClientSession } from './session.js';
  */
 export async function registerSession(r: Replica, shardId: ShardId, opts?: RequestOptions): Promise<ClientSession> {
   if (r.sm.kind === 'on-disk') throw new InvalidOperationError('on-disk state machines do not support client sessions');
-  const clientId = randomInt(1, 2 ** 47);
+  const clientId = r.runtime.random.int(1, 2 ** 47);
   const res = await r.propose(new Uint8Array(0), { clientId, seriesId: SeriesId.Register, respondedTo: 0 }, opts);
   if (res.value !== clientId) throw new RejectedError(`session ${clientId} could not be registered`);
   return new ClientSession(shardId, clientId);

@@ -13,7 +13,7 @@ import { resolveSnapshotOptions, type SnapshotOptions } from './snapshot-options
 export async function requestSnapshot(r: Replica, opts: SnapshotOptions, logger: Logger, fs: FileSystem): Promise<number> {
   const warn = (msg: string): void => logger.warn(msg, { shardId: r.shardId, replicaId: r.replicaId });
   const { target, compactTo } = await resolveSnapshotOptions(opts, (i) => r.defaultCompactTo(i), warn, fs);
-  return await r.requestSnapshot((cleanup) => ({ req: new Pending<number>(opts, cleanup), target, compactTo }));
+  return await r.requestSnapshot((cleanup) => ({ req: new Pending<number>(r.deadlines, opts, cleanup), target, compactTo }));
 }
 
 /** Compacts `r`'s log below its snapshot less the overhead (or to `compactionIndex`); resolves with the index (0: none). */

@@ -11,6 +11,7 @@
  * clock — after a stall, all the ticks it missed — and takes them also before its reads are
  * served. Every other replica takes one tick per timer firing, as before.
  */
+import { realRuntime } from '../runtime/index.js';
 
 /** The tick clock of one replica. */
 export class TickClock {
@@ -19,9 +20,9 @@ export class TickClock {
 
   /**
    * @param tickMs milliseconds per tick (the host's `rttMillisecond`).
-   * @param now the monotonic clock (tests give their own).
+   * @param now the monotonic clock (the host runtime's; tests give their own).
    */
-  constructor(private readonly tickMs: number, private readonly now: () => number = () => performance.now()) {
+  constructor(private readonly tickMs: number, private readonly now: () => number = realRuntime.clock.now) {
     this.last = now();
   }
 

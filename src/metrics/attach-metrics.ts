@@ -153,6 +153,7 @@ const shardLabels = (shardId: number, replicaId: number): Labels => ({ shard: St
  */
 export function attachMetrics(host: NodeHost, options: MetricsOptions): AttachedMetrics {
   const registry = options.registry;
+  const { timers } = host.runtime;
   let cached: Sample | null = null;
   // One sample per scrape: a scrape collects every metric in one turn of the event loop.
   const sample = (): Sample => {
@@ -160,7 +161,7 @@ export function attachMetrics(host: NodeHost, options: MetricsOptions): Attached
     const info = host.getNodeHostInfo();
     const stats = host.getStats();
     cached = { info, stats, byShard: new Map(stats.shards.map((s) => [s.shardId, s])) };
-    setImmediate(() => { cached = null; });
+    timers.setImmediate(() => { cached = null; });
     return cached;
   };
   const registers = [registry];

@@ -3,3 +3,4 @@ export type { Runtime, Clock, Timers, TimerHandle, RandomSource, ProcessInfo } f
 export type { FileSystem, FileSystemPromises, FileHandle, FileStats, DirEntry, FsCallbackError, ReadResult, WriteResult } from './file-system.js';
 export { realRuntime, realFileSystem } from './real-runtime.js';
 export { openFd, closeFd, writeFd, fsyncFd, fdatasyncFd } from './fd-calls.js';
+export { sleep } from './sleep.js';

@@ -1,9 +1,9 @@
 /** Opening sockets to peers, plaintext or mutual TLS, and the TLS material both sides use. */
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { InvalidOptionError } from '../errors.js';
 import { parseAddress, type TlsFiles } from './tcp-options.js';
+import type { FileSystem, Timers } from '../runtime/index.js';
 
 /** Loaded PEM material, read once at construction so a missing file fails early. */
 export interface TlsMaterial {
@@ -13,11 +13,11 @@ export interface TlsMaterial {
   readonly verifyHostname: boolean;
 }
 
-/** Reads the CA, certificate and key files. @throws InvalidOptionError if a file cannot be read. */
-export function loadTls(files: TlsFiles): TlsMaterial {
+/** Reads the CA, certificate and key files through `fs`. @throws InvalidOptionError if a file cannot be read. */
+export function loadTls(files: TlsFiles, fs: FileSystem): TlsMaterial {
   const read = (what: string, p: string): Buffer => {
     try {
-      return readFileSync(p);
+      return fs.readFileSync(p);
     } catch (err) {
       throw new InvalidOptionError(`cannot read TLS ${what} file ${p}`, { cause: err });
     }
@@ -37,9 +37,10 @@ export function tlsServerOptions(t: TlsMaterial): tls.TlsOptions {
  * Connects to `address` and resolves once the socket is usable (after the TLS handshake,
  * with the peer's certificate verified, when `tlsMaterial` is given). With `localAddress` the
  * socket is bound to that local IP address first (`TcpTransportOptions.dialFromHost`).
- * Rejects on error or after `timeoutMs`; the socket is destroyed on rejection.
+ * Rejects on error or after `timeoutMs` of `timers`; the socket is destroyed on rejection.
  */
-export function dial(address: string, tlsMaterial: TlsMaterial | undefined, timeoutMs: number, localAddress?: string): Promise<net.Socket> {
+export function dial(address: string, tlsMaterial: TlsMaterial | undefined, timeoutMs: number, localAddress: string | undefined,
+  timers: Timers): Promise<net.Socket> {
   const { host, port } = parseAddress(address);
   const local = localAddress === undefined ? {} : { localAddress };
   return new Promise((resolve, reject) => {
@@ -51,15 +52,15 @@ export function dial(address: string, tlsMaterial: TlsMaterial | undefined, time
         ...(tlsMaterial.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
         ...(net.isIP(host) === 0 ? { servername: host } : {}),
       });
-    const timer = setTimeout(() => fail(new Error(`connect to ${address} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = timers.setTimeout(() => fail(new Error(`connect to ${address} timed out after ${timeoutMs} ms`)), timeoutMs);
     const fail = (err: Error): void => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       socket.destroy();
       reject(err);
     };
     socket.once('error', fail);
     socket.once(tlsMaterial === undefined ? 'connect' : 'secureConnect', () => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       socket.off('error', fail);
       socket.setNoDelay(true);
       socket.setKeepAlive(true, 5000);

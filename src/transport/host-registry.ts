@@ -15,9 +15,9 @@
  * incarnation and another address is a conflict and ignored. A host's own entry is never
  * taken from others.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { noopLogger, type Logger } from '../logger.js';
 import { MAX_FORMER, type HostEntry } from './handshake.js';
+import { realRuntime, type Runtime, type TimerHandle } from '../runtime/index.js';
 
 /** The prefix of a membership address that names a host by id (`nhid-` and 16 hex digits). */
 export const HOST_ID_ADDRESS_PREFIX = 'nhid-';
@@ -37,6 +37,8 @@ export interface HostRegistryOptions {
   readonly maxEntries?: number;
   /** Where the registry logs (moves learned, unreadable or unwritable files); default: nowhere. */
   readonly logger?: Logger;
+  /** Where the file is read and written and the save timer runs; default {@link realRuntime}. */
+  readonly runtime?: Runtime;
 }
 
 /** Called after the registry changed; `rerouted` are addresses no longer dialled. */
@@ -53,11 +55,13 @@ export class HostRegistry {
   private readonly logger: Logger;
   private readonly maxEntries: number;
   private selfEntry: HostEntry;
-  private saveTimer: NodeJS.Timeout | null = null;
+  private saveTimer: TimerHandle | null = null;
   private full = false;
+  private readonly rt: Runtime;
 
   /** Loads `file` when given (a missing or unreadable file starts empty, logged). */
   constructor(private readonly opts: HostRegistryOptions) {
+    this.rt = opts.runtime ?? realRuntime;
     this.logger = opts.logger ?? noopLogger;
     this.maxEntries = opts.maxEntries ?? 1024;
     this.selfEntry = opts.self;
@@ -157,7 +161,7 @@ export class HostRegistry {
   /** Writes the file now if a write is pending. Call at close. */
   flush(): void {
     if (this.saveTimer === null) return;
-    clearTimeout(this.saveTimer);
+    this.rt.timers.clearTimeout(this.saveTimer);
     this.saveTimer = null;
     this.save();
   }
@@ -205,7 +209,7 @@ export class HostRegistry {
   private load(file: string): void {
     let raw: string;
     try {
-      raw = readFileSync(file, 'utf8');
+      raw = this.rt.fs.readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn('host registry: cannot read, starting empty', { file, error: String(err) });
       return;
@@ -227,11 +231,10 @@ export class HostRegistry {
 
   private scheduleSave(): void {
     if (this.opts.file === undefined || this.saveTimer !== null) return;
-    this.saveTimer = setTimeout(() => {
+    this.saveTimer = this.rt.timers.setTimeout(() => {
       this.saveTimer = null;
       this.save();
-    }, 200);
-    this.saveTimer.unref();
+    }, 200).unref();
   }
 
   private save(): void {
@@ -239,8 +242,8 @@ export class HostRegistry {
     if (file === undefined) return;
     try {
       const tmp = `${file}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ version: 1, hosts: [this.selfEntry, ...this.hosts.values()] }));
-      renameSync(tmp, file);
+      this.rt.fs.writeFileSync(tmp, JSON.stringify({ version: 1, hosts: [this.selfEntry, ...this.hosts.values()] }));
+      this.rt.fs.renameSync(tmp, file);
     } catch (err) {
       this.logger.warn('host registry: cannot write', { file, error: String(err) });
     }

@@ -22,6 +22,7 @@ import { decodeHello, type Handshake } from './handshake.js';
 import { decodeSnapshotHeader, type SnapshotStreamHeader } from './snapshot-protocol.js';
 import { isNetworkMessageType } from './transport.js';
 import type { TransportStats } from '../contracts/transport.js';
+import type { Clock, Runtime, TimerHandle, Timers } from '../runtime/index.js';
 
 const PONG = encodeFrame(FrameKind.Pong, Buffer.alloc(0));
 
@@ -40,6 +41,8 @@ export interface InboundContext {
   readonly idleTimeoutMs: number;
   readonly stats: TransportStats;
   readonly logger: Logger;
+  /** The transport's clock and timers (frame, idle timeouts). */
+  readonly runtime: Pick<Runtime, 'clock' | 'timers'>;
   /** A batch arrived; `hostId` is the dialer's, from its handshake (undefined without one: a previous release). */
   deliver(batch: MessageBatch, hostId: string | undefined): void;
   /** A handshake of this deployment arrived (optional: without it handshakes are checked, then ignored). */
@@ -54,15 +57,20 @@ export class InboundConnection {
   private readonly decoder: FrameDecoder;
   private role: 'new' | 'messages' | 'snapshot' = 'new';
   private snapshot: SnapshotSink | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
-  private lastData = performance.now();
+  private timer: TimerHandle | null = null;
+  private idleTimer: TimerHandle | null = null;
+  private readonly timers: Timers;
+  private readonly clock: Clock;
+  private lastData: number;
   private lastPong = 0;
   private dead = false;
   private hostId: string | undefined;
   private readonly remote: string;
 
   constructor(readonly socket: net.Socket, private readonly ctx: InboundContext) {
+    this.timers = ctx.runtime.timers;
+    this.clock = ctx.runtime.clock;
+    this.lastData = this.clock.now();
     this.decoder = new FrameDecoder(ctx.maxFrameSize);
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     socket.setNoDelay(true);
@@ -70,8 +78,8 @@ export class InboundConnection {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.dead = true;
-      if (this.timer !== null) clearTimeout(this.timer);
-      if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+      if (this.timer !== null) this.timers.clearTimeout(this.timer);
+      if (this.idleTimer !== null) this.timers.clearTimeout(this.idleTimer);
       this.snapshot?.fail(new Error('snapshot connection closed'));
       ctx.closed(this);
     });
@@ -84,12 +92,12 @@ export class InboundConnection {
   }
 
   private startTimer(): void {
-    this.timer = setTimeout(() => this.reject(`no complete frame within ${this.ctx.frameTimeoutMs} ms`), this.ctx.frameTimeoutMs);
+    this.timer = this.timers.setTimeout(() => this.reject(`no complete frame within ${this.ctx.frameTimeoutMs} ms`), this.ctx.frameTimeoutMs);
   }
 
   private onData(chunk: Buffer): void {
     if (this.dead) return;
-    this.lastData = performance.now();
+    this.lastData = this.clock.now();
     this.ctx.stats.bytesReceived += chunk.length;
     let frames: Frame[];
     try {
@@ -101,7 +109,7 @@ export class InboundConnection {
     // The deadline measures progress: it restarts when a frame completes and runs while a
     // frame is incomplete, so a trickle that never completes a frame is cut off.
     if (frames.length > 0 && this.timer !== null) {
-      clearTimeout(this.timer);
+      this.timers.clearTimeout(this.timer);
       this.timer = null;
     }
     for (const f of frames) {
@@ -164,7 +172,7 @@ export class InboundConnection {
   }
 
   private pong(): void {
-    this.lastPong = performance.now();
+    this.lastPong = this.clock.now();
     this.socket.write(PONG);
   }
 
@@ -177,18 +185,17 @@ export class InboundConnection {
   private armIdle(ms: number): void {
     // Judged after the poll phase (setImmediate), so that bytes waiting after a blocked event
     // loop are read first.
-    this.idleTimer = setTimeout(() => setImmediate(() => {
+    this.idleTimer = this.timers.setTimeout(() => this.timers.setImmediate(() => {
       this.idleTimer = null;
       if (this.dead) return;
-      const idle = performance.now() - this.lastData;
+      const idle = this.clock.now() - this.lastData;
       if (idle < this.ctx.idleTimeoutMs) return this.armIdle(this.ctx.idleTimeoutMs - idle);
       this.dead = true;
-      if (this.timer !== null) clearTimeout(this.timer);
+      if (this.timer !== null) this.timers.clearTimeout(this.timer);
       this.ctx.logger.info('transport: inbound message connection idle, closed', { remote: this.remote, idleMs: Math.round(idle) });
       this.socket.destroy();
       return undefined;
-    }), Math.max(1, Math.ceil(ms)));
-    this.idleTimer.unref();
+    }), Math.max(1, Math.ceil(ms))).unref();
   }
 
   private startSnapshot(f: Frame): void {
@@ -207,8 +214,8 @@ export class InboundConnection {
   private reject(reason: string): void {
     if (this.dead) return;
     this.dead = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
+    if (this.idleTimer !== null) this.timers.clearTimeout(this.idleTimer);
     this.ctx.stats.badFrames++;
     this.ctx.logger.warn('transport: bad frame, connection closed', { remote: this.remote, reason });
     this.snapshot?.fail(new CodecError(reason));

@@ -20,6 +20,7 @@
 import type net from 'node:net';
 import { CodecError } from '../errors.js';
 import { encodeFrame, FrameDecoder, FrameKind } from './frame.js';
+import { realRuntime, type Runtime, type TimerHandle, type Timers } from '../runtime/index.js';
 
 const PING = encodeFrame(FrameKind.Ping, Buffer.alloc(0));
 
@@ -36,23 +37,27 @@ export interface LivenessEvents {
 /** Pings one connection and watches for the answers. Stops itself after a stall or an error. */
 export class ConnectionLiveness {
   private readonly decoder = new FrameDecoder(0);
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  private readonly timers: Timers;
+  private readonly now: () => number;
   private lastProgress: number;
   private lastBuffered = 0;
   private isProven = false;
 
   /**
    * Starts at once: writes the first Ping and arms the timer (unref'd).
-   * @param now a monotonic clock in milliseconds (injectable for tests)
+   * @param runtime the monotonic clock and the timers (the transport's runtime; tests give their own)
    */
   constructor(private readonly socket: net.Socket, private readonly stallTimeoutMs: number,
-    private readonly events: LivenessEvents, private readonly now: () => number = () => performance.now()) {
-    this.lastProgress = now();
+    private readonly events: LivenessEvents, runtime: Pick<Runtime, 'clock' | 'timers'> = realRuntime) {
+    const { clock, timers } = runtime;
+    this.now = () => clock.now();
+    this.timers = timers;
+    this.lastProgress = this.now();
     socket.write(PING);
     // The check runs after the poll phase (setImmediate): after the event loop was blocked, a
     // Pong already waiting in the socket is read before the deadline is judged.
-    this.timer = setInterval(() => setImmediate(this.tick), Math.max(1, Math.floor(stallTimeoutMs / 4)));
-    this.timer.unref();
+    this.timer = timers.setInterval(() => timers.setImmediate(this.tick), Math.max(1, Math.floor(stallTimeoutMs / 4))).unref();
   }
 
   /** Whether a Pong has arrived on this connection. */
@@ -87,7 +92,7 @@ export class ConnectionLiveness {
 
   /** Stops pinging (the connection is closing). Idempotent. */
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) this.timers.clearInterval(this.timer);
     this.timer = null;
   }
 

@@ -2,12 +2,14 @@
  * An in-process network of many hosts for tests, with seeded fault injection: loss,
  * duplication, delay (and so reordering), batch shuffling, partitions and one-way partitions.
  * Every random choice comes from one {@link SeededRandom}, so a run with the same seed and the
- * same sequence of sends makes the same choices. Delays use real timers.
+ * same sequence of sends makes the same choices. Delays, the flush hand-off and snapshot file
+ * copies use the network's runtime (default Node's: real timers), or a transport's own.
  */
 import { SeededRandom } from '../core/random.js';
 import type { Logger } from '../logger.js';
 import { MemoryTransport } from './memory-transport.js';
 import type { AddressResolver, TransportHandler } from '../contracts/transport.js';
+import { realRuntime, type Runtime } from '../runtime/index.js';
 
 /** Fault rates (probabilities in [0, 1]) applied to every message crossing the network. */
 export interface Faults {
@@ -49,12 +51,19 @@ export interface MemoryTransportOptions {
   readonly encode?: boolean;
   /** Where the transport logs; default: no logging. */
   readonly logger?: Logger;
+  /**
+   * The timers (flush hand-off, delays) and file system (snapshot copies into this host) the
+   * transport uses; default: the network's runtime. Give the runtime of the host it serves.
+   */
+  readonly runtime?: Runtime;
 }
 
 /** A network of {@link MemoryTransport}s. */
 export class MemoryNetwork {
   /** The network's random source; exposed so tests can derive further choices from the seed. */
   readonly random: SeededRandom;
+  /** The runtime its transports use unless given their own. */
+  readonly runtime: Runtime;
   private faults: Faults;
   private readonly hosts = new Map<string, MemoryTransport>();
   /** Blocked directed links as `from\u0000to`. */
@@ -62,10 +71,12 @@ export class MemoryNetwork {
 
   /**
    * Creates an empty network. `seed` (default 1) seeds every random choice; `faults` (default none)
-   * applies to every message until changed.
+   * applies to every message until changed; `runtime` (default {@link realRuntime}) is its
+   * transports' unless they are given their own.
    */
-  constructor(options: { seed?: number; faults?: Faults } = {}) {
+  constructor(options: { seed?: number; faults?: Faults; runtime?: Runtime } = {}) {
     this.random = new SeededRandom(options.seed ?? 1);
+    this.runtime = options.runtime ?? realRuntime;
     this.faults = options.faults ?? {};
   }
 

@@ -1,10 +1,11 @@
 /**
  * A {@link Transport} on a {@link MemoryNetwork}: the same contract as TCP without sockets,
  * for tests of whole clusters in one process. Snapshot files are copied through the file
- * system into the receiver's `tempDir`, as the TCP transport would stream them.
+ * system into the receiver's `tempDir`, as the TCP transport would stream them; timers and
+ * files come from the transport's runtime.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { FileSystem, TimerHandle, Timers } from '../runtime/index.js';
 import type { Message, SnapshotMeta } from '../core/types.js';
 import { ClosedError, InvalidOperationError, InvalidOptionError } from '../errors.js';
 import { noopLogger, type Logger } from '../logger.js';
@@ -34,7 +35,10 @@ export class MemoryTransport implements Transport {
   private flushScheduled = false;
   /** Unreachable already reported, per destination, until that destination is back. */
   private readonly reported = new Map<string, Set<string>>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<TimerHandle>();
+  /** The runtime's timers and file system, resolved once. */
+  private readonly rtTimers: Timers;
+  private readonly fs: FileSystem;
 
   /** @throws InvalidOptionError on a bad option. */
   constructor(private readonly network: MemoryNetwork, private readonly options: MemoryTransportOptions) {
@@ -47,6 +51,9 @@ export class MemoryTransport implements Transport {
     if (!Number.isSafeInteger(this.maxSendQueueBytes) || this.maxSendQueueBytes < 0) throw new InvalidOptionError('maxSendQueueBytes must be a non-negative integer');
     this.encode = options.encode ?? true;
     this.logger = options.logger ?? noopLogger;
+    const rt = options.runtime ?? network.runtime;
+    this.rtTimers = rt.timers;
+    this.fs = rt.fs;
   }
 
   /** Joins the network. @throws ClosedError if closed; InvalidOperationError if started or the address is taken. */
@@ -89,7 +96,7 @@ export class MemoryTransport implements Transport {
     q.push(m);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(this.flush);
+      this.rtTimers.setImmediate(this.flush);
     }
     return true;
   }
@@ -134,7 +141,7 @@ export class MemoryTransport implements Transport {
     if (this.state !== 'closed') {
       this.state = 'closed';
       this.network.leave(this);
-      for (const t of this.timers) clearTimeout(t);
+      for (const t of this.timers) this.rtTimers.clearTimeout(t);
       this.timers.clear();
       this.outbox.clear();
       this.outboxBytes.clear();
@@ -182,14 +189,14 @@ export class MemoryTransport implements Transport {
     const receiver = this.options.handler.snapshotReceiver;
     try {
       const dir = receiver.tempDir(snap, m.from);
-      await mkdir(dir, { recursive: true });
+      await this.fs.promises.mkdir(dir, { recursive: true });
       const local: SnapshotMeta = {
         ...snap,
         filepath: snap.filepath === '' ? '' : path.join(dir, path.basename(snap.filepath)),
         files: snap.files.map((f) => ({ ...f, filepath: path.join(dir, `external-file-${f.fileId}`) })),
       };
-      if (snap.filepath !== '') await copyFile(snap.filepath, local.filepath);
-      for (let i = 0; i < snap.files.length; i++) await copyFile(snap.files[i]!.filepath, local.files[i]!.filepath);
+      if (snap.filepath !== '') await this.fs.promises.copyFile(snap.filepath, local.filepath);
+      for (let i = 0; i < snap.files.length; i++) await this.fs.promises.copyFile(snap.files[i]!.filepath, local.files[i]!.filepath);
       if (this.state !== 'started') throw new ClosedError('receiver closed');
       this.counters.snapshotsReceived++;
       receiver.complete({ ...m, snapshot: local });
@@ -229,7 +236,7 @@ export class MemoryTransport implements Transport {
         if (net.chance(f.delayRate)) {
           const lo = f.delayMinMs ?? 0;
           const delay = lo + net.random.intn(Math.max(1, (f.delayMaxMs ?? lo) - lo + 1));
-          const t = setTimeout(() => {
+          const t = this.rtTimers.setTimeout(() => {
             this.timers.delete(t);
             this.deliver(address, [m]);
           }, delay);

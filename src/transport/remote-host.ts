@@ -23,6 +23,7 @@ import { dial, type TlsMaterial } from './dial.js';
 import { ConnectionLiveness } from './liveness.js';
 import type { ResolvedTcpOptions } from './tcp-options.js';
 import type { RemoteStats, TransportStats } from '../contracts/transport.js';
+import type { Clock, TimerHandle, Timers } from '../runtime/index.js';
 
 /** What a {@link RemoteHost} shares with its transport. */
 export interface RemoteHostContext {
@@ -64,14 +65,20 @@ export class RemoteHost {
   private flushScheduled = false;
   private draining = false;
   private failures = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
   /** Replicas told Unreachable during the current failure episode (so: once, not per message). */
   private reported = new Map<number, Set<number>>();
   private readonly encoder: BatchFrameEncoder;
   /** This remote's share of the transport's counters. */
   private readonly counters = { messagesSent: 0, bytesSent: 0, messagesDropped: 0, connectionFailures: 0, connectionStalls: 0 };
 
+  /** The runtime's timers and clock (`ctx.opts.runtime`), resolved once. */
+  private readonly timers: Timers;
+  private readonly clock: Clock;
+
   constructor(readonly address: string, private readonly ctx: RemoteHostContext) {
+    this.timers = ctx.opts.runtime.timers;
+    this.clock = ctx.opts.runtime.clock;
     this.encoder = new BatchFrameEncoder(ctx.opts.deploymentId, ctx.sourceAddress, ctx.opts.batchBytes, ctx.opts.maxFrameSize, ctx.clusterIdOf);
   }
 
@@ -116,7 +123,7 @@ export class RemoteHost {
     if (state === 'idle') this.connect();
     else if (state === 'connected' && !this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(this.flush);
+      this.timers.setImmediate(this.flush);
     }
     return true;
   }
@@ -135,7 +142,7 @@ export class RemoteHost {
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.dropped(this.queue.length);
     this.queue = [];
     this.queueBytes = 0;
@@ -148,7 +155,7 @@ export class RemoteHost {
   private connect(): void {
     this.state = 'connecting';
     const { connectTimeoutMs, stallTimeoutMs } = this.ctx.opts;
-    dial(this.address, this.ctx.tls, Math.min(connectTimeoutMs, stallTimeoutMs), this.ctx.opts.dialFromHost).then((socket) => {
+    dial(this.address, this.ctx.tls, Math.min(connectTimeoutMs, stallTimeoutMs), this.ctx.opts.dialFromHost, this.timers).then((socket) => {
       if (this.state !== 'connecting') {
         socket.destroy();
         return;
@@ -163,7 +170,7 @@ export class RemoteHost {
         proven: () => this.established(),
         stalled: (ms) => this.broken(socket, new Error(`no progress for ${ms} ms`), ms),
         protocolError: (err) => this.broken(socket, err),
-      });
+      }, this.ctx.opts.runtime);
       this.liveness = liveness;
       // The peer writes only Pong frames on a message connection.
       socket.on('data', (chunk: Buffer) => liveness.onData(chunk));
@@ -179,7 +186,7 @@ export class RemoteHost {
   /** The peer answered on the new connection: the outage, if any, is over. */
   private established(): void {
     if (this.failures > 0) {
-      this.ctx.logger.info('transport: reconnected', { remote: this.address, after: this.failures, outageMs: Math.round(performance.now() - this.outageSince) });
+      this.ctx.logger.info('transport: reconnected', { remote: this.address, after: this.failures, outageMs: Math.round(this.clock.now() - this.outageSince) });
     }
     this.failures = 0;
     this.ctx.connectionChanged(this.address, true);
@@ -219,16 +226,15 @@ export class RemoteHost {
     const what = stalledMs === undefined ? 'transport: connection to remote failed' : 'transport: connection to remote stalled, closed';
     // Warn once per outage; the retries of a long outage would otherwise flood the log.
     if (this.failures === 1) {
-      this.outageSince = performance.now() - (stalledMs ?? 0);
+      this.outageSince = this.clock.now() - (stalledMs ?? 0);
       this.ctx.logger.warn(what, fields);
       this.ctx.connectionChanged(this.address, false);
     } else this.ctx.logger.debug(what, fields);
     this.state = 'backoff';
-    this.timer = setTimeout(() => {
+    this.timer = this.timers.setTimeout(() => {
       this.timer = null;
       if (this.state === 'backoff') this.state = 'idle';
-    }, delay);
-    this.timer.unref();
+    }, delay).unref();
   }
 
   private unreachable(shardId: number, replicaId: number): void {

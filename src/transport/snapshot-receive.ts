@@ -12,8 +12,6 @@
  * and external files are named `external-file-<fileId>`, so a peer cannot write outside the
  * directory.
  */
-import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open } from 'node:fs/promises';
 import type net from 'node:net';
 import path from 'node:path';
 import type { Message, SnapshotMeta } from '../core/types.js';
@@ -24,6 +22,7 @@ import { encodeFrame, FrameKind, type Frame } from './frame.js';
 import type { ByteRateLimiter } from './rate-limiter.js';
 import { decodeChunk, decodeSnapshotEnd, encodeAck, type SnapshotStreamHeader } from './snapshot-protocol.js';
 import type { SnapshotReceiver, StreamedFileCheck, TransportStats } from '../contracts/transport.js';
+import type { FileHandle, FileSystem, Runtime, TimerHandle, Timers } from '../runtime/index.js';
 
 /** What a receive session needs from its transport. */
 export interface SnapshotReceiveContext {
@@ -35,6 +34,8 @@ export interface SnapshotReceiveContext {
   readonly maxQueueBytes: number;
   /** The host's limit on snapshot bytes received per second (shared by its streams); optional. */
   readonly limiter?: ByteRateLimiter;
+  /** The transport's runtime: files are written through its fs, the chunk timeout on its timers. */
+  readonly runtime: Runtime;
 }
 
 function localName(remotePath: string): string {
@@ -57,7 +58,9 @@ export class SnapshotReceiveSession {
   /** Settles when the receive limit's pause ends (null: none); the stream completes only after it. */
   private rateWait: Promise<void> | null = null;
   private done = false;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: TimerHandle | null = null;
+  private readonly fs: FileSystem;
+  private readonly timers: Timers;
   /** The file the next chunk belongs to, as received (ahead of `current`, which is as written). */
   private receiving = 0;
   /** Running CRC-32 of each file's bytes as received. */
@@ -75,6 +78,8 @@ export class SnapshotReceiveSession {
     private readonly header: SnapshotStreamHeader,
     private readonly onFinish: () => void,
   ) {
+    this.fs = ctx.runtime.fs;
+    this.timers = ctx.runtime.timers;
     const snap = header.message.snapshot!;
     this.crcs = header.fileSizes.map(() => 0);
     this.checks = header.fileSizes.map(() => undefined);
@@ -84,7 +89,7 @@ export class SnapshotReceiveSession {
       for (const f of snap.files) this.paths.push(path.join(dir, `external-file-${f.fileId}`));
       if (new Set(this.paths).size !== this.paths.length) throw new CodecError('snapshot stream names a file twice');
       this.enqueue(async () => {
-        await mkdir(dir, { recursive: true });
+        await this.fs.promises.mkdir(dir, { recursive: true });
       }, 0);
       this.armTimer();
     } catch (err) {
@@ -140,7 +145,7 @@ export class SnapshotReceiveSession {
       fromAddress: this.header.sourceAddress, index: this.header.message.snapshot?.index, error: err.message,
     });
     if (!this.socket.destroyed) this.socket.end(encodeFrame(FrameKind.SnapshotAck, encodeAck(false, err.message)));
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.timers.setTimeout(() => this.socket.destroy(), 1000).unref();
     try {
       this.ctx.receiver.failed(this.header.message, err);
     } finally {
@@ -149,7 +154,7 @@ export class SnapshotReceiveSession {
   }
 
   private cleanup(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     const h = this.handle;
     this.handle = null;
@@ -158,10 +163,10 @@ export class SnapshotReceiveSession {
 
   /** (Re)starts the chunk deadline; none runs while the socket is paused for the receive limit. */
   private armTimer(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     if (this.waitRate) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.timers.setTimeout(() => {
       this.fail(new Error(`no snapshot chunk within ${this.ctx.chunkTimeoutMs} ms`));
       this.socket.destroy();
     }, this.ctx.chunkTimeoutMs);
@@ -238,7 +243,7 @@ export class SnapshotReceiveSession {
     if (offset !== this.offset || offset + data.length > sizes[fileIndex]!) {
       throw new CodecError(`chunk at ${offset}+${data.length} does not continue file ${fileIndex} at ${this.offset}`);
     }
-    this.handle ??= await open(this.paths[fileIndex]!, 'w');
+    this.handle ??= await this.fs.promises.open(this.paths[fileIndex]!, 'w');
     let done = 0;
     while (done < data.length) {
       const { bytesWritten } = await this.handle.write(data, done, data.length - done, offset + done);
@@ -250,7 +255,7 @@ export class SnapshotReceiveSession {
   private async finishFile(): Promise<void> {
     const size = this.header.fileSizes[this.current]!;
     if (this.offset !== size) throw new CodecError(`file ${this.current} ended at ${this.offset} of ${size} bytes`);
-    const h = this.handle ?? (await open(this.paths[this.current]!, 'w'));
+    const h = this.handle ?? (await this.fs.promises.open(this.paths[this.current]!, 'w'));
     this.handle = null;
     try {
       await h.sync();

@@ -8,7 +8,6 @@
  * goes out in the end frame; the host's send limit (bytes per second) is paid before each
  * chunk is written.
  */
-import { open, stat } from 'node:fs/promises';
 import type net from 'node:net';
 import type { Message } from '../core/types.js';
 import { crc32 } from '../encoding/crc32.js';
@@ -17,6 +16,7 @@ import { dial, type TlsMaterial } from './dial.js';
 import { encodeFrame, FRAME_HEADER_SIZE, FrameDecoder, FrameKind, writeFrameHeader } from './frame.js';
 import type { ByteRateLimiter } from './rate-limiter.js';
 import { decodeAck, encodeSnapshotEnd, encodeSnapshotHeader, writeChunkPrefix } from './snapshot-protocol.js';
+import type { Runtime, TimerHandle, Timers } from '../runtime/index.js';
 
 /** What a send needs from its transport. */
 export interface SnapshotSendContext {
@@ -32,6 +32,8 @@ export interface SnapshotSendContext {
   readonly countBytes?: (n: number) => void;
   /** The host's limit on snapshot bytes sent per second (shared by its streams); optional. */
   readonly limiter?: ByteRateLimiter;
+  /** The transport's runtime: the files are read through its fs, the timeouts on its timers. */
+  readonly runtime: Runtime;
 }
 
 /** Settles with the receiver's acknowledgement; rejects if the connection ends first. */
@@ -54,18 +56,18 @@ function ackWaiter(socket: net.Socket): Promise<{ ok: boolean; reason: string }>
   });
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+function withTimeout<T>(timers: Timers, p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: TimerHandle | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    timer = timers.setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
   });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+  return Promise.race([p, t]).finally(() => timers.clearTimeout(timer));
 }
 
-/** Writes `buf`, waiting for the socket to drain when its buffer is full. */
-function write(socket: net.Socket, buf: Uint8Array, timeoutMs: number): Promise<void> {
+/** Writes `buf`, waiting (on `timers`) for the socket to drain when its buffer is full. */
+function write(timers: Timers, socket: net.Socket, buf: Uint8Array, timeoutMs: number): Promise<void> {
   if (socket.write(buf)) return Promise.resolve();
-  return withTimeout(new Promise<void>((resolve, reject) => {
+  return withTimeout(timers, new Promise<void>((resolve, reject) => {
     const onClose = (): void => reject(new Error('snapshot connection closed'));
     socket.once('close', onClose);
     socket.once('drain', () => {
@@ -88,7 +90,7 @@ interface ReadChunk {
 async function sendFile(
   socket: net.Socket, ctx: SnapshotSendContext, index: number, file: string, size: number, stop: () => boolean,
 ): Promise<number> {
-  const fh = await open(file, 'r');
+  const fh = await ctx.runtime.fs.promises.open(file, 'r');
   const readAt = async (offset: number): Promise<ReadChunk> => {
     const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + 16 + ctx.chunkSize);
     const prefix = writeChunkPrefix(buf, FRAME_HEADER_SIZE, index, offset);
@@ -115,7 +117,7 @@ async function sendFile(
       next?.catch(() => undefined);
       crc = crc32(cur.data, crc);
       if (ctx.limiter?.limited === true) await ctx.limiter.take(cur.frame.length);
-      await write(socket, cur.frame, ctx.chunkTimeoutMs);
+      await write(ctx.runtime.timers, socket, cur.frame, ctx.chunkTimeoutMs);
       ctx.countBytes?.(cur.frame.length);
     }
   } finally {
@@ -136,24 +138,25 @@ export async function sendSnapshotStream(ctx: SnapshotSendContext, address: stri
   if (snap === null) throw new CodecError('InstallSnapshot without a snapshot');
   const hasDataFile = snap.filepath !== '';
   const paths = [...(hasDataFile ? [snap.filepath] : []), ...snap.files.map((f) => f.filepath)];
-  const fileSizes = await Promise.all(paths.map(async (p) => (await stat(p)).size));
+  const { fs, timers } = ctx.runtime;
+  const fileSizes = await Promise.all(paths.map(async (p) => (await fs.promises.stat(p)).size));
   const header = encodeSnapshotHeader({
     deploymentId: ctx.deploymentId, sourceAddress: ctx.sourceAddress, hasDataFile, fileSizes, message: m,
   });
-  const socket = await dial(address, ctx.tls, ctx.connectTimeoutMs, ctx.dialFromHost);
+  const socket = await dial(address, ctx.tls, ctx.connectTimeoutMs, ctx.dialFromHost, timers);
   const ack = ackWaiter(socket);
   let early: { ok: boolean; reason: string } | null = null;
   ack.then((a) => (early = a), () => {});
   try {
     const headerFrame = encodeFrame(FrameKind.SnapshotHeader, header);
-    await write(socket, headerFrame, ctx.chunkTimeoutMs);
+    await write(timers, socket, headerFrame, ctx.chunkTimeoutMs);
     ctx.countBytes?.(headerFrame.length);
     const crcs: number[] = [];
     for (let i = 0; i < paths.length && early === null; i++) {
       crcs.push(await sendFile(socket, ctx, i, paths[i]!, fileSizes[i]!, () => early !== null));
     }
-    if (early === null) await write(socket, encodeFrame(FrameKind.SnapshotEnd, encodeSnapshotEnd(crcs)), ctx.chunkTimeoutMs);
-    const verdict = await withTimeout(ack, ctx.chunkTimeoutMs, 'snapshot acknowledgement');
+    if (early === null) await write(timers, socket, encodeFrame(FrameKind.SnapshotEnd, encodeSnapshotEnd(crcs)), ctx.chunkTimeoutMs);
+    const verdict = await withTimeout(timers, ack, ctx.chunkTimeoutMs, 'snapshot acknowledgement');
     if (!verdict.ok) throw new Error(`snapshot refused by ${address}: ${verdict.reason}`);
   } finally {
     socket.destroy();

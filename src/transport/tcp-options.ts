@@ -5,6 +5,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { HostRegistry } from './host-registry.js';
 import type { AddressResolver, TransportHandler } from '../contracts/transport.js';
+import { realRuntime, type Runtime } from '../runtime/index.js';
 
 /** Paths of the PEM files for mutual TLS. Both sides present a certificate signed by `caFile`. */
 export interface TlsFiles {
@@ -53,6 +54,12 @@ export interface TcpTransportOptions {
   readonly logger?: Logger;
   /** Jitter source for reconnect back-off (injected for replayable tests). */
   readonly random?: RandomSource;
+  /**
+   * Where the transport takes its timers and clock (connect, liveness, idle, back-off and
+   * snapshot timeouts), the TLS files and snapshot files, and the back-off seed when `random`
+   * is not given; default {@link realRuntime}. Sockets are Node's either way.
+   */
+  readonly runtime?: Runtime;
   /** Messages queued per remote host before new ones are dropped. Default 8192. */
   readonly maxSendQueue?: number;
   /**
@@ -180,5 +187,6 @@ export function resolveTcpOptions(o: TcpTransportOptions, logger: Logger): Resol
     maxSnapshotSends: positive('maxSnapshotSends', o.maxSnapshotSends, 4),
     maxSnapshotReceives: positive('maxSnapshotReceives', o.maxSnapshotReceives, 4),
     snapshotChunkTimeoutMs: positive('snapshotChunkTimeoutMs', o.snapshotChunkTimeoutMs, 10000),
+    runtime: o.runtime ?? realRuntime,
   };
 }

@@ -56,7 +56,7 @@ export class TcpTransport implements Transport {
   constructor(options: TcpTransportOptions) {
     this.logger = options.logger ?? noopLogger;
     this.opts = resolveTcpOptions(options, this.logger);
-    this.tls = options.tls === undefined ? undefined : loadTls(options.tls);
+    this.tls = options.tls === undefined ? undefined : loadTls(options.tls, this.opts.runtime.fs);
     this.resolver = options.resolver ?? new StaticAddressResolver();
     this.sendLimiter = new ByteRateLimiter(this.opts.snapshotSendBytesPerSecond);
     this.recvLimiter = new ByteRateLimiter(this.opts.snapshotRecvBytesPerSecond);
@@ -127,7 +127,7 @@ export class TcpTransport implements Transport {
     let remote = this.remotes.get(address);
     if (remote === undefined) {
       remote = new RemoteHost(address, {
-        opts: this.opts, tls: this.tls, stats: this.counters, random: this.opts.random ?? new SeededRandom((Math.random() * 2 ** 32) >>> 0),
+        opts: this.opts, tls: this.tls, stats: this.counters, random: this.opts.random ?? new SeededRandom(this.opts.runtime.random.int(0, 2 ** 32)),
         logger: this.logger, sourceAddress: this.advertised, reportUnreachable: this.reportUnreachable,
         clusterIdOf: this.clusterIdOf,
         connectionChanged: (a, up) => this.opts.handler.handleConnection?.(a, up),
@@ -148,7 +148,7 @@ export class TcpTransport implements Transport {
     const ctx = {
       tls: this.tls, deploymentId: this.opts.deploymentId, sourceAddress: this.advertised, connectTimeoutMs: this.opts.connectTimeoutMs, dialFromHost: this.opts.dialFromHost,
       chunkSize: this.opts.snapshotChunkSize, chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs,
-      countBytes: (n: number) => { this.counters.snapshotBytesSent += n; },
+      countBytes: (n: number) => { this.counters.snapshotBytesSent += n; }, runtime: this.opts.runtime,
       limiter: this.sendLimiter,
     };
     const p: Promise<void> = sendSnapshotStream(ctx, address, m).then(() => {
@@ -280,7 +280,7 @@ export class TcpTransport implements Transport {
     this.counters.connectionsAccepted++;
     const conn = new InboundConnection(socket, {
       deploymentId: this.opts.deploymentId, maxFrameSize: this.opts.maxFrameSize, frameTimeoutMs: this.opts.frameTimeoutMs,
-      idleTimeoutMs: this.opts.stallTimeoutMs, stats: this.counters, logger: this.logger,
+      idleTimeoutMs: this.opts.stallTimeoutMs, stats: this.counters, logger: this.logger, runtime: this.opts.runtime,
       handshake: (h) => this.onHandshake(h),
       deliver: (batch: MessageBatch, hostId: string | undefined) => {
         if (hostId !== undefined && this.registry !== undefined) this.bindSenders(batch, hostId);
@@ -323,7 +323,7 @@ export class TcpTransport implements Transport {
     this.snapshotReceives++;
     return new SnapshotReceiveSession(socket, {
       stats: this.counters, logger: this.logger, receiver: this.opts.handler.snapshotReceiver,
-      chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs, limiter: this.recvLimiter,
+      chunkTimeoutMs: this.opts.snapshotChunkTimeoutMs, limiter: this.recvLimiter, runtime: this.opts.runtime,
       maxQueueBytes: this.opts.maxReceiveQueueBytes === 0 ? Infinity : this.opts.maxReceiveQueueBytes,
     }, header, () => this.snapshotReceives--);
   }

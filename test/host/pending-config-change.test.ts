@@ -12,6 +12,9 @@ import { ClosedError, DroppedError, RejectedError, TimeoutError } from '../../sr
 import { PendingConfigChange } from '../../src/host/pending-config-change.js';
 import type { ProposalTarget } from '../../src/host/pending-proposals.js';
 import { Pending } from '../../src/host/request.js';
+import { Deadlines } from '../../src/host/deadlines.js';
+
+const deadlines = new Deadlines();
 import type { ApplyOutcome } from '../../src/rsm/state-machine-manager.js';
 
 /** A fake core: who leads in which term, and what was proposed to it. */
@@ -27,7 +30,7 @@ const CC: ConfigChange = { type: ConfigChangeType.AddNonVoting, replicaId: 9, ad
 
 /** Adds a change with key `key`, wired as the replica wires it. */
 function add(p: PendingConfigChange, key: number, timeoutMs = 5000): Pending<void> {
-  const req = new Pending<void>({ timeoutMs }, () => p.remove(key), (ms) => p.expired(key, 1, ms));
+  const req = new Pending<void>(deadlines, { timeoutMs }, () => p.remove(key), (ms) => p.expired(key, 1, ms));
   p.add(req, entry({ term: 0, index: 0, type: EntryType.ConfigChange, key }));
   return req;
 }

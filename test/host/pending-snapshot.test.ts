@@ -7,9 +7,12 @@ import assert from 'node:assert/strict';
 import { ClosedError, SystemBusyError, TimeoutError } from '../../src/errors.js';
 import { PendingSnapshot, type SnapshotRequest } from '../../src/host/pending-snapshot.js';
 import { Pending } from '../../src/host/request.js';
+import { Deadlines } from '../../src/host/deadlines.js';
+
+const deadlines = new Deadlines();
 
 const local = (timeoutMs = 5000) => (cleanup: () => void): SnapshotRequest => ({
-  req: new Pending<number>({ timeoutMs }, cleanup), target: { kind: 'local' }, compactTo: () => null,
+  req: new Pending<number>(deadlines, { timeoutMs }, cleanup), target: { kind: 'local' }, compactTo: () => null,
 });
 
 test('one request at a time: a second is SystemBusyError until the first settles', async () => {

@@ -45,6 +45,12 @@ export interface Recording {
 
 const CREATING_FLAGS = /[wax]/;
 
+/** A recursive mkdir of `leaf` that created `first` made every directory from `first` down to `leaf`. */
+function madeByMkdir(created: Set<string>, leaf: string, first: unknown): void {
+  if (typeof first !== 'string') return;
+  for (let d = leaf; d.length >= first.length; d = d.slice(0, d.lastIndexOf('/'))) created.add(d);
+}
+
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
 }
@@ -93,6 +99,7 @@ export function recordingRuntime(base: Runtime = realRuntime): { runtime: Runtim
       return (...args: unknown[]) => {
         note(`promises.${String(prop)}`, args);
         const out = (v as (...a: unknown[]) => unknown).apply(target, args);
+        if (prop === 'mkdir') return (out as Promise<unknown>).then((first) => { madeByMkdir(rec.created, args[0] as string, first); return first; });
         if (prop !== 'open') return out;
         return (out as Promise<Awaited<ReturnType<FileSystem['promises']['open']>>>).then((h) => {
           fdPaths.set(h.fd, args[0] as string);
@@ -115,6 +122,7 @@ export function recordingRuntime(base: Runtime = realRuntime): { runtime: Runtim
         }
         const out = (v as (...a: unknown[]) => unknown).apply(target, args);
         if (prop === 'openSync') fdPaths.set(out as number, args[0] as string);
+        if (prop === 'mkdirSync') madeByMkdir(rec.created, args[0] as string, out);
         return out;
       };
     },

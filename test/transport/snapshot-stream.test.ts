@@ -21,6 +21,7 @@ import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import type { TcpTransportOptions } from '../../src/transport/tcp-options.js';
 import { emptyStats } from '../../src/transport/transport.js';
 import { noopLogger } from '../../src/logger.js';
+import { realRuntime } from '../../src/runtime/index.js';
 import { Recorder, replicate, tempDir, waitFor } from './helpers.js';
 
 const DEPLOYMENT = 7;
@@ -157,7 +158,7 @@ void describe('snapshot streams: limits, checks, bounded queues', () => {
       message: message({ type: MessageType.InstallSnapshot, shardId: 1, from: 3, to: 2, snapshot: snap }),
     };
     const s = new SnapshotReceiveSession(socket, {
-      stats: emptyStats(), logger: noopLogger, receiver: rec.snapshotReceiver, chunkTimeoutMs: 10000, maxQueueBytes,
+      stats: emptyStats(), logger: noopLogger, receiver: rec.snapshotReceiver, chunkTimeoutMs: 10000, maxQueueBytes, runtime: realRuntime,
     }, header, () => {});
     return { s, log, rec };
   }
