@@ -131,7 +131,7 @@ export class SnapshotWorker {
   private async write(c: CapturedState, env: SnapshotEnv): Promise<SnapshotMeta> {
     const { cfg, sm, snapshotter } = this.d;
     const writer = await SnapshotFileWriter.create(env.dataPath,
-      { compression: cfg.snapshotCompression, fs: snapshotter.fs }, c.sessions, encodeMembership(c.membership));
+      { compression: cfg.snapshotCompression, fs: snapshotter.fs, runtime: snapshotter.runtime }, c.sessions, encodeMembership(c.membership));
     const files = new FileCollector();
     try {
       this.d.signal.throwIfAborted();

@@ -76,6 +76,8 @@ export interface RemovalReport {
 export class Snapshotter {
   /** The replica's snapshot root. */
   readonly dir: string;
+  /** The runtime the snapshots are made on (its fs, and the clock and timers a writer yields with). */
+  readonly runtime: Runtime;
   /** The file system every call goes through (the runtime's). */
   readonly fs: FileSystem;
   private readonly logger: Logger;
@@ -97,7 +99,8 @@ export class Snapshotter {
   /** Records the options; touches no file (see {@link cleanupAtStart}). */
   constructor(options: SnapshotterOptions) {
     this.dir = path.resolve(options.dir);
-    this.fs = (options.runtime ?? realRuntime).fs;
+    this.runtime = options.runtime ?? realRuntime;
+    this.fs = this.runtime.fs;
     this.logger = options.logger ?? noopLogger;
     this.fields = { shardId: options.shardId, replicaId: options.replicaId };
     this.shardId = options.shardId;

@@ -58,8 +58,8 @@ export class TcpTransport implements Transport {
     this.opts = resolveTcpOptions(options, this.logger);
     this.tls = options.tls === undefined ? undefined : loadTls(options.tls, this.opts.runtime.fs);
     this.resolver = options.resolver ?? new StaticAddressResolver();
-    this.sendLimiter = new ByteRateLimiter(this.opts.snapshotSendBytesPerSecond);
-    this.recvLimiter = new ByteRateLimiter(this.opts.snapshotRecvBytesPerSecond);
+    this.sendLimiter = new ByteRateLimiter(this.opts.snapshotSendBytesPerSecond, this.opts.runtime.clock, this.opts.runtime.timers);
+    this.recvLimiter = new ByteRateLimiter(this.opts.snapshotRecvBytesPerSecond, this.opts.runtime.clock, this.opts.runtime.timers);
     this.registry = options.registry;
     this.registry?.onChange((rerouted) => this.registryChanged(rerouted));
     const onConnection = (socket: net.Socket): void => this.accept(socket);
