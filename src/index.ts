@@ -57,7 +57,7 @@ export { WalLogDB } from './logdb/wal-log-db.js';
 export type { WalLogDBOptions } from './logdb/wal-log-db.js';
 export { MemoryLogDB } from './logdb/memory-log-db.js';
 export type {
-  Transport, TransportHandler, TransportStats, RemoteStats, SnapshotReceiver, AddressResolver,
+  Transport, TransportHandler, TransportStats, RemoteStats, SnapshotReceiver, StreamedFileCheck, StreamVerification, AddressResolver,
 } from './contracts/transport.js';
 export type { MessageBatch } from './contracts/message-batch.js';
 export { TcpTransport } from './transport/tcp-transport.js';

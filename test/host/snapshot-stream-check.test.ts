@@ -17,7 +17,7 @@ import { NodeHost } from '../../src/host/nodehost.js';
 import { TcpTransport } from '../../src/transport/tcp-transport.js';
 import { dataFileName, finalDirName } from '../../src/snapshot/snapshot-names.js';
 
-test('a snapshot damaged on the leader is refused in flight: the stream fails, the follower installs nothing', { timeout: 30_000 }, async () => {
+test('a snapshot damaged on the leader is refused in flight: the stream fails, the follower installs nothing', { timeout: 45_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sampan-snap-check-'));
   const ports = await freePorts(3);
   const addr = (i: number): string => `127.0.0.1:${ports[i - 1] as number}`;
@@ -60,7 +60,7 @@ test('a snapshot damaged on the leader is refused in flight: the stream fails, t
     const lt = transports.get(leader) as TcpTransport;
     const failedBefore = lt.stats().snapshotFailures;
     await startReplica(f, new Map());
-    await until(() => lt.stats().snapshotFailures > failedBefore, 10_000, 'the leader sees the stream refused');
+    await until(() => lt.stats().snapshotFailures > failedBefore, 20_000, 'the leader sees the stream refused');
     assert.equal(lt.stats().snapshotsSent, 0, 'no stream of the damaged snapshot completed');
     assert.ok((transports.get(f) as TcpTransport).stats().snapshotFailures >= 1, 'the follower failed the stream');
     assert.deepEqual(received, [], 'the follower committed nothing');
