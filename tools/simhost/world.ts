@@ -1,0 +1,145 @@
+/**
+ * One simulated cluster: N real NodeHosts over the simulated disk, network and clock, their
+ * incarnations (crash, restart), and the agreement checks fed by every replica's applies.
+ */
+import { NodeHost } from '../../src/host/nodehost.js';
+import { Scheduler } from './scheduler.js';
+import { SimFs } from './sim-fs.js';
+import { SimNetwork } from './sim-network.js';
+import { SimRandom } from './sim-random.js';
+import { SIM_PID_BASE, SIM_ROOT, setSimWorld, type SimWorld } from './sim-runtime.js';
+import { SimKv, type ApplyObserver } from './kv-sm.js';
+
+/** One host slot: its directory, address and current incarnation. */
+export interface HostSlot {
+  readonly id: number;
+  readonly dir: string;
+  readonly address: string;
+  incarnation: number;
+  tag: string;
+  nh: NodeHost | undefined;
+  /** Starting or up. */
+  up: boolean;
+  /** (shard, replica id) pairs this host runs. */
+  readonly replicas: Map<number, number>;
+}
+
+/** The simulated world of one seed. */
+export class World implements ApplyObserver {
+  readonly sched = new Scheduler();
+  readonly random: SimRandom;
+  readonly fs: SimFs;
+  readonly net: SimNetwork;
+  readonly pids = new Map<string, number>();
+  readonly hosts: HostSlot[] = [];
+  readonly violations: string[] = [];
+  /** shard → index → command digest, as first applied anywhere. */
+  private readonly log = new Map<number, Map<number, string>>();
+  /** shard → index → state hash after a batch ending there. */
+  private readonly hashes = new Map<number, Map<number, string>>();
+  /** shard → replica → highest index applied. */
+  readonly appliedBy = new Map<number, Map<string, number>>();
+  private nextPid = SIM_PID_BASE;
+
+  constructor(readonly seed: number, nHosts: number, readonly rttMs = 10) {
+    this.random = new SimRandom(seed);
+    this.fs = new SimFs(this.sched, this.random.fork());
+    this.net = new SimNetwork(this.sched, this.random.fork(), this.fs);
+    const world: SimWorld = { sched: this.sched, fs: this.fs, random: this.random, pids: this.pids };
+    setSimWorld(world);
+    for (let i = 1; i <= nHosts; i++) {
+      const dir = `${SIM_ROOT}/h${i}`;
+      this.fs.mkdirDurable(dir);
+      this.hosts.push({ id: i, dir, address: `10.0.0.${i}:26000`, incarnation: 0, tag: `h${i}.0`, nh: undefined, up: false, replicas: new Map() });
+    }
+  }
+
+  /** A violation (the seed fails). */
+  violation(msg: string): void {
+    if (this.violations.length < 20) this.violations.push(`t=${this.sched.now} ${msg}`);
+  }
+
+  applied(shardId: number, replica: string, index: number, digest: string): void {
+    let m = this.log.get(shardId);
+    if (m === undefined) this.log.set(shardId, (m = new Map()));
+    const prev = m.get(index);
+    if (prev === undefined) m.set(index, digest);
+    else if (prev !== digest) this.violation(`shard ${shardId}: replica ${replica} applied ${digest} at index ${index}, another replica applied ${prev}`);
+    let a = this.appliedBy.get(shardId);
+    if (a === undefined) this.appliedBy.set(shardId, (a = new Map()));
+    const last = a.get(replica) ?? 0;
+    // A restarted replica re-applies from its snapshot; within one incarnation indexes rise.
+    a.set(replica, Math.max(last, index));
+  }
+
+  hashed(shardId: number, replica: string, index: number, hash: string): void {
+    let m = this.hashes.get(shardId);
+    if (m === undefined) this.hashes.set(shardId, (m = new Map()));
+    const prev = m.get(index);
+    if (prev === undefined) m.set(index, hash);
+    else if (prev !== hash) this.violation(`shard ${shardId}: state hash of replica ${replica} at index ${index} is ${hash}, another replica had ${prev}`);
+  }
+
+  /** Runs `fn` as host `h`'s code (its timers and fs calls belong to its incarnation). */
+  asHost<T>(h: HostSlot, what: string, fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.sched.schedule(0, () => { fn().then(resolve, reject); }, what, h.tag);
+    });
+  }
+
+  /** Starts a new incarnation of host `h` and its replicas (`members` on a first start). */
+  async start(h: HostSlot, members: Map<number, Map<number, string>> | null): Promise<void> {
+    h.incarnation++;
+    h.tag = `h${h.id}.${h.incarnation}`;
+    this.pids.set(h.tag, this.nextPid++);
+    h.up = true;
+    const tag = h.tag;
+    try {
+      const nh = await this.asHost(h, `start ${tag}`, () => NodeHost.create({
+        nodeHostDir: h.dir, raftAddress: h.address, rttMillisecond: this.rttMs,
+        transportFactory: (handler) => this.net.create(h.address, tag, handler),
+      }));
+      if (h.tag !== tag) return;
+      h.nh = nh;
+      for (const [shardId, replicaId] of h.replicas) {
+        const m = members?.get(shardId) ?? new Map<number, string>();
+        await this.asHost(h, `start replica ${shardId}/${replicaId}`, () => nh.startReplica(m, false,
+          () => new SimKv(shardId, `${h.address}/${replicaId}`, this),
+          { shardId, replicaId, electionRTT: 10, heartbeatRTT: 1, checkQuorum: true, preVote: true, snapshotEntries: 40, compactionOverhead: 10 }));
+      }
+    } catch (err) {
+      if (h.tag === tag) this.violation(`host ${h.id} failed to start: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      throw err;
+    }
+  }
+
+  /** A power loss of host `h`: nothing of it runs again; its disk loses what was not synced. */
+  crash(h: HostSlot): void {
+    this.sched.kill(h.tag);
+    this.pids.delete(h.tag);
+    this.net.host(h.address)?.close().catch(() => undefined);
+    this.fs.crash(h.dir);
+    h.nh = undefined;
+    h.up = false;
+    this.sched.trace(`crash ${h.tag}`);
+  }
+
+  /**
+   * Runs the scheduler until `p` settles (the driver awaits host calls this way).
+   * @throws Error when the event queue empties first (nothing could settle it).
+   */
+  async settle<T>(p: Promise<T>): Promise<T> {
+    let done = false;
+    const q = p.finally(() => { done = true; });
+    q.catch(() => undefined);
+    while (!done) {
+      if (!await this.sched.step()) throw new Error('simulation ran out of events while waiting');
+    }
+    return q;
+  }
+
+  /** The live hosts. */
+  live(): HostSlot[] {
+    return this.hosts.filter((h) => h.up && h.nh !== undefined);
+  }
+}
