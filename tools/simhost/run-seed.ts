@@ -77,7 +77,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     const h = pickHost();
     if (h === undefined) return;
     const nh = h.nh!;
-    const shard = r.int(1, o.shards + 1);
+    const shard = session?.shardId ?? r.int(1, o.shards + 1);
     const k = `k${r.int(0, KEYS)}`;
     const key = `${shard}/${k}`;
     const roll = r.int(0, 10);
@@ -108,6 +108,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
         session?.proposalCompleted();
         return;
       }
+      count(res === undefined ? 'err.client-timeout' : `err.${(res.err as { code?: string }).code ?? String(res.err)}`);
       if (session === null || attempt >= 6 || stopClients) {
         history.push({ ...base, ret: null, status: 'info' });
         if (session !== null) session.proposalCompleted();
@@ -191,8 +192,34 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
         // must fail-stop; the operator restarts it (a crash + restart here).
         const h = r.pick(live);
         trace(`eio ${h.address}`); count('eio');
-        w.fs.failNextFsync(h.dir);
-        w.sched.schedule(r.int(50, 400), () => { if (h.up && h.nh !== undefined) { w.crash(h); startHost(h); } }, 'eio-restart', 'sim');
+        const tag = h.tag;
+        w.faulted.add(tag);
+        let walHit = '';
+        w.fs.failNextFsync(h.dir, (p) => { if (p.startsWith(`${h.dir}/wal`)) walHit = p; });
+        w.sched.schedule(r.int(200, 600), () => {
+          if (h.tag !== tag || !h.up) return;
+          // fsyncgate: a host whose WAL sync failed must have stopped (the replica or the host).
+          if (walHit !== '' && !w.failStops.has(tag)) w.violation(`host ${h.id} (${tag}) went on after fsync of ${walHit} failed with EIO`);
+          w.crash(h);
+          startHost(h);
+        }, 'eio-restart', 'sim');
+      }
+    } else if (roll < 68) {
+      const live = w.live();
+      if (live.length > 0 && down().length === 0) {
+        // A full disk: writes that grow files fail with ENOSPC (WAL appends, snapshot saves).
+        // The host may fail a replica or itself; the operator frees space and restarts it.
+        const h = r.pick(live);
+        const tag = h.tag;
+        trace(`enospc ${h.address}`); count('enospc');
+        w.faulted.add(tag);
+        w.fs.setQuota(h.dir, w.fs.usedBytes(h.dir) + r.int(0, 4096));
+        w.sched.schedule(r.int(200, 600), () => {
+          w.fs.setQuota(h.dir, undefined);
+          if (h.tag !== tag || !h.up) return;
+          w.crash(h);
+          startHost(h);
+        }, 'enospc-restart', 'sim');
       }
     }
     await w.sched.runUntil(w.sched.now + r.int(50, 400));
@@ -248,7 +275,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   stats.ops = history.length;
   stats.messages = w.net.delivered;
   stats.events = w.sched.eventsRun;
-  for (const [k, v] of Object.entries(w.fs.faults)) stats[`disk.${k}`] = v;
+  for (const [k, v] of Object.entries({ ...w.fs.faults, ...w.fs.calls })) stats[`disk.${k}`] = v;
   for (const line of w.violations) w.sched.trace(`violation ${line}`);
   // Nothing of this world may run after it: kill every tag still pending.
   for (const h of w.hosts) if (h.up) w.crash(h);

@@ -90,11 +90,13 @@ export class SimFs implements FileSystem {
   readonly promises: FileSystemPromises;
   /** Counters of faults actually injected. */
   readonly faults = { eio: 0, enospc: 0, flips: 0, torn: 0, lostEntries: 0 };
+  /** Calls made (for statistics). */
+  readonly calls = { writes: 0, syncs: 0 };
   private readonly root: Inode;
   private readonly fds = new Map<number, OpenFile>();
   private nextIno = 1;
   private nextFd = SIM_FD_BASE;
-  private readonly eioNext = new Set<string>();
+  private readonly eioNext = new Map<string, (path: string) => void>();
   private readonly quotas = new Map<string, number>();
   private readonly lastDone = new Map<string, number>();
 
@@ -115,9 +117,12 @@ export class SimFs implements FileSystem {
     }
   }
 
-  /** The next fsync of a file under `prefix` fails with EIO and drops that file's unsynced data. */
-  failNextFsync(prefix: string): void {
-    this.eioNext.add(prefix);
+  /**
+   * The next fsync of a file under `prefix` fails with EIO and drops that file's unsynced
+   * data; `hit` hears which file it was.
+   */
+  failNextFsync(prefix: string, hit: (path: string) => void = () => undefined): void {
+    this.eioNext.set(prefix, hit);
   }
 
   /** Writes that grow files under `prefix` past `bytes` in total fail with ENOSPC (undefined: no quota). */
@@ -168,6 +173,8 @@ export class SimFs implements FileSystem {
    */
   crash(prefix: string): void {
     const abs = path.resolve(prefix);
+    // A fault armed for the lost incarnation is not carried over to the next.
+    for (const p of [...this.eioNext.keys()]) if (under(p, abs)) this.eioNext.delete(p);
     for (const [fd, f] of this.fds) if (under(f.path, abs)) this.fds.delete(fd);
     const top = this.resolve(abs);
     if (top === undefined) return;
@@ -378,22 +385,21 @@ export class SimFs implements FileSystem {
 
   private makePromises(): FileSystemPromises {
     const later = this.later.bind(this);
-    const self = this;
     const api = {
-      open: (p: string, flags = 'r') => later('open', () => self.handle(self.openSync(p, flags))),
-      readFile: ((p: string, enc?: 'utf8') => later('readFile', () => (enc === undefined ? self.readFileSync(p) : self.readFileSync(p, enc)))) as FileSystemPromises['readFile'],
-      writeFile: (p: string, d: Uint8Array | string) => later('writeFile', () => self.writeFileSync(p, d)),
-      stat: (p: string) => later('stat', () => self.statSync(p)),
-      readdir: ((p: string, o?: { withFileTypes: true }) => later('readdir', () => (o?.withFileTypes === true ? self.list(p) : self.readdirSync(p)))) as FileSystemPromises['readdir'],
-      mkdir: (p: string, o?: { recursive?: boolean }) => later('mkdir', () => self.mkdirSync(p, o)),
-      rename: (a: string, b: string) => later('rename', () => self.renameSync(a, b)),
-      rm: (p: string, o?: { recursive?: boolean; force?: boolean }) => later('rm', () => self.rmSync(p, o)),
-      rmdir: (p: string) => later('rmdir', () => self.rmdirSync(p)),
-      unlink: (p: string) => later('unlink', () => self.unlinkSync(p)),
-      link: (a: string, b: string) => later('link', () => self.linkSync(a, b)),
-      copyFile: (a: string, b: string, mode?: number) => later('copyFile', () => self.copyFileSync(a, b, mode)),
-      access: (p: string) => later('access', () => { self.lookup(p, 'access'); }),
-      truncate: (p: string, len = 0) => later('truncate', () => self.truncateIno(self.lookup(p, 'truncate'), len)),
+      open: (p: string, flags = 'r') => later('open', () => this.handle(this.openSync(p, flags))),
+      readFile: ((p: string, enc?: 'utf8') => later('readFile', () => (enc === undefined ? this.readFileSync(p) : this.readFileSync(p, enc)))) as FileSystemPromises['readFile'],
+      writeFile: (p: string, d: Uint8Array | string) => later('writeFile', () => this.writeFileSync(p, d)),
+      stat: (p: string) => later('stat', () => this.statSync(p)),
+      readdir: ((p: string, o?: { withFileTypes: true }) => later('readdir', () => (o?.withFileTypes === true ? this.list(p) : this.readdirSync(p)))) as FileSystemPromises['readdir'],
+      mkdir: (p: string, o?: { recursive?: boolean }) => later('mkdir', () => this.mkdirSync(p, o)),
+      rename: (a: string, b: string) => later('rename', () => this.renameSync(a, b)),
+      rm: (p: string, o?: { recursive?: boolean; force?: boolean }) => later('rm', () => this.rmSync(p, o)),
+      rmdir: (p: string) => later('rmdir', () => this.rmdirSync(p)),
+      unlink: (p: string) => later('unlink', () => this.unlinkSync(p)),
+      link: (a: string, b: string) => later('link', () => this.linkSync(a, b)),
+      copyFile: (a: string, b: string, mode?: number) => later('copyFile', () => this.copyFileSync(a, b, mode)),
+      access: (p: string) => later('access', () => { this.lookup(p, 'access'); }),
+      truncate: (p: string, len = 0) => later('truncate', () => this.truncateIno(this.lookup(p, 'truncate'), len)),
     };
     return api as unknown as FileSystemPromises;
   }
@@ -401,22 +407,21 @@ export class SimFs implements FileSystem {
   /** A promise-style handle on descriptor `fd`. */
   handle(fd: number): FileHandle {
     const later = this.later.bind(this);
-    const self = this;
     return {
       fd,
-      read: (buffer, offset, length, position) => later('read', () => ({ bytesRead: self.readSync(fd, buffer, offset, length, position), buffer })),
-      write: (buffer, offset = 0, length = buffer.length - offset, position = null) => later('write', () => ({ bytesWritten: self.writeSync(fd, buffer, offset, length, position), buffer })),
+      read: (buffer, offset, length, position) => later('read', () => ({ bytesRead: this.readSync(fd, buffer, offset, length, position), buffer })),
+      write: (buffer, offset = 0, length = buffer.length - offset, position = null) => later('write', () => ({ bytesWritten: this.writeSync(fd, buffer, offset, length, position), buffer })),
       writev: (buffers, position) => later('writev', () => {
         let n = 0;
-        for (const b of buffers) n += self.writeSync(fd, b, 0, b.length, position === undefined ? null : position + n);
+        for (const b of buffers) n += this.writeSync(fd, b, 0, b.length, position === undefined ? null : position + n);
         return { bytesWritten: n, buffers };
       }),
-      writeFile: (data) => later('write', () => { self.writeFileSync(fd, data); }),
-      stat: () => later('fstat', () => stats(self.file(fd, 'fstat').ino)),
-      truncate: (len = 0) => later('ftruncate', () => self.ftruncateSync(fd, len)),
-      sync: () => later('fsync', () => self.fsyncSync(fd)),
-      datasync: () => later('fdatasync', () => self.fdatasyncSync(fd)),
-      close: () => later('close', () => self.closeSync(fd)),
+      writeFile: (data) => later('write', () => { this.writeFileSync(fd, data); }),
+      stat: () => later('fstat', () => stats(this.file(fd, 'fstat').ino)),
+      truncate: (len = 0) => later('ftruncate', () => this.ftruncateSync(fd, len)),
+      sync: () => later('fsync', () => this.fsyncSync(fd)),
+      datasync: () => later('fdatasync', () => this.fdatasyncSync(fd)),
+      close: () => later('close', () => this.closeSync(fd)),
     } as FileHandle;
   }
 
@@ -477,6 +482,7 @@ export class SimFs implements FileSystem {
       this.faults.enospc++;
       throw errno('ENOSPC', 'write', p);
     }
+    this.calls.writes++;
     ino.data.write(pos, data);
     ino.pending.push({ kind: 'write', pos, data });
   }
@@ -487,10 +493,12 @@ export class SimFs implements FileSystem {
   }
 
   private syncIno(f: OpenFile): void {
-    for (const prefix of this.eioNext) {
+    this.calls.syncs++;
+    for (const [prefix, hit] of this.eioNext) {
       if (!under(f.path, prefix)) continue;
       this.eioNext.delete(prefix);
       this.faults.eio++;
+      hit(f.path);
       // Linux marks the failed pages clean: the data is gone, a retried fsync "succeeds".
       f.ino.data = f.ino.durable.clone();
       f.ino.pending = [];

@@ -11,7 +11,7 @@
  * `promisify(fs.write)` at load). Which host a timer or fs call belongs to is the scheduler's
  * current tag: the host whose event (and its microtasks) is running.
  */
-import * as crypto from 'node:crypto';
+import type * as crypto from 'node:crypto';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { promisify } from 'node:util';
 import type { Runtime, TimerHandle, Timers, Clock, ProcessInfo } from '../../src/runtime/runtime.js';

@@ -40,6 +40,10 @@ export class World implements ApplyObserver {
   /** shard → replica → highest index applied. */
   readonly appliedBy = new Map<number, Map<string, number>>();
   private nextPid = SIM_PID_BASE;
+  /** Incarnations given a disk fault: a replica or host failure there is expected. */
+  readonly faulted = new Set<string>();
+  /** Incarnations that failed (a replica or the host), with the first error. */
+  readonly failStops = new Map<string, string>();
 
   constructor(readonly seed: number, nHosts: number, readonly rttMs = 10) {
     this.random = new SimRandom(seed);
@@ -101,6 +105,14 @@ export class World implements ApplyObserver {
       }));
       if (h.tag !== tag) return;
       h.nh = nh;
+      const failed = (what: string, err: unknown): void => {
+        const msg = `${what}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
+        this.sched.trace(`${tag} ${msg}`);
+        if (!this.failStops.has(tag)) this.failStops.set(tag, msg);
+        if (!this.faulted.has(tag)) this.violation(`host ${h.id} (${tag}) ${msg}, with no disk fault injected`);
+      };
+      nh.on('replica:failed', (p) => failed(`replica ${p.shardId}/${p.replicaId} failed`, p.error));
+      nh.on('host:failed', (p) => failed('host failed', p.error));
       for (const [shardId, replicaId] of h.replicas) {
         const m = members?.get(shardId) ?? new Map<number, string>();
         await this.asHost(h, `start replica ${shardId}/${replicaId}`, () => nh.startReplica(m, false,
