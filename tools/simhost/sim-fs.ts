@@ -173,8 +173,10 @@ export class SimFs implements FileSystem {
    */
   crash(prefix: string): void {
     const abs = path.resolve(prefix);
-    // A fault armed for the lost incarnation is not carried over to the next.
+    // A fault armed for the lost incarnation is not carried over to the next (the operator
+    // replaced the failing disk or freed space before restarting).
     for (const p of [...this.eioNext.keys()]) if (under(p, abs)) this.eioNext.delete(p);
+    for (const p of [...this.quotas.keys()]) if (under(p, abs)) this.quotas.delete(p);
     for (const [fd, f] of this.fds) if (under(f.path, abs)) this.fds.delete(fd);
     const top = this.resolve(abs);
     if (top === undefined) return;
