@@ -142,6 +142,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
 
   // ---- the nemesis -----------------------------------------------------------------------
   const down = (): HostSlot[] => w.hosts.filter((h) => !h.up);
+  const restartable = (): HostSlot[] => down().filter((h) => !h.retired);
   const trace = (s: string): void => { w.sched.trace(`nemesis ${s}`); if (o.verbose === true) console.log(`t=${w.sched.now} ${s}`); };
   await w.sched.runUntil(w.sched.now + 1500);
   for (let step = 0; step < o.steps && w.violations.length === 0; step++) {
@@ -154,7 +155,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
         w.crash(h);
       }
     } else if (roll < 24) {
-      const d = down();
+      const d = restartable();
       if (d.length > 0) { const h = r.pick(d); trace(`restart h${h.id}`); count('restarts'); startHost(h); }
     } else if (roll < 32) {
       const h = r.pick(w.hosts);
@@ -204,6 +205,15 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
           startHost(h);
         }, 'eio-restart', 'sim');
       }
+    } else if (roll >= 68 && roll < 71 && restartable().length > 0) {
+      // Bit rot at rest: a byte of a down host's WAL or snapshot flips. Its next start must
+      // refuse with a clear error (then it stays down) or be unharmed; the checks judge.
+      const h = r.pick(restartable());
+      const hit = w.fs.flipByte(h.dir, (p) => /\/wal\/|snapshot/.test(p));
+      if (hit !== undefined) {
+        h.flipped = true;
+        trace(`flip ${hit.path}@${hit.offset}`); count('flips');
+      }
     } else if (roll < 68) {
       const live = w.live();
       if (live.length > 0 && down().length === 0) {
@@ -229,7 +239,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   trace('final heal');
   w.net.heal();
   w.net.faults = { ...calmNet };
-  for (const h of down()) startHost(h);
+  for (const h of restartable()) startHost(h);
   stopClients = true;
   await w.sched.runUntil(w.sched.now + 3 * CALL_TIMEOUT_MS + 500);
   const finals = new Map<string, string | null>();
@@ -273,6 +283,8 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     await w.sched.runUntil(w.sched.now + 2000);
   }
   stats.ops = history.length;
+  if (w.refusals.length > 0) stats.refusedStarts = w.refusals.length;
+  if (o.verbose === true) for (const m of w.refusals) console.log(`refused start (damaged disk): ${m}`);
   stats.messages = w.net.delivered;
   stats.events = w.sched.eventsRun;
   for (const [k, v] of Object.entries({ ...w.fs.faults, ...w.fs.calls })) stats[`disk.${k}`] = v;

@@ -22,6 +22,10 @@ export interface HostSlot {
   up: boolean;
   /** (shard, replica id) pairs this host runs. */
   readonly replicas: Map<number, number>;
+  /** A byte of its data was flipped while it was down: its next start may refuse. */
+  flipped: boolean;
+  /** It refused to start on damaged data: it stays down (its disk would be replaced). */
+  retired: boolean;
 }
 
 /** The simulated world of one seed. */
@@ -42,6 +46,8 @@ export class World implements ApplyObserver {
   private nextPid = SIM_PID_BASE;
   /** Incarnations given a disk fault: a replica or host failure there is expected. */
   readonly faulted = new Set<string>();
+  /** Starts refused on damaged data (flipped bytes), with their errors. */
+  readonly refusals: string[] = [];
   /** Incarnations that failed (a replica or the host), with the first error. */
   readonly failStops = new Map<string, string>();
 
@@ -54,7 +60,7 @@ export class World implements ApplyObserver {
     for (let i = 1; i <= nHosts; i++) {
       const dir = `${SIM_ROOT}/h${i}`;
       this.fs.mkdirDurable(dir);
-      this.hosts.push({ id: i, dir, address: `10.0.0.${i}:26000`, incarnation: 0, tag: `h${i}.0`, nh: undefined, up: false, replicas: new Map() });
+      this.hosts.push({ id: i, dir, address: `10.0.0.${i}:26000`, incarnation: 0, tag: `h${i}.0`, nh: undefined, up: false, replicas: new Map(), flipped: false, retired: false });
     }
   }
 
@@ -98,6 +104,8 @@ export class World implements ApplyObserver {
     this.pids.set(h.tag, this.nextPid++);
     h.up = true;
     const tag = h.tag;
+    if (h.flipped) this.faulted.add(tag);
+    h.flipped = false;
     try {
       const nh = await this.asHost(h, `start ${tag}`, () => NodeHost.create({
         nodeHostDir: h.dir, raftAddress: h.address, rttMillisecond: this.rttMs,
@@ -120,7 +128,17 @@ export class World implements ApplyObserver {
           { shardId, replicaId, electionRTT: 10, heartbeatRTT: 1, checkQuorum: true, preVote: true, snapshotEntries: 40, compactionOverhead: 10 }));
       }
     } catch (err) {
-      if (h.tag === tag) this.violation(`host ${h.id} failed to start: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+      const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      if (h.tag !== tag) throw err;
+      if (this.faulted.has(tag) && /corrupt|checksum|crc/i.test(msg)) {
+        // Detected and refused: the expected outcome of a damaged disk.
+        this.sched.trace(`${tag} refused to start: ${msg}`);
+        this.refusals.push(msg);
+        this.crash(h);
+        h.retired = true;
+      } else {
+        this.violation(`host ${h.id} failed to start: ${msg}`);
+      }
       throw err;
     }
   }
