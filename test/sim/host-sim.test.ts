@@ -41,6 +41,14 @@ test('a short clean run: no violations', { timeout: 300_000 }, async () => {
   assert.match(r.out, /sim:host: 4 seeds, 0 failed/);
 });
 
+test('seed 4: a flipped byte in the recorded snapshot\'s metadata is refused with a CorruptionError naming the file', { timeout: 300_000 }, async () => {
+  // Found by this simulator: the start removed the damaged directory of the snapshot the log
+  // records, then failed with "SnapshotNotFoundError: no snapshot metadata in …".
+  const r = await sim(['--seed', '4', '--steps', '40', '--verbose']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /refused start \(damaged disk\): CorruptionError: snapshot metadata \/sim\/h2\/snapshots\/shard-2-replica-2\/snapshot-0+78\/snapshot.metadata: /);
+});
+
 /** Regression seeds: each plant, the first seed (from 1) that caught it, and what it reports. */
 const REGRESSIONS: ReadonlyArray<{ plant: string; seed: number; steps: number; expect: RegExp }> = [
   { plant: 'fsync-lies', seed: 1, steps: 40, expect: /another replica applied|acknowledged write lost|not linearizable|state hash/ },
