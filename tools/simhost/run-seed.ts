@@ -205,9 +205,10 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
           startHost(h);
         }, 'eio-restart', 'sim');
       }
-    } else if (roll >= 68 && roll < 71 && restartable().length > 0) {
+    } else if (roll >= 68 && roll < 71 && restartable().length > 0 && w.hosts.every((h) => !h.retired && !h.flipped)) {
       // Bit rot at rest: a byte of a down host's WAL or snapshot flips. Its next start must
-      // refuse with a clear error (then it stays down) or be unharmed; the checks judge.
+      // refuse with a clear error (then it stays down for good, so one host at most) or be
+      // unharmed; the checks judge.
       const h = r.pick(restartable());
       const hit = w.fs.flipByte(h.dir, (p) => /\/wal\/|snapshot/.test(p));
       if (hit !== undefined) {
