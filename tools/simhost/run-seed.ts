@@ -58,6 +58,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   let stopClients = false;
 
   const voters = Math.min(3, o.hosts);
+  let nextReplicaId = 10;
   const members = new Map<number, Map<number, string>>();
   for (let s = 1; s <= o.shards; s++) {
     const m = new Map<number, string>();
@@ -204,6 +205,41 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
           w.crash(h);
           startHost(h);
         }, 'eio-restart', 'sim');
+      }
+    } else if (roll >= 71 && roll < 77 && o.hosts > voters) {
+      // Membership: add a replica of a shard on a host without one (it joins), or remove one
+      // from a shard of more than three. An add whose outcome is unknown may have applied: its
+      // replica is started anyway (a replica that never became a member just waits).
+      const shard = r.int(1, o.shards + 1);
+      const members = w.hosts.filter((x) => x.replicas.has(shard));
+      const vias = members.filter((x) => x.up && x.nh !== undefined);
+      if (vias.length > 0) {
+        const via = r.pick(vias);
+        const vnh = via.nh!;
+        const free = w.hosts.filter((x) => !x.replicas.has(shard) && !x.retired);
+        if (free.length > 0 && (members.length <= 3 || r.chance(0.5))) {
+          const h = r.pick(free);
+          const rid = nextReplicaId++;
+          trace(`add shard ${shard} replica ${rid} on ${h.address} via ${via.address}`); count('adds');
+          void within(w, w.asHost(via, 'add', () => vnh.requestAddReplica(shard, rid, h.address, { timeoutMs: CALL_TIMEOUT_MS })), CALL_TIMEOUT_MS).then((res) => {
+            if (res !== undefined && !('v' in res)) return;
+            if (res !== undefined) count('addsDone');
+            h.replicas.set(shard, rid);
+            h.joined.add(shard);
+            const hnh = h.nh;
+            if (h.up && hnh !== undefined) void w.asHost(h, 'join', () => w.startReplica(h, hnh, shard, rid, new Map(), true)).catch(() => undefined);
+          });
+        } else if (members.length > 3) {
+          const h = r.pick(members);
+          const rid = h.replicas.get(shard)!;
+          trace(`remove shard ${shard} replica ${rid} on ${h.address} via ${via.address}`); count('removes');
+          void within(w, w.asHost(via, 'remove', () => vnh.requestDeleteReplica(shard, rid, { timeoutMs: CALL_TIMEOUT_MS })), CALL_TIMEOUT_MS).then((res) => {
+            if (res === undefined || !('v' in res)) return;
+            count('removesDone');
+            h.replicas.delete(shard);
+            h.joined.delete(shard);
+          });
+        }
       }
     } else if (roll >= 68 && roll < 71 && restartable().length > 0 && w.hosts.every((h) => !h.retired && !h.flipped)) {
       // Bit rot at rest: a byte of a down host's WAL or snapshot flips. Its next start must

@@ -22,6 +22,8 @@ export interface HostSlot {
   up: boolean;
   /** (shard, replica id) pairs this host runs. */
   readonly replicas: Map<number, number>;
+  /** Shards whose replica here joined an existing membership (restarted with join=true). */
+  readonly joined: Set<number>;
   /** A byte of its data was flipped while it was down: its next start may refuse. */
   flipped: boolean;
   /** It refused to start on damaged data: it stays down (its disk would be replaced). */
@@ -39,6 +41,8 @@ export class World implements ApplyObserver {
   readonly violations: string[] = [];
   /** shard → index → command digest, as first applied anywhere. */
   private readonly log = new Map<number, Map<number, string>>();
+  /** `shard/term` → the leader replicas learnt of. */
+  private readonly leaders = new Map<string, number>();
   /** shard → index → state hash after a batch ending there. */
   private readonly hashes = new Map<number, Map<number, string>>();
   /** shard → replica → highest index applied. */
@@ -60,7 +64,7 @@ export class World implements ApplyObserver {
     for (let i = 1; i <= nHosts; i++) {
       const dir = `${SIM_ROOT}/h${i}`;
       this.fs.mkdirDurable(dir);
-      this.hosts.push({ id: i, dir, address: `10.0.0.${i}:26000`, incarnation: 0, tag: `h${i}.0`, nh: undefined, up: false, replicas: new Map(), flipped: false, retired: false });
+      this.hosts.push({ id: i, dir, address: `10.0.0.${i}:26000`, incarnation: 0, tag: `h${i}.0`, nh: undefined, up: false, replicas: new Map(), joined: new Set(), flipped: false, retired: false });
     }
   }
 
@@ -88,6 +92,15 @@ export class World implements ApplyObserver {
     const prev = m.get(index);
     if (prev === undefined) m.set(index, hash);
     else if (prev !== hash) this.violation(`shard ${shardId}: state hash of replica ${replica} at index ${index} is ${hash}, another replica had ${prev}`);
+  }
+
+  /** Election safety: at most one leader per shard and term, as every replica learns it. */
+  leaderSeen(shardId: number, term: number, leaderId: number, replica: string): void {
+    if (leaderId === 0) return;
+    const key = `${shardId}/${term}`;
+    const prev = this.leaders.get(key);
+    if (prev === undefined) this.leaders.set(key, leaderId);
+    else if (prev !== leaderId) this.violation(`election safety: shard ${shardId} term ${term} has leaders ${prev} and ${leaderId} (as ${replica} learnt it)`);
   }
 
   /** Runs `fn` as host `h`'s code (its timers and fs calls belong to its incarnation). */
@@ -120,12 +133,12 @@ export class World implements ApplyObserver {
         if (!this.faulted.has(tag)) this.violation(`host ${h.id} (${tag}) ${msg}, with no disk fault injected`);
       };
       nh.on('replica:failed', (p) => failed(`replica ${p.shardId}/${p.replicaId} failed`, p.error));
+      nh.on('leader:updated', (p) => this.leaderSeen(p.shardId, p.term, p.leaderId, `${h.address}/${p.replicaId}`));
       nh.on('host:failed', (p) => failed('host failed', p.error));
-      for (const [shardId, replicaId] of h.replicas) {
-        const m = members?.get(shardId) ?? new Map<number, string>();
-        await this.asHost(h, `start replica ${shardId}/${replicaId}`, () => nh.startReplica(m, false,
-          () => new SimKv(shardId, `${h.address}/${replicaId}`, this),
-          { shardId, replicaId, electionRTT: 10, heartbeatRTT: 1, checkQuorum: true, preVote: true, snapshotEntries: 40, compactionOverhead: 10 }));
+      for (const [shardId, replicaId] of [...h.replicas]) {
+        const join = h.joined.has(shardId);
+        const m = join ? new Map<number, string>() : members?.get(shardId) ?? new Map<number, string>();
+        await this.asHost(h, `start replica ${shardId}/${replicaId}`, () => this.startReplica(h, nh, shardId, replicaId, m, join));
       }
     } catch (err) {
       const msg = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -141,6 +154,12 @@ export class World implements ApplyObserver {
       }
       throw err;
     }
+  }
+
+  /** Starts the replica `shardId`/`replicaId` on `nh` (host `h`) with the simulator's shard settings. */
+  startReplica(h: HostSlot, nh: NodeHost, shardId: number, replicaId: number, members: Map<number, string>, join: boolean): Promise<unknown> {
+    return nh.startReplica(members, join, () => new SimKv(shardId, `${h.address}/${replicaId}`, this),
+      { shardId, replicaId, electionRTT: 10, heartbeatRTT: 1, checkQuorum: true, preVote: true, snapshotEntries: 40, compactionOverhead: 10 });
   }
 
   /** A power loss of host `h`: nothing of it runs again; its disk loses what was not synced. */
