@@ -40,7 +40,9 @@ let failed = 0;
 let lastProgress = t0;
 const results: Array<{ seed: number; digest: string; violations: readonly string[] }> = [];
 for (const [n, seed] of seeds.entries()) {
-  const res = await runSeed({ seed, hosts, shards, steps, verbose: values.verbose });
+  const res = await runSeed({ seed, hosts, shards, steps, verbose: values.verbose }).catch((err: unknown) => ({
+    seed, digest: '-', virtualMs: 0, stats: {}, violations: [`simulator stopped: ${err instanceof Error ? err.message : String(err)}`],
+  }));
   results.push({ seed, digest: res.digest, violations: res.violations });
   if (values.verbose || seeds.length === 1) console.log(`seed ${seed}: digest ${res.digest} virtual ${(res.virtualMs / 1000).toFixed(1)} s ${JSON.stringify(res.stats)}`);
   if (res.violations.length > 0) {

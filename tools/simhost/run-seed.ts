@@ -146,7 +146,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const restartable = (): HostSlot[] => down().filter((h) => !h.retired);
   const trace = (s: string): void => { w.sched.trace(`nemesis ${s}`); if (o.verbose === true) console.log(`t=${w.sched.now} ${s}`); };
   await w.sched.runUntil(w.sched.now + 1500);
-  for (let step = 0; step < o.steps && w.violations.length === 0; step++) {
+  for (let step = 0; step < o.steps && w.violations.length === 0 && w.sched.stalledAt === undefined; step++) {
     const roll = r.int(0, 100);
     if (roll < 12) {
       const live = w.live();
@@ -280,10 +280,10 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   stopClients = true;
   await w.sched.runUntil(w.sched.now + 3 * CALL_TIMEOUT_MS + 500);
   const finals = new Map<string, string | null>();
-  for (let s = 1; s <= o.shards && w.violations.length === 0; s++) {
+  for (let s = 1; s <= o.shards && w.violations.length === 0 && w.sched.stalledAt === undefined; s++) {
     const deadline = w.sched.now + 20_000;
     let done = false;
-    while (!done && w.sched.now < deadline) {
+    while (!done && w.sched.now < deadline && w.sched.stalledAt === undefined) {
       const h = pickHost();
       if (h === undefined) { await w.sched.runUntil(w.sched.now + 100); continue; }
       const nh = h.nh!;
@@ -291,6 +291,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
       if (res !== undefined && 'v' in res) done = true;
       else await w.sched.runUntil(w.sched.now + 100);
     }
+    if (w.sched.stalledAt !== undefined) break;
     if (!done) { w.violation(`liveness: shard ${s} applied no write within 20 s of virtual time after healing`); break; }
     for (let k = 0; k < KEYS; k++) {
       const key = `${s}/k${k}`;
@@ -310,7 +311,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
       if (!got) w.violation(`liveness: no final read of ${key}`);
     }
   }
-  if (w.violations.length === 0) {
+  if (w.violations.length === 0 && w.sched.stalledAt === undefined) {
     const res = checkHistory(history, { stepBudget: 200_000 });
     if (res.verdict === 'not-linearizable') {
       for (const k of res.keys.filter((x) => x.verdict === 'not-linearizable')) w.violation(`history of key ${k.key} is not linearizable (${k.ops} ops; stuck at ops ${k.stuckAt?.join(',')} with state ${JSON.stringify(k.stateAtStuck)})`);
@@ -319,6 +320,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     // Every live replica catches up and agrees (the hash check runs as they apply).
     await w.sched.runUntil(w.sched.now + 2000);
   }
+  if (w.sched.stalledAt !== undefined) w.violation(`virtual time stalled at t=${w.sched.stalledAt}: ${w.sched.maxEventsAtOneTime} events ran without time passing (a busy loop)`);
   stats.ops = history.length;
   if (w.refusals.length > 0) stats.refusedStarts = w.refusals.length;
   if (o.verbose === true) for (const m of w.refusals) console.log(`refused start (damaged disk): ${m}`);

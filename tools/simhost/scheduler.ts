@@ -31,6 +31,14 @@ export class Scheduler {
   currentTag = 'sim';
   /** Events run so far. */
   eventsRun = 0;
+  /**
+   * Set when more than {@link maxEventsAtOneTime} events ran without virtual time passing (a
+   * busy loop of immediates): the scheduler then runs nothing more.
+   */
+  stalledAt: number | undefined;
+  /** The bound of {@link stalledAt}. */
+  maxEventsAtOneTime = 200_000;
+  private sameTime = 0;
   private seq = 0;
   private readonly heap: SimEvent[] = [];
   private readonly dead = new Set<string>();
@@ -79,9 +87,15 @@ export class Scheduler {
    * @returns false when no event is left.
    */
   async step(): Promise<boolean> {
+    if (this.stalledAt !== undefined) return false;
     this.dropCancelled();
     const ev = this.pop();
     if (ev === undefined) return false;
+    this.sameTime = ev.time === this.now ? this.sameTime + 1 : 0;
+    if (this.sameTime > this.maxEventsAtOneTime) {
+      this.stalledAt = this.now;
+      return false;
+    }
     this.now = ev.time;
     this.currentTag = ev.tag;
     this.eventsRun++;
@@ -98,6 +112,7 @@ export class Scheduler {
   async runUntil(untilMs: number, stop: () => boolean = () => false): Promise<boolean> {
     for (;;) {
       if (stop()) return true;
+      if (this.stalledAt !== undefined) return false;
       const t = this.peekTime();
       if (t === undefined || t > untilMs) {
         this.now = Math.max(this.now, untilMs);

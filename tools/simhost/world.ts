@@ -175,14 +175,18 @@ export class World implements ApplyObserver {
 
   /**
    * Runs the scheduler until `p` settles (the driver awaits host calls this way).
-   * @throws Error when the event queue empties first (nothing could settle it).
+   * @throws Error when the event queue empties first (nothing could settle it) or virtual
+   *   time stalls (a busy loop).
    */
   async settle<T>(p: Promise<T>): Promise<T> {
     let done = false;
     const q = p.finally(() => { done = true; });
     q.catch(() => undefined);
     while (!done) {
-      if (!await this.sched.step()) throw new Error('simulation ran out of events while waiting');
+      if (!await this.sched.step()) {
+        if (this.sched.stalledAt !== undefined) throw new Error(`virtual time stalled at t=${this.sched.stalledAt}: ${this.sched.maxEventsAtOneTime} events ran without time passing (a busy loop)`);
+        throw new Error('simulation ran out of events while waiting');
+      }
     }
     return q;
   }
