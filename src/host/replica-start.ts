@@ -67,7 +67,7 @@ cfg: ResolvedShardConfig, create: (shardId: number, replicaId: number) => AnySta
   const ident = startIdentity({ cfg, stored, initialMembers, join, smType, snapshot: ss, logger: host.hostCfg.logger });
   const snapshotter = new Snapshotter({ dir: host.snapshotDir(cfg.shardId, cfg.replicaId), shardId: cfg.shardId, replicaId: cfg.replicaId, logger: host.hostCfg.logger,
     runtime: host.hostCfg.runtime });
-  await snapshotter.cleanupAtStart();
+  await snapshotter.cleanupAtStart({ keepIndex: ss.index });
   let onDiskIndex = 0;
   if (sm.kind === 'on-disk') onDiskIndex = await sm.sm.open(new AbortController().signal);
   host.checkOpen(); // a host closing meanwhile must not get a bootstrap record it will not start

@@ -109,15 +109,18 @@ export class Snapshotter {
 
   /**
    * Creates the root if needed, removes every temporary directory a crash left and every final
-   * directory whose metadata file is missing or damaged (each logged). Data files are not read
+   * directory whose metadata file is missing or damaged (each logged), except the one at
+   * `keepIndex`: the snapshot the log records is the replica's only copy of its state below
+   * the compacted log, so a damaged one is kept (logged) for recovery to refuse with a
+   * CorruptionError naming the file, and for an operator to inspect. Data files are not read
    * here; verify the snapshot you recover from with {@link verify}.
    * @throws StorageError
    */
-  cleanupAtStart(): Promise<CleanupReport> {
+  cleanupAtStart(opts: { keepIndex?: number } = {}): Promise<CleanupReport> {
     return this.serial(async () => {
       await mkdirDurable(this.fs, this.dir);
       const removedTemp: string[] = [], removedInvalid: string[] = [];
-      for (const { name, kind } of await this.entries()) {
+      for (const { name, kind, index } of await this.entries()) {
         const full = path.join(this.dir, name);
         if (kind !== DirKind.Final) {
           this.logger.info('removing temporary snapshot directory', { ...this.fields, dir: full });
@@ -129,6 +132,10 @@ export class Snapshotter {
           if (err instanceof CorruptionError || err instanceof SnapshotNotFoundError) return err;
           throw err;
         });
+        if (problem !== null && index === opts.keepIndex) {
+          this.logger.warn('the snapshot the log records is damaged; kept', { ...this.fields, dir: full, reason: problem.message });
+          continue;
+        }
         if (problem !== null) {
           this.logger.warn('removing invalid snapshot directory', { ...this.fields, dir: full, reason: problem.message });
           await removeDirDurable(this.fs, full);

@@ -101,6 +101,20 @@ void describe('snapshotter', () => {
     assert.deepEqual(ls(s.dir), ['snapshot-0000000000000003', 'unrelated.txt']);
   });
 
+  void it('cleanupAtStart keeps the damaged snapshot at keepIndex (the one the log records), for recovery to refuse by name', async () => {
+    const s = await fresh();
+    await save(s, 3);
+    await save(s, 4);
+    const meta4 = path.join(s.dir, 'snapshot-0000000000000004', METADATA_FILE);
+    const b = fs.readFileSync(meta4);
+    b[20] = (b[20] as number) ^ 1;
+    fs.writeFileSync(meta4, b);
+    const report = await s.cleanupAtStart({ keepIndex: 4 });
+    assert.deepEqual(report.removedInvalid, []);
+    assert.deepEqual(ls(s.dir), ['snapshot-0000000000000003', 'snapshot-0000000000000004']);
+    await assert.rejects(readSnapshotDir(path.join(s.dir, 'snapshot-0000000000000004')), (e: unknown) => e instanceof CorruptionError && e.message.includes(meta4));
+  });
+
   void it('verify detects a damaged data file and a mismatching record', async () => {
     const s = await fresh();
     const { committed } = await save(s, 20);

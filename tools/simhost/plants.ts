@@ -1,0 +1,55 @@
+/**
+ * Planted bugs, to show that the simulator catches them: each is a monkeypatch applied from
+ * here (never a hook in production code), named on the command line with `--plant NAME`.
+ *
+ * - `fsync-lies`: the disk acknowledges fdatasync (the WAL's data sync) without making the data
+ *   durable, so the host acknowledges writes before they are on disk.
+ * - `snapshot-skips-sessions`: snapshots carry an empty client-session table (the session
+ *   manager's encoder writes no sessions), so a replica recovered from one applies a retried
+ *   session proposal again.
+ * - `compaction-drops-needed`: after a snapshot, the log is compacted `compactionOverhead`
+ *   entries past the snapshot index (the snapshot worker's clamp bypassed), dropping entries
+ *   no snapshot holds that a restarted replica or a lagging follower still needs.
+ */
+import { SessionManager } from '../../src/rsm/sessions.js';
+import { SnapshotWorker } from '../../src/host/snapshot-worker.js';
+import { SimFs } from './sim-fs.js';
+
+/** The known plants. */
+export const PLANTS: Record<string, () => void> = {
+  'fsync-lies': () => {
+    const proto = SimFs.prototype as unknown as { fdatasyncSync(fd: number): void };
+    proto.fdatasyncSync = function fdatasyncLies(): void { /* acknowledged, not durable */ };
+  },
+  'snapshot-skips-sessions': () => {
+    const encode = SessionManager.prototype.encode;
+    SessionManager.prototype.encode = function encodeNoSessions(): Uint8Array {
+      return encode.call(new SessionManager());
+    };
+  },
+  'compaction-drops-needed': () => {
+    // The worker's own guard clamps compaction to the snapshot index (the first version of this
+    // plant, which only moved the host's compaction point, was stopped by it): bypass it too.
+    type Worker = { d: { cfg: { shardId: number; replicaId: number; compactionOverhead: number }; reader: { snapshot(): { index: number }; firstIndex(): number; lastIndex(): number; compact(i: number): void }; logdb: { compactEntriesTo(s: number, r: number, i: number): Promise<void> }; logCompacted(i: number): void } };
+    const proto = SnapshotWorker.prototype as unknown as { compact(this: Worker, index: number): Promise<number> };
+    proto.compact = async function compactPastSnapshot(this: Worker): Promise<number> {
+      const { cfg, reader, logdb } = this.d;
+      const upTo = Math.min(reader.lastIndex(), reader.snapshot().index + cfg.compactionOverhead);
+      if (upTo < reader.firstIndex()) return 0;
+      reader.compact(upTo);
+      await logdb.compactEntriesTo(cfg.shardId, cfg.replicaId, upTo);
+      this.d.logCompacted(upTo);
+      return upTo;
+    };
+  },
+};
+
+/**
+ * Applies the plant `name`.
+ * @throws Error for an unknown name.
+ */
+export function applyPlant(name: string): void {
+  const p = PLANTS[name];
+  if (p === undefined) throw new Error(`unknown plant ${name}; known: ${Object.keys(PLANTS).join(', ')}`);
+  p();
+}

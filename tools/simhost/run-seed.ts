@@ -1,0 +1,334 @@
+/**
+ * One seed of the host simulator: builds a {@link World}, starts the hosts and shards, runs
+ * client workers (sessions and plain proposals, ReadIndex and stale reads) beside a nemesis
+ * (crashes with torn writes, restarts, partitions, lossy/duplicating/slow networks, fsync EIO,
+ * snapshots with and without export, leader transfers), then heals everything and checks
+ * liveness, the client history (linearizable, no acknowledged write lost) and the agreement
+ * checks the world ran all along.
+ */
+import { checkHistory, lostWrites, type KvOp } from '../chaos/linearizability.js';
+import type { ClientSession } from '../../src/host/session.js';
+import type { NodeHost } from '../../src/host/nodehost.js';
+import { decodeResult, encodeCmd, type KvCmd } from './kv-sm.js';
+import { calmNet } from './sim-network.js';
+import { World, type HostSlot } from './world.js';
+
+/** Parameters of one seed. */
+export interface SeedOptions {
+  readonly seed: number;
+  readonly hosts: number;
+  readonly shards: number;
+  /** Nemesis steps. */
+  readonly steps: number;
+  /** Print every step. */
+  readonly verbose?: boolean;
+}
+
+/** What one seed did and found. */
+export interface SeedResult {
+  readonly seed: number;
+  readonly digest: string;
+  readonly violations: readonly string[];
+  readonly stats: Record<string, number>;
+  /** Virtual milliseconds simulated. */
+  readonly virtualMs: number;
+}
+
+const KEYS = 3;
+const CALL_TIMEOUT_MS = 1500;
+
+/** Races `p` against a virtual-time timeout (undefined on timeout). */
+function within<T>(w: World, p: Promise<T>, ms: number): Promise<{ v: T } | { err: unknown } | undefined> {
+  return new Promise((resolve) => {
+    let done = false;
+    w.sched.schedule(ms, () => { if (!done) { done = true; resolve(undefined); } }, 'client-timeout', 'sim');
+    p.then((v) => { if (!done) { done = true; resolve({ v }); } }, (err: unknown) => { if (!done) { done = true; resolve({ err }); } });
+  });
+}
+
+/** Runs one seed. */
+export async function runSeed(o: SeedOptions): Promise<SeedResult> {
+  const w = new World(o.seed, o.hosts);
+  const r = w.random.fork();
+  const stats: Record<string, number> = {};
+  const count = (k: string): void => { stats[k] = (stats[k] ?? 0) + 1; };
+  const history: KvOp[] = [];
+  let opId = 0;
+  let valueSeq = 0;
+  let stopClients = false;
+
+  const voters = Math.min(3, o.hosts);
+  let nextReplicaId = 10;
+  const members = new Map<number, Map<number, string>>();
+  for (let s = 1; s <= o.shards; s++) {
+    const m = new Map<number, string>();
+    for (let i = 1; i <= voters; i++) { m.set(i, w.hosts[i - 1]!.address); w.hosts[i - 1]!.replicas.set(s, i); }
+    members.set(s, m);
+  }
+  const startHost = (h: HostSlot): void => { w.start(h, members).catch(() => undefined); };
+  for (const h of w.hosts) startHost(h);
+
+  const pickHost = (): HostSlot | undefined => {
+    const live = w.live().filter((h) => h.replicas.size > 0);
+    return live.length === 0 ? undefined : r.pick(live);
+  };
+
+  // A client op through host h; records call and outcome in virtual time.
+  async function clientOp(client: number, session: ClientSession | null): Promise<void> {
+    const h = pickHost();
+    if (h === undefined) return;
+    const nh = h.nh!;
+    const shard = session?.shardId ?? r.int(1, o.shards + 1);
+    const k = `k${r.int(0, KEYS)}`;
+    const key = `${shard}/${k}`;
+    const roll = r.int(0, 10);
+    const call = w.sched.now;
+    const id = opId++;
+    if (roll < 3) {
+      const stale = roll === 0;
+      count(stale ? 'staleReads' : 'reads');
+      const res = await within(w, w.asHost(h, `read ${key}`, () => (stale ? nh.staleRead<string, string | null>(shard, k) : nh.read<string, string | null>(shard, k, { timeoutMs: CALL_TIMEOUT_MS }))), CALL_TIMEOUT_MS);
+      // Stale reads are not linearizable; they are only exercised.
+      if (!stale && res !== undefined && 'v' in res) history.push({ id, client, key, f: 'get', call, ret: w.sched.now, status: 'ok', read: res.v });
+      return;
+    }
+    const v = `v${valueSeq++}`;
+    const cmd: KvCmd = roll < 6 ? { op: 'put', k, v } : roll < 7 ? { op: 'del', k } : { op: 'cas', k, e: r.chance(0.5) ? null : `v${r.int(Math.max(0, valueSeq - 6), valueSeq)}`, v };
+    const f = cmd.op === 'put' ? 'put' : cmd.op === 'del' ? 'delete' : 'cas';
+    count(session === null ? 'writes' : 'sessionWrites');
+    const base = { id, client, key, f, value: cmd.op === 'del' ? undefined : cmd.v, expected: cmd.op === 'cas' ? cmd.e : undefined, call } as const;
+    // With a session a write is retried (same series) through live hosts until answered: exactly once.
+    for (let attempt = 0; ; attempt++) {
+      const target = attempt === 0 ? h : pickHost();
+      const tnh = target?.nh;
+      const res = target === undefined || tnh === undefined ? undefined
+        : await within(w, w.asHost(target, `propose ${key}`, () => tnh.propose(shard, encodeCmd(cmd), { timeoutMs: CALL_TIMEOUT_MS, ...(session === null ? {} : { session }) })), CALL_TIMEOUT_MS);
+      if (res !== undefined && 'v' in res) {
+        const out = decodeResult(res.v);
+        history.push({ ...base, ret: w.sched.now, status: 'ok', ok: cmd.op === 'cas' ? out.ok : undefined, current: cmd.op === 'cas' && !out.ok ? out.prev : undefined });
+        session?.proposalCompleted();
+        return;
+      }
+      count(res === undefined ? 'err.client-timeout' : `err.${(res.err as { code?: string }).code ?? String(res.err)}`);
+      if (session === null || attempt >= 6 || stopClients) {
+        history.push({ ...base, ret: null, status: 'info' });
+        if (session !== null) session.proposalCompleted();
+        return;
+      }
+      count('sessionRetries');
+      await within(w, new Promise(() => undefined), 50);
+    }
+  }
+
+  async function clientLoop(client: number, withSession: boolean): Promise<void> {
+    let session: ClientSession | null = null;
+    while (!stopClients) {
+      await within(w, new Promise(() => undefined), r.int(5, 60));
+      if (stopClients) break;
+      if (withSession && session === null) {
+        const h = pickHost();
+        if (h === undefined) continue;
+        const nh = h.nh!;
+        const shard = 1;
+        const res = await within(w, w.asHost(h, 'session', () => nh.getNewSession(shard, { timeoutMs: CALL_TIMEOUT_MS })), CALL_TIMEOUT_MS);
+        if (res !== undefined && 'v' in res) { session = res.v; count('sessions'); }
+        continue;
+      }
+      // A session belongs to shard 1: its client writes there only.
+      await clientOp(client, session);
+    }
+  }
+  const clients = [clientLoop(1, false), clientLoop(2, false), clientLoop(3, true)];
+  void clients;
+
+  // ---- the nemesis -----------------------------------------------------------------------
+  const down = (): HostSlot[] => w.hosts.filter((h) => !h.up);
+  const restartable = (): HostSlot[] => down().filter((h) => !h.retired);
+  const trace = (s: string): void => { w.sched.trace(`nemesis ${s}`); if (o.verbose === true) console.log(`t=${w.sched.now} ${s}`); };
+  await w.sched.runUntil(w.sched.now + 1500);
+  for (let step = 0; step < o.steps && w.violations.length === 0 && w.sched.stalledAt === undefined; step++) {
+    const roll = r.int(0, 100);
+    if (roll < 12) {
+      const live = w.live();
+      if (down().length < Math.floor((voters - 1) / 2) + (o.hosts - voters) && live.length > 0) {
+        const h = r.pick(live);
+        trace(`crash ${h.tag}`); count('crashes');
+        w.crash(h);
+      }
+    } else if (roll < 24) {
+      const d = restartable();
+      if (d.length > 0) { const h = r.pick(d); trace(`restart h${h.id}`); count('restarts'); startHost(h); }
+    } else if (roll < 32) {
+      const h = r.pick(w.hosts);
+      trace(`isolate ${h.address}`); count('partitions');
+      w.net.partition([h.address], w.hosts.filter((x) => x !== h).map((x) => x.address));
+    } else if (roll < 40) {
+      trace('heal'); w.net.heal();
+    } else if (roll < 48) {
+      w.net.faults = { dropRate: r.chance(0.5) ? 0.05 : 0, duplicateRate: r.chance(0.5) ? 0.05 : 0, minLatencyMs: 1, maxLatencyMs: r.pick([3, 10, 40]) };
+      trace(`net ${JSON.stringify(w.net.faults)}`); count('netFaults');
+    } else if (roll < 56) {
+      const h = pickHost();
+      if (h !== undefined) {
+        const nh = h.nh!;
+        const shard = r.int(1, o.shards + 1);
+        const exp = r.chance(0.3);
+        trace(`snapshot ${h.address} shard ${shard}${exp ? ' export' : ''}`); count('snapshots');
+        const exportPath = `${h.dir}-exports`;
+        if (exp) w.fs.mkdirDurable(exportPath);
+        void within(w, w.asHost(h, 'snapshot', () => nh.requestSnapshot(shard, { timeoutMs: CALL_TIMEOUT_MS, ...(exp ? { exportPath } : {}) })), CALL_TIMEOUT_MS);
+      }
+    } else if (roll < 62) {
+      const h = pickHost();
+      if (h !== undefined) {
+        const nh: NodeHost = h.nh!;
+        const shard = r.int(1, o.shards + 1);
+        const target = r.int(1, voters + 1);
+        trace(`transfer shard ${shard} to ${target} via ${h.address}`); count('transfers');
+        void within(w, w.asHost(h, 'transfer', () => nh.requestLeaderTransfer(shard, target)), CALL_TIMEOUT_MS);
+      }
+    } else if (roll < 65) {
+      const live = w.live();
+      if (live.length > 0 && down().length === 0) {
+        // fsyncgate: the next fsync of this host fails and its unsynced data is gone. The host
+        // must fail-stop; the operator restarts it (a crash + restart here).
+        const h = r.pick(live);
+        trace(`eio ${h.address}`); count('eio');
+        const tag = h.tag;
+        w.faulted.add(tag);
+        let walHit = '';
+        w.fs.failNextFsync(h.dir, (p) => { if (p.startsWith(`${h.dir}/wal`)) walHit = p; });
+        w.sched.schedule(r.int(200, 600), () => {
+          if (h.tag !== tag || !h.up) return;
+          // fsyncgate: a host whose WAL sync failed must have stopped (the replica or the host).
+          if (walHit !== '' && !w.failStops.has(tag)) w.violation(`host ${h.id} (${tag}) went on after fsync of ${walHit} failed with EIO`);
+          w.crash(h);
+          startHost(h);
+        }, 'eio-restart', 'sim');
+      }
+    } else if (roll >= 71 && roll < 77 && o.hosts > voters) {
+      // Membership: add a replica of a shard on a host without one (it joins), or remove one
+      // from a shard of more than three. An add whose outcome is unknown may have applied: its
+      // replica is started anyway (a replica that never became a member just waits).
+      const shard = r.int(1, o.shards + 1);
+      const members = w.hosts.filter((x) => x.replicas.has(shard));
+      const vias = members.filter((x) => x.up && x.nh !== undefined);
+      if (vias.length > 0) {
+        const via = r.pick(vias);
+        const vnh = via.nh!;
+        const free = w.hosts.filter((x) => !x.replicas.has(shard) && !x.retired);
+        if (free.length > 0 && (members.length <= 3 || r.chance(0.5))) {
+          const h = r.pick(free);
+          const rid = nextReplicaId++;
+          trace(`add shard ${shard} replica ${rid} on ${h.address} via ${via.address}`); count('adds');
+          void within(w, w.asHost(via, 'add', () => vnh.requestAddReplica(shard, rid, h.address, { timeoutMs: CALL_TIMEOUT_MS })), CALL_TIMEOUT_MS).then((res) => {
+            if (res !== undefined && !('v' in res)) return;
+            if (res !== undefined) count('addsDone');
+            h.replicas.set(shard, rid);
+            h.joined.add(shard);
+            const hnh = h.nh;
+            if (h.up && hnh !== undefined) void w.asHost(h, 'join', () => w.startReplica(h, hnh, shard, rid, new Map(), true)).catch(() => undefined);
+          });
+        } else if (members.length > 3) {
+          const h = r.pick(members);
+          const rid = h.replicas.get(shard)!;
+          trace(`remove shard ${shard} replica ${rid} on ${h.address} via ${via.address}`); count('removes');
+          void within(w, w.asHost(via, 'remove', () => vnh.requestDeleteReplica(shard, rid, { timeoutMs: CALL_TIMEOUT_MS })), CALL_TIMEOUT_MS).then((res) => {
+            if (res === undefined || !('v' in res)) return;
+            count('removesDone');
+            h.replicas.delete(shard);
+            h.joined.delete(shard);
+          });
+        }
+      }
+    } else if (roll >= 68 && roll < 71 && restartable().length > 0 && w.hosts.every((h) => !h.retired && !h.flipped)) {
+      // Bit rot at rest: a byte of a down host's WAL or snapshot flips. Its next start must
+      // refuse with a clear error (then it stays down for good, so one host at most) or be
+      // unharmed; the checks judge.
+      const h = r.pick(restartable());
+      const hit = w.fs.flipByte(h.dir, (p) => /\/wal\/|snapshot/.test(p));
+      if (hit !== undefined) {
+        h.flipped = true;
+        trace(`flip ${hit.path}@${hit.offset}`); count('flips');
+      }
+    } else if (roll < 68) {
+      const live = w.live();
+      if (live.length > 0 && down().length === 0) {
+        // A full disk: writes that grow files fail with ENOSPC (WAL appends, snapshot saves).
+        // The host may fail a replica or itself; the operator frees space and restarts it.
+        const h = r.pick(live);
+        const tag = h.tag;
+        trace(`enospc ${h.address}`); count('enospc');
+        w.faulted.add(tag);
+        w.fs.setQuota(h.dir, w.fs.usedBytes(h.dir) + r.int(0, 4096));
+        w.sched.schedule(r.int(200, 600), () => {
+          w.fs.setQuota(h.dir, undefined);
+          if (h.tag !== tag || !h.up) return;
+          w.crash(h);
+          startHost(h);
+        }, 'enospc-restart', 'sim');
+      }
+    }
+    await w.sched.runUntil(w.sched.now + r.int(50, 400));
+  }
+
+  // ---- heal and check liveness -------------------------------------------------------------
+  trace('final heal');
+  w.net.heal();
+  w.net.faults = { ...calmNet };
+  for (const h of restartable()) startHost(h);
+  stopClients = true;
+  await w.sched.runUntil(w.sched.now + 3 * CALL_TIMEOUT_MS + 500);
+  const finals = new Map<string, string | null>();
+  for (let s = 1; s <= o.shards && w.violations.length === 0 && w.sched.stalledAt === undefined; s++) {
+    const deadline = w.sched.now + 20_000;
+    let done = false;
+    while (!done && w.sched.now < deadline && w.sched.stalledAt === undefined) {
+      const h = pickHost();
+      if (h === undefined) { await w.sched.runUntil(w.sched.now + 100); continue; }
+      const nh = h.nh!;
+      const res = await w.settle(within(w, w.asHost(h, 'final write', () => nh.propose(s, encodeCmd({ op: 'put', k: 'final', v: 'x' }), { timeoutMs: 1000 })), 1000));
+      if (res !== undefined && 'v' in res) done = true;
+      else await w.sched.runUntil(w.sched.now + 100);
+    }
+    if (w.sched.stalledAt !== undefined) break;
+    if (!done) { w.violation(`liveness: shard ${s} applied no write within 20 s of virtual time after healing`); break; }
+    for (let k = 0; k < KEYS; k++) {
+      const key = `${s}/k${k}`;
+      let got = false;
+      for (let attempt = 0; attempt < 20 && !got; attempt++) {
+        const h = pickHost();
+        if (h === undefined) { await w.sched.runUntil(w.sched.now + 100); continue; }
+        const nh = h.nh!;
+        const call = w.sched.now;
+        const res = await w.settle(within(w, w.asHost(h, 'final read', () => nh.read<string, string | null>(s, `k${k}`, { timeoutMs: 1000 })), 1000));
+        if (res !== undefined && 'v' in res) {
+          got = true;
+          finals.set(key, res.v);
+          history.push({ id: opId++, client: 0, key, f: 'get', call, ret: w.sched.now, status: 'ok', read: res.v });
+        }
+      }
+      if (!got) w.violation(`liveness: no final read of ${key}`);
+    }
+  }
+  if (w.violations.length === 0 && w.sched.stalledAt === undefined) {
+    const res = checkHistory(history, { stepBudget: 200_000 });
+    if (res.verdict === 'not-linearizable') {
+      for (const k of res.keys.filter((x) => x.verdict === 'not-linearizable')) w.violation(`history of key ${k.key} is not linearizable (${k.ops} ops; stuck at ops ${k.stuckAt?.join(',')} with state ${JSON.stringify(k.stateAtStuck)})`);
+    }
+    for (const l of lostWrites(history, finals)) w.violation(`acknowledged write lost: ${l}`);
+    // Every live replica catches up and agrees (the hash check runs as they apply).
+    await w.sched.runUntil(w.sched.now + 2000);
+  }
+  if (w.sched.stalledAt !== undefined) w.violation(`virtual time stalled at t=${w.sched.stalledAt}: ${w.sched.maxEventsAtOneTime} events ran without time passing (a busy loop)`);
+  stats.ops = history.length;
+  if (w.refusals.length > 0) stats.refusedStarts = w.refusals.length;
+  if (o.verbose === true) for (const m of w.refusals) console.log(`refused start (damaged disk): ${m}`);
+  stats.messages = w.net.delivered;
+  stats.events = w.sched.eventsRun;
+  for (const [k, v] of Object.entries({ ...w.fs.faults, ...w.fs.calls })) stats[`disk.${k}`] = v;
+  for (const line of w.violations) w.sched.trace(`violation ${line}`);
+  // Nothing of this world may run after it: kill every tag still pending.
+  for (const h of w.hosts) if (h.up) w.crash(h);
+  return { seed: o.seed, digest: w.sched.digest(), violations: w.violations, stats, virtualMs: w.sched.now };
+}

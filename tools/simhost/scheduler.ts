@@ -1,0 +1,166 @@
+/**
+ * Virtual time for the host simulator: a queue of (time, seq) events, each tagged with the
+ * host incarnation it belongs to (or `sim` for the simulator itself). {@link Scheduler.step}
+ * runs the next event and then lets every microtask it caused drain (it awaits a real
+ * `setImmediate`; with no real I/O pending, what runs between two events is exactly the
+ * promise continuations of the first, so the order is deterministic). Killing a tag cancels
+ * its pending events and refuses new ones: nothing of a crashed host runs again.
+ *
+ * Every event run is folded into a trace digest (time, tag, label), so two runs of one seed
+ * can be compared by one string.
+ */
+import { createHash, type Hash } from 'node:crypto';
+// node:timers, not the global: the simulator replaces the globals with virtual timers.
+import { setImmediate as realSetImmediate } from 'node:timers';
+
+/** A scheduled event; `cancelled` is set by a timer clear or by killing its tag. */
+export interface SimEvent {
+  readonly time: number;
+  readonly seq: number;
+  readonly tag: string;
+  readonly label: string;
+  fn: () => void;
+  cancelled: boolean;
+}
+
+/** The virtual clock and its event queue. */
+export class Scheduler {
+  /** Virtual milliseconds since the start of the run. */
+  now = 0;
+  /** The tag of the event that ran last: the host whose code is running (microtasks included). */
+  currentTag = 'sim';
+  /** Events run so far. */
+  eventsRun = 0;
+  /**
+   * Set when more than {@link maxEventsAtOneTime} events ran without virtual time passing (a
+   * busy loop of immediates): the scheduler then runs nothing more.
+   */
+  stalledAt: number | undefined;
+  /** The bound of {@link stalledAt}. */
+  maxEventsAtOneTime = 200_000;
+  private sameTime = 0;
+  private seq = 0;
+  private readonly heap: SimEvent[] = [];
+  private readonly dead = new Set<string>();
+  private readonly hash: Hash = createHash('sha256');
+
+  /**
+   * Schedules `fn` at `now + delayMs` for `tag` (default: the current tag). Events at the same
+   * time run in scheduling order. A dead tag's event is returned already cancelled.
+   */
+  schedule(delayMs: number, fn: () => void, label = 'timer', tag = this.currentTag): SimEvent {
+    const ev: SimEvent = { time: this.now + Math.max(0, delayMs), seq: this.seq++, tag, label, fn, cancelled: this.dead.has(tag) };
+    if (!ev.cancelled) this.push(ev);
+    return ev;
+  }
+
+  /** Cancels every pending event of `tag` and every event it would schedule from now on. */
+  kill(tag: string): void {
+    this.dead.add(tag);
+    for (const ev of this.heap) if (ev.tag === tag) ev.cancelled = true;
+  }
+
+  /** Whether `tag` was killed. */
+  isDead(tag: string): boolean {
+    return this.dead.has(tag);
+  }
+
+  /** Folds a line into the trace digest (messages delivered, faults injected, client results). */
+  trace(line: string): void {
+    this.hash.update(line);
+    this.hash.update('\n');
+  }
+
+  /** The digest of the trace so far (hex, 16 characters). */
+  digest(): string {
+    return this.hash.copy().digest('hex').slice(0, 16);
+  }
+
+  /** The time of the next live event, or undefined when the queue is empty. */
+  peekTime(): number | undefined {
+    this.dropCancelled();
+    return this.heap[0]?.time;
+  }
+
+  /**
+   * Runs the next live event (advancing the clock to it) and drains its microtasks.
+   * @returns false when no event is left.
+   */
+  async step(): Promise<boolean> {
+    if (this.stalledAt !== undefined) return false;
+    this.dropCancelled();
+    const ev = this.pop();
+    if (ev === undefined) return false;
+    this.sameTime = ev.time === this.now ? this.sameTime + 1 : 0;
+    if (this.sameTime > this.maxEventsAtOneTime) {
+      this.stalledAt = this.now;
+      return false;
+    }
+    this.now = ev.time;
+    this.currentTag = ev.tag;
+    this.eventsRun++;
+    this.hash.update(`${ev.time}|${ev.tag}|${ev.label}\n`);
+    ev.fn();
+    await new Promise<void>((r) => realSetImmediate(r));
+    return true;
+  }
+
+  /**
+   * Runs events until virtual time passes `untilMs`, `stop()` returns true (checked after every
+   * event), or the queue empties. @returns whether `stop` ended it.
+   */
+  async runUntil(untilMs: number, stop: () => boolean = () => false): Promise<boolean> {
+    for (;;) {
+      if (stop()) return true;
+      if (this.stalledAt !== undefined) return false;
+      const t = this.peekTime();
+      if (t === undefined || t > untilMs) {
+        this.now = Math.max(this.now, untilMs);
+        return false;
+      }
+      await this.step();
+    }
+  }
+
+  private dropCancelled(): void {
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+  }
+
+  private less(a: SimEvent, b: SimEvent): boolean {
+    return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+  }
+
+  private push(ev: SimEvent): void {
+    const h = this.heap;
+    h.push(ev);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private pop(): SimEvent | undefined {
+    const h = this.heap;
+    if (h.length === 0) return undefined;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
