@@ -1,5 +1,5 @@
 /**
- * Request timeouts with one timer per process instead of one per request: deadlines are
+ * Request timeouts with one timer per host instead of one per request: deadlines are
  * rounded up to a tick of `granularityMs` and kept in per-tick sets; a single interval runs
  * while any deadline is pending and expires the due ones. A request that settles first
  * removes itself in O(1). Timeouts fire up to one tick late, never early. Time and the
@@ -12,7 +12,7 @@ export interface Expirable {
   expire(): void;
 }
 
-/** The deadlines of every pending request of the process. */
+/** The deadlines of every pending request of a host (one per NodeHost, on its runtime). */
 export class Deadlines {
   private readonly ticks = new Map<number, Set<Expirable>>();
   private size = 0;
