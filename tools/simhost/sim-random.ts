@@ -1,30 +1,19 @@
 /** The simulator's seeded random source (sfc32): every choice of a run comes from its seed. */
+import { SeededRandom } from '../../src/core/random.js';
 import type { RandomSource } from '../../src/runtime/runtime.js';
 
 /** A seeded generator implementing the runtime's {@link RandomSource}. */
 export class SimRandom implements RandomSource {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /** The core's sfc32 generator: the simulator's choices come from the same generator as the core's timeouts. */
+  private readonly gen: SeededRandom;
 
   constructor(seed: number) {
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = seed >>> 0;
-    for (let i = 0; i < 15; i++) this.next();
+    this.gen = new SeededRandom(seed);
   }
 
   /** A uniformly distributed 32-bit unsigned integer. */
   next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
+    return this.gen.next();
   }
 
   /** An integer in [min, max) (max > min). */
