@@ -3,10 +3,7 @@
  * errors (mapped by `http-errors.ts`); the server writes replies.
  */
 import type { IncomingMessage } from 'node:http';
-import type { ClusterView } from './cluster.js';
-import type { KvLimits } from './limits.js';
-import type { KvService } from './kv-service.js';
-import type { HttpCounters, KvMetrics } from './metrics.js';
+import type { ServerParts } from './request-context.js';
 import { HttpError } from './http-errors.js';
 
 /** A response to write. */
@@ -17,7 +14,7 @@ export interface Reply {
 }
 
 /** Everything a handler may use. */
-export interface RouteContext {
+export interface RouteContext extends ServerParts {
   readonly req: IncomingMessage;
   readonly method: string;
   /** The raw path and query, as received. */
@@ -25,14 +22,6 @@ export interface RouteContext {
   /** The percent-decoded remainder of the path after the route prefix (the key). */
   readonly rest: string;
   readonly query: URLSearchParams;
-  readonly service: KvService;
-  readonly limits: KvLimits;
-  readonly replicaId: number;
-  readonly httpAddress: string;
-  readonly counters: HttpCounters;
-  readonly metrics: KvMetrics;
-  /** The fan-out to the other replicas' `/status` (`GET /cluster`). */
-  readonly cluster: ClusterView;
   /** Fires when the client goes away: stops the wait (not the commit). Made on first use. */
   readonly signal: AbortSignal;
   /** Whether the client went away (cheaper than `signal` when only a check is needed). */

@@ -19,6 +19,7 @@ export interface ServerParts {
   readonly httpAddress: string;
   readonly counters: HttpCounters;
   readonly metrics: KvMetrics;
+  /** The fan-out to the other replicas' `/status` (`GET /cluster`). */
   readonly cluster: ClusterView;
 }
 
