@@ -16,16 +16,10 @@
  *
  * Timings swing by tens of percent on a shared machine; the byte counts do not.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { NodeHost } from '../src/host/nodehost.js';
-import { MemoryNetwork } from '../src/transport/memory-network.js';
-import type { SMEntry, SMResult, StateMachine } from '../src/contracts/state-machine.js';
 import { decodeCommand, encodeCommand, type EntryCompression } from '../src/host/entry-compression.js';
 import { snappyCompress } from '../src/snapshot/compression.js';
 import { parseArgs } from './host-rpc.js';
-import { freePorts } from '../tools/free-ports.js';
+import { startTrio } from './in-process-trio.js';
 
 const args = parseArgs(process.argv.slice(2));
 const n = Number(args.get('proposals') ?? 5000);
@@ -44,16 +38,6 @@ function entryBytes(i: number): Uint8Array {
     s += `{"id":${i * 1000 + k},"user":"user-${(i * 7 + k) % 997}","status":"active","region":"eu-west-1","score":${(i * 31 + k * 17) % 1009}},`;
   }
   return enc.encode(s.slice(0, size));
-}
-
-/** Counts updates; nothing else. */
-class Counter implements StateMachine {
-  private n = 0;
-  update(es: readonly SMEntry[]): SMResult[] { return es.map(() => ({ value: ++this.n })); }
-  lookup(): number { return this.n; }
-  async saveSnapshot(): Promise<void> {}
-  async recoverFromSnapshot(): Promise<void> {}
-  async close(): Promise<void> {}
 }
 
 function codecFigures(): void {
@@ -81,23 +65,8 @@ function codecFigures(): void {
 }
 
 async function run(mode: EntryCompression): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'sampan-entry-compression-'));
-  const net = new MemoryNetwork({ seed: 1 });
-  const ports = tcp ? await freePorts(3) : [1, 1, 1];
-  const addr = (i: number): string => (tcp ? `127.0.0.1:${ports[i - 1]}` : `h${i}:1`);
-  const members = new Map([1, 2, 3].map((i) => [i, addr(i)] as const));
-  const hosts: NodeHost[] = [];
+  const { hosts, leader, close } = await startTrio({ tcp, fsync, prefix: 'sampan-entry-compression-', shard: { entryCompression: mode } });
   try {
-    for (const i of [1, 2, 3]) {
-      const nh = await NodeHost.create({
-        nodeHostDir: join(dir, `h${i}`), raftAddress: addr(i), rttMillisecond: 20, unsafeNoFsync: !fsync, leaderBalancing: false,
-        transportFactory: tcp ? undefined : (handler) => net.createTransport({ address: addr(i), handler }),
-      });
-      hosts.push(nh);
-      await nh.startReplica(members, false, () => new Counter(), { shardId: 1, replicaId: i, snapshotEntries: 0, entryCompression: mode });
-    }
-    let leader: NodeHost | undefined;
-    while ((leader = hosts.find((h) => h.getNodeHostInfo().shards[0]?.isLeader)) === undefined) await new Promise((r) => setTimeout(r, 20));
     const lead = leader;
     const cmds = Array.from({ length: 256 }, (_, i) => entryBytes(i));
     const drive = async (count: number): Promise<void> => {
@@ -126,8 +95,7 @@ async function run(mode: EntryCompression): Promise<void> {
     console.log(`  ${mode.padEnd(6)}: ${(n / ms * 1000).toFixed(0)} proposals/s (${n} in ${ms.toFixed(0)} ms, ${inFlight} in flight); ` +
       `per entry ${(wal / n).toFixed(0)} WAL bytes (3 hosts), ${(wire / n).toFixed(0)} wire bytes sent (3 hosts)`);
   } finally {
-    for (const h of hosts) await h.close({ drainTimeoutMs: 0 });
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 
