@@ -9,25 +9,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HostCluster } from './support/cluster.js';
 import { setCmd } from './support/kv.js';
 import { MemoryNetwork } from '../../src/transport/memory-network.js';
 import { HostRegistry } from '../../src/transport/host-registry.js';
-import { recordingRuntime } from '../support/recording-runtime.js';
+import { recordingRuntime, walk } from '../support/recording-runtime.js';
 import { removeDir, tempDirFor } from '../support/temp.js';
-
-/** Every path under `root` (files and directories). */
-function walk(root: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(root, { withFileTypes: true })) {
-    const p = path.join(root, e.name);
-    out.push(p);
-    if (e.isDirectory()) out.push(...walk(p));
-  }
-  return out;
-}
 
 test('a NodeHost on an injected runtime: WAL, snapshots, lock, host id, ticker and deadlines go through it, and no file appears any other way', { timeout: 60_000 }, async () => {
   const c = new HostCluster();

@@ -9,19 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Snapshotter } from '../../src/snapshot/snapshotter.js';
 import { openSnapshotFile } from '../../src/snapshot/file-reader.js';
-import { recordingRuntime } from '../support/recording-runtime.js';
+import { recordingRuntime, walk } from '../support/recording-runtime.js';
 import { metaFor, removeDir, seededBytes, tempDir, writeFile } from './helpers.js';
-
-/** Every path under `root` (files and directories), absolute. */
-function walk(root: string): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(root, { withFileTypes: true })) {
-    const p = path.join(root, e.name);
-    out.push(p);
-    if (e.isDirectory()) out.push(...walk(p));
-  }
-  return out;
-}
 
 test('Snapshotter: save, external file, commit, verify, read, remove: every file call through the runtime', async () => {
   const root = tempDir('runtime');

@@ -4,6 +4,8 @@
  * created, and the timers made with their delays. It wraps a real runtime (Node itself by
  * default), so what it records really happened.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { realRuntime, type FileSystem, type Runtime, type TimerHandle } from '../../src/runtime/index.js';
 
 /** One recorded file system call. */
@@ -149,4 +151,15 @@ export function recordingRuntime(base: Runtime = realRuntime): { runtime: Runtim
     process: { pid: base.process.pid, isAlive: (pid) => { rec.isAlive++; return base.process.isAlive(pid); } },
   };
   return { runtime, rec };
+}
+
+/** Every path under `root` (files and directories), as the real file system lists them. */
+export function walk(root: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(root, { withFileTypes: true })) {
+    const p = path.join(root, e.name);
+    out.push(p);
+    if (e.isDirectory()) out.push(...walk(p));
+  }
+  return out;
 }
