@@ -187,11 +187,12 @@ export class Replica {
     const req = new Pending<SMResult>(this.host.deadlines, opts, () => this.proposals.remove(key), (ms) => (this.proposals.get(key)?.term === 0
       ? new DroppedError(`shard ${this.shardId}: no leader took the request within ${ms} ms; it was not applied`) : undefined));
     // A user command is compressed here, once, if the shard says so (`entry-compression.ts`).
-    const stored = type === EntryType.Application ? encodeCommand(cmd, this.cfg.entryCompression) : { type, cmd };
+    // No object per proposal when the shard does not compress (the default).
+    const stored = type === EntryType.Application && this.cfg.entryCompression !== 'none' ? encodeCommand(cmd, this.cfg.entryCompression) : null;
     this.proposals.add({
       req, term: 0, onCommitted,
       entry: entry({
-        term: 0, index: 0, type: stored.type, key, cmd: stored.cmd,
+        term: 0, index: 0, type: stored?.type ?? type, key, cmd: stored?.cmd ?? cmd,
         clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
       }),
     });
