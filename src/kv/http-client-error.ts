@@ -9,6 +9,7 @@
  * would destroy the answer before the client reads it.
  */
 import { maxHeaderSize } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorBody, type ErrorReply } from './http-errors.js';
 
@@ -39,6 +40,35 @@ export function clientErrorReply(err: Error & { code?: string }, maxKeyBytes: nu
 const answered = new WeakSet<Duplex>();
 
 /**
+ * Half-closes `socket` after `last` (if given) and reads and discards what the client still
+ * sends, for at most {@link DRAIN_MS}, before destroying it: closing with unread bytes would
+ * make the kernel reset the connection and destroy the answer before the client reads it (Go's
+ * net/http waits likewise before closing such a connection). Node's HTTP parser leaves the
+ * socket: its listeners go, ours discards the bytes.
+ */
+function drainThenDestroy(socket: Duplex, last?: Buffer): void {
+  socket.removeAllListeners('data');
+  socket.on('data', () => {});
+  socket.on('error', () => {});
+  const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.once('end', () => socket.destroy());
+  if (last === undefined) socket.end();
+  else socket.end(last);
+  socket.resume();
+}
+
+/**
+ * Makes the HTTP server's close of `socket` after this reply (a reply with `connection:
+ * close`, sent while the request's body is still arriving — a 413) drain before it destroys,
+ * as {@link answerClientError} does, so that the client reads the reply instead of a reset.
+ */
+export function drainBeforeClose(socket: Socket): void {
+  socket.destroySoon = (): void => drainThenDestroy(socket);
+}
+
+/**
  * The server's `clientError` listener: writes the reply (once per socket, with
  * `connection: close`), drains the rest of the request, and destroys the socket after
  * {@link DRAIN_MS} or when the client closes. Returns the status answered (0: none), for
@@ -55,16 +85,6 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   const body = Buffer.from(errorBody(reply));
   const head = `HTTP/1.1 ${reply.status} ${REASONS[reply.status] ?? 'Error'}\r\ncontent-type: application/json\r\n`
     + `content-length: ${body.length}\r\nconnection: close\r\n\r\n`;
-  // Node's parser stays on the socket and would report the same error for every later chunk:
-  // its listeners go, ours discards the bytes.
-  socket.removeAllListeners('data');
-  socket.on('data', () => {});
-  socket.on('error', () => {});
-  const timer = setTimeout(() => socket.destroy(), DRAIN_MS);
-  timer.unref();
-  socket.once('close', () => clearTimeout(timer));
-  socket.once('end', () => socket.destroy());
-  socket.end(Buffer.concat([Buffer.from(head), body]));
-  socket.resume();
+  drainThenDestroy(socket, Buffer.concat([Buffer.from(head), body]));
   return reply.status;
 }

@@ -21,7 +21,7 @@ import { postMove } from './move-route.js';
 import { postVerify } from './verify-route.js';
 import { HttpListener } from './early-bind.js';
 import { getDashboard } from './dashboard-page.js';
-import { answerClientError } from './http-client-error.js';
+import { answerClientError, drainBeforeClose } from './http-client-error.js';
 import { HttpError, errorBody, errorReply } from './http-errors.js';
 import type { Reply, RouteContext } from './http-reply.js';
 import { casKey, deleteKey, getKey, putKey } from './kv-routes.js';
@@ -222,6 +222,7 @@ export class KvHttpServer {
     const body = reply.body;
     const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     // A refused body may still be arriving, and a closing server wants the socket back.
+    if (reply.status === 413 && !res.req.complete && res.socket !== null) drainBeforeClose(res.socket);
     res.writeHead(reply.status, this.closing || reply.status === 413
       ? ['content-type', reply.contentType, 'content-length', String(length), 'connection', 'close']
       : ['content-type', reply.contentType, 'content-length', String(length)]);
