@@ -36,7 +36,7 @@ export { deriveClusterId, formatClusterId, parseClusterId, MAX_CLUSTER_ID } from
 export { importSnapshot, importedMembership } from './host/import-snapshot.js';
 export type { ImportSnapshotOptions } from './host/import-snapshot.js';
 export type {
-  StateMachine, ConcurrentStateMachine, OnDiskStateMachine, AnyStateMachine, StateMachineFactory,
+  StateMachine, ConcurrentStateMachine, OnDiskStateMachine, AnyStateMachine, StateMachineFactory, StateMachineContext,
   SMEntry, SMResult, SnapshotWriter, SnapshotReader, SnapshotFileInfo, SnapshotFileCollection,
 } from './contracts/state-machine.js';
 export type { Membership, SnapshotMeta } from './core/types.js';

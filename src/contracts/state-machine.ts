@@ -18,6 +18,7 @@
  * next): a slow `update` slows its own shard, and the others only by one call at a time.
  */
 
+import type { Runtime } from '../runtime/runtime.js';
 import type { ReplicaId, ShardId } from './ids.js';
 
 /** One committed command handed to `update`. */
@@ -185,5 +186,18 @@ export type AnyStateMachine =
     readonly sm: OnDiskStateMachine;
   };
 
-/** Creates the state machine of one replica; called once per start of that replica. */
-export type StateMachineFactory<T> = (shardId: ShardId, replicaId: ReplicaId) => T;
+/** What a {@link StateMachineFactory} is handed besides the replica's ids. */
+export interface StateMachineContext {
+  /**
+   * The host's runtime (`NodeHostConfig.runtime`): a state machine that keeps files or reads
+   * the clock should take its file system, clock and timers from here rather than from Node,
+   * so that it runs unchanged when the host runs on another runtime (a simulated one in tests).
+   */
+  readonly runtime: Runtime;
+}
+
+/**
+ * Creates the state machine of one replica; called once per start of that replica. Factories
+ * that need only the ids may ignore `context`.
+ */
+export type StateMachineFactory<T> = (shardId: ShardId, replicaId: ReplicaId, context: StateMachineContext) => T;

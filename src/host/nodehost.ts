@@ -190,7 +190,7 @@ export class NodeHost {
     const { initialMembers, join, create, config, options } = startArgs(args);
     const cfg = resolveShardConfig(config);
     await this.starts.run(cfg.shardId, cfg.replicaId,
-      () => startReplicaOnce(this.startContext(), initialMembers, join, cfg, (s, r) => tag(create(s, r))));
+      () => startReplicaOnce(this.startContext(), initialMembers, join, cfg, (s, r, ctx) => tag(create(s, r, ctx))));
     return options ? this.shard(cfg.shardId) : undefined;
   }
 

@@ -9,7 +9,7 @@ import { membershipOf } from '../core/membership.js';
 import { InvalidOptionError, ShardAlreadyExistsError } from '../errors.js';
 import { Snapshotter } from '../snapshot/snapshotter.js';
 import type { LogDB } from '../contracts/log-db.js';
-import type { AnyStateMachine } from '../contracts/state-machine.js';
+import type { AnyStateMachine, StateMachineContext } from '../contracts/state-machine.js';
 import { smTypeOf } from '../rsm/managed.js';
 import type { ResolvedHostConfig, ResolvedShardConfig } from './config.js';
 import type { TypedEmitter } from './events.js';
@@ -52,12 +52,12 @@ export interface StartContext {
  *   ShardAlreadyExistsError, ClosedError; whatever recovering the snapshot throws.
  */
 export async function startReplicaOnce(host: StartContext, initialMembers: ReadonlyMap<number, string>, join: boolean,
-cfg: ResolvedShardConfig, create: (shardId: number, replicaId: number) => AnyStateMachine): Promise<void> {
+cfg: ResolvedShardConfig, create: (shardId: number, replicaId: number, context: StateMachineContext) => AnyStateMachine): Promise<void> {
   host.checkOpen();
   if (host.replicas.has(cfg.shardId)) throw new ShardAlreadyExistsError(cfg.shardId);
   const stored = host.logdb.getBootstrap(cfg.shardId, cfg.replicaId);
   const members = startMembers({ cfg, initialMembers, join, stored, raftAddress: host.hostCfg.raftAddress, hostId: host.hostId, logdb: host.logdb, logger: host.hostCfg.logger });
-  const sm = create(cfg.shardId, cfg.replicaId);
+  const sm = create(cfg.shardId, cfg.replicaId, { runtime: host.hostCfg.runtime });
   const smType = smTypeOf(sm);
   if (stored !== null && stored.smType !== smType) {
     throw new InvalidOptionError(`shard ${cfg.shardId} replica ${cfg.replicaId} was started with another state machine kind`);

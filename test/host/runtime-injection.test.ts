@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { HostCluster } from './support/cluster.js';
-import { setCmd } from './support/kv.js';
+import { KvStateMachine, setCmd } from './support/kv.js';
 import { MemoryNetwork } from '../../src/transport/memory-network.js';
 import { HostRegistry } from '../../src/transport/host-registry.js';
 import { recordingRuntime, walk } from '../support/recording-runtime.js';
@@ -82,5 +82,25 @@ test('the host registry saves its file through its runtime: the save timer and t
     assert.ok(rec.calls('readFileSync', file).length >= 1, 'loaded through the runtime');
   } finally {
     removeDir(dir);
+  }
+});
+
+test('a state machine factory is handed the host\'s runtime, for the files and clock it keeps', { timeout: 30_000 }, async () => {
+  const c = new HostCluster();
+  const { runtime, rec } = recordingRuntime();
+  try {
+    const nh = await c.start(1, { runtime });
+    const seen: Array<{ shardId: number; replicaId: number; runtime: unknown }> = [];
+    await nh.startReplica(new Map([[1, c.address(1)]]), false, (shardId, replicaId, context) => {
+      seen.push({ shardId, replicaId, runtime: context.runtime });
+      // A state machine's own file, written through what it was handed, is seen by the runtime.
+      context.runtime.fs.writeFileSync(path.join(c.hostDir(1), 'sm-owned'), 'x');
+      return new KvStateMachine();
+    }, { shardId: 5, replicaId: 1 });
+    assert.deepEqual(seen.map((s) => [s.shardId, s.replicaId]), [[5, 1]]);
+    assert.equal(seen[0]!.runtime, runtime);
+    assert.ok(rec.made(path.join(c.hostDir(1), 'sm-owned')));
+  } finally {
+    await c.closeAll();
   }
 });
