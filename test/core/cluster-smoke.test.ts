@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestCluster } from '../../tools/sim/cluster.js';
+import { TestCluster } from './support/test-cluster.js';
 
 test('three voters elect a leader and apply a proposal everywhere (§5.2, §5.3)', () => {
   const c = new TestCluster({ voters: [1, 2, 3], config: { electionTicks: 10, heartbeatTicks: 1 } });

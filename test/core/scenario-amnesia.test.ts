@@ -13,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageType } from '../../src/core/index.js';
-import type { TestCluster } from '../../tools/sim/cluster.js';
+import type { TestCluster } from './support/test-cluster.js';
 import { ELECTION, elect, makeCluster, persistedTerms, proposeAt, text, tickUntil, traced } from './support/scenario.js';
 
 /** Crashes `id`, drops the last `lost` entries of its persisted log (and the commit with them), restarts it. */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigChangeType, EntryType, decodeConfigChange, type ConfigChange, type ConfigChangeOp, type Message } from '../../src/core/index.js';
-import type { TestCluster } from '../../tools/sim/cluster.js';
+import type { TestCluster } from './support/test-cluster.js';
 import { ELECTION, elect, makeCluster, proposeChange } from './support/scenario.js';
 
 function enter(ops: ConfigChangeOp[], autoLeave: boolean): ConfigChange {

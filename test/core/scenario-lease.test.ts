@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { InvalidOptionError } from '../../src/errors.js';
 import { MessageType, SeededRandom, leaseTicks, message, resolveRaftConfig } from '../../src/core/index.js';
 import { ELECTION, makeCluster, tickUntil, traced } from './support/scenario.js';
-import type { TestCluster } from '../../tools/sim/cluster.js';
+import type { TestCluster } from './support/test-cluster.js';
 
 const LEASE = { readMode: 'lease', leaseDriftTicks: 1 } as const;
 const ctx = (low: number): { low: number; high: number } => ({ low, high: 9 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import {
   ConfigChangeType, EntryType, MessageType, ProgressState, membershipOf, message, validateConfigChange, applyConfigChange,
 } from '../../src/core/index.js';
-import type { TestCluster } from '../../tools/sim/cluster.js';
+import type { TestCluster } from './support/test-cluster.js';
 import {
   ELECTION, cc, elect, isCommand, makeCluster, persistedEntry, proposeChange, tickUntil, traced,
 } from './support/scenario.js';

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryLogStorage, MessageType, Peer, SeededRandom, entrySize, message, type Message } from '../../src/core/index.js';
-import type { TestCluster } from '../../tools/sim/cluster.js';
+import type { TestCluster } from './support/test-cluster.js';
 import {
   ELECTION, cmdEntry, drainPeer, elect, isCommand, makeCluster, persistedEntry, persistedTerms, proposeAt, text, tickUntil,
   traced,

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageType, ProgressState } from '../../src/core/index.js';
-import type { TestCluster } from '../../tools/sim/cluster.js';
+import type { TestCluster } from './support/test-cluster.js';
 import { elect, makeCluster, proposeAt, tickUntil, traced } from './support/scenario.js';
 
 /** A cluster whose leader 1 compacted past everything replica 3 has. */

@@ -33,7 +33,7 @@ import {
   type ConfigChange, type Entry, type Membership, type Message, type RaftConfigInput, type ReadContext,
   type ReadyToRead, type SnapshotMeta,
 } from '../../../src/core/index.js';
-import { SimReplica, type ReplicaObserver, type SnapshotStore } from '../../../tools/sim/replica.js';
+import { SimReplica, type ReplicaObserver, type SnapshotStore } from './sim-replica.js';
 import { formatEntries, formatEntry, formatMembership, formatMessage } from './interaction-format.js';
 
 const PROGRESS_STATE_NAMES = ['probe', 'replicate', 'snapshot'] as const;

@@ -7,8 +7,8 @@ import {
   ConfigChangeType, EntryType, MessageType, entry,
   type ConfigChange, type Entry, type Message, type Peer, type MemoryLogStorage, type ReadContext, type ReadyToRead, type RaftConfigInput,
 } from '../../../src/core/index.js';
-import { TestCluster, type TestClusterOptions } from '../../../tools/sim/cluster.js';
-import type { ReplicaObserver, SimReplica } from '../../../tools/sim/replica.js';
+import { TestCluster, type TestClusterOptions } from './test-cluster.js';
+import type { ReplicaObserver, SimReplica } from './sim-replica.js';
 
 /** electionTicks and heartbeatTicks used by every scenario unless it says otherwise. */
 export const ELECTION = 10;

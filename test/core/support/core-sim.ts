@@ -1,5 +1,6 @@
 /**
- * The deterministic simulator: replicas of several shards over a simulated network with a
+ * The core's property test world (test only: the host simulator, tools/simhost, runs the
+ * real host): test-harness replicas (`sim-replica.ts`) of several shards over a simulated network with a
  * seeded random source and virtual time, under message loss, duplication, reordering and
  * delay, partitions (symmetric and one-way), crashes (including a leader that sent entries
  * before persisting them), restarts from persisted state, membership changes and leader
@@ -15,8 +16,8 @@
 import {
   ConfigChangeType, EntryType, MessageType, SeededRandom, decodeConfigChange, entry, isMember,
   type ConfigChangeOp, type Entry, type Membership, type Message, type RaftConfigInput, type Update,
-} from '../../src/core/index.js';
-import { SimReplica, entryDigest, isEarly, type ReplicaObserver, type SnapshotStore } from './replica.js';
+} from '../../../src/core/index.js';
+import { SimReplica, entryDigest, isEarly, type ReplicaObserver, type SnapshotStore } from './sim-replica.js';
 
 /** Settings of one simulation run. */
 export interface SimOptions {

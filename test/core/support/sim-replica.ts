@@ -1,7 +1,9 @@
 /**
- * A replica as a host would run it, with memory standing in for the disk: it persists,
- * sends, applies and acknowledges each update exactly as `Peer` prescribes. Used by the
- * simulator, the scenario tests and the scripted interaction tests.
+ * The core's test harness (etcd raft's `rafttest` plays this part): a replica driven the way
+ * the `Peer` contract prescribes, with memory standing in for the disk — it persists, sends,
+ * applies and acknowledges each update. Only the core's tests use it (scenario, scripted
+ * interaction and the core property test); the real host (src/host) runs under the host
+ * simulator (`npm run sim:host`, tools/simhost), which is where host behaviour is checked.
  *
  * The "state machine" is a running digest of applied entries, so two replicas that applied
  * the same entries in the same order have the same digest, and a snapshot carries the digest.
@@ -11,7 +13,7 @@ import {
   emptySnapshot, validateConfigChange,
   type Entry, type Membership, type Message, type RaftConfigInput, type ReadyToRead, type SnapshotMeta,
   type Update, type ReadContext,
-} from '../../src/core/index.js';
+} from '../../../src/core/index.js';
 
 /** The state a snapshot restores: digest and membership at its index. */
 export interface SmImage {

@@ -3,8 +3,8 @@
  * until the cluster is quiet, with filters for cut links and isolated replicas. It is the
  * stage for the scenario tests and the scripted interaction tests (etcd's `network`).
  */
-import { MessageType, entry, type Message, type RaftConfigInput } from '../../src/core/index.js';
-import { SimReplica, type ReplicaObserver, type SnapshotStore } from './replica.js';
+import { MessageType, entry, type Message, type RaftConfigInput } from '../../../src/core/index.js';
+import { SimReplica, type ReplicaObserver, type SnapshotStore } from './sim-replica.js';
 
 /** Options for a {@link TestCluster}. */
 export interface TestClusterOptions {
