@@ -6,7 +6,7 @@
  *
  * Delivery is best effort, like the network Raft was designed for: messages may be lost,
  * duplicated (by the in-memory network's fault injection) or, across reconnects, reordered;
- * Raft's own retries recover. What a transport does guarantee:
+ * Raft's own retries recover, and a leader appends a forwarded proposal delivered twice once. What a transport does guarantee:
  * - messages that reach the handler are exactly what was sent (checksummed, fully decoded,
  *   from a peer of the same deployment);
  * - messages to one remote host that go out on one connection arrive in the order sent;

@@ -264,6 +264,10 @@ const onPropose: Handler = (r, m) => {
     dropProposal(r, m);
     return;
   }
+  // A forwarded proposal the network delivered twice is appended once (key 0: a peer that
+  // does not key its proposals).
+  const firstKey = m.entries[0]?.key ?? 0;
+  if (!isLocalOrigin(r, m) && firstKey !== 0 && !r.forwardedKeys.add(firstKey)) return;
   const accepted: Message['entries'][number][] = [];
   for (const e of m.entries) {
     if (e.type === EntryType.ConfigChange) {

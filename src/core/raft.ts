@@ -5,6 +5,7 @@
  *
  * Time enters only through `tick()`; randomness only through the configured source.
  */
+import { RecentKeys } from './recent-keys.js';
 import { leaseTicks, type RaftConfig } from './config.js';
 import { LeaderLease } from './lease.js';
 import { RaftLog } from './raft-log.js';
@@ -77,6 +78,8 @@ export class Raft {
   leaderTransferTarget = 0;
   /** Index of the newest config change proposed by this leader; none may follow until applied. */
   pendingConfigIndex = 0;
+  /** Keys of the forwarded proposals this leader appended in this term (duplicates are dropped). */
+  readonly forwardedKeys = new RecentKeys(4096);
   /**
    * What the host reports its state machine applied (`Peer.notifyApplied`): unlike
    * `log.applied` (entries handed to the host), the membership is up to date to here.
@@ -240,6 +243,7 @@ export class Raft {
 
   becomeLeader(): void {
     this.reset(this.term);
+    this.forwardedKeys.clear();
     this.setRole(Role.Leader, this.id);
     // Only the leader itself counts as heard from: a leader cut off right after winning steps
     // down at the first check-quorum.

@@ -76,3 +76,20 @@ test('forgetLeader: a no-op in lease read mode (the leader\'s lease counts on th
   assert.equal(c.get(f).peer.forgetLeader(), false);
   assert.equal(c.get(f).peer.leaderId, leader, 'still follows its leader');
 });
+
+test('a forwarded proposal the network delivers twice is appended once; other proposals still are', () => {
+  const { c } = makeCluster({ voters: [1, 2, 3] });
+  elect(c, 1);
+  const from = c.trace.length;
+  proposeAt(c, 2, 'once', 7001);
+  c.stabilize();
+  const [fwd] = traced(c, (m) => m.type === MessageType.Propose && m.from === 2 && m.to === 1, from);
+  assert.ok(fwd !== undefined && fwd.entries.length === 1 && fwd.entries[0]!.key !== 0);
+  const last = c.get(1).peer.status().lastIndex;
+  c.get(1).peer.step(fwd); // the duplicate
+  c.stabilize();
+  assert.equal(c.get(1).peer.status().lastIndex, last, 'the duplicate was not appended');
+  proposeAt(c, 2, 'next', 7002);
+  c.stabilize();
+  assert.equal(c.get(1).peer.status().lastIndex, last + 1, 'a new forwarded proposal is');
+});
