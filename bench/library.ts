@@ -29,6 +29,8 @@ export interface LoadResult {
   readonly rates: ReadonlyArray<{ passes: number; logdbBatches: number; frames: number; messages: number }>;
   /** Per process: median engine pass and LogDB batch time, fdatasync time (p50, p90) and rate, entries per batch. */
   readonly timings: ReadonlyArray<{ passMs: number; batchMs: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatch: number }>;
+  /** Per process, with `types`: messages handed to the transport by type, and the entries they carried. */
+  readonly types: ReadonlyArray<ReadonlyArray<{ type: number; n: number; entries: number }>>;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function refreshLeaders(c: LibCluster): Promise<void> {
  * One closed-loop run: `inflight` clients, client j on shard (j mod shards) + 1, on the host
  * leading it; commands of `size` bytes (or ReadIndex reads with `read`), for `seconds`.
  */
-export async function runLoad(c: LibCluster, inflight: number, size: number, seconds: number, read = false): Promise<LoadResult> {
+export async function runLoad(c: LibCluster, inflight: number, size: number, seconds: number, read = false, types = false): Promise<LoadResult> {
   await refreshLeaders(c);
   const owner = new Map<number, number>();
   c.led.forEach((ss, i) => { for (const s of ss) owner.set(s, i); });
@@ -80,8 +82,9 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
     workers[owner.get(s) ?? 0]?.push(s);
   }
   const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; userPct: number; hist: string; passesPerSec: number; logdbBatchesPerSec: number; framesPerSec: number; messagesPerSec: number;
-    passMsP50: number; batchMsP50: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatchP50: number }>(
-    'load', { workers: workers[i], size, seconds, read }, (seconds + 60) * 1000)));
+    passMsP50: number; batchMsP50: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatchP50: number;
+    types?: Array<{ type: number; n: number; entries: number }> }>(
+    'load', { workers: workers[i], size, seconds, read, types }, (seconds + 60) * 1000)));
   const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let count = 0;
   let errors = 0;
@@ -100,6 +103,7 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
     cpuPct: rs.map((r) => r.cpuPct), userPct: rs.map((r) => r.userPct),
     rates: rs.map((r) => ({ passes: r.passesPerSec, logdbBatches: r.logdbBatchesPerSec, frames: r.framesPerSec, messages: r.messagesPerSec })),
     timings: rs.map((r) => ({ passMs: r.passMsP50, batchMs: r.batchMsP50, syncMsP50: r.syncMsP50, syncMsP90: r.syncMsP90, syncsPerSec: r.syncsPerSec, entriesPerBatch: r.entriesPerBatchP50 })),
+    types: rs.map((r) => r.types ?? []),
   };
   merged.destroy();
   return out;
