@@ -3,7 +3,8 @@
  * One step pass takes the pending update of every ready replica, writes all of them to the
  * LogDB in ONE batch (one durable sync for every shard of the host), sends the messages — a
  * leader's Replicate messages and a follower's forwarded proposals and reads before the write,
- * everything else after it — and hands
+ * everything else after it; a leader's empty Replicate that carries only a new commit index is
+ * held one pass, and dropped when that pass's Replicate carries the index (`bare-commits.ts`) — and hands
  * committed entries to each replica's apply loop at once (the core hands out only entries
  * already persisted here). Writes are pipelined (the core's `asyncStorageWrites`): the next
  * pass runs while earlier writes are still syncing, and the WAL groups them into the next
@@ -23,6 +24,7 @@ import { ApplyBudget } from './apply-budget.js';
 import { DEFAULT_APPLY_SLICE_MS } from './apply-budget.js';
 import { DEFAULT_SNAPSHOT_WORKERS, SnapshotScheduler } from './snapshot-scheduler.js';
 import { acquireLoopMonitor, type LoopMonitorHandle } from './loop-monitor.js';
+import { BareCommits, isBareCommit } from './bare-commits.js';
 import type { Clock, Runtime, Timers } from '../runtime/index.js';
 
 /** Counters of the engine's work, for metrics and benchmarks. */
@@ -35,6 +37,11 @@ export interface EngineStats {
   logdbBatches: number;
   /** Raft messages handed to the transport (snapshots included). */
   messagesSent: number;
+  /**
+   * Empty Replicates (a bare commit index) not sent because the next pass's Replicate to the
+   * same follower carried the commit index (`bare-commits.ts`).
+   */
+  bareCommitsDropped: number;
 }
 
 /**
@@ -62,7 +69,9 @@ export class Engine {
   private idle: Array<() => void> = [];
   /** The completion of the last pass's write (passes complete in order). */
   private inFlight: Promise<void> = Promise.resolve();
-  readonly stats: EngineStats = { passes: 0, updates: 0, logdbBatches: 0, messagesSent: 0 };
+  readonly stats: EngineStats = { passes: 0, updates: 0, logdbBatches: 0, messagesSent: 0, bareCommitsDropped: 0 };
+  /** A leader's bare commit indexes, held for one pass (`bare-commits.ts`). */
+  private readonly bare = new BareCommits<Replica>();
   /** Told the duration of each pass and LogDB batch; null (the default): no clock is read. */
   observer: HostObserver | null = null;
   /** The snapshot workers: every replica's saves, recoveries and stream images run here. */
@@ -135,6 +144,8 @@ export class Engine {
         if (r.peer.hasUpdate()) work.push({ r, u: r.peer.getUpdate() });
       }
       this.ready.clear();
+      // Last pass's bare commit indexes: dropped if this pass's Replicate carries them, else sent first.
+      if (this.bare.size > 0) this.releaseBare(work);
       if (work.length === 0) return;
       this.stats.updates += work.length;
       updates = work.length;
@@ -142,8 +153,15 @@ export class Engine {
       let snapshot = false;
       let entriesSent = false;
       for (const { r, u } of work) {
+        let local: boolean | undefined;
         for (const m of u.messages) {
           if (!sentBeforeWrite(m)) continue;
+          // A bare commit index of entries whose clients are here waits for the Replicate their
+          // next proposals make; forwarded ones' proposers wait on their own replica: it goes now.
+          if (isBareCommit(m) && (local ??= r.committedLocalProposal(u))) {
+            this.bare.hold(r, m);
+            continue;
+          }
           this.send(r, m);
           if (m.type !== MessageType.Replicate || m.entries.length > 0) entriesSent = true;
         }
@@ -172,9 +190,27 @@ export class Engine {
     } finally {
       if (obs !== null && updates > 0) obs.enginePass?.((this.clock.now() - start) / 1000, updates);
       this.running = false;
-      if (this.ready.size > 0 && !this.closed) this.schedule();
+      // A held bare commit goes out (or is dropped) at the very next pass.
+      if ((this.ready.size > 0 || this.bare.size > 0) && !this.closed) this.schedule();
       else this.notifyIdle();
     }
+  }
+
+  /** Sends or drops the bare commits held from the last pass, against this pass's messages. */
+  private releaseBare(work: readonly Work[]): void {
+    const byReplica = new Map<Replica, readonly Message[]>();
+    for (const { r, u } of work) byReplica.set(r, u.messages);
+    const before = this.bare.dropped;
+    let sent = false;
+    // A replica that failed since still sends: its followers must learn the commit index (to
+    // apply, and fail, the same entry).
+    this.bare.release((r) => byReplica.get(r), (r) => !r.stopped, (r, m) => {
+      this.send(r, m);
+      sent = true;
+    });
+    this.stats.bareCommitsDropped += this.bare.dropped - before;
+    // They leave now, in the loop iteration they would have left in had they not been held.
+    if (sent) this.transport.flushPending?.();
   }
 
   /** One LogDB batch for the pass, timed for the observer. */
@@ -223,6 +259,7 @@ export class Engine {
   /** Stops scheduling passes. */
   close(): void {
     this.closed = true;
+    this.bare.clear();
     this.loop.release();
   }
 }
