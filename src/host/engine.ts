@@ -229,6 +229,10 @@ export class Engine {
   /** A pass's write is durable: send what had to wait for it, and acknowledge the updates. */
   private complete(work: readonly Work[]): void {
     if (this.closed) return;
+    // The next pass is queued before these answers reach the transport, so it runs first in
+    // the coming check phase: when it sends entries, its flush carries these answers in the
+    // same frame per host, instead of the transport's own flush sending them alone just before.
+    if (work.some(({ u }) => u.messages.some((m) => !sentBeforeWrite(m)))) this.schedule();
     for (const { r, u } of work) {
       if (r.stopped) continue;
       for (const m of u.messages) if (!sentBeforeWrite(m)) this.send(r, m);
