@@ -299,7 +299,7 @@ const ops: Record<string, Handler> = {
     let count = 0;
     let errors = 0;
     const c0 = process.cpuUsage();
-    const d = h as unknown as { engine: { stats: { passes: number; logdbBatches: number } }; transport: { stats(): { batchesSent: number; messagesSent: number }; send(m: { type: number; entries: readonly unknown[] }): boolean } };
+    const d = h as unknown as { engine: { stats: { passes: number; updates: number; logdbBatches: number } }; transport: { stats(): { batchesSent: number; messagesSent: number }; send(m: { type: number; entries: readonly unknown[] }): boolean } };
     // With `types`, every message handed to the transport is counted by type (a bench-only
     // wrapper of `send`; off by default, so it costs nothing in a measured run).
     const types = new Map<number, { n: number; entries: number }>();
@@ -352,7 +352,7 @@ const ops: Record<string, Handler> = {
     const perSec = (x: number): number => Math.round(x / (wallMs / 1000));
     return {
       count, errors, wallMs, cpuPct: ((c.user + c.system) / 1000 / wallMs) * 100, userPct: (c.user / 1000 / wallMs) * 100, hist: encoded,
-      passesPerSec: perSec(d.engine.stats.passes - e0.passes), logdbBatchesPerSec: perSec(d.engine.stats.logdbBatches - e0.logdbBatches),
+      passesPerSec: perSec(d.engine.stats.passes - e0.passes), updatesPerSec: perSec(d.engine.stats.updates - e0.updates), logdbBatchesPerSec: perSec(d.engine.stats.logdbBatches - e0.logdbBatches),
       framesPerSec: perSec(tr.batchesSent - w0.batches), messagesPerSec: perSec(tr.messagesSent - w0.msgs),
       passMsP50: q(timings.passes, 0.5), batchMsP50: q(timings.batches, 0.5), syncMsP50: q(timings.syncs, 0.5), syncMsP90: q(timings.syncs, 0.9),
       syncsPerSec: perSec(timings.syncs.length), entriesPerBatchP50: q(timings.batchEntries, 0.5),

@@ -25,8 +25,8 @@ export interface LoadResult {
   /** CPU (user + system, all threads) per process as % of one core; `userPct` the user part. */
   readonly cpuPct: readonly number[];
   readonly userPct: readonly number[];
-  /** Per process, per second: engine passes, LogDB batches, transport frames and messages sent. */
-  readonly rates: ReadonlyArray<{ passes: number; logdbBatches: number; frames: number; messages: number }>;
+  /** Per process, per second: engine passes, replica updates they handled, LogDB batches, transport frames and messages sent. */
+  readonly rates: ReadonlyArray<{ passes: number; updates: number; logdbBatches: number; frames: number; messages: number }>;
   /** Per process: median engine pass and LogDB batch time, fdatasync time (p50, p90) and rate, entries per batch. */
   readonly timings: ReadonlyArray<{ passMs: number; batchMs: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatch: number }>;
   /** Per process, with `types`: messages handed to the transport by type, and the entries they carried. */
@@ -81,7 +81,7 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
     const s = (j % c.shards) + 1;
     workers[owner.get(s) ?? 0]?.push(s);
   }
-  const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; userPct: number; hist: string; passesPerSec: number; logdbBatchesPerSec: number; framesPerSec: number; messagesPerSec: number;
+  const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; userPct: number; hist: string; passesPerSec: number; updatesPerSec?: number; logdbBatchesPerSec: number; framesPerSec: number; messagesPerSec: number;
     passMsP50: number; batchMsP50: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatchP50: number;
     types?: Array<{ type: number; n: number; entries: number }> }>(
     'load', { workers: workers[i], size, seconds, read, types }, (seconds + 60) * 1000)));
@@ -101,7 +101,7 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
     ops: count / (wall / 1000), errors,
     p50: merged.getValueAtPercentile(50) / 1000, p99: merged.getValueAtPercentile(99) / 1000, p999: merged.getValueAtPercentile(99.9) / 1000,
     cpuPct: rs.map((r) => r.cpuPct), userPct: rs.map((r) => r.userPct),
-    rates: rs.map((r) => ({ passes: r.passesPerSec, logdbBatches: r.logdbBatchesPerSec, frames: r.framesPerSec, messages: r.messagesPerSec })),
+    rates: rs.map((r) => ({ passes: r.passesPerSec, updates: r.updatesPerSec ?? 0, logdbBatches: r.logdbBatchesPerSec, frames: r.framesPerSec, messages: r.messagesPerSec })),
     timings: rs.map((r) => ({ passMs: r.passMsP50, batchMs: r.batchMsP50, syncMsP50: r.syncMsP50, syncMsP90: r.syncMsP90, syncsPerSec: r.syncsPerSec, entriesPerBatch: r.entriesPerBatchP50 })),
     types: rs.map((r) => r.types ?? []),
   };

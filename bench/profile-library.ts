@@ -40,7 +40,7 @@ try {
     // The same counts per 1,000 proposals (whole cluster's proposals; one figure per process),
     // and CPU µs per proposal: figures that do not move with the machine's load as ops/s do.
     const k = (x: number): string => ((x / r.ops) * 1000).toFixed(2);
-    console.log(`  per 1k proposals: passes ${r.rates.map((x) => k(x.passes)).join('/')}, frames ${r.rates.map((x) => k(x.frames)).join('/')}, `
+    console.log(`  per 1k proposals: passes ${r.rates.map((x) => k(x.passes)).join('/')}, updates ${r.rates.map((x) => k(x.updates)).join('/')}, frames ${r.rates.map((x) => k(x.frames)).join('/')}, `
       + `messages ${r.rates.map((x) => k(x.messages)).join('/')}, syncs ${r.timings.map((x) => k(x.syncsPerSec)).join('/')}; `
       + `CPU µs/proposal ${r.cpuPct.map((c) => ((c / 100 / r.ops) * 1e6).toFixed(2)).join('/')} (sum ${((r.cpuPct.reduce((a, b) => a + b, 0) / 100 / r.ops) * 1e6).toFixed(2)})`);
     if (args.has('types')) {

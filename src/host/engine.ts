@@ -145,8 +145,12 @@ export class Engine {
       }
       this.ready.clear();
       // Last pass's bare commit indexes: dropped if this pass's Replicate carries them, else sent first.
-      if (this.bare.size > 0) this.releaseBare(work);
-      if (work.length === 0) return;
+      const bareSent = this.bare.size > 0 && this.releaseBare(work);
+      if (work.length === 0) {
+        // They leave now, in the loop iteration they would have left in had they not been held.
+        if (bareSent) this.transport.flushPending?.();
+        return;
+      }
       this.stats.updates += work.length;
       updates = work.length;
       const writes: ReplicaUpdate[] = [];
@@ -176,7 +180,8 @@ export class Engine {
       }
       // Entries and forwarded requests leave now, before this pass's own write; a bare commit
       // index (an empty Replicate) may wait for the end of the turn, after the replies to clients.
-      if (entriesSent) this.transport.flushPending?.();
+      // Held bare commits sent above leave with them, in the same frame per host.
+      if (entriesSent || bareSent) this.transport.flushPending?.();
       const written = writes.length > 0 ? this.write(writes) : null;
       // Completions run in the order the passes ran: a pass's messages and acknowledgements
       // wait for its own write and for every earlier one.
@@ -196,8 +201,8 @@ export class Engine {
     }
   }
 
-  /** Sends or drops the bare commits held from the last pass, against this pass's messages. */
-  private releaseBare(work: readonly Work[]): void {
+  /** Sends or drops the bare commits held from the last pass, against this pass's messages; true if any was sent. */
+  private releaseBare(work: readonly Work[]): boolean {
     const byReplica = new Map<Replica, readonly Message[]>();
     for (const { r, u } of work) byReplica.set(r, u.messages);
     const before = this.bare.dropped;
@@ -209,8 +214,7 @@ export class Engine {
       sent = true;
     });
     this.stats.bareCommitsDropped += this.bare.dropped - before;
-    // They leave now, in the loop iteration they would have left in had they not been held.
-    if (sent) this.transport.flushPending?.();
+    return sent;
   }
 
   /** One LogDB batch for the pass, timed for the observer. */
