@@ -299,7 +299,20 @@ const ops: Record<string, Handler> = {
     let count = 0;
     let errors = 0;
     const c0 = process.cpuUsage();
-    const d = h as unknown as { engine: { stats: { passes: number; logdbBatches: number } }; transport: { stats(): { batchesSent: number; messagesSent: number } } };
+    const d = h as unknown as { engine: { stats: { passes: number; updates: number; logdbBatches: number } }; transport: { stats(): { batchesSent: number; messagesSent: number }; send(m: { type: number; entries: readonly unknown[] }): boolean } };
+    // With `types`, every message handed to the transport is counted by type (a bench-only
+    // wrapper of `send`; off by default, so it costs nothing in a measured run).
+    const types = new Map<number, { n: number; entries: number }>();
+    const send0 = d.transport.send;
+    if (a.types === true) {
+      d.transport.send = function (this: unknown, m) {
+        const t = types.get(m.type) ?? { n: 0, entries: 0 };
+        t.n++;
+        t.entries += m.entries.length;
+        types.set(m.type, t);
+        return send0.call(this, m);
+      };
+    }
     const e0 = { ...d.engine.stats };
     const tr0 = d.transport.stats();
     const w0 = { batches: tr0.batchesSent, msgs: tr0.messagesSent };
@@ -330,6 +343,7 @@ const ops: Record<string, Handler> = {
     if (rest > 0) await sleep(rest);
     const wallMs = performance.now() - t0;
     const c = process.cpuUsage(c0);
+    if (a.types === true) d.transport.send = send0;
     removeObserver();
     const q = (xs: number[], p: number): number => { xs.sort((x, y) => x - y); return xs[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? 0; };
     const encoded = hdr.encodeIntoCompressedBase64(hist);
@@ -338,10 +352,11 @@ const ops: Record<string, Handler> = {
     const perSec = (x: number): number => Math.round(x / (wallMs / 1000));
     return {
       count, errors, wallMs, cpuPct: ((c.user + c.system) / 1000 / wallMs) * 100, userPct: (c.user / 1000 / wallMs) * 100, hist: encoded,
-      passesPerSec: perSec(d.engine.stats.passes - e0.passes), logdbBatchesPerSec: perSec(d.engine.stats.logdbBatches - e0.logdbBatches),
+      passesPerSec: perSec(d.engine.stats.passes - e0.passes), updatesPerSec: perSec(d.engine.stats.updates - e0.updates), logdbBatchesPerSec: perSec(d.engine.stats.logdbBatches - e0.logdbBatches),
       framesPerSec: perSec(tr.batchesSent - w0.batches), messagesPerSec: perSec(tr.messagesSent - w0.msgs),
       passMsP50: q(timings.passes, 0.5), batchMsP50: q(timings.batches, 0.5), syncMsP50: q(timings.syncs, 0.5), syncMsP90: q(timings.syncs, 0.9),
       syncsPerSec: perSec(timings.syncs.length), entriesPerBatchP50: q(timings.batchEntries, 0.5),
+      types: [...types].map(([type, t]) => ({ type, n: t.n, entries: t.entries })),
     };
   },
 

@@ -25,10 +25,12 @@ export interface LoadResult {
   /** CPU (user + system, all threads) per process as % of one core; `userPct` the user part. */
   readonly cpuPct: readonly number[];
   readonly userPct: readonly number[];
-  /** Per process, per second: engine passes, LogDB batches, transport frames and messages sent. */
-  readonly rates: ReadonlyArray<{ passes: number; logdbBatches: number; frames: number; messages: number }>;
+  /** Per process, per second: engine passes, replica updates they handled, LogDB batches, transport frames and messages sent. */
+  readonly rates: ReadonlyArray<{ passes: number; updates: number; logdbBatches: number; frames: number; messages: number }>;
   /** Per process: median engine pass and LogDB batch time, fdatasync time (p50, p90) and rate, entries per batch. */
   readonly timings: ReadonlyArray<{ passMs: number; batchMs: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatch: number }>;
+  /** Per process, with `types`: messages handed to the transport by type, and the entries they carried. */
+  readonly types: ReadonlyArray<ReadonlyArray<{ type: number; n: number; entries: number }>>;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function refreshLeaders(c: LibCluster): Promise<void> {
  * One closed-loop run: `inflight` clients, client j on shard (j mod shards) + 1, on the host
  * leading it; commands of `size` bytes (or ReadIndex reads with `read`), for `seconds`.
  */
-export async function runLoad(c: LibCluster, inflight: number, size: number, seconds: number, read = false): Promise<LoadResult> {
+export async function runLoad(c: LibCluster, inflight: number, size: number, seconds: number, read = false, types = false): Promise<LoadResult> {
   await refreshLeaders(c);
   const owner = new Map<number, number>();
   c.led.forEach((ss, i) => { for (const s of ss) owner.set(s, i); });
@@ -79,9 +81,10 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
     const s = (j % c.shards) + 1;
     workers[owner.get(s) ?? 0]?.push(s);
   }
-  const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; userPct: number; hist: string; passesPerSec: number; logdbBatchesPerSec: number; framesPerSec: number; messagesPerSec: number;
-    passMsP50: number; batchMsP50: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatchP50: number }>(
-    'load', { workers: workers[i], size, seconds, read }, (seconds + 60) * 1000)));
+  const rs = await Promise.all(c.hosts.map((h, i) => h.call<{ count: number; errors: number; wallMs: number; cpuPct: number; userPct: number; hist: string; passesPerSec: number; updatesPerSec?: number; logdbBatchesPerSec: number; framesPerSec: number; messagesPerSec: number;
+    passMsP50: number; batchMsP50: number; syncMsP50: number; syncMsP90: number; syncsPerSec: number; entriesPerBatchP50: number;
+    types?: Array<{ type: number; n: number; entries: number }> }>(
+    'load', { workers: workers[i], size, seconds, read, types }, (seconds + 60) * 1000)));
   const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   let count = 0;
   let errors = 0;
@@ -98,8 +101,9 @@ export async function runLoad(c: LibCluster, inflight: number, size: number, sec
     ops: count / (wall / 1000), errors,
     p50: merged.getValueAtPercentile(50) / 1000, p99: merged.getValueAtPercentile(99) / 1000, p999: merged.getValueAtPercentile(99.9) / 1000,
     cpuPct: rs.map((r) => r.cpuPct), userPct: rs.map((r) => r.userPct),
-    rates: rs.map((r) => ({ passes: r.passesPerSec, logdbBatches: r.logdbBatchesPerSec, frames: r.framesPerSec, messages: r.messagesPerSec })),
+    rates: rs.map((r) => ({ passes: r.passesPerSec, updates: r.updatesPerSec ?? 0, logdbBatches: r.logdbBatchesPerSec, frames: r.framesPerSec, messages: r.messagesPerSec })),
     timings: rs.map((r) => ({ passMs: r.passMsP50, batchMs: r.batchMsP50, syncMsP50: r.syncMsP50, syncMsP90: r.syncMsP90, syncsPerSec: r.syncsPerSec, entriesPerBatch: r.entriesPerBatchP50 })),
+    types: rs.map((r) => r.types ?? []),
   };
   merged.destroy();
   return out;

@@ -3,7 +3,8 @@
  * One step pass takes the pending update of every ready replica, writes all of them to the
  * LogDB in ONE batch (one durable sync for every shard of the host), sends the messages — a
  * leader's Replicate messages and a follower's forwarded proposals and reads before the write,
- * everything else after it — and hands
+ * everything else after it; a leader's empty Replicate that carries only a new commit index is
+ * held one pass, and dropped when that pass's Replicate carries the index (`bare-commits.ts`) — and hands
  * committed entries to each replica's apply loop at once (the core hands out only entries
  * already persisted here). Writes are pipelined (the core's `asyncStorageWrites`): the next
  * pass runs while earlier writes are still syncing, and the WAL groups them into the next
@@ -23,6 +24,7 @@ import { ApplyBudget } from './apply-budget.js';
 import { DEFAULT_APPLY_SLICE_MS } from './apply-budget.js';
 import { DEFAULT_SNAPSHOT_WORKERS, SnapshotScheduler } from './snapshot-scheduler.js';
 import { acquireLoopMonitor, type LoopMonitorHandle } from './loop-monitor.js';
+import { BareCommits, isBareCommit } from './bare-commits.js';
 import type { Clock, Runtime, Timers } from '../runtime/index.js';
 
 /** Counters of the engine's work, for metrics and benchmarks. */
@@ -35,6 +37,11 @@ export interface EngineStats {
   logdbBatches: number;
   /** Raft messages handed to the transport (snapshots included). */
   messagesSent: number;
+  /**
+   * Empty Replicates (a bare commit index) not sent because the next pass's Replicate to the
+   * same follower carried the commit index (`bare-commits.ts`).
+   */
+  bareCommitsDropped: number;
 }
 
 /**
@@ -62,7 +69,9 @@ export class Engine {
   private idle: Array<() => void> = [];
   /** The completion of the last pass's write (passes complete in order). */
   private inFlight: Promise<void> = Promise.resolve();
-  readonly stats: EngineStats = { passes: 0, updates: 0, logdbBatches: 0, messagesSent: 0 };
+  readonly stats: EngineStats = { passes: 0, updates: 0, logdbBatches: 0, messagesSent: 0, bareCommitsDropped: 0 };
+  /** A leader's bare commit indexes, held for one pass (`bare-commits.ts`). */
+  private readonly bare = new BareCommits<Replica>();
   /** Told the duration of each pass and LogDB batch; null (the default): no clock is read. */
   observer: HostObserver | null = null;
   /** The snapshot workers: every replica's saves, recoveries and stream images run here. */
@@ -135,15 +144,28 @@ export class Engine {
         if (r.peer.hasUpdate()) work.push({ r, u: r.peer.getUpdate() });
       }
       this.ready.clear();
-      if (work.length === 0) return;
+      // Last pass's bare commit indexes: dropped if this pass's Replicate carries them, else sent first.
+      const bareSent = this.bare.size > 0 && this.releaseBare(work);
+      if (work.length === 0) {
+        // They leave now, in the loop iteration they would have left in had they not been held.
+        if (bareSent) this.transport.flushPending?.();
+        return;
+      }
       this.stats.updates += work.length;
       updates = work.length;
       const writes: ReplicaUpdate[] = [];
       let snapshot = false;
       let entriesSent = false;
       for (const { r, u } of work) {
+        let local: boolean | undefined;
         for (const m of u.messages) {
           if (!sentBeforeWrite(m)) continue;
+          // A bare commit index of entries whose clients are here waits for the Replicate their
+          // next proposals make; forwarded ones' proposers wait on their own replica: it goes now.
+          if (isBareCommit(m) && (local ??= r.committedLocalProposal(u))) {
+            this.bare.hold(r, m);
+            continue;
+          }
           this.send(r, m);
           if (m.type !== MessageType.Replicate || m.entries.length > 0) entriesSent = true;
         }
@@ -158,7 +180,8 @@ export class Engine {
       }
       // Entries and forwarded requests leave now, before this pass's own write; a bare commit
       // index (an empty Replicate) may wait for the end of the turn, after the replies to clients.
-      if (entriesSent) this.transport.flushPending?.();
+      // Held bare commits sent above leave with them, in the same frame per host.
+      if (entriesSent || bareSent) this.transport.flushPending?.();
       const written = writes.length > 0 ? this.write(writes) : null;
       // Completions run in the order the passes ran: a pass's messages and acknowledgements
       // wait for its own write and for every earlier one.
@@ -172,9 +195,26 @@ export class Engine {
     } finally {
       if (obs !== null && updates > 0) obs.enginePass?.((this.clock.now() - start) / 1000, updates);
       this.running = false;
-      if (this.ready.size > 0 && !this.closed) this.schedule();
+      // A held bare commit goes out (or is dropped) at the very next pass.
+      if ((this.ready.size > 0 || this.bare.size > 0) && !this.closed) this.schedule();
       else this.notifyIdle();
     }
+  }
+
+  /** Sends or drops the bare commits held from the last pass, against this pass's messages; true if any was sent. */
+  private releaseBare(work: readonly Work[]): boolean {
+    const byReplica = new Map<Replica, readonly Message[]>();
+    for (const { r, u } of work) byReplica.set(r, u.messages);
+    const before = this.bare.dropped;
+    let sent = false;
+    // A replica that failed since still sends: its followers must learn the commit index (to
+    // apply, and fail, the same entry).
+    this.bare.release((r) => byReplica.get(r), (r) => !r.stopped, (r, m) => {
+      this.send(r, m);
+      sent = true;
+    });
+    this.stats.bareCommitsDropped += this.bare.dropped - before;
+    return sent;
   }
 
   /** One LogDB batch for the pass, timed for the observer. */
@@ -193,6 +233,10 @@ export class Engine {
   /** A pass's write is durable: send what had to wait for it, and acknowledge the updates. */
   private complete(work: readonly Work[]): void {
     if (this.closed) return;
+    // The next pass is queued before these answers reach the transport, so it runs first in
+    // the coming check phase: when it sends entries, its flush carries these answers in the
+    // same frame per host, instead of the transport's own flush sending them alone just before.
+    if (work.some(({ u }) => u.messages.some((m) => !sentBeforeWrite(m)))) this.schedule();
     for (const { r, u } of work) {
       if (r.stopped) continue;
       for (const m of u.messages) if (!sentBeforeWrite(m)) this.send(r, m);
@@ -223,6 +267,7 @@ export class Engine {
   /** Stops scheduling passes. */
   close(): void {
     this.closed = true;
+    this.bare.clear();
     this.loop.release();
   }
 }

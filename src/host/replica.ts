@@ -274,6 +274,17 @@ export class Replica {
   }
 
   /**
+   * Whether the last entry `u` commits was proposed here and still waits: its client, once the
+   * entry is applied, is likely to propose again at once, so the engine may let the new
+   * commit index ride the next Replicate (`bare-commits.ts`). False for entries forwarded from
+   * another replica, whose proposer waits for its own replica to learn the commit index.
+   */
+  committedLocalProposal(u: Update): boolean {
+    const last = u.committedEntries[u.committedEntries.length - 1];
+    return last !== undefined && last.key !== 0 && this.proposals.get(last.key) !== undefined;
+  }
+
+  /**
    * Engine, when `u` is taken (its write may take a while): when every committed entry of `u`
    * was persisted by an earlier update (no snapshot, nothing to save at or below the last
    * committed index — with async storage writes the core hands out nothing else), they go to

@@ -90,6 +90,7 @@ const HOST_METRICS: readonly HostMetric[] = [
   ['sampan_engine_passes_total', 'Engine step passes.', (s) => s.engine.passes],
   ['sampan_engine_updates_total', 'Replica updates carried out by the engine.', (s) => s.engine.updates],
   ['sampan_engine_messages_total', 'Raft messages the engine handed to the transport.', (s) => s.engine.messagesSent],
+  ['sampan_engine_bare_commits_dropped_total', 'Empty Replicates (a bare commit index) not sent because the next pass\'s Replicate carried the index.', (s) => s.engine.bareCommitsDropped],
   ['sampan_logdb_batches_total', 'LogDB batches written by the engine (one durable sync each).', (s) => s.engine.logdbBatches],
   ['sampan_wal_writes_total', 'Group commits written by the write-ahead log.', (s) => s.logdb?.writes ?? null],
   ['sampan_wal_syncs_total', 'fdatasync calls of the write-ahead log.', (s) => s.logdb?.syncs ?? null],

@@ -52,6 +52,7 @@ test('metrics after real activity: proposals counted, a leader known everywhere,
       // Host-wide: the engine ran, the WAL synced, and the histograms saw it.
       assert.ok(valueOf(p, 'sampan_engine_passes_total') > 0);
       assert.ok(valueOf(p, 'sampan_logdb_batches_total') > 0);
+      assert.ok(valueOf(p, 'sampan_engine_bare_commits_dropped_total') >= 0, 'bare commit indexes dropped (bare-commits.ts)');
       assert.ok(valueOf(p, 'sampan_wal_syncs_total') > 0);
       assert.ok(valueOf(p, 'sampan_engine_pass_seconds_count') > 0);
       assert.ok(valueOf(p, 'sampan_logdb_batch_entries_count') > 0);
