@@ -53,8 +53,14 @@ export interface SnapshotReceiver {
    * each `snapshot.files[i].filepath` rewritten to the local files in `tempDir`. `verified`
    * is set when the sender's CRCs matched what was written (a sender before issue 19 sends
    * none: the receiver must then read the files back to check them).
+   *
+   * A returned promise settles when the snapshot is committed and handed to its replica
+   * (fulfilled) or refused (rejected, with the reason); the transport tells the sender the
+   * stream succeeded only once it is fulfilled. Until the replica holds the snapshot, the
+   * leader must not be told it does: it would probe the follower, be refused, and stream the
+   * snapshot again. etcd's receiver likewise answers only after stepping the snapshot into raft.
    */
-  complete(m: Message, verified?: StreamVerification): void;
+  complete(m: Message, verified?: StreamVerification): void | Promise<void>;
   /**
    * The stream broke (bad chunk, timeout, sender gone, disk error). Files already written to
    * `tempDir` are left for the host to remove.

@@ -8,7 +8,9 @@
  * chunk  = fileIndex offset data...        (chunks arrive in file order, offsets contiguous)
  * end    = empty                           (senders before issue 19)
  *        | version:u8 (1) fileCount crc:u32 BE*   (CRC-32 of each streamed file's bytes)
- * ack    = ok:u8 reason:str
+ * ack    = ok:u8 reason:str                (sent once the receiving host has committed the
+ *                                           snapshot and handed it to the replica; before
+ *                                           issue 19, once the files were written)
  * ```
  *
  * Streamed file 0 is `snapshot.filepath` when `hasDataFile`, and the rest are

@@ -43,7 +43,10 @@ function localName(remotePath: string): string {
   return /^[A-Za-z0-9._-]{1,200}$/.test(base) && base !== '.' && base !== '..' ? base : 'snapshot.data';
 }
 
-/** One incoming stream. Ends in exactly one of `receiver.complete` or `receiver.failed`. */
+/**
+ * One incoming stream. Ends in exactly one of `receiver.complete` or `receiver.failed`; the
+ * sender is acknowledged after `complete` settles (refused if it rejects), or at the failure.
+ */
 export class SnapshotReceiveSession {
   private readonly paths: string[] = [];
   private current = 0;
@@ -289,11 +292,20 @@ export class SnapshotReceiveSession {
     };
     const delivered: Message = { ...m, snapshot: local };
     this.ctx.stats.snapshotsReceived++;
-    this.socket.end(encodeFrame(FrameKind.SnapshotAck, encodeAck(true, '')));
+    // The sender hears the verdict only once the host has committed the snapshot and handed it
+    // to the replica: told earlier, the leader would probe a follower that does not hold it yet,
+    // be refused, and stream the whole snapshot again.
+    let refused: Error | null = null;
     try {
-      this.ctx.receiver.complete(delivered, sent === null ? undefined : { crcs: this.crcs });
+      await this.ctx.receiver.complete(delivered, sent === null ? undefined : { crcs: this.crcs });
     } catch (err) {
-      this.ctx.logger.error('transport: snapshot receiver threw', { shardId: m.shardId, replicaId: m.to, from: m.from, error: String(err) });
+      refused = err instanceof Error ? err : new Error(String(err));
+      this.ctx.logger.warn('transport: received snapshot refused by the host', {
+        shardId: m.shardId, replicaId: m.to, from: m.from, index: snap.index, error: refused.message,
+      });
+    }
+    try {
+      if (!this.socket.destroyed) this.socket.end(encodeFrame(FrameKind.SnapshotAck, encodeAck(refused === null, refused?.message ?? '')));
     } finally {
       this.onFinish();
     }

@@ -130,8 +130,10 @@ async function sendFile(
 
 /**
  * Streams the files of `m.snapshot` to `address` and waits for the receiver's verdict.
- * Resolves when the receiver has every file; rejects on any failure (missing file, connection
- * error, timeout, refusal). The connection is always closed when it settles.
+ * Resolves when the receiver holds the snapshot (committed and handed to its replica; a
+ * receiver before issue 19 answers once the files are written); rejects on any failure
+ * (missing file, connection error, timeout, refusal). The connection is always closed when it
+ * settles.
  */
 export async function sendSnapshotStream(ctx: SnapshotSendContext, address: string, m: Message): Promise<void> {
   const snap = m.snapshot;
