@@ -18,8 +18,13 @@ import type { MessageBatch } from './message-batch.js';
 
 /** Checks one streamed file's bytes, in order, as they arrive (in memory, before the disk). */
 export interface StreamedFileCheck {
-  /** The next bytes of the file. @throws CorruptionError (or any error) on damage: the stream fails. */
-  update(bytes: Uint8Array): void;
+  /**
+   * The next bytes of the file. With `crcs`, the check also reports the CRC-32 of consecutive
+   * pieces that cover `bytes` exactly, in order (the checksums it computes for itself), so that
+   * a caller who needs the bytes' checksum too combines these instead of reading the bytes again.
+   * @throws CorruptionError (or any error) on damage: the stream fails.
+   */
+  update(bytes: Uint8Array, crcs?: (length: number, crc: number) => void): void;
   /** Every byte arrived. @throws CorruptionError if the file is incomplete or damaged: the stream fails. */
   finish(): void;
 }

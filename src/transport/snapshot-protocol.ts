@@ -88,6 +88,21 @@ export function writeChunkPrefix(out: Buffer, at: number, fileIndex: number, off
   return w.pos;
 }
 
+/** The most bytes a chunk prefix takes (two varints). */
+export const CHUNK_PREFIX_MAX = 20;
+
+/**
+ * Reads the chunk prefix at the start of `head` (at least the first {@link CHUNK_PREFIX_MAX}
+ * bytes of the payload, or all of it when shorter). @returns the file index, the offset and the
+ * prefix's length. @throws CodecError if malformed.
+ */
+export function decodeChunkPrefix(head: Uint8Array): { fileIndex: number; offset: number; prefixLength: number } {
+  const r = new Reader(head);
+  const fileIndex = r.varint();
+  const offset = r.varint();
+  return { fileIndex, offset, prefixLength: r.pos };
+}
+
 /** Splits a chunk payload. @throws CodecError if malformed. */
 export function decodeChunk(payload: Uint8Array): { fileIndex: number; offset: number; data: Uint8Array } {
   const r = new Reader(payload);
