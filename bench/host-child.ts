@@ -412,6 +412,21 @@ const ops: Record<string, Handler> = {
     return {};
   },
 
+  /**
+   * Watches the host's transport for the first byte of an incoming snapshot stream (polled
+   * every 2 ms from the transport's counters) and sends it to the parent as the event
+   * `bench:snapshot-first-byte`, so a benchmark can time a stream without the host's start.
+   */
+  watchSnapshotBytes: async () => {
+    const t = (nh() as unknown as { transport: { stats(): { snapshotBytesReceived: number } } }).transport;
+    const timer = setInterval(() => {
+      if (t.stats().snapshotBytesReceived === 0) return;
+      clearInterval(timer);
+      process.send?.({ event: 'bench:snapshot-first-byte', payload: {}, at: now() });
+    }, 2);
+    return {};
+  },
+
   /** Stops the profiler and writes the profile to `path` (a .cpuprofile file). */
   profileStop: async (a) => {
     const s = profiler;

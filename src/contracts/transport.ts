@@ -18,8 +18,13 @@ import type { MessageBatch } from './message-batch.js';
 
 /** Checks one streamed file's bytes, in order, as they arrive (in memory, before the disk). */
 export interface StreamedFileCheck {
-  /** The next bytes of the file. @throws CorruptionError (or any error) on damage: the stream fails. */
-  update(bytes: Uint8Array): void;
+  /**
+   * The next bytes of the file. With `crcs`, the check also reports the CRC-32 of consecutive
+   * pieces that cover `bytes` exactly, in order (the checksums it computes for itself), so that
+   * a caller who needs the bytes' checksum too combines these instead of reading the bytes again.
+   * @throws CorruptionError (or any error) on damage: the stream fails.
+   */
+  update(bytes: Uint8Array, crcs?: (length: number, crc: number) => void): void;
   /** Every byte arrived. @throws CorruptionError if the file is incomplete or damaged: the stream fails. */
   finish(): void;
 }
@@ -53,8 +58,14 @@ export interface SnapshotReceiver {
    * each `snapshot.files[i].filepath` rewritten to the local files in `tempDir`. `verified`
    * is set when the sender's CRCs matched what was written (a sender before issue 19 sends
    * none: the receiver must then read the files back to check them).
+   *
+   * A returned promise settles when the snapshot is committed and handed to its replica
+   * (fulfilled) or refused (rejected, with the reason); the transport tells the sender the
+   * stream succeeded only once it is fulfilled. Until the replica holds the snapshot, the
+   * leader must not be told it does: it would probe the follower, be refused, and stream the
+   * snapshot again. etcd's receiver likewise answers only after stepping the snapshot into raft.
    */
-  complete(m: Message, verified?: StreamVerification): void;
+  complete(m: Message, verified?: StreamVerification): void | Promise<void>;
   /**
    * The stream broke (bad chunk, timeout, sender gone, disk error). Files already written to
    * `tempDir` are left for the host to remove.

@@ -42,3 +42,63 @@ export function crc32Table(data: Uint8Array, initial = 0): number {
 export function crc32(data: Uint8Array, initial = 0): number {
   return native !== undefined ? native(data, initial) >>> 0 : crc32Table(data, initial);
 }
+
+// CRC-32 combination (zlib's crc32_combine, in the form of zlib 1.2.12): the CRC of A‖B from
+// the CRCs of A and of B and the length of B, by multiplying polynomials modulo the CRC's.
+// Lets one pass over each byte serve several checksums of overlapping ranges (a frame's, its
+// file's, a block's): each piece is checksummed once and the ranges' CRCs are combined.
+
+const POLY = 0xedb88320;
+
+/** a·b modulo the CRC polynomial (bit-reflected, as the CRC's registers). */
+function multModP(a: number, b: number): number {
+  let m = 0x80000000;
+  let p = 0;
+  for (;;) {
+    if ((a & m) !== 0) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = (b & 1) !== 0 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, for k = 0..31. */
+const X2N: number[] = (() => {
+  const t: number[] = [];
+  let p = 0x40000000; // x^1
+  t.push(p);
+  for (let k = 1; k < 32; k++) t.push((p = multModP(p, p)));
+  return t;
+})();
+
+/** x^(n·2^k) modulo the polynomial. */
+function x2nModP(n: number, k: number): number {
+  let p = 0x80000000; // x^0
+  while (n > 0) {
+    if (n % 2 === 1) p = multModP(X2N[k & 31] as number, p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
+}
+
+/** The shift operator for the most recent lengths (a stream's pieces are mostly of a few sizes). */
+const shiftOps = new Map<number, number>();
+
+/**
+ * The CRC-32 of the concatenation A‖B, given `crcA` = CRC-32 of A, `crcB` = CRC-32 of B, and
+ * `lengthB` = B's length in bytes (a non-negative safe integer). Never throws; O(log lengthB),
+ * O(1) for a length seen recently. Equal to `crc32(B, crcA)` without reading B.
+ */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  let op = shiftOps.get(lengthB);
+  if (op === undefined) {
+    op = x2nModP(lengthB, 3);
+    if (shiftOps.size >= 64) shiftOps.clear();
+    shiftOps.set(lengthB, op);
+  }
+  return (multModP(op, crcA >>> 0) ^ crcB) >>> 0;
+}

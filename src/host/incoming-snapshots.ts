@@ -57,17 +57,26 @@ export class IncomingSnapshots implements SnapshotReceiver {
     return new SnapshotStreamCheck(meta.filepath, size, meta.checksum);
   }
 
-  complete(m: Message, verified?: StreamVerification): void {
+  /**
+   * Commits the received snapshot and hands it to its replica (whose Raft state takes it at
+   * once); resolves then, so the transport acknowledges the stream only when the follower holds
+   * the snapshot. Rejects (after logging it) when the snapshot was not committed: no replica
+   * for it any more, out of date, damaged, or a storage error.
+   */
+  complete(m: Message, verified?: StreamVerification): Promise<void> {
     const rec = this.take(m);
     const ss = m.snapshot;
     const snapshotter = rec?.r.snapshotter;
-    if (rec === undefined || ss === null || snapshotter === null || snapshotter === undefined) return;
+    if (rec === undefined || ss === null || snapshotter === null || snapshotter === undefined) {
+      return Promise.reject(new ShardNotFoundError(ss?.shardId ?? m.shardId));
+    }
     const { r, env } = rec;
-    void snapshotter.commitReceived(ss, env, verified?.crcs).then((committed) => {
+    return snapshotter.commitReceived(ss, env, verified?.crcs).then((committed) => {
       this.host.received(r, committed.index, m.from);
       this.host.deliver({ ...m, snapshot: committed });
     }, (e: unknown) => {
       this.host.logger.warn('received snapshot not committed', { shardId: r.shardId, replicaId: r.replicaId, from: m.from, error: (e as Error).message });
+      throw e;
     });
   }
 

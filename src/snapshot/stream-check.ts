@@ -7,7 +7,7 @@
  * received snapshot checked this way need not be read back before it is installed
  * (dragonboat checks chunks in flight the same way, with its SnapshotValidator).
  */
-import { crc32 } from '../encoding/crc32.js';
+import { crc32, crc32Combine } from '../encoding/crc32.js';
 import { CorruptionError } from '../errors.js';
 import type { StreamedFileCheck } from '../contracts/transport.js';
 import {
@@ -51,8 +51,12 @@ export class SnapshotStreamCheck implements StreamedFileCheck {
     return new CorruptionError(`snapshot file ${this.file} (streamed): ${what} at offset ${offset}`, { file: this.file, offset });
   }
 
-  /** See {@link StreamedFileCheck.update}. @throws CorruptionError at the first damage found. */
-  update(bytes: Uint8Array): void {
+  /**
+   * See {@link StreamedFileCheck.update}: each byte is checksummed once, and with `crcs` the
+   * pieces' CRCs are reported (a block's data piece by piece, header and footer bytes as they
+   * come). @throws CorruptionError at the first damage found.
+   */
+  update(bytes: Uint8Array, crcs?: (length: number, crc: number) => void): void {
     if (this.pos + bytes.length > this.size) throw this.corrupt(this.pos, `more than the ${this.size} bytes announced`);
     let i = 0;
     while (i < bytes.length) {
@@ -62,7 +66,9 @@ export class SnapshotStreamCheck implements StreamedFileCheck {
         case 'footer': {
           const want = this.fixed.length - this.fixedLen;
           const k = Math.min(want, bytes.length - i);
-          this.fixed.set(bytes.subarray(i, i + k), this.fixedLen);
+          const piece = bytes.subarray(i, i + k);
+          crcs?.(k, crc32(piece));
+          this.fixed.set(piece, this.fixedLen);
           this.fixedLen += k;
           i += k;
           this.pos += k;
@@ -72,7 +78,14 @@ export class SnapshotStreamCheck implements StreamedFileCheck {
         case 'metadata':
         case 'block-data': {
           const k = Math.min(this.left, bytes.length - i);
-          this.crc = crc32(bytes.subarray(i, i + k), this.crc);
+          const piece = bytes.subarray(i, i + k);
+          if (crcs === undefined) {
+            this.crc = crc32(piece, this.crc);
+          } else {
+            const c = crc32(piece);
+            crcs(k, c);
+            this.crc = crc32Combine(this.crc, c, k);
+          }
           this.left -= k;
           i += k;
           this.pos += k;

@@ -58,20 +58,40 @@ export interface Frame {
   readonly payload: Buffer;
 }
 
+/**
+ * A frame of a kind the decoder gathers ({@link FrameDecoder.gather}): its payload as the
+ * pieces it arrived in, not copied into one buffer, and its checksum NOT checked — the
+ * receiver checks `crc` against the pieces itself (in its own pass over them) before it acts on
+ * any of them.
+ */
+export interface GatheredFrame {
+  readonly kind: FrameKind;
+  /** The payload's bytes in order (views of the connection's chunks; may share memory with neighbouring frames). */
+  readonly parts: readonly Buffer[];
+  /** The payload's length: the sum of the parts' lengths. */
+  readonly length: number;
+  /** The payload CRC-32 the frame's (checked) header announces. */
+  readonly crc: number;
+}
+
 /** CRC-32 (IEEE) of `data`. */
 export function checksum(data: Uint8Array): number {
   return crc32(data);
 }
 
-/** Writes a frame header for `payload` into `out` at `at` (which must have 20 bytes of room). */
-export function writeFrameHeader(out: Buffer, at: number, kind: FrameKind, payload: Uint8Array): void {
+/**
+ * Writes a frame header for `payload` into `out` at `at` (which must have 20 bytes of room).
+ * `payloadCrc`, when given, must be the CRC-32 of `payload` (a caller that has it already
+ * spares a pass over the bytes); otherwise it is computed here.
+ */
+export function writeFrameHeader(out: Buffer, at: number, kind: FrameKind, payload: Uint8Array, payloadCrc?: number): void {
   MAGIC.copy(out, at);
   out[at + 4] = WIRE_VERSION;
   out[at + 5] = kind;
   out[at + 6] = 0;
   out[at + 7] = 0;
   out.writeUInt32BE(payload.length, at + 8);
-  out.writeUInt32BE(crc32(payload), at + 12);
+  out.writeUInt32BE(payloadCrc ?? crc32(payload), at + 12);
   out.writeUInt32BE(crc32(out.subarray(at, at + 16)), at + 16);
 }
 
@@ -94,8 +114,20 @@ export class FrameDecoder {
   private size = 0;
   private header: { kind: FrameKind; length: number; crc: number } | null = null;
 
+  /** Kinds whose frames come out of {@link pushGathered} as {@link GatheredFrame}s. */
+  private gathered = new Set<FrameKind>();
+
   /** @param maxPayload the largest payload accepted; larger declared lengths are refused unread. */
   constructor(private readonly maxPayload: number) {}
+
+  /**
+   * From the next frame on, frames of `kind` come out of {@link pushGathered} as
+   * {@link GatheredFrame}s: no copy of a payload that arrived in several chunks, and no
+   * checksum pass (the caller makes one). For large frames (a snapshot stream's chunks).
+   */
+  gather(kind: FrameKind): void {
+    this.gathered.add(kind);
+  }
 
   /** Bytes held for a frame not yet complete; nonzero means a frame is in progress. */
   get buffered(): number {
@@ -114,8 +146,17 @@ export class FrameDecoder {
    * @throws CodecError on a violation when no frame precedes it, or if already failed.
    */
   push(chunk: Buffer): Frame[] {
+    return this.pushGathered(chunk) as Frame[];
+  }
+
+  /**
+   * {@link push}, where frames of the kinds passed to {@link gather} come out as
+   * {@link GatheredFrame}s (`'parts' in f`), their payload checksum left to the caller.
+   * @throws CodecError as `push`.
+   */
+  pushGathered(chunk: Buffer): Array<Frame | GatheredFrame> {
     if (this.error !== null) throw this.error;
-    const out: Frame[] = [];
+    const out: Array<Frame | GatheredFrame> = [];
     try {
       this.decode(chunk, out);
     } catch (err) {
@@ -127,7 +168,7 @@ export class FrameDecoder {
     return out;
   }
 
-  private decode(chunk: Buffer, out: Frame[]): void {
+  private decode(chunk: Buffer, out: Array<Frame | GatheredFrame>): void {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.size += chunk.length;
@@ -137,10 +178,15 @@ export class FrameDecoder {
         if (this.size < FRAME_HEADER_SIZE) return;
         this.header = this.parseHeader(this.take(FRAME_HEADER_SIZE, false));
       }
-      if (this.size < this.header.length) return;
-      const payload = this.take(this.header.length);
-      if (crc32(payload) !== this.header.crc) throw new CodecError('frame payload checksum mismatch');
-      out.push({ kind: this.header.kind, payload });
+      const { kind, length, crc } = this.header;
+      if (this.size < length) return;
+      if (this.gathered.has(kind)) {
+        out.push({ kind, parts: this.takeParts(length), length, crc });
+      } else {
+        const payload = this.take(length);
+        if (crc32(payload) !== crc) throw new CodecError('frame payload checksum mismatch');
+        out.push({ kind, payload });
+      }
       this.header = null;
     }
   }
@@ -167,6 +213,25 @@ export class FrameDecoder {
     const length = h.readUInt32BE(8);
     if (length > this.maxPayload) throw new CodecError(`frame of ${length} bytes exceeds the limit of ${this.maxPayload}`);
     return { kind: kind as FrameKind, length, crc: h.readUInt32BE(12) };
+  }
+
+  /** Removes `n` buffered bytes (n <= size) as views of the chunks they are in, without copying. */
+  private takeParts(n: number): Buffer[] {
+    const parts: Buffer[] = [];
+    this.size -= n;
+    while (n > 0) {
+      const c = this.chunks[0]!;
+      if (c.length <= n) {
+        parts.push(c);
+        this.chunks.shift();
+        n -= c.length;
+      } else {
+        parts.push(c.subarray(0, n));
+        this.chunks[0] = c.subarray(n);
+        n = 0;
+      }
+    }
+    return parts;
   }
 
   /**

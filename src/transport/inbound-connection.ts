@@ -17,7 +17,7 @@ import { CodecError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { decodeBatch } from './codec.js';
 import type { MessageBatch } from '../contracts/message-batch.js';
-import { encodeFrame, FrameDecoder, FrameKind, type Frame } from './frame.js';
+import { encodeFrame, FrameDecoder, FrameKind, type Frame, type GatheredFrame } from './frame.js';
 import { decodeHello, type Handshake } from './handshake.js';
 import { decodeSnapshotHeader, type SnapshotStreamHeader } from './snapshot-protocol.js';
 import { isNetworkMessageType } from './transport.js';
@@ -28,7 +28,8 @@ const PONG = encodeFrame(FrameKind.Pong, Buffer.alloc(0));
 
 /** The part of a snapshot session an inbound connection drives. */
 export interface SnapshotSink {
-  onFrame(f: Frame): void;
+  /** The next frame; chunks come gathered (their checksum left to the sink), see `FrameDecoder.gather`. */
+  onFrame(f: Frame | GatheredFrame): void;
   fail(err: Error): void;
 }
 
@@ -99,9 +100,9 @@ export class InboundConnection {
     if (this.dead) return;
     this.lastData = this.clock.now();
     this.ctx.stats.bytesReceived += chunk.length;
-    let frames: Frame[];
+    let frames: Array<Frame | GatheredFrame>;
     try {
-      frames = this.decoder.push(chunk);
+      frames = this.decoder.pushGathered(chunk);
     } catch (err) {
       this.reject((err as Error).message);
       return;
@@ -122,15 +123,17 @@ export class InboundConnection {
     if (!this.dead && this.timer === null && this.decoder.buffered > 0) this.startTimer();
   }
 
-  private onFrame(f: Frame): void {
+  private onFrame(f: Frame | GatheredFrame): void {
+    if (this.role === 'snapshot') {
+      this.snapshot?.onFrame(f);
+      return undefined;
+    }
+    // Only a snapshot stream gathers frames.
+    if ('parts' in f) return this.reject(`unexpected frame kind ${f.kind}`);
     if (this.role === 'new') {
       if (f.kind === FrameKind.Batch || f.kind === FrameKind.Ping) this.becomeMessages();
       else if (f.kind === FrameKind.SnapshotHeader) return this.startSnapshot(f);
       else return this.reject(`unexpected first frame kind ${f.kind}`);
-    }
-    if (this.role === 'snapshot') {
-      this.snapshot?.onFrame(f);
-      return undefined;
     }
     if (f.kind === FrameKind.Ping) {
       if (f.payload.length > 0) this.onHello(f);
@@ -207,6 +210,8 @@ export class InboundConnection {
     }
     if (header.deploymentId !== this.ctx.deploymentId) return this.reject(`deployment id ${header.deploymentId} is not ours`);
     this.role = 'snapshot';
+    // Chunks are large: taken as the pieces they arrive in, checked by the session in its one pass.
+    this.decoder.gather(FrameKind.SnapshotChunk);
     this.snapshot = this.ctx.openSnapshot(this.socket, header);
     return undefined;
   }

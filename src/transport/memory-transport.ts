@@ -179,18 +179,21 @@ export class MemoryTransport implements Transport {
 
   /**
    * Copies a snapshot's files into this host's temp dir and completes it; called by the
-   * sending transport of the same network.
+   * sending transport of the same network. Resolves once the receiver's `complete` has
+   * (the receiver holds the snapshot), so the sender reports success only then.
    * @throws rethrows, after reporting it to the receiver's `failed`, any error of the copy
-   *   (ClosedError when this transport stopped meanwhile), so the sender reports a failure.
+   *   (ClosedError when this transport stopped meanwhile), and the rejection of `complete`
+   *   (the receiver refused the snapshot), so the sender reports a failure.
    * @internal
    */
   async receiveSnapshot(m: Message): Promise<void> {
     const snap = m.snapshot!;
     const receiver = this.options.handler.snapshotReceiver;
+    let local: SnapshotMeta;
     try {
       const dir = receiver.tempDir(snap, m.from);
       await this.fs.promises.mkdir(dir, { recursive: true });
-      const local: SnapshotMeta = {
+      local = {
         ...snap,
         filepath: snap.filepath === '' ? '' : path.join(dir, path.basename(snap.filepath)),
         files: snap.files.map((f) => ({ ...f, filepath: path.join(dir, `external-file-${f.fileId}`) })),
@@ -198,13 +201,14 @@ export class MemoryTransport implements Transport {
       if (snap.filepath !== '') await this.fs.promises.copyFile(snap.filepath, local.filepath);
       for (let i = 0; i < snap.files.length; i++) await this.fs.promises.copyFile(snap.files[i]!.filepath, local.files[i]!.filepath);
       if (this.state !== 'started') throw new ClosedError('receiver closed');
-      this.counters.snapshotsReceived++;
-      receiver.complete({ ...m, snapshot: local });
     } catch (err) {
       this.counters.snapshotFailures++;
       receiver.failed(m, err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
+    this.counters.snapshotsReceived++;
+    // The sender hears of success only once the receiver holds the snapshot (or of its refusal).
+    await receiver.complete({ ...m, snapshot: local });
   }
 
   private unreachable(address: string, m: Message): void {

@@ -8,7 +8,9 @@
  * chunk  = fileIndex offset data...        (chunks arrive in file order, offsets contiguous)
  * end    = empty                           (senders before issue 19)
  *        | version:u8 (1) fileCount crc:u32 BE*   (CRC-32 of each streamed file's bytes)
- * ack    = ok:u8 reason:str
+ * ack    = ok:u8 reason:str                (sent once the receiving host has committed the
+ *                                           snapshot and handed it to the replica; before
+ *                                           issue 19, once the files were written)
  * ```
  *
  * Streamed file 0 is `snapshot.filepath` when `hasDataFile`, and the rest are
@@ -84,6 +86,21 @@ export function writeChunkPrefix(out: Buffer, at: number, fileIndex: number, off
   w.varint(offset);
   w.view().copy(out, at);
   return w.pos;
+}
+
+/** The most bytes a chunk prefix takes (two varints). */
+export const CHUNK_PREFIX_MAX = 20;
+
+/**
+ * Reads the chunk prefix at the start of `head` (at least the first {@link CHUNK_PREFIX_MAX}
+ * bytes of the payload, or all of it when shorter). @returns the file index, the offset and the
+ * prefix's length. @throws CodecError if malformed.
+ */
+export function decodeChunkPrefix(head: Uint8Array): { fileIndex: number; offset: number; prefixLength: number } {
+  const r = new Reader(head);
+  const fileIndex = r.varint();
+  const offset = r.varint();
+  return { fileIndex, offset, prefixLength: r.pos };
 }
 
 /** Splits a chunk payload. @throws CodecError if malformed. */

@@ -5,18 +5,33 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CorruptionError } from '../../src/errors.js';
-import { crc32 } from '../../src/encoding/crc32.js';
+import { crc32, crc32Combine } from '../../src/encoding/crc32.js';
 import { Snapshotter } from '../../src/snapshot/snapshotter.js';
 import { SnapshotStreamCheck } from '../../src/snapshot/stream-check.js';
 import { metaFor, removeDir, seeded, seededBytes, tempDir, writeFile } from './helpers.js';
 
-/** Feeds `bytes` to a fresh check in pieces of random sizes (seeded), then finishes it. */
-function feed(bytes: Buffer, checksum: Uint8Array, seed: number, maxPiece = 100_000): void {
+/**
+ * Feeds `bytes` to a fresh check in pieces of random sizes (seeded), then finishes it. With
+ * `withCrcs`, asks the check for its pieces' CRCs too, and checks that they cover each update
+ * exactly and combine into its CRC (what the receiving stream relies on to checksum once).
+ */
+function feed(bytes: Buffer, checksum: Uint8Array, seed: number, maxPiece = 100_000, withCrcs = false): void {
   const rnd = seeded(seed);
   const c = new SnapshotStreamCheck('f', bytes.length, checksum);
   for (let i = 0; i < bytes.length;) {
     const k = Math.min(bytes.length - i, 1 + Math.floor(rnd() * maxPiece));
-    c.update(bytes.subarray(i, i + k));
+    const piece = bytes.subarray(i, i + k);
+    if (!withCrcs) {
+      c.update(piece);
+    } else {
+      let covered = 0, crc = 0;
+      c.update(piece, (n, pieceCrc) => {
+        covered += n;
+        crc = crc32Combine(crc, pieceCrc, n);
+      });
+      assert.equal(covered, k, 'the reported pieces cover the update');
+      assert.equal(crc, crc32(piece), 'and combine into its CRC');
+    }
     i += k;
   }
   c.finish();
@@ -34,6 +49,7 @@ void describe('snapshot stream check', () => {
       const sum = await writeFile(file, payload, { blockSize: 64 * 1024, compression });
       const bytes = fs.readFileSync(file);
       for (let seed = 1; seed <= 5; seed++) feed(bytes, sum.checksum, seed, seed === 1 ? 7 : 100_000);
+      for (let seed = 1; seed <= 3; seed++) feed(bytes, sum.checksum, seed, seed === 1 ? 7 : 100_000, true);
     }
   });
 
@@ -48,6 +64,7 @@ void describe('snapshot stream check', () => {
       const bad = Buffer.from(good);
       bad[at] = bad[at]! ^ 0x10;
       assert.throws(() => feed(bad, sum.checksum, at), CorruptionError, `flip at ${at}`);
+      assert.throws(() => feed(bad, sum.checksum, at, 100_000, true), CorruptionError, `flip at ${at}, reporting CRCs`);
     }
   });
 

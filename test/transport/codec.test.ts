@@ -102,6 +102,37 @@ describe('frames', () => {
     }
   });
 
+  it('gathers frames of a kind it is told to: the pieces as they arrived, not copied, the checksum left to the caller', () => {
+    const big = Buffer.alloc(1000).map((_, i) => (i * 13) & 0xff);
+    const chunk = encodeFrame(FrameKind.SnapshotChunk, big);
+    const end = encodeFrame(FrameKind.SnapshotEnd, Buffer.from([1, 0]));
+    const stream = Buffer.concat([chunk, end, chunk]);
+    const d = new FrameDecoder(4096);
+    d.gather(FrameKind.SnapshotChunk);
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < stream.length; at += 100) pieces.push(Buffer.from(stream.subarray(at, at + 100)));
+    const out = pieces.flatMap((p) => d.pushGathered(p));
+    assert.deepEqual(out.map((f) => f.kind), [FrameKind.SnapshotChunk, FrameKind.SnapshotEnd, FrameKind.SnapshotChunk]);
+    const g = out[0]!;
+    assert.ok('parts' in g);
+    assert.equal(g.length, 1000);
+    assert.equal(g.crc, chunk.readUInt32BE(12));
+    assert.deepEqual(Buffer.concat(g.parts), big);
+    assert.ok(g.parts.length > 1 && g.parts.every((p) => pieces.some((q) => q.buffer === p.buffer)), 'views of the input, not copies');
+    assert.ok(!('parts' in out[1]!) && out[1]!.payload.equals(Buffer.from([1, 0])), 'other kinds come whole');
+    // A damaged payload still comes out: checking it is the caller's part. Its header is still checked.
+    const bad = Buffer.from(chunk);
+    bad[500] = bad[500]! ^ 1;
+    const d2 = new FrameDecoder(4096);
+    d2.gather(FrameKind.SnapshotChunk);
+    assert.equal(d2.pushGathered(bad).length, 1);
+    const badHeader = Buffer.from(chunk);
+    badHeader[9] = badHeader[9]! ^ 1;
+    assert.throws(() => d2.pushGathered(badHeader), /header checksum/);
+    // Without gather, push is unchanged: the damaged payload is refused.
+    assert.throws(() => new FrameDecoder(4096).push(bad), /payload checksum mismatch/);
+  });
+
   it('handles empty payloads, alone and between others', () => {
     const empty = encodeFrame(FrameKind.SnapshotEnd, Buffer.alloc(0));
     const d = new FrameDecoder(1024);

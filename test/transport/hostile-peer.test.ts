@@ -146,6 +146,31 @@ describe('hostile peers', () => {
     assert.equal(rb.completed.length, 0);
   });
 
+  it('a corrupted snapshot chunk after the header (taken in pieces, its checksum checked by the stream) is rejected too', async () => {
+    const snap = { ...emptySnapshot(1), index: 12, filepath: '/remote/snapshot.data' };
+    const header = encodeSnapshotHeader({
+      deploymentId: DEPLOYMENT, sourceAddress: 'evil:1', hasDataFile: true, fileSizes: [100_000],
+      message: message({ type: MessageType.InstallSnapshot, shardId: 1, from: 3, to: 2, snapshot: snap }),
+    });
+    const chunk = Buffer.alloc(100_016, 7);
+    const n = writeChunkPrefix(chunk, 0, 0, 0);
+    const frame = encodeFrame(FrameKind.SnapshotChunk, chunk.subarray(0, n + 100_000));
+    frame[frame.length - 50_000] = frame[frame.length - 50_000]! ^ 0x01;
+    const failed = rb.failedSnapshots.length;
+    await expectCutOff(async (s) => {
+      s.write(encodeFrame(FrameKind.SnapshotHeader, header));
+      await new Promise((r) => setTimeout(r, 50));
+      // In pieces, so the receiver sees the frame across several reads.
+      for (let at = 0; at < frame.length; at += 16_384) {
+        s.write(frame.subarray(at, at + 16_384));
+        await new Promise((r) => setImmediate(r));
+      }
+    });
+    await waitFor(() => rb.failedSnapshots.length === failed + 1, 'snapshot failed');
+    assert.match(rb.failedSnapshots.at(-1)!.message, /frame payload checksum mismatch/);
+    assert.equal(rb.completed.length, 0);
+  });
+
   it('a stalled snapshot stream times out, and a second concurrent stream is refused', async () => {
     const snap = { ...emptySnapshot(1), index: 11, filepath: '/remote/snapshot.data' };
     const header = encodeFrame(FrameKind.SnapshotHeader, encodeSnapshotHeader({
