@@ -27,6 +27,11 @@ export function encodeCmd(c: KvCmd): Uint8Array {
   return enc.encode(JSON.stringify(c));
 }
 
+/** The digest of a command as the world records it (also of a leader's log entries: leader-check.ts). */
+export function cmdDigest(cmd: Uint8Array): string {
+  return createHash('sha1').update(cmd).digest('hex').slice(0, 12);
+}
+
 /** Decodes a command's result. */
 export function decodeResult(r: SMResult): KvResult {
   return JSON.parse(dec.decode(r.data ?? new Uint8Array())) as KvResult;
@@ -41,7 +46,7 @@ export class SimKv implements StateMachine<string, string | null> {
 
   update(entries: readonly SMEntry[]): SMResult[] {
     const out = entries.map((e) => {
-      this.obs.applied(this.shardId, this.replica, e.index, createHash('sha1').update(e.cmd).digest('hex').slice(0, 12));
+      this.obs.applied(this.shardId, this.replica, e.index, cmdDigest(e.cmd));
       this.lastIndex = e.index;
       let c: KvCmd;
       try {

@@ -10,10 +10,14 @@
  * - `compaction-drops-needed`: after a snapshot, the log is compacted `compactionOverhead`
  *   entries past the snapshot index (the snapshot worker's clamp bypassed), dropping entries
  *   no snapshot holds that a restarted replica or a lagging follower still needs.
+ * - `votes-ignore-log`: a voter grants its vote (and pre-vote) without the §5.4.1 check that
+ *   the candidate's log is at least as up to date as its own (`RaftLog.isUpToDate` always
+ *   true), so a candidate missing committed entries can win: leader completeness breaks.
  */
 import { SessionManager } from '../../src/rsm/sessions.js';
 import { SnapshotWorker } from '../../src/host/snapshot-worker.js';
 import { SimFs } from './sim-fs.js';
+import { RaftLog } from '../../src/core/raft-log.js';
 
 /** The known plants. */
 export const PLANTS: Record<string, () => void> = {
@@ -26,6 +30,9 @@ export const PLANTS: Record<string, () => void> = {
     SessionManager.prototype.encode = function encodeNoSessions(): Uint8Array {
       return encode.call(new SessionManager());
     };
+  },
+  'votes-ignore-log': () => {
+    RaftLog.prototype.isUpToDate = function anyLogIsUpToDate(): boolean { return true; };
   },
   'compaction-drops-needed': () => {
     // The worker's own guard clamps compaction to the snapshot index (the first version of this
