@@ -2,7 +2,9 @@
  * The simulator's state machine: a KV map with put, delete and compare-and-set, each with a
  * result, a state hash, and snapshot save/recover. Every applied entry and the state hash
  * after every batch are reported to an {@link ApplyObserver}, which checks that all replicas
- * agree.
+ * agree. A read given as a {@link ReadProbe} reports the index of the last command its state
+ * reflects (kept across snapshots), so that the world can check it against what was applied
+ * anywhere before the read began.
  */
 import { createHash } from 'node:crypto';
 import type { SMEntry, SMResult, SnapshotFileCollection, SnapshotReader, SnapshotWriter, StateMachine } from '../../src/contracts/state-machine.js';
@@ -17,6 +19,12 @@ export interface KvResult { ok: boolean; prev: string | null }
 export interface ApplyObserver {
   applied(shardId: number, replica: string, index: number, cmdDigest: string): void;
   hashed(shardId: number, replica: string, index: number, hash: string): void;
+}
+
+/** A read of key `k` that tells `seen` the index of the last command the state it reads reflects. */
+export interface ReadProbe {
+  readonly k: string;
+  seen(index: number): void;
 }
 
 const enc = new TextEncoder();
@@ -38,8 +46,9 @@ export function decodeResult(r: SMResult): KvResult {
 }
 
 /** One replica's KV map. */
-export class SimKv implements StateMachine<string, string | null> {
+export class SimKv implements StateMachine<string | ReadProbe, string | null> {
   readonly map = new Map<string, string>();
+  /** The index of the last command applied (the snapshot's, after a recovery). */
   lastIndex = 0;
 
   constructor(private readonly shardId: number, private readonly replica: string, private readonly obs: ApplyObserver) {}
@@ -66,8 +75,10 @@ export class SimKv implements StateMachine<string, string | null> {
     return out;
   }
 
-  lookup(k: string): string | null {
-    return this.map.get(k) ?? null;
+  lookup(q: string | ReadProbe): string | null {
+    if (typeof q === 'string') return this.map.get(q) ?? null;
+    q.seen(this.lastIndex);
+    return this.map.get(q.k) ?? null;
   }
 
   /** A digest of the map (sorted). */
@@ -82,13 +93,14 @@ export class SimKv implements StateMachine<string, string | null> {
   }
 
   async saveSnapshot(w: SnapshotWriter, _f: SnapshotFileCollection, _s: AbortSignal): Promise<void> {
-    await w.write(enc.encode(JSON.stringify([...this.map])));
+    await w.write(enc.encode(JSON.stringify({ last: this.lastIndex, map: [...this.map] })));
   }
 
   async recoverFromSnapshot(r: SnapshotReader): Promise<void> {
-    const data = JSON.parse(dec.decode(await r.readAll())) as Array<[string, string]>;
+    const data = JSON.parse(dec.decode(await r.readAll())) as { last: number; map: Array<[string, string]> };
     this.map.clear();
-    for (const [k, v] of data) this.map.set(k, v);
+    for (const [k, v] of data.map) this.map.set(k, v);
+    this.lastIndex = data.last;
   }
 
   close(): void {}

@@ -14,7 +14,7 @@
 import { checkHistory, lostWrites, type KvOp } from '../chaos/linearizability.js';
 import type { ClientSession } from '../../src/host/session.js';
 import type { NodeHost } from '../../src/host/nodehost.js';
-import { decodeResult, encodeCmd, type KvCmd } from './kv-sm.js';
+import { decodeResult, encodeCmd, type KvCmd, type ReadProbe } from './kv-sm.js';
 import { calmNet } from './sim-network.js';
 import { World, type HostSlot } from './world.js';
 import { SimRandom } from './sim-random.js';
@@ -100,23 +100,42 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     return live.length === 0 ? undefined : r.pick(live);
   };
 
+  /** The live hosts whose replica of `shard` believes it leads (an old leader cut off among them). */
+  const leaderHosts = (shard: number): HostSlot[] => w.live().filter((x) => {
+    const rid = x.replicas.get(shard);
+    try { return rid !== undefined && x.nh!.getLeaderId(shard).leaderId === rid; } catch { return false; }
+  });
+
   // A client op through host h; records call and outcome in virtual time.
-  async function clientOp(client: number, session: ClientSession | null): Promise<void> {
-    const h = pickHost();
+  async function clientOp(client: number, session: ClientSession | null, readOnly = false): Promise<void> {
+    let h = pickHost();
     if (h === undefined) return;
-    const nh = h.nh!;
     const shard = session?.shardId ?? r.int(1, o.shards + 1);
     const k = `k${r.int(0, KEYS)}`;
     const key = `${shard}/${k}`;
-    const roll = r.int(0, 10);
+    const roll = readOnly ? 1 : r.int(0, 10);
     const call = w.sched.now;
     const id = opId++;
     if (roll < 3) {
       const stale = roll === 0;
       count(stale ? 'staleReads' : 'reads');
-      const res = await within(w, w.asHost(h, `read ${key}`, () => (stale ? nh.staleRead<string, string | null>(shard, k) : nh.read<string, string | null>(shard, k, { timeoutMs: CALL_TIMEOUT_MS }))), CALL_TIMEOUT_MS);
+      // Lease seeds: half the reads go to a replica that believes it leads (maybe a stale one);
+      // the lease reader's to the one of the oldest term (a leader cut off, while it believes).
+      if (lease && !stale && (readOnly || lr.chance(0.5))) {
+        const ls = leaderHosts(shard);
+        const term = (x: HostSlot): number => x.nh!.getLeaderId(shard).term;
+        if (ls.length > 0) h = readOnly ? ls.reduce((a, b) => (term(b) < term(a) ? b : a)) : ls[lr.int(0, ls.length)]!;
+      }
+      const nh = h.nh!;
+      // A linearizable read sees every command applied anywhere before it began (the core
+      // simulator's read check); its probe tells which index the state it read reflects.
+      const floor = w.appliedFloor(shard);
+      let seen = -1;
+      const probe: ReadProbe = { k, seen: (i) => { seen = i; } };
+      const res = await within(w, w.asHost(h, `read ${key}`, () => (stale ? nh.staleRead<string, string | null>(shard, k) : nh.read<ReadProbe, string | null>(shard, probe, { timeoutMs: CALL_TIMEOUT_MS }))), CALL_TIMEOUT_MS);
       // Stale reads are not linearizable; they are only exercised.
       if (!stale && res !== undefined && 'v' in res) {
+        if (seen < floor) w.violation(`linearizable read${lease ? ' (lease mode)' : ''}: shard ${shard} read through ${h.address} saw the state as of index ${seen}, but index ${floor} was applied before the read began`);
         history.push({ id, client, key, f: 'get', call, ret: w.sched.now, status: 'ok', read: res.v });
         // Answered within the virtual millisecond it was asked: no heartbeat round, so by lease.
         if (lease && w.sched.now === call) count('leaseReads');
@@ -169,7 +188,14 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
       await clientOp(client, session);
     }
   }
-  const clients = [clientLoop(1, false), clientLoop(2, false), clientLoop(3, true)];
+  /** Lease seeds: a fourth client reads only, often, half the time at a replica that believes it leads. */
+  async function leaseReader(): Promise<void> {
+    while (!stopClients) {
+      await within(w, new Promise(() => undefined), lr.int(5, 30));
+      if (!stopClients) await clientOp(4, null, true);
+    }
+  }
+  const clients = [clientLoop(1, false), clientLoop(2, false), clientLoop(3, true), ...(lease ? [leaseReader()] : [])];
   void clients;
 
   // ---- the nemesis -----------------------------------------------------------------------
@@ -181,11 +207,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const membership = new MembershipNemesis({
     w, r, shards: o.shards, timeoutMs: CALL_TIMEOUT_MS, trace, count, within: (p, ms) => within(w, p, ms),
   });
-  /** The host whose replica of `shard` believes it leads, if any. */
-  const leaderHost = (shard: number): HostSlot | undefined => w.live().find((x) => {
-    const rid = x.replicas.get(shard);
-    try { return rid !== undefined && x.nh!.getLeaderId(shard).leaderId === rid; } catch { return false; }
-  });
+
   await w.sched.runUntil(w.sched.now + 1500);
   for (let step = 0; step < o.steps && w.violations.length === 0 && w.sched.stalledAt === undefined; step++) {
     const roll = r.int(0, 100);
@@ -219,7 +241,10 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     } else if (roll < 32) {
       let h = r.pick(w.hosts);
       // Lease seeds: often cut off a leader, the case its lease must survive.
-      if (lease && lr.chance(0.5)) h = leaderHost(lr.int(1, o.shards + 1)) ?? h;
+      if (lease && lr.chance(0.5)) {
+        const ls = leaderHosts(lr.int(1, o.shards + 1));
+        if (ls.length > 0) h = ls[lr.int(0, ls.length)]!;
+      }
       const rest = w.hosts.filter((x) => x !== h).map((x) => x.address);
       if (r.int(0, 3) === 0) {
         // One-way (a third of the partitions, as the core simulator): h cannot send, or cannot hear.

@@ -5,6 +5,7 @@
  * replica and term, and every new leader holding every entry applied anywhere.
  */
 import { NodeHost } from '../../src/host/nodehost.js';
+import { StorageError } from '../../src/errors.js';
 import { Scheduler } from './scheduler.js';
 import { SimFs } from './sim-fs.js';
 import { SimNetwork } from './sim-network.js';
@@ -131,6 +132,11 @@ export class World implements ApplyObserver {
     else if (prev !== leaderId) this.violation(`election safety: shard ${shardId} term ${term} has leaders ${prev} and ${leaderId} (as ${replica} learnt it)`);
   }
 
+  /** The highest index of `shardId` applied anywhere so far: a read beginning now must see at least it. */
+  appliedFloor(shardId: number): number {
+    return this.maxApplied.get(shardId) ?? 0;
+  }
+
   /**
    * Whether the running code is a crashed host's, finishing the turn in which its power failed
    * mid-sync (sim-fs `crashDuringNextSync`): nothing it does is observed.
@@ -220,6 +226,10 @@ export class World implements ApplyObserver {
         this.refusals.push(msg);
         this.crash(h);
         h.retired = true;
+      } else if (this.faulted.has(tag) && err instanceof StorageError) {
+        // EIO or ENOSPC injected while it started: it fail-stopped; the nemesis restarts it.
+        this.sched.trace(`${tag} failed to start on a faulty disk: ${msg}`);
+        if (!this.failStops.has(tag)) this.failStops.set(tag, msg);
       } else {
         this.violation(`host ${h.id} failed to start: ${msg}`);
       }
