@@ -1,6 +1,7 @@
 /**
  * `npm run sim:host -- --seeds N [--first F] [--seed S] [--hosts 3|5] [--shards K] [--steps X]
- *   [--plant NAME] [--jobs J] [--verbose] [--json]`: the real NodeHost under the deterministic
+ *   [--plant NAME] [--read-mode random|lease|read-index] [--lease-drift-ticks N] [--drift D]
+ *   [--jobs J] [--verbose] [--json]`: the real NodeHost under the deterministic
  * simulator (tools/simhost). Seeds run in J worker processes (default: the available cores;
  * `--jobs 1` runs them in this process); the output is in seed order whichever worker ran a
  * seed. Prints one digest line per seed with `--verbose` (or for a single `--seed`), a progress
@@ -21,6 +22,9 @@ const { values } = parseArgs({
     shards: { type: 'string', default: '2' },
     steps: { type: 'string', default: '40' },
     plant: { type: 'string' },
+    'read-mode': { type: 'string', default: 'random' },
+    'lease-drift-ticks': { type: 'string' },
+    drift: { type: 'string' },
     jobs: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -28,9 +32,17 @@ const { values } = parseArgs({
 });
 
 const realNow = (): number => Number(process.hrtime.bigint() / 1_000_000n);
+const readMode = values['read-mode'] as 'random' | 'lease' | 'read-index';
+if (!['random', 'lease', 'read-index'].includes(readMode)) {
+  console.error(`sim:host: --read-mode must be random, lease or read-index, not ${readMode}`);
+  process.exit(2);
+}
 const settings: SeedSettings = {
   hosts: Number(values.hosts), shards: Number(values.shards), steps: Number(values.steps), verbose: values.verbose,
   ...(values.plant === undefined ? {} : { plant: values.plant }),
+  readMode,
+  ...(values['lease-drift-ticks'] === undefined ? {} : { leaseDriftTicks: Number(values['lease-drift-ticks']) }),
+  ...(values.drift === undefined ? {} : { drift: Number(values.drift) }),
 };
 const seeds: number[] = [];
 if (values.seed !== undefined) seeds.push(Number(values.seed));
@@ -52,13 +64,17 @@ let done = 0;
 let lastProgress = t0;
 const total: Record<string, number> = {};
 const results: Array<{ seed: number; digest: string; violations: readonly string[] }> = [];
-const replayArgs = `--hosts ${settings.hosts} --shards ${settings.shards} --steps ${settings.steps}${settings.plant === undefined ? '' : ` --plant ${settings.plant}`}`;
+const replayArgs = `--hosts ${settings.hosts} --shards ${settings.shards} --steps ${settings.steps}${settings.plant === undefined ? '' : ` --plant ${settings.plant}`}`
+  + `${readMode === 'random' ? '' : ` --read-mode ${readMode}`}${settings.leaseDriftTicks === undefined ? '' : ` --lease-drift-ticks ${settings.leaseDriftTicks}`}`
+  + `${settings.drift === undefined ? '' : ` --drift ${settings.drift}`}`;
 
 /** Prints one seed's report (called in seed order). */
 function print(r: SeedReport): void {
   process.stdout.write(r.output);
   results.push({ seed: r.seed, digest: r.digest, violations: r.violations });
   addStats(total, r.stats);
+  // Seeds in which a crash tore a write (the tear itself is counted in disk.torn).
+  if ((r.stats['disk.torn'] ?? 0) > 0) total['tornSeeds'] = (total['tornSeeds'] ?? 0) + 1;
   if (values.verbose || seeds.length === 1) console.log(`seed ${r.seed}: digest ${r.digest} virtual ${(r.virtualMs / 1000).toFixed(1)} s ${JSON.stringify(r.stats)}`);
   if (r.violations.length > 0) {
     console.log(`seed ${r.seed} FAILED:\n  ${r.violations.join('\n  ')}`);

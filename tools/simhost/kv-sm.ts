@@ -2,7 +2,9 @@
  * The simulator's state machine: a KV map with put, delete and compare-and-set, each with a
  * result, a state hash, and snapshot save/recover. Every applied entry and the state hash
  * after every batch are reported to an {@link ApplyObserver}, which checks that all replicas
- * agree.
+ * agree. A read given as a {@link ReadProbe} reports the index of the last command its state
+ * reflects (kept across snapshots), so that the world can check it against what was applied
+ * anywhere before the read began.
  */
 import { createHash } from 'node:crypto';
 import type { SMEntry, SMResult, SnapshotFileCollection, SnapshotReader, SnapshotWriter, StateMachine } from '../../src/contracts/state-machine.js';
@@ -19,6 +21,12 @@ export interface ApplyObserver {
   hashed(shardId: number, replica: string, index: number, hash: string): void;
 }
 
+/** A read of key `k` that tells `seen` the index of the last command the state it reads reflects. */
+export interface ReadProbe {
+  readonly k: string;
+  seen(index: number): void;
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -27,21 +35,27 @@ export function encodeCmd(c: KvCmd): Uint8Array {
   return enc.encode(JSON.stringify(c));
 }
 
+/** The digest of a command as the world records it (also of a leader's log entries: leader-check.ts). */
+export function cmdDigest(cmd: Uint8Array): string {
+  return createHash('sha1').update(cmd).digest('hex').slice(0, 12);
+}
+
 /** Decodes a command's result. */
 export function decodeResult(r: SMResult): KvResult {
   return JSON.parse(dec.decode(r.data ?? new Uint8Array())) as KvResult;
 }
 
 /** One replica's KV map. */
-export class SimKv implements StateMachine<string, string | null> {
+export class SimKv implements StateMachine<string | ReadProbe, string | null> {
   readonly map = new Map<string, string>();
+  /** The index of the last command applied (the snapshot's, after a recovery). */
   lastIndex = 0;
 
   constructor(private readonly shardId: number, private readonly replica: string, private readonly obs: ApplyObserver) {}
 
   update(entries: readonly SMEntry[]): SMResult[] {
     const out = entries.map((e) => {
-      this.obs.applied(this.shardId, this.replica, e.index, createHash('sha1').update(e.cmd).digest('hex').slice(0, 12));
+      this.obs.applied(this.shardId, this.replica, e.index, cmdDigest(e.cmd));
       this.lastIndex = e.index;
       let c: KvCmd;
       try {
@@ -61,8 +75,10 @@ export class SimKv implements StateMachine<string, string | null> {
     return out;
   }
 
-  lookup(k: string): string | null {
-    return this.map.get(k) ?? null;
+  lookup(q: string | ReadProbe): string | null {
+    if (typeof q === 'string') return this.map.get(q) ?? null;
+    q.seen(this.lastIndex);
+    return this.map.get(q.k) ?? null;
   }
 
   /** A digest of the map (sorted). */
@@ -77,13 +93,14 @@ export class SimKv implements StateMachine<string, string | null> {
   }
 
   async saveSnapshot(w: SnapshotWriter, _f: SnapshotFileCollection, _s: AbortSignal): Promise<void> {
-    await w.write(enc.encode(JSON.stringify([...this.map])));
+    await w.write(enc.encode(JSON.stringify({ last: this.lastIndex, map: [...this.map] })));
   }
 
   async recoverFromSnapshot(r: SnapshotReader): Promise<void> {
-    const data = JSON.parse(dec.decode(await r.readAll())) as Array<[string, string]>;
+    const data = JSON.parse(dec.decode(await r.readAll())) as { last: number; map: Array<[string, string]> };
     this.map.clear();
-    for (const [k, v] of data) this.map.set(k, v);
+    for (const [k, v] of data.map) this.map.set(k, v);
+    this.lastIndex = data.last;
   }
 
   close(): void {}

@@ -10,10 +10,19 @@
  * - `compaction-drops-needed`: after a snapshot, the log is compacted `compactionOverhead`
  *   entries past the snapshot index (the snapshot worker's clamp bypassed), dropping entries
  *   no snapshot holds that a restarted replica or a lagging follower still needs.
+ * - `votes-ignore-log`: a voter grants its vote (and pre-vote) without the §5.4.1 check that
+ *   the candidate's log is at least as up to date as its own (`RaftLog.isUpToDate` always
+ *   true), so a candidate missing committed entries can win: leader completeness breaks.
+ * - `lease-too-long`: a lease-mode leader's read lease runs 20 ticks past its bound (as if
+ *   `leaseDriftTicks` were −20: far too small a bound for any drift), so a leader cut off from
+ *   the others answers reads by lease after a new leader committed writes. Run it with
+ *   `--read-mode lease`.
  */
 import { SessionManager } from '../../src/rsm/sessions.js';
 import { SnapshotWorker } from '../../src/host/snapshot-worker.js';
 import { SimFs } from './sim-fs.js';
+import { RaftLog } from '../../src/core/raft-log.js';
+import { LeaderLease } from '../../src/core/lease.js';
 
 /** The known plants. */
 export const PLANTS: Record<string, () => void> = {
@@ -25,6 +34,15 @@ export const PLANTS: Record<string, () => void> = {
     const encode = SessionManager.prototype.encode;
     SessionManager.prototype.encode = function encodeNoSessions(): Uint8Array {
       return encode.call(new SessionManager());
+    };
+  },
+  'votes-ignore-log': () => {
+    RaftLog.prototype.isUpToDate = function anyLogIsUpToDate(): boolean { return true; };
+  },
+  'lease-too-long': () => {
+    const valid = LeaderLease.prototype.valid;
+    LeaderLease.prototype.valid = function validTooLong(this: LeaderLease, incoming, outgoing, self, now, length): boolean {
+      return valid.call(this, incoming, outgoing, self, now, length + 20);
     };
   },
   'compaction-drops-needed': () => {

@@ -1,17 +1,25 @@
 /**
  * One seed of the host simulator: builds a {@link World}, starts the hosts and shards, runs
- * client workers (sessions and plain proposals, ReadIndex and stale reads) beside a nemesis
- * (crashes with torn writes, restarts, partitions, lossy/duplicating/slow networks, fsync EIO,
- * snapshots with and without export, leader transfers), then heals everything and checks
- * liveness, the client history (linearizable, no acknowledged write lost) and the agreement
- * checks the world ran all along.
+ * client workers (sessions and plain proposals, ReadIndex or lease reads, stale reads) beside a
+ * nemesis (crashes, half of them right after a write so that it may tear; restarts; symmetric
+ * and one-way partitions; lossy/duplicating/slow networks; fsync EIO; ENOSPC; bit flips;
+ * snapshots with and without export; leader transfers; single and joint membership changes),
+ * then heals everything and checks liveness, the client history (linearizable, no
+ * acknowledged write lost) and the checks the world ran all along.
+ *
+ * In about half the seeds (their own random stream, so the choice does not shift the others)
+ * the shards read by lease and every host's clock runs at its own rate within ±drift (0–10%),
+ * with `leaseDriftTicks` the bound that drift calls for ({@link driftTicksFor}).
  */
 import { checkHistory, lostWrites, type KvOp } from '../chaos/linearizability.js';
 import type { ClientSession } from '../../src/host/session.js';
 import type { NodeHost } from '../../src/host/nodehost.js';
-import { decodeResult, encodeCmd, type KvCmd } from './kv-sm.js';
+import { decodeResult, encodeCmd, type KvCmd, type ReadProbe } from './kv-sm.js';
 import { calmNet } from './sim-network.js';
 import { World, type HostSlot } from './world.js';
+import { SimRandom } from './sim-random.js';
+import { driftTicksFor } from './drift-runtime.js';
+import { MembershipNemesis } from './membership-nemesis.js';
 
 /** Parameters of one seed. */
 export interface SeedOptions {
@@ -22,6 +30,15 @@ export interface SeedOptions {
   readonly steps: number;
   /** Print every step. */
   readonly verbose?: boolean;
+  /**
+   * How the shards read: 'random' (default) leases with drifting clocks in about half the
+   * seeds; 'lease' in every seed; 'read-index' never.
+   */
+  readonly readMode?: 'random' | 'lease' | 'read-index';
+  /** Lease seeds: this `leaseDriftTicks` instead of the bound the drift calls for (a negative control). */
+  readonly leaseDriftTicks?: number;
+  /** The clocks' drift bound (a rate ratio, 0.1 = ±10%) instead of a draw of 0–10% in lease seeds; given, every seed drifts. */
+  readonly drift?: number;
 }
 
 /** What one seed did and found. */
@@ -52,13 +69,23 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   const r = w.random.fork();
   const stats: Record<string, number> = {};
   const count = (k: string): void => { stats[k] = (stats[k] ?? 0) + 1; };
+  // Lease and clock-drift choices draw from their own stream.
+  const lr = new SimRandom(o.seed * 7 + 3);
+  const mode = o.readMode ?? 'random';
+  const lease = mode === 'lease' || (mode === 'random' && lr.chance(0.5));
+  const drift = o.drift ?? (lease ? lr.int(0, 11) / 100 : 0);
+  if (drift > 0) for (const h of w.hosts) w.clockRates.set(h.id, 1 + (lr.float() * 2 - 1) * drift);
+  if (lease) {
+    w.reads = { readMode: 'lease', leaseDriftTicks: o.leaseDriftTicks ?? driftTicksFor(10, drift) };
+    stats.leaseDriftTicks = w.reads.leaseDriftTicks;
+  }
+  if (drift > 0) stats.driftPercent = Math.round(drift * 100);
   const history: KvOp[] = [];
   let opId = 0;
   let valueSeq = 0;
   let stopClients = false;
 
   const voters = Math.min(3, o.hosts);
-  let nextReplicaId = 10;
   const members = new Map<number, Map<number, string>>();
   for (let s = 1; s <= o.shards; s++) {
     const m = new Map<number, string>();
@@ -73,23 +100,46 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     return live.length === 0 ? undefined : r.pick(live);
   };
 
+  /** The live hosts whose replica of `shard` believes it leads (an old leader cut off among them). */
+  const leaderHosts = (shard: number): HostSlot[] => w.live().filter((x) => {
+    const rid = x.replicas.get(shard);
+    try { return rid !== undefined && x.nh!.getLeaderId(shard).leaderId === rid; } catch { return false; }
+  });
+
   // A client op through host h; records call and outcome in virtual time.
-  async function clientOp(client: number, session: ClientSession | null): Promise<void> {
-    const h = pickHost();
+  async function clientOp(client: number, session: ClientSession | null, readOnly = false): Promise<void> {
+    let h = pickHost();
     if (h === undefined) return;
-    const nh = h.nh!;
     const shard = session?.shardId ?? r.int(1, o.shards + 1);
     const k = `k${r.int(0, KEYS)}`;
     const key = `${shard}/${k}`;
-    const roll = r.int(0, 10);
+    const roll = readOnly ? 1 : r.int(0, 10);
     const call = w.sched.now;
     const id = opId++;
     if (roll < 3) {
       const stale = roll === 0;
       count(stale ? 'staleReads' : 'reads');
-      const res = await within(w, w.asHost(h, `read ${key}`, () => (stale ? nh.staleRead<string, string | null>(shard, k) : nh.read<string, string | null>(shard, k, { timeoutMs: CALL_TIMEOUT_MS }))), CALL_TIMEOUT_MS);
+      // Lease seeds: half the reads go to a replica that believes it leads (maybe a stale one);
+      // the lease reader's to the one of the oldest term (a leader cut off, while it believes).
+      if (lease && !stale && (readOnly || lr.chance(0.5))) {
+        const ls = leaderHosts(shard);
+        const term = (x: HostSlot): number => x.nh!.getLeaderId(shard).term;
+        if (ls.length > 0) h = readOnly ? ls.reduce((a, b) => (term(b) < term(a) ? b : a)) : ls[lr.int(0, ls.length)]!;
+      }
+      const nh = h.nh!;
+      // A linearizable read sees every command applied anywhere before it began (the core
+      // simulator's read check); its probe tells which index the state it read reflects.
+      const floor = w.appliedFloor(shard);
+      let seen = -1;
+      const probe: ReadProbe = { k, seen: (i) => { seen = i; } };
+      const res = await within(w, w.asHost(h, `read ${key}`, () => (stale ? nh.staleRead<string, string | null>(shard, k) : nh.read<ReadProbe, string | null>(shard, probe, { timeoutMs: CALL_TIMEOUT_MS }))), CALL_TIMEOUT_MS);
       // Stale reads are not linearizable; they are only exercised.
-      if (!stale && res !== undefined && 'v' in res) history.push({ id, client, key, f: 'get', call, ret: w.sched.now, status: 'ok', read: res.v });
+      if (!stale && res !== undefined && 'v' in res) {
+        if (seen < floor) w.violation(`linearizable read${lease ? ' (lease mode)' : ''}: shard ${shard} read through ${h.address} saw the state as of index ${seen}, but index ${floor} was applied before the read began`);
+        history.push({ id, client, key, f: 'get', call, ret: w.sched.now, status: 'ok', read: res.v });
+        // Answered within the virtual millisecond it was asked: no heartbeat round, so by lease.
+        if (lease && w.sched.now === call) count('leaseReads');
+      }
       return;
     }
     const v = `v${valueSeq++}`;
@@ -138,30 +188,74 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
       await clientOp(client, session);
     }
   }
-  const clients = [clientLoop(1, false), clientLoop(2, false), clientLoop(3, true)];
+  /** Lease seeds: a fourth client reads only, often, half the time at a replica that believes it leads. */
+  async function leaseReader(): Promise<void> {
+    while (!stopClients) {
+      await within(w, new Promise(() => undefined), lr.int(5, 30));
+      if (!stopClients) await clientOp(4, null, true);
+    }
+  }
+  const clients = [clientLoop(1, false), clientLoop(2, false), clientLoop(3, true), ...(lease ? [leaseReader()] : [])];
   void clients;
 
   // ---- the nemesis -----------------------------------------------------------------------
   const down = (): HostSlot[] => w.hosts.filter((h) => !h.up);
   const restartable = (): HostSlot[] => down().filter((h) => !h.retired);
   const trace = (s: string): void => { w.sched.trace(`nemesis ${s}`); if (o.verbose === true) console.log(`t=${w.sched.now} ${s}`); };
+  /** Hosts whose crash is armed to land after their next write (counted as down). */
+  const crashing = new Set<HostSlot>();
+  const membership = new MembershipNemesis({
+    w, r, shards: o.shards, timeoutMs: CALL_TIMEOUT_MS, trace, count, within: (p, ms) => within(w, p, ms),
+  });
+
   await w.sched.runUntil(w.sched.now + 1500);
   for (let step = 0; step < o.steps && w.violations.length === 0 && w.sched.stalledAt === undefined; step++) {
     const roll = r.int(0, 100);
     if (roll < 12) {
-      const live = w.live();
-      if (down().length < Math.floor((voters - 1) / 2) + (o.hosts - voters) && live.length > 0) {
+      const live = w.live().filter((h) => !crashing.has(h));
+      if (down().length + crashing.size < Math.floor((voters - 1) / 2) + (o.hosts - voters) && live.length > 0) {
         const h = r.pick(live);
-        trace(`crash ${h.tag}`); count('crashes');
-        w.crash(h);
+        count('crashes');
+        if (r.chance(0.5)) {
+          // The power fails during one of the host's next syncs (most are the WAL's), so what
+          // it was syncing may tear (sim-fs keeps a random prefix of the first unsynced write
+          // of a file half the time). No sync within 300 ms: the crash lands then.
+          const tag = h.tag;
+          trace(`crash ${tag} during its next sync`); count('crashesInSync');
+          crashing.add(h);
+          const go = (): boolean => {
+            if (!crashing.delete(h) || h.tag !== tag || !h.up) return false;
+            w.crash(h);
+            return true;
+          };
+          w.fs.crashDuringNextSync(h.dir, go);
+          w.sched.schedule(300, go, 'crash-deadline', 'sim');
+        } else {
+          trace(`crash ${h.tag}`);
+          w.crash(h);
+        }
       }
     } else if (roll < 24) {
       const d = restartable();
       if (d.length > 0) { const h = r.pick(d); trace(`restart h${h.id}`); count('restarts'); startHost(h); }
     } else if (roll < 32) {
-      const h = r.pick(w.hosts);
-      trace(`isolate ${h.address}`); count('partitions');
-      w.net.partition([h.address], w.hosts.filter((x) => x !== h).map((x) => x.address));
+      let h = r.pick(w.hosts);
+      // Lease seeds: often cut off a leader, the case its lease must survive.
+      if (lease && lr.chance(0.5)) {
+        const ls = leaderHosts(lr.int(1, o.shards + 1));
+        if (ls.length > 0) h = ls[lr.int(0, ls.length)]!;
+      }
+      const rest = w.hosts.filter((x) => x !== h).map((x) => x.address);
+      if (r.int(0, 3) === 0) {
+        // One-way (a third of the partitions, as the core simulator): h cannot send, or cannot hear.
+        const out = r.chance(0.5);
+        trace(out ? `cut ${h.address} > rest` : `cut rest > ${h.address}`); count('oneWayPartitions');
+        if (out) w.net.partitionOneWay([h.address], rest);
+        else w.net.partitionOneWay(rest, [h.address]);
+      } else {
+        trace(`isolate ${h.address}`); count('partitions');
+        w.net.partition([h.address], rest);
+      }
     } else if (roll < 40) {
       trace('heal'); w.net.heal();
     } else if (roll < 48) {
@@ -189,7 +283,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
       }
     } else if (roll < 65) {
       const live = w.live();
-      if (live.length > 0 && down().length === 0) {
+      if (live.length > 0 && down().length === 0 && crashing.size === 0) {
         // fsyncgate: the next fsync of this host fails and its unsynced data is gone. The host
         // must fail-stop; the operator restarts it (a crash + restart here).
         const h = r.pick(live);
@@ -207,40 +301,8 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
         }, 'eio-restart', 'sim');
       }
     } else if (roll >= 71 && roll < 77 && o.hosts > voters) {
-      // Membership: add a replica of a shard on a host without one (it joins), or remove one
-      // from a shard of more than three. An add whose outcome is unknown may have applied: its
-      // replica is started anyway (a replica that never became a member just waits).
-      const shard = r.int(1, o.shards + 1);
-      const members = w.hosts.filter((x) => x.replicas.has(shard));
-      const vias = members.filter((x) => x.up && x.nh !== undefined);
-      if (vias.length > 0) {
-        const via = r.pick(vias);
-        const vnh = via.nh!;
-        const free = w.hosts.filter((x) => !x.replicas.has(shard) && !x.retired);
-        if (free.length > 0 && (members.length <= 3 || r.chance(0.5))) {
-          const h = r.pick(free);
-          const rid = nextReplicaId++;
-          trace(`add shard ${shard} replica ${rid} on ${h.address} via ${via.address}`); count('adds');
-          void within(w, w.asHost(via, 'add', () => vnh.requestAddReplica(shard, rid, h.address, { timeoutMs: CALL_TIMEOUT_MS })), CALL_TIMEOUT_MS).then((res) => {
-            if (res !== undefined && !('v' in res)) return;
-            if (res !== undefined) count('addsDone');
-            h.replicas.set(shard, rid);
-            h.joined.add(shard);
-            const hnh = h.nh;
-            if (h.up && hnh !== undefined) void w.asHost(h, 'join', () => w.startReplica(h, hnh, shard, rid, new Map(), true)).catch(() => undefined);
-          });
-        } else if (members.length > 3) {
-          const h = r.pick(members);
-          const rid = h.replicas.get(shard)!;
-          trace(`remove shard ${shard} replica ${rid} on ${h.address} via ${via.address}`); count('removes');
-          void within(w, w.asHost(via, 'remove', () => vnh.requestDeleteReplica(shard, rid, { timeoutMs: CALL_TIMEOUT_MS })), CALL_TIMEOUT_MS).then((res) => {
-            if (res === undefined || !('v' in res)) return;
-            count('removesDone');
-            h.replicas.delete(shard);
-            h.joined.delete(shard);
-          });
-        }
-      }
+      // Membership: single adds and removes, and joint changes (membership-nemesis.ts).
+      membership.step();
     } else if (roll >= 68 && roll < 71 && restartable().length > 0 && w.hosts.every((h) => !h.retired && !h.flipped)) {
       // Bit rot at rest: a byte of a down host's WAL or snapshot flips. Its next start must
       // refuse with a clear error (then it stays down for good, so one host at most) or be
@@ -253,7 +315,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
       }
     } else if (roll < 68) {
       const live = w.live();
-      if (live.length > 0 && down().length === 0) {
+      if (live.length > 0 && down().length === 0 && crashing.size === 0) {
         // A full disk: writes that grow files fail with ENOSPC (WAL appends, snapshot saves).
         // The host may fail a replica or itself; the operator frees space and restarts it.
         const h = r.pick(live);
@@ -274,6 +336,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
 
   // ---- heal and check liveness -------------------------------------------------------------
   trace('final heal');
+  crashing.clear();
   w.net.heal();
   w.net.faults = { ...calmNet };
   for (const h of restartable()) startHost(h);
@@ -325,6 +388,7 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
   if (w.refusals.length > 0) stats.refusedStarts = w.refusals.length;
   if (o.verbose === true) for (const m of w.refusals) console.log(`refused start (damaged disk): ${m}`);
   stats.messages = w.net.delivered;
+  stats.leadersChecked = w.elections;
   stats.events = w.sched.eventsRun;
   for (const [k, v] of Object.entries({ ...w.fs.faults, ...w.fs.calls })) stats[`disk.${k}`] = v;
   for (const line of w.violations) w.sched.trace(`violation ${line}`);

@@ -24,6 +24,12 @@ export interface SeedSettings {
   readonly steps: number;
   readonly verbose: boolean;
   readonly plant?: string;
+  /** How the shards read: 'random' (default) leases with drifting clocks in about half the seeds. */
+  readonly readMode?: 'random' | 'lease' | 'read-index';
+  /** Lease seeds: this `leaseDriftTicks` instead of the bound the drift calls for (a negative control). */
+  readonly leaseDriftTicks?: number;
+  /** The clocks' drift bound instead of a draw (every seed drifts). */
+  readonly drift?: number;
 }
 
 /** The report of a seed that the simulator could not finish (an error, or its worker died). */

@@ -6,6 +6,12 @@
  * reverts everything under a host's directory to its durable state, keeping (with probability
  * 1/2) a random torn prefix of the first unsynced write of each file.
  *
+ * So that crashes land while writes are unsynced (and tear), {@link crashDuringNextSync} makes
+ * the power fail inside a host's next fsync/fdatasync: the call never returns to the host.
+ * The dead host's code still runs to the end of its current turn (JavaScript cannot stop it),
+ * so the call throws, and every later change to the disk it attempts fails with EIO: nothing
+ * it does after the power failed reaches the disk.
+ *
  * Faults a disk really has: EIO from the next fsync under a prefix (the unsynced data is
  * dropped, as Linux drops the dirty pages), ENOSPC past a byte quota, a flipped byte at rest.
  * Asynchronous calls complete through the {@link Scheduler} after a small random virtual delay
@@ -98,6 +104,9 @@ export class SimFs implements FileSystem {
   private nextFd = SIM_FD_BASE;
   private readonly eioNext = new Map<string, (path: string) => void>();
   private readonly quotas = new Map<string, number>();
+  private readonly syncCrashes = new Map<string, () => boolean>();
+  /** Crashes made by {@link crashDuringNextSync} so far (the ghost check is skipped before the first). */
+  private syncCrashed = 0;
   private readonly lastDone = new Map<string, number>();
 
   constructor(private readonly sched: Scheduler, private readonly random: SimRandom, readonly maxDelayMs = 2) {
@@ -123,6 +132,16 @@ export class SimFs implements FileSystem {
    */
   failNextFsync(prefix: string, hit: (path: string) => void = () => undefined): void {
     this.eioNext.set(prefix, hit);
+  }
+
+  /**
+   * The power fails during the next fsync or fdatasync of a file or directory under `prefix`:
+   * `crash` runs inside the call, before anything it would sync is durable; when it crashed the
+   * host (killed its tag, then {@link crash}ed its directory: it returns true) the call throws
+   * EIO to the dead host's code, else the sync goes on. A crash of `prefix` drops the hook.
+   */
+  crashDuringNextSync(prefix: string, crash: () => boolean): void {
+    this.syncCrashes.set(path.resolve(prefix), crash);
   }
 
   /** Writes that grow files under `prefix` past `bytes` in total fail with ENOSPC (undefined: no quota). */
@@ -177,6 +196,7 @@ export class SimFs implements FileSystem {
     // replaced the failing disk or freed space before restarting).
     for (const p of [...this.eioNext.keys()]) if (under(p, abs)) this.eioNext.delete(p);
     for (const p of [...this.quotas.keys()]) if (under(p, abs)) this.quotas.delete(p);
+    for (const p of [...this.syncCrashes.keys()]) if (under(p, abs)) this.syncCrashes.delete(p);
     for (const [fd, f] of this.fds) if (under(f.path, abs)) this.fds.delete(fd);
     const top = this.resolve(abs);
     if (top === undefined) return;
@@ -212,6 +232,7 @@ export class SimFs implements FileSystem {
       if (!create) throw errno('ENOENT', 'open', abs);
       const parent = this.resolve(path.dirname(abs));
       if (parent === undefined || !parent.dir) throw errno('ENOENT', 'open', abs);
+      this.ghost('open', abs);
       ino = this.newInode(false);
       parent.entries.set(path.basename(abs), ino);
     } else if (flags.includes('x')) {
@@ -285,6 +306,7 @@ export class SimFs implements FileSystem {
     }
     const pi = this.resolve(parent)!;
     if (!pi.dir) throw errno('ENOTDIR', 'mkdir', abs);
+    this.ghost('mkdir', abs);
     pi.entries.set(path.basename(abs), this.newInode(true));
     return options?.recursive === true ? (first ?? abs) : undefined;
   }
@@ -340,6 +362,7 @@ export class SimFs implements FileSystem {
     const pb = this.resolve(path.dirname(b));
     if (pb === undefined) throw errno('ENOENT', 'link', b);
     if (pb.entries.has(path.basename(b))) throw errno('EEXIST', 'link', b);
+    this.ghost('link', b);
     pb.entries.set(path.basename(b), ino);
   }
 
@@ -478,6 +501,7 @@ export class SimFs implements FileSystem {
 
   /** Removes the entry `abs` from its parent directory. */
   private detach(abs: string): void {
+    this.ghost('unlink', abs);
     this.resolve(path.dirname(abs))?.entries.delete(path.basename(abs));
   }
 
@@ -509,7 +533,16 @@ export class SimFs implements FileSystem {
     return undefined;
   }
 
+  /**
+   * A crashed host's code finishing its turn after the power failed mid-sync: its changes
+   * never reach the disk. @throws EIO then.
+   */
+  private ghost(syscall: string, p?: string): void {
+    if (this.syncCrashed > 0 && this.sched.isDead(this.sched.currentTag)) throw errno('EIO', syscall, p);
+  }
+
   private writeIno(ino: Inode, p: string, pos: number, data: Buffer): void {
+    this.ghost('write', p);
     const grow = Math.max(0, pos + data.length - ino.data.len);
     const q = grow > 0 ? this.quotaFor(p) : undefined;
     if (q !== undefined && this.usedBytes(q[0]) + grow > q[1]) {
@@ -522,12 +555,21 @@ export class SimFs implements FileSystem {
   }
 
   private truncateIno(ino: Inode, len: number): void {
+    this.ghost('ftruncate');
     ino.data.truncate(len);
     ino.pending.push({ kind: 'truncate', len });
   }
 
   private syncIno(f: OpenFile): void {
+    this.ghost('fsync', f.path);
     this.calls.syncs++;
+    for (const [prefix, crash] of this.syncCrashes) {
+      if (!under(f.path, prefix)) continue;
+      this.syncCrashes.delete(prefix);
+      if (!crash()) break;
+      this.syncCrashed++;
+      throw errno('EIO', 'fsync', f.path);
+    }
     for (const [prefix, hit] of this.eioNext) {
       if (!under(f.path, prefix)) continue;
       this.eioNext.delete(prefix);

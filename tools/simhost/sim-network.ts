@@ -3,7 +3,8 @@
  * scheduler event of the receiving host (so a crashed receiver's events never run, and what a
  * message does on arrival runs as the receiver). Each message is independently lost,
  * duplicated, delayed (a random latency, so messages reorder) or stopped by a partition, all
- * drawn from the seed; every delivery is folded into the trace digest. Batches round-trip
+ * drawn from the seed; every delivery is folded into the trace digest. Partitions are
+ * symmetric (both directions cut) or one-way (a→b cut while b→a flows). Batches round-trip
  * through the binary codec, as on TCP. Snapshots are copied file by file into the receiver's
  * temp dir on the simulated disk, synced, then completed, and the sender hears the outcome.
  */
@@ -34,6 +35,8 @@ export class SimNetwork {
   faults: NetFaults = { ...calmNet };
   /** Messages delivered (for statistics). */
   delivered = 0;
+  /** Hears every message a host sends, before the network's faults (the world's vote check). */
+  onSend: ((m: Message) => void) | undefined;
   private readonly hosts = new Map<string, SimTransport>();
   private readonly blocked = new Set<string>();
 
@@ -52,6 +55,11 @@ export class SimNetwork {
   /** Cuts one direction only. */
   blockOneWay(from: string, to: string): void {
     this.blocked.add(`${from}>${to}`);
+  }
+
+  /** Cuts every link from a host of `from` to one of `to`; the other direction still flows. */
+  partitionOneWay(from: readonly string[], to: readonly string[]): void {
+    for (const x of from) for (const y of to) this.blockOneWay(x, y);
   }
 
   /** Removes every partition. */
@@ -102,6 +110,7 @@ export class SimTransport implements Transport {
   /** Queues `m` for its replica's host; delivered after this turn with the network's faults. */
   send(m: Message): boolean {
     if (this.state !== 'started') return false;
+    this.net.onSend?.(m);
     const to = this.resolver.resolve(m.shardId, m.to);
     if (to === undefined) return false;
     if (this.net.host(to) === undefined) {
