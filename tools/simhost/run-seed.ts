@@ -383,7 +383,9 @@ export async function runSeed(o: SeedOptions): Promise<SeedResult> {
     // Every live replica catches up and agrees (the hash check runs as they apply).
     await w.sched.runUntil(w.sched.now + 2000);
   }
-  if (w.sched.stalledAt !== undefined) w.violation(`virtual time stalled at t=${w.sched.stalledAt}: ${w.sched.maxEventsAtOneTime} events ran without time passing (a busy loop)`);
+  if (w.sched.stalledAt !== undefined) w.violation(w.sched.eventsRun >= w.sched.maxEvents
+    ? `virtual time crawled: ${w.sched.maxEvents} events ran by t=${w.sched.stalledAt} (a livelock)`
+    : `virtual time stalled at t=${w.sched.stalledAt}: ${w.sched.maxEventsAtOneTime} events ran without time passing (a busy loop)`);
   stats.ops = history.length;
   if (w.refusals.length > 0) stats.refusedStarts = w.refusals.length;
   if (o.verbose === true) for (const m of w.refusals) console.log(`refused start (damaged disk): ${m}`);

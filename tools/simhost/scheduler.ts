@@ -74,7 +74,12 @@ export class Scheduler {
    */
   stalledAt: number | undefined;
   /** The bound of {@link stalledAt}. */
-  maxEventsAtOneTime = 200_000;
+  maxEventsAtOneTime = 20_000;
+  /**
+   * Events one run may take in all (a seed takes about 50,000): past it the run is stalled too,
+   * so that a livelock that lets virtual time crawl ends the seed instead of hanging it.
+   */
+  maxEvents = 5_000_000;
   /** Events between two real event-loop turns (the process's own I/O runs there). */
   yieldEvery = 2000;
   private sinceYield = 0;
@@ -147,7 +152,7 @@ export class Scheduler {
     const ev = this.pop();
     if (ev === undefined) return false;
     this.sameTime = ev.time === this.now ? this.sameTime + 1 : 0;
-    if (this.sameTime > this.maxEventsAtOneTime) {
+    if (this.sameTime > this.maxEventsAtOneTime || this.eventsRun >= this.maxEvents) {
       this.stalledAt = this.now;
       return false;
     }
