@@ -1,12 +1,12 @@
 /**
  * A few hundred seeds of the host simulator (`npm run sim:host`, tools/simhost) in `npm test`:
- * 250 seeds of 3 hosts and 50 of 5 hosts (membership changes need hosts beyond the first
- * three), 15 nemesis steps each, in worker processes (`--jobs`, one per core). None may fail,
- * and over the run every kind of fault must have been injected at least once: crashes,
- * restarts, partitions, network faults, fsync EIO, ENOSPC, flipped bytes, snapshots, leader
- * transfers and membership changes (the counts of the `sim:host stats:` line). 114 s of CPU
- * (150 s of wall time on a 2-core machine at load 8; about a minute on two idle cores).
- *
+ * 250 seeds of 3 hosts and 100 of 5 hosts (membership and joint changes need hosts beyond the
+ * first three), 15 nemesis steps each, in worker processes (`--jobs`, one per core). None may
+ * fail, and over the run every kind of fault and check must have happened at least once:
+ * crashes (torn writes among them), restarts, symmetric and one-way partitions, network faults,
+ * fsync EIO, ENOSPC, flipped bytes, snapshots, leader transfers, membership and joint changes,
+ * lease reads and new leaders checked for completeness (the counts of the `sim:host stats:`
+ * line). 52 s of wall time on two idle cores (350 seeds in 2 jobs). *
  * The seeds are fixed, so the run is the same every time: a seed that fails here fails on every
  * run, and its line says how to replay it.
  */
@@ -48,16 +48,16 @@ test('250 seeds of 3 hosts: none fails', { timeout: 900_000 }, async () => {
   assert.equal(r.code, 0);
 });
 
-test('50 seeds of 5 hosts (with membership changes): none fails', { timeout: 900_000 }, async () => {
-  const r = await sim(['--seeds', '50', '--first', '1', '--hosts', '5', '--steps', '15']);
+test('100 seeds of 5 hosts (with membership and joint changes): none fails', { timeout: 900_000 }, async () => {
+  const r = await sim(['--seeds', '100', '--first', '1', '--hosts', '5', '--steps', '15']);
   add(r);
-  assert.match(r.out, /^sim:host: 50 seeds, 0 failed$/m, failures(r));
+  assert.match(r.out, /^sim:host: 100 seeds, 0 failed$/m, failures(r));
   assert.equal(r.code, 0);
 });
 
-test('over those 300 seeds every fault was injected', () => {
+test('over those 350 seeds every fault was injected', () => {
   // Counted where the fault happened: disk.* by the simulated disk, the rest by the nemesis.
-  const faults = ['crashes', 'restarts', 'partitions', 'netFaults', 'disk.eio', 'disk.enospc', 'disk.flips', 'refusedStarts', 'snapshots', 'transfers', 'addsDone', 'removesDone'];
+  const faults = ['crashes', 'restarts', 'partitions', 'netFaults', 'disk.eio', 'disk.enospc', 'disk.flips', 'refusedStarts', 'snapshots', 'transfers', 'addsDone', 'removesDone', 'jointDone', 'oneWayPartitions', 'disk.torn', 'leaseReads', 'leadersChecked'];
   const missing = faults.filter((k) => !((total[k] ?? 0) > 0));
   assert.deepEqual(missing, [], `faults never injected: ${missing.join(', ')}; counts: ${JSON.stringify(total)}`);
 });
