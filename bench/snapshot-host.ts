@@ -38,6 +38,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { userSpaceCopy } from './user-space-copy.js';
 import { CHUNK, pool } from './host-child.js';
 import {
   HostProcess, defaultBase, freePorts, killAll, median, parseArgs, tempDir, topSelfTime, wallNow,
@@ -64,8 +65,6 @@ interface Run {
   streamReceived: number; streamBytes: number; streamRecovered: number; recover: number;
 }
 
-/** The user-space copy's buffer: the stream's chunk size (the transport's default). */
-const COPY_CHUNK = 2 * 1024 * 1024;
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t = performance.now();
@@ -76,25 +75,6 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 async function fsyncFile(p: string): Promise<void> {
   const h = await fsp.open(p, 'r+');
   try { await h.sync(); } finally { await h.close(); }
-}
-
-/** Copies `src` to `dst` through user space (read a chunk, write it; one buffer) and fsyncs the copy. */
-async function userSpaceCopy(src: string, dst: string): Promise<void> {
-  const buf = Buffer.allocUnsafe(COPY_CHUNK);
-  const from = await fsp.open(src, 'r');
-  const to = await fsp.open(dst, 'w');
-  try {
-    for (let pos = 0; ;) {
-      const { bytesRead } = await from.read(buf, 0, COPY_CHUNK, pos);
-      if (bytesRead === 0) break;
-      for (let done = 0; done < bytesRead;) done += (await to.write(buf, done, bytesRead - done, pos + done)).bytesWritten;
-      pos += bytesRead;
-    }
-    await to.sync();
-  } finally {
-    await from.close();
-    await to.close();
-  }
 }
 
 /**

@@ -25,6 +25,7 @@ import * as fsp from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { userSpaceCopy } from './user-space-copy.js';
 import { fileURLToPath } from 'node:url';
 import { SeededRandom } from '../src/core/random.js';
 import { MessageType, emptySnapshot, message, type Message, type SnapshotMeta } from '../src/core/types.js';
@@ -41,7 +42,6 @@ const BASE = args.get('dir') ?? os.tmpdir();
 const CHUNK = args.has('chunk') ? Number(args.get('chunk')) : undefined;
 const PROFILE = args.has('profile');
 const RECV_QUEUE = args.has('recv-queue') ? Number(args.get('recv-queue')) : undefined;
-const COPY_CHUNK = 2 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
 /** CPU time of this process so far, in milliseconds (user + system). */
@@ -129,24 +129,6 @@ function next(c: ChildProcess, event: string): Promise<Record<string, unknown>> 
     };
     c.on('message', on);
   });
-}
-
-async function userSpaceCopy(src: string, dst: string): Promise<void> {
-  const buf = Buffer.allocUnsafe(COPY_CHUNK);
-  const from = await fsp.open(src, 'r');
-  const to = await fsp.open(dst, 'w');
-  try {
-    for (let pos = 0; ;) {
-      const { bytesRead } = await from.read(buf, 0, COPY_CHUNK, pos);
-      if (bytesRead === 0) break;
-      for (let done = 0; done < bytesRead;) done += (await to.write(buf, done, bytesRead - done, pos + done)).bytesWritten;
-      pos += bytesRead;
-    }
-    await to.sync();
-  } finally {
-    await from.close();
-    await to.close();
-  }
 }
 
 interface Rep { copy: number; stream: number; senderCpu: number; receiverCpu: number }
