@@ -3,33 +3,18 @@
  * or in a worker (tools/simhost/seed-worker.ts): plain data, so it crosses the IPC channel.
  */
 
-/** The outcome of one seed, as the command prints it. */
-export interface SeedReport {
-  readonly seed: number;
-  /** The trace digest, or `-` when the simulator itself stopped. */
-  readonly digest: string;
-  readonly violations: readonly string[];
-  /** The seed's counts (nemesis actions, faults injected, client operations, events). */
-  readonly stats: Record<string, number>;
-  /** Virtual milliseconds simulated. */
-  readonly virtualMs: number;
+import type { SeedOptions, SeedResult } from './run-seed.js';
+
+/** The outcome of one seed, as the command prints it: the simulator's result and what it printed. */
+export interface SeedReport extends SeedResult {
   /** What the seed printed (its `--verbose` trace), to be printed in seed order. */
   readonly output: string;
 }
 
-/** The per-seed settings a worker is started with (the same for every seed of a run). */
-export interface SeedSettings {
-  readonly hosts: number;
-  readonly shards: number;
-  readonly steps: number;
+/** The per-seed settings a worker is started with (the same for every seed of a run): the seed's options and the plant. */
+export interface SeedSettings extends Omit<SeedOptions, 'seed'> {
   readonly verbose: boolean;
   readonly plant?: string;
-  /** How the shards read: 'random' (default) leases with drifting clocks in about half the seeds. */
-  readonly readMode?: 'random' | 'lease' | 'read-index';
-  /** Lease seeds: this `leaseDriftTicks` instead of the bound the drift calls for (a negative control). */
-  readonly leaseDriftTicks?: number;
-  /** The clocks' drift bound instead of a draw (every seed drifts). */
-  readonly drift?: number;
 }
 
 /** The report of a seed that the simulator could not finish (an error, or its worker died). */

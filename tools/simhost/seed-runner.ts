@@ -27,10 +27,7 @@ export async function makeSeedRunner(settings: SeedSettings, capture: boolean): 
     const log = console.log;
     if (capture) console.log = (...a: unknown[]) => { lines.push(a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')); };
     try {
-      const res = await runSeed({
-        seed, hosts: settings.hosts, shards: settings.shards, steps: settings.steps, verbose: settings.verbose,
-        readMode: settings.readMode, leaseDriftTicks: settings.leaseDriftTicks, drift: settings.drift,
-      });
+      const res = await runSeed({ ...settings, seed });
       return { seed, digest: res.digest, violations: res.violations, stats: res.stats, virtualMs: res.virtualMs, output: lines.map((l) => `${l}\n`).join('') };
     } catch (err) {
       return stoppedReport(seed, err instanceof Error ? err.message : String(err), lines.map((l) => `${l}\n`).join(''));
