@@ -231,16 +231,7 @@ export class SnapshotReceiveSession {
     const head = first.length >= CHUNK_PREFIX_MAX || parts.length === 1 ? first : Buffer.concat(parts, Math.min(length, CHUNK_PREFIX_MAX));
     const { fileIndex, offset, prefixLength } = decodeChunkPrefix(head);
     if (fileIndex < this.receiving || fileIndex >= this.header.fileSizes.length) throw new CodecError(`chunk for unexpected file ${fileIndex}`);
-    const data: Buffer[] = [];
-    let skip = prefixLength;
-    for (const p of parts) {
-      if (skip >= p.length) {
-        skip -= p.length;
-        continue;
-      }
-      data.push(skip > 0 ? p.subarray(skip) : p);
-      skip = 0;
-    }
+    const data = rest(parts, prefixLength);
     while (this.receiving < fileIndex) this.checkOf(this.receiving++)?.finish();
     const check = this.checkOf(fileIndex);
     let crc = 0;
