@@ -34,7 +34,7 @@ export class HostTicker {
       // A quiesced replica has nothing to time (ticksDue is 0); any message or request wakes it.
       if (r.identityConflict !== null) continue;
       for (let n = r.ticksDue(); n > 0; n--) r.peer.tick();
-      if (r.peer.hasUpdate()) this.targets.setReady(r);
+      if (r.tickReads() || r.peer.hasUpdate()) this.targets.setReady(r);
     }
   }
 

@@ -1,7 +1,10 @@
 /**
  * The linearizable reads a replica's callers wait on (ReadIndex, thesis §6.4): batched into one
  * read context per engine pass, held while the shard has no leader, and sent again when the
- * leader they were sent to is gone (a read has no effect, so repeating one is always safe).
+ * leader they were sent to is gone, or when a context goes unanswered for `resendTicks` ticks
+ * (its ReadIndex or the answer was lost: the transport may drop any message, and a leader that
+ * stays leader in the same term would otherwise never be asked again). A read has no effect,
+ * so repeating one is always safe; etcd's server re-asks the same way after 500 ms.
  */
 import { ctxKey } from '../core/read-only.js';
 import { Role } from '../core/raft.js';
@@ -27,6 +30,8 @@ interface Sent {
   readonly reads: PendingRead[];
   readonly leaderId: number;
   readonly term: number;
+  /** Host ticks since the context was sent. */
+  age: number;
 }
 
 /** The waiting reads of one replica. */
@@ -41,7 +46,12 @@ export class PendingReads {
   private lastLeader = 0;
   private lastTerm = 0;
 
-  constructor(private readonly ctxHigh: number) {}
+  /**
+   * @param ctxHigh the high word of this replica's read contexts (unique per replica).
+   * @param resendTicks ticks an unanswered context waits before its reads are sent again
+   *   under a new context (the host passes the election timeout).
+   */
+  constructor(private readonly ctxHigh: number, private readonly resendTicks: number) {}
 
   /** Reads counted against `maxPending` (one per unsent read, one per sent context). */
   get size(): number { return this.batch.length + this.sent.size; }
@@ -81,13 +91,30 @@ export class PendingReads {
     }
     if (this.batch.length === 0 || (!known && p.role !== Role.Witness)) return;
     const ctx: ReadContext = { low: ++this.ctxLow, high: this.ctxHigh };
-    this.sent.set(ctxKey(ctx), { reads: this.batch, leaderId: p.leaderId, term: p.term });
+    this.sent.set(ctxKey(ctx), { reads: this.batch, leaderId: p.leaderId, term: p.term, age: 0 });
     this.batch = [];
     p.readIndex(ctx);
   }
 
-  private requeue(reads: readonly PendingRead[]): void {
-    for (const r of reads) if (!r.req.done) this.batch.push(r);
+  /**
+   * One host tick: contexts unanswered for `resendTicks` ticks are forgotten and their reads
+   * queued to be sent again at the next {@link flush} (a late answer to the old context is then
+   * ignored). Returns how many reads were queued: then the replica needs an engine pass.
+   */
+  tick(): number {
+    let queued = 0;
+    for (const [k, s] of this.sent) {
+      if (++s.age < this.resendTicks) continue;
+      this.sent.delete(k);
+      queued += this.requeue(s.reads);
+    }
+    return queued;
+  }
+
+  private requeue(reads: readonly PendingRead[]): number {
+    let n = 0;
+    for (const r of reads) if (!r.req.done) { this.batch.push(r); n++; }
+    return n;
   }
 
   /** The leader confirmed `rr`: its reads wait for the state machine to apply its index. */

@@ -16,6 +16,8 @@ export interface ReplicaCounters {
    * are sent again to the next leader, except on a witness, where they fail.
    */
   readsDropped: number;
+  /** Linearizable reads sent again because their ReadIndex went unanswered for an election timeout (a lost message). */
+  readsResent: number;
   /** Snapshots taken here (exported ones included). */
   snapshotsTaken: number;
   /** Snapshot streams to followers that completed. */
@@ -33,7 +35,7 @@ export interface ReplicaCounters {
 /** A fresh set of counters, all zero. */
 export function newReplicaCounters(): ReplicaCounters {
   return {
-    proposals: 0, proposalsDropped: 0, proposalsReforwarded: 0, readsDropped: 0, snapshotsTaken: 0, snapshotsSent: 0,
+    proposals: 0, proposalsDropped: 0, proposalsReforwarded: 0, readsDropped: 0, readsResent: 0, snapshotsTaken: 0, snapshotsSent: 0,
     snapshotSendFailures: 0, snapshotsReceived: 0, snapshotsRecovered: 0, identityMismatches: 0,
   };
 }

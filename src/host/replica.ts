@@ -104,7 +104,7 @@ export class Replica {
     // which arrive here when their entries are applied, vanishingly unlikely.
     const { random, clock } = host.runtime;
     this.nextKey = random.int(1, 2 ** 47) * 8;
-    this.reads = new PendingReads(random.int(1, 2 ** 47));
+    this.reads = new PendingReads(random.int(1, 2 ** 47), cfg.electionRTT);
     this.snapshots = new ReplicaSnapshots(this, host, (t) => {
       this.applyQueue.push(t);
       void this.applyLoop();
@@ -147,6 +147,17 @@ export class Replica {
   /** A lease-mode leader takes the ticks it missed before a read: a stall must not leave a stale lease valid. */
   private catchUpLease(): void {
     if (this.leaseLeader && !this.peer.quiesced) for (let n = this.clock.owed(); n > 0; n--) this.peer.tick();
+  }
+
+  /**
+   * The host's tick timer, once per tick whether or not the replica is quiesced: reads whose
+   * ReadIndex went unanswered for an election timeout are queued again (`pending-reads.ts`).
+   * Returns whether any was, so the replica needs an engine pass.
+   */
+  tickReads(): boolean {
+    const n = this.reads.tick();
+    this.counters.readsResent += n;
+    return n > 0;
   }
 
   /**

@@ -76,6 +76,7 @@ const SHARD_COUNTERS: readonly ShardCounter[] = [
   ['sampan_shard_proposals_dropped_total', 'Proposals refused by the protocol (transfer, rate limit, pending change); the caller gets DROPPED.', (s) => s.proposalsDropped],
   ['sampan_shard_proposals_reforwarded_total', 'Proposals proposed again after a leader change, once known never to commit in their first term.', (s) => s.proposalsReforwarded],
   ['sampan_shard_reads_dropped_total', 'Linearizable reads refused because leadership was lost (sent again to the next leader).', (s) => s.readsDropped],
+  ['sampan_shard_reads_resent_total', 'Linearizable reads sent again because their ReadIndex went unanswered for an election timeout (a lost message).', (s) => s.readsResent],
   ['sampan_shard_campaigns_total', 'Elections this replica started (one per attempt, whether or not it began with a pre-vote round).', (s) => s.campaigns],
   ['sampan_shard_snapshots_taken_total', 'Snapshots taken here (exported ones included).', (s) => s.snapshotsTaken],
   ['sampan_shard_snapshots_sent_total', 'Snapshot streams to followers that completed.', (s) => s.snapshotsSent],
