@@ -35,13 +35,18 @@ const cl = await startSampan(dir, dir, prof ? profDir : undefined);
 /** Counters of `/metrics` whose deltas are printed per request (unlabelled lines only, plus the HTTP total). */
 const COUNTERS = ['sampan_engine_passes_total', 'sampan_engine_messages_total', 'sampan_logdb_batches_total', 'sampan_wal_syncs_total',
   'sampan_transport_messages_sent_total', 'sampan_transport_sent_bytes_total', 'sampan_http_requests_total'];
+/** Histograms whose mean over the run (delta of `_sum` over delta of `_count`) is printed per process. */
+const TIMINGS = ['sampan_wal_fsync_seconds', 'sampan_logdb_save_seconds', 'sampan_engine_pass_seconds'];
 
 async function scrape(url: string): Promise<Map<string, number>> {
   const text = await fetch(`${url}/metrics`).then(async (x) => await x.text());
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     const m = /^([a-z_]+)(\{[^}]*\})? ([\d.e+-]+)$/.exec(line);
-    if (m === null || !COUNTERS.includes(m[1] as string)) continue;
+    if (m === null) continue;
+    const timing = /^(.+)_(sum|count)$/.exec(m[1] as string);
+    if (timing !== null && TIMINGS.includes(timing[1] as string) && m[2] === undefined) out.set(m[1] as string, Number(m[3]));
+    if (!COUNTERS.includes(m[1] as string)) continue;
     if (m[1] === 'sampan_http_requests_total' && !(m[2] ?? '').includes('route="kv_')) continue;
     out.set(m[1] as string, (out.get(m[1] as string) ?? 0) + Number(m[3]));
   }
@@ -65,7 +70,13 @@ try {
   const answered = after.reduce((a, m, i) => a + (m.get('sampan_http_requests_total') ?? 0) - (before[i]?.get('sampan_http_requests_total') ?? 0), 0);
   perRequest = ['', `per answered request (${answered} in all, counters of /metrics):`, ...cl.urls.map((_, i) => {
     const d = (k: string): number => ((after[i]?.get(k) ?? 0) - (before[i]?.get(k) ?? 0)) / Math.max(1, answered);
-    return `replica ${ids[i] ?? '?'} (${i === 0 ? 'leader' : 'follower'}): ${COUNTERS.map((k) => `${k.replace(/^sampan_|_total$/g, '')} ${d(k).toFixed(3)}`).join(', ')}`;
+    const mean = (k: string): string => {
+      const n = (after[i]?.get(`${k}_count`) ?? 0) - (before[i]?.get(`${k}_count`) ?? 0);
+      const s = (after[i]?.get(`${k}_sum`) ?? 0) - (before[i]?.get(`${k}_sum`) ?? 0);
+      return `${k.replace(/^sampan_|_seconds$/g, '')} ${n === 0 ? '-' : ((s / n) * 1000).toFixed(2)} ms × ${(n / seconds).toFixed(0)}/s`;
+    };
+    return `replica ${ids[i] ?? '?'} (${i === 0 ? 'leader' : 'follower'}): ${COUNTERS.map((k) => `${k.replace(/^sampan_|_total$/g, '')} ${d(k).toFixed(3)}`).join(', ')}`
+      + `\n    means: ${TIMINGS.map(mean).join(', ')}`;
   })];
 } finally {
   await cl.stop();
