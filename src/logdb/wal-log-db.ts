@@ -68,7 +68,7 @@ export class WalLogDB implements LogDB {
   private failure: StorageError | null = null;
   private idleWaiters: (() => void)[] = [];
   private background: Promise<void> = Promise.resolve();
-  private counters = { writes: 0, syncs: 0, bytesWritten: 0, copiedBytes: 0, truncatedAtOpen: 0 };
+  private counters = { writes: 0, syncs: 0, bytesWritten: 0, copiedBytes: 0, truncatedAtOpen: 0, entriesReadFromDisk: 0 };
   private syncObserver: ((seconds: number, bytes: number) => void) | null = null;
   /** Replicas whose latest hard state differs from the stored one only by its commit index. */
   private readonly deferred = new Set<WalReplica>();
@@ -481,6 +481,7 @@ export class WalLogDB implements LogDB {
       if (j > i) {
         const reader = new Reader(this.segments.read(seg, off0, at - off0));
         for (let k = i; k < j; k++) out.push(this.decodeAt(reader, seg, off0, k));
+        this.counters.entriesReadFromDisk += j - i;
       }
       if (full) break;
       i = j;

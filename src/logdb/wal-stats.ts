@@ -18,4 +18,6 @@ export interface WalStats {
   readonly copiedBytes: number;
   /** Bytes cut from a torn tail at open. */
   readonly truncatedAtOpen: number;
+  /** Entries read back from segment files because they were no longer cached (`cacheBytes`). */
+  readonly entriesReadFromDisk: number;
 }

@@ -95,3 +95,25 @@ test('WalLogDB: the current segment is zero-filled ahead of the data; a crash le
     removeDir(copy);
   }
 });
+
+test('WalLogDB: reads within the cache touch no file; entries evicted past cacheBytes are read back from disk and counted', async () => {
+  const dir = tempDir('cachebytes');
+  // 100 entries of 16 bytes are 6,400 bytes by entrySize (cmd + 48): a 2,000-byte cache keeps
+  // about the newest 31 (eviction halves a replica's cache until it fits).
+  const db = await WalLogDB.open({ dir, cacheBytes: 2000 });
+  try {
+    await db.saveUpdates([{ shardId: 1, replicaId: 1, hardState: { term: 1, vote: 1, commit: 0 }, entries: ents(1, 100, 1, 16) }]);
+    // The cache is trimmed after the commit's callers resume.
+    await new Promise((r) => setImmediate(r));
+    assert.equal(db.stats().entriesReadFromDisk, 0);
+    const tail = db.readEntries(1, 1, 91, 101, Infinity);
+    assert.deepEqual(tail.map((e) => e.index), [91, 92, 93, 94, 95, 96, 97, 98, 99, 100]);
+    assert.equal(db.stats().entriesReadFromDisk, 0, 'the newest entries come from the cache');
+    const head = db.readEntries(1, 1, 1, 11, Infinity);
+    assert.deepEqual(head, ents(1, 10, 1, 16), 'evicted entries read back intact');
+    assert.equal(db.stats().entriesReadFromDisk, 10);
+  } finally {
+    await db.close();
+    removeDir(dir);
+  }
+});
