@@ -330,13 +330,20 @@ export class Replica {
     void this.applyLoop();
   }
 
-  /** The core refused `e` (never appended): its caller gets DroppedError. */
+  /**
+   * The core refused `e` (never appended), here or — `e.term` set — by the leader it was
+   * forwarded to in that term: its caller gets DroppedError.
+   */
   private dropped(e: Entry): void {
     // With forwarding disabled a follower refuses its own requests: say where the leader is.
-    const notLeader = this.cfg.disableProposalForwarding && this.peer.role !== Role.Leader
+    const notLeader = e.term === 0 && this.cfg.disableProposalForwarding && this.peer.role !== Role.Leader
       ? new NotLeaderError(this.shardId, this.peer.leaderId, 'a proposal (proposal forwarding is disabled)') : undefined;
-    if (e.type === EntryType.ConfigChange) this.configChanges.dropped(e, notLeader);
-    else this.proposals.refused(e)?.req.reject(notLeader ?? new DroppedError('proposal dropped: a leader transfer, busy, or a witness'));
+    const where = e.term === 0 ? '' : ` by the leader of term ${e.term}`;
+    if (e.type === EntryType.ConfigChange) {
+      this.configChanges.dropped(e, notLeader ?? new DroppedError(`membership change dropped${where}: another change is pending, or a leader transfer; it was not applied`));
+    } else {
+      this.proposals.refused(e)?.req.reject(notLeader ?? new DroppedError(`proposal dropped${where}: a leader transfer, busy, or a witness; it was not applied`));
+    }
   }
 
   /**
