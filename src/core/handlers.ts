@@ -5,7 +5,10 @@
  */
 import { HINT_TRANSFER, Role, type Raft } from './raft.js';
 import { ProgressState } from './progress.js';
-import { EntryType, MessageType, message, type Message, type ReadContext } from './types.js';
+import {
+  deferConfigChanges, isRefusalNotice, onRefusalNotice, refuseProposal, releaseDeferredChanges, shouldDeferConfigChange,
+} from './proposal-refusal.js';
+import { EntryType, MessageType, message, type Entry, type Message, type ReadContext } from './types.js';
 
 type Handler = (r: Raft, m: Message) => void;
 type Table = Readonly<Record<MessageType, Handler>>;
@@ -260,30 +263,49 @@ const onPropose: Handler = (r, m) => {
   // A proposal forwarded for another term is never appended in this one: an entry keeps the
   // term it was proposed in (0: a peer that does not say, taken as before).
   if (!isLocalOrigin(r, m) && m.logTerm !== 0 && m.logTerm !== r.term) return;
-  if (r.leaderTransferTarget !== 0 || r.rateLimiter.limited()) {
-    dropProposal(r, m);
-    return;
-  }
-  // A forwarded proposal the network delivered twice is appended once (key 0: a peer that
-  // does not key its proposals).
+  // A forwarded proposal the network delivered twice is appended once, and one refused is
+  // never appended afterwards: its key is recorded before anything is decided (key 0: a peer
+  // that does not key its proposals).
   const firstKey = m.entries[0]?.key ?? 0;
   if (!isLocalOrigin(r, m) && firstKey !== 0 && !r.forwardedKeys.add(firstKey)) return;
-  const accepted: Message['entries'][number][] = [];
+  acceptProposal(r, m);
+};
+
+/** The leader's decision on a Propose that passed the term and duplicate checks (`proposal-refusal.ts`). */
+function acceptProposal(r: Raft, m: Message): void {
+  if (r.leaderTransferTarget !== 0 || r.rateLimiter.limited()) {
+    refuseProposal(r, m, m.entries);
+    return;
+  }
+  const accepted: Entry[] = [];
+  const refused: Entry[] = [];
+  const deferred: Entry[] = [];
   for (const e of m.entries) {
     if (e.type === EntryType.ConfigChange) {
-      // One change at a time, and none before the no-op of this term is applied.
+      // One change at a time, and none before the no-op of this term is applied: held when
+      // the pending one is committed (it is handed to the host soon), refused otherwise.
       if (r.pendingConfigIndex > r.log.applied) {
-        if (isLocalOrigin(r, m)) r.droppedEntries.push(e);
+        (shouldDeferConfigChange(r) ? deferred : refused).push(e);
         continue;
       }
       r.pendingConfigIndex = r.log.lastIndex() + accepted.length + 1;
     }
     accepted.push(e);
   }
+  refuseProposal(r, m, refused);
+  deferConfigChanges(r, m, deferred);
   if (accepted.length === 0) return;
   r.appendEntries(accepted);
   r.broadcastReplicate();
-};
+}
+
+/**
+ * Leader, after entries were handed to the host: membership changes held for the pending one
+ * are proposed again once it is handed over (`proposal-refusal.ts`).
+ */
+export function releaseDeferredProposals(r: Raft): void {
+  if (r.role === Role.Leader) releaseDeferredChanges(r, acceptProposal);
+}
 
 const onReplicateResp: Handler = (r, m) => {
   const pr = r.progressOf(m.from);
@@ -476,6 +498,11 @@ export function step(r: Raft, m: Message): void {
     } else if (m.type === MessageType.RequestPreVote) {
       r.send(message({ type: MessageType.RequestPreVoteResp, to: m.from, term: r.term, reject: true }));
     }
+    return;
+  }
+  // A leader's refusal of proposals forwarded from here: the same in every role.
+  if (isRefusalNotice(m)) {
+    onRefusalNotice(r, m);
     return;
   }
   HANDLERS[r.role][m.type](r, m);

@@ -16,7 +16,7 @@
  * and may apply an update's `committedEntries` at once (they are already persisted).
  */
 import { resolveRaftConfig, type RaftConfigInput } from './config.js';
-import { step as stepRaft, tick as tickRaft } from './handlers.js';
+import { releaseDeferredProposals, step as stepRaft, tick as tickRaft } from './handlers.js';
 import type { LogStorage } from './log-storage.js';
 import { membershipOf } from './membership.js';
 import { encodeConfigChange } from '../encoding/config-change.js';
@@ -57,7 +57,12 @@ export interface Update {
   readonly committedEntries: readonly Entry[];
   /** Reads that may be served once the state machine has applied their index. */
   readonly readyToReads: readonly ReadyToRead[];
-  /** Proposals refused (no leader, transfer under way, rate limited, config change pending). */
+  /**
+   * Proposals refused (no leader, transfer under way, rate limited, config change pending):
+   * this replica's own as it proposed them (`term` 0), and those it forwarded that the leader
+   * refused with a notice, without payload and with `term` the refusing leader's term (the
+   * entry is in no log and never will be; `proposal-refusal.ts`).
+   */
   readonly droppedEntries: readonly Entry[];
   /** Reads refused (no leader, or leadership lost before they were confirmed). */
   readonly droppedReads: readonly ReadContext[];
@@ -342,7 +347,11 @@ export class Peer {
     if (u.hardState !== null) this.prevHard = u.hardState;
     if (u.snapshot !== null && u.snapshot.index > r.log.applied) r.log.applied = u.snapshot.index;
     const lastApplied = u.committedEntries[u.committedEntries.length - 1];
-    if (lastApplied !== undefined && lastApplied.index > r.log.applied) r.log.appliedTo(lastApplied.index);
+    if (lastApplied !== undefined && lastApplied.index > r.log.applied) {
+      r.log.appliedTo(lastApplied.index);
+      // A membership change held for the one just handed over is proposed now (next update).
+      releaseDeferredProposals(r);
+    }
     return u;
   }
 

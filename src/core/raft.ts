@@ -6,6 +6,7 @@
  * Time enters only through `tick()`; randomness only through the configured source.
  */
 import { RecentKeys } from './recent-keys.js';
+import { dropDeferredChanges } from './proposal-refusal.js';
 import { leaseTicks, type RaftConfig } from './config.js';
 import { LeaderLease } from './lease.js';
 import { RaftLog } from './raft-log.js';
@@ -78,7 +79,15 @@ export class Raft {
   leaderTransferTarget = 0;
   /** Index of the newest config change proposed by this leader; none may follow until applied. */
   pendingConfigIndex = 0;
-  /** Keys of the forwarded proposals this leader appended in this term (duplicates are dropped). */
+  /**
+   * Leader: membership changes waiting for the pending one to be handed to the host
+   * (`proposal-refusal.ts`); dropped at any term or role change.
+   */
+  deferredChanges: Message[] = [];
+  /**
+   * Keys of the forwarded proposals this leader appended or refused in this term: a copy
+   * delivered later is dropped.
+   */
   readonly forwardedKeys = new RecentKeys(4096);
   /**
    * What the host reports its state machine applied (`Peer.notifyApplied`): unlike
@@ -198,6 +207,7 @@ export class Raft {
     this.votes = new Map();
     this.leaderTransferTarget = 0;
     this.pendingConfigIndex = 0;
+    dropDeferredChanges(this);
     this.rateLimiter.clearFollowers();
     this.lease.reset(this.ticks);
     this.dropPendingReads();

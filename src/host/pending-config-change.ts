@@ -6,7 +6,9 @@
  * leader change only once its first copy provably cannot commit, exactly as a proposal
  * (`pending-proposals.ts`). The leader accepts one change at a time: a change proposed while
  * another is pending is refused by the core and fails here with DroppedError (dragonboat
- * refuses a second change up front with ErrSystemBusy; sampan lets the protocol decide).
+ * refuses a second change up front with ErrSystemBusy; sampan lets the protocol decide) — at
+ * once, also when forwarded (the leader's notice). One that arrives while the pending change is
+ * committed but not yet handed to the leader's host waits there instead (`core/proposal-refusal.ts`).
  */
 import { ConfigChangeType, type Entry } from '../core/types.js';
 import { decodeConfigChange } from '../encoding/config-change.js';
@@ -64,9 +66,14 @@ export class PendingConfigChange {
     if (ready) this.changes.flush(p);
   }
 
-  /** The core refused entry `e` (never appended): its caller, if it is a change here, gets `err` (default DroppedError). */
-  dropped(e: Entry, err?: Error): void {
-    this.changes.refused(e)?.req.reject(err ?? new DroppedError('membership change dropped: another change is pending, or a leader transfer'));
+  /**
+   * The core refused entry `e` (never appended): its caller, if it is a change here, gets `err`
+   * (default DroppedError). Returns whether a change failed.
+   */
+  dropped(e: Entry, err?: Error): boolean {
+    const w = this.changes.refused(e);
+    w?.req.reject(err ?? new DroppedError('membership change dropped: another change is pending, or a leader transfer'));
+    return w !== undefined;
   }
 
   /**

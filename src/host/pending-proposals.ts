@@ -7,8 +7,13 @@
  * Why a re-forward never applies a command twice (the argument, also in docs/operations.md):
  * 1. The core stamps every Propose with the proposer's term T (`Peer.propose`); a follower
  *    forwards it only to the leader it knows for T, which appends it only while it leads in T
- *    (a Propose for another term is dropped, and a forwarded one is never forwarded again).
+ *    (a Propose for another term is dropped, a forwarded one is never forwarded again, and a
+ *    membership change the leader holds for a moment is dropped with its leadership).
  *    So the entry can exist in any log only as an entry of term T.
+ * A leader that refuses a forwarded Propose in T (a leader transfer, rate limit, another
+ * membership change) answers with a notice and records its key first, so no copy of it is
+ * appended in T afterwards: the notice fails the request at once with DroppedError (it was not
+ * applied), if it is still handed over in T (`core/proposal-refusal.ts`).
  * 2. Terms never decrease along a log, and a committed entry is in the log of every later
  *    leader (Leader Completeness). So once an entry of a term above T is committed at index m,
  *    an entry of term T can only ever be committed below m.
@@ -105,11 +110,14 @@ export class PendingProposals<T = SMResult> {
 
   /**
    * The core refused `e` (a leader transfer, rate limit, another change pending, a witness):
-   * it was never appended. Returns its waiter, untracked, for the caller to fail.
+   * it was never appended. Returns its waiter, untracked, for the caller to fail. An entry
+   * with a term is a leader's refusal notice for what this replica forwarded in that term: it
+   * settles only a waiter still handed over in that term (one held again, or re-forwarded in a
+   * later term, is another attempt the notice says nothing about).
    */
   refused(e: Entry): Waiter<T> | undefined {
     const w = this.waiting.get(e.key);
-    if (w === undefined || w.entry.type !== e.type) return undefined;
+    if (w === undefined || w.entry.type !== e.type || (e.term !== 0 && w.term !== e.term)) return undefined;
     w.term = 0;
     return w;
   }

@@ -331,8 +331,8 @@ export class Replica {
     for (const rr of u.readyToReads) this.reads.ready(rr);
     // Reads the core refused (leadership lost) wait for the next leader.
     for (const c of u.droppedReads) this.counters.readsDropped += this.reads.dropped(c, this.peer.role);
-    this.counters.proposalsDropped += u.droppedEntries.length;
-    for (const e of u.droppedEntries) this.dropped(e);
+    // A leader's notice (term set) counts only when it failed a request still waiting on it.
+    for (const e of u.droppedEntries) if (this.dropped(e) || e.term === 0) this.counters.proposalsDropped++;
     if (u.softState !== null) this.host.softState(this, u.softState.leaderId, u.softState.term);
     this.peer.commit(u);
     // Acknowledging may produce work at once (a leader whose own write completed a quorum).
@@ -341,13 +341,21 @@ export class Replica {
     void this.applyLoop();
   }
 
-  /** The core refused `e` (never appended): its caller gets DroppedError. */
-  private dropped(e: Entry): void {
+  /**
+   * The core refused `e` (never appended), here or — `e.term` set — by the leader it was
+   * forwarded to in that term: its caller gets DroppedError. Returns whether a request failed.
+   */
+  private dropped(e: Entry): boolean {
     // With forwarding disabled a follower refuses its own requests: say where the leader is.
-    const notLeader = this.cfg.disableProposalForwarding && this.peer.role !== Role.Leader
+    const notLeader = e.term === 0 && this.cfg.disableProposalForwarding && this.peer.role !== Role.Leader
       ? new NotLeaderError(this.shardId, this.peer.leaderId, 'a proposal (proposal forwarding is disabled)') : undefined;
-    if (e.type === EntryType.ConfigChange) this.configChanges.dropped(e, notLeader);
-    else this.proposals.refused(e)?.req.reject(notLeader ?? new DroppedError('proposal dropped: a leader transfer, busy, or a witness'));
+    const where = e.term === 0 ? '' : ` by the leader of term ${e.term}`;
+    if (e.type === EntryType.ConfigChange) {
+      return this.configChanges.dropped(e, notLeader ?? new DroppedError(`membership change dropped${where}: another change is pending, or a leader transfer; it was not applied`));
+    }
+    const w = this.proposals.refused(e);
+    w?.req.reject(notLeader ?? new DroppedError(`proposal dropped${where}: a leader transfer, busy, or a witness; it was not applied`));
+    return w !== undefined;
   }
 
   /**

@@ -4,6 +4,8 @@
  * Propose promises nothing about the follower's log, so it does not wait for its sync (etcd
  * raft holds back only the answers, `msgsAfterAppend`). Shown with a follower whose LogDB
  * writes are held: the leader still appends, commits and applies the follower's proposal.
+ * And a leader whose own write lags: a membership change forwarded to it meanwhile is held until
+ * the leader has written the change before it (`src/core/proposal-refusal.ts`), not dropped.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,6 +76,39 @@ test('a follower forwards a proposal to the leader while its own LogDB write is 
     const r = await p;
     assert.ok(r.value > 0);
     assert.equal(c.sm(f, 1).map.get('b'), '2');
+  } finally {
+    for (const g of gates.values()) g.release();
+    await c.closeAll();
+  }
+});
+
+test('a membership change forwarded while the leader\'s write of the previous one is held waits for it, then is applied (it was dropped silently and timed out)', { timeout: 20000 }, async () => {
+  const c = new HostCluster();
+  const gates = new Map<number, Gate>();
+  try {
+    for (const i of [1, 2, 3]) {
+      const g = new Gate();
+      gates.set(i, g);
+      await c.start(i, { logDBFactory: () => Promise.resolve(g.wrap(new MemoryLogDB())) });
+    }
+    await c.startShard(1, [1, 2, 3]);
+    const leader = await c.waitLeader(1, [1, 2, 3]);
+    await c.get(leader).propose(1, setCmd('warm', 'up'));
+    const f = [1, 2, 3].find((i) => i !== leader) as number;
+    // The leader's disk is slow: the two followers commit the first change without its copy,
+    // and the follower applies it (and its caller returns) before the leader has written it.
+    const gate = gates.get(leader) as Gate;
+    gate.hold();
+    await c.get(f).requestAddNonVoting(1, 4, c.address(4), { timeoutMs: 3000 });
+    assert.ok(gate.waiting > 0, 'the leader\'s write is still held');
+    // The next change reaches the leader while the first is not yet handed to its host.
+    const t0 = Date.now();
+    const second = c.get(f).requestAddNonVoting(1, 5, c.address(5), { timeoutMs: 3000 });
+    await new Promise((r) => setTimeout(r, 50));
+    gate.release();
+    await second;
+    assert.ok(Date.now() - t0 < 3000);
+    assert.deepEqual([...(await c.get(f).getShardMembership(1)).nonVoting.keys()].sort(), [4, 5]);
   } finally {
     for (const g of gates.values()) g.release();
     await c.closeAll();

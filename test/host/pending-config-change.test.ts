@@ -1,8 +1,9 @@
 /**
  * The waiting membership changes of one replica (`pending-config-change.ts`), against a fake
  * core: held until a leader that may take a change, resolved or rejected at apply, DroppedError
- * when refused or when no leader took it by its deadline, held again after a leader change
- * proves its first copy cannot commit (never after a snapshot of its term), failed on close.
+ * when refused (a leader's notice: only the attempt of its term) or when no leader took it by its
+ * deadline, held again after a leader change proves its first copy cannot commit (never after a
+ * snapshot of its term), failed on close.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,5 +118,26 @@ test('close: every waiting change fails with the error given (held or handed ove
   const third = add(p, 3);
   p.rejectAll(new ClosedError('replica stopped'));
   for (const r of [held, sent, third]) await assert.rejects(r.promise, ClosedError);
+  assert.equal(p.size, 0);
+});
+
+test('a leader\'s refusal notice fails only the attempt of its own term: a late one for an earlier attempt is ignored', async () => {
+  const p = new PendingConfigChange();
+  const core = new Core();
+  core.leaderId = 1;
+  core.term = 2;
+  const req = add(p, 8);
+  p.flush(core, true);
+  // Its leader is lost; an entry of term 3 is applied: it is re-forwarded in term 3.
+  core.leaderId = 3;
+  core.term = 3;
+  assert.equal(p.appliedTerm(3), 1);
+  p.flush(core, true);
+  // The old leader's notice (term 2) arrives late: it says nothing about the copy of term 3.
+  p.dropped(entry({ term: 2, index: 0, type: EntryType.ConfigChange, key: 8 }));
+  assert.equal(p.size, 1, 'still waiting');
+  // The new leader's own refusal fails it at once.
+  p.dropped(entry({ term: 3, index: 0, type: EntryType.ConfigChange, key: 8 }));
+  await assert.rejects(req.promise, DroppedError);
   assert.equal(p.size, 0);
 });
