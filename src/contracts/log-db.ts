@@ -110,6 +110,12 @@ export interface LogDB {
    * @throws EntriesCompactedError when `low` is below the first stored entry.
    */
   readEntries(shardId: number, replicaId: number, low: number, high: number, maxBytes: number): Entry[];
+  /**
+   * Optional hint: the host has applied entries up to `index` and will rarely read them again
+   * (a lagging follower's catch-up, a leader's probe), so a LogDB may drop them from any
+   * in-memory cache. They stay stored and readable. Never throws.
+   */
+  releaseEntries?(shardId: number, replicaId: number, index: number): void;
   /** The stored entries' range, or null when none are stored. */
   getEntryRange(shardId: number, replicaId: number): EntryRange | null;
   /** The stored hard state; EMPTY_HARD_STATE when none was saved. */

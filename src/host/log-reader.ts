@@ -66,6 +66,11 @@ export class LogReader implements LogStorage {
     this.last = l.index;
   }
 
+  /** Entries up to `index` are applied: the LogDB may drop them from memory (`LogDB.releaseEntries`). */
+  applied(index: number): void {
+    this.db.releaseEntries?.(this.shardId, this.replicaId, index);
+  }
+
   /** A snapshot received from the leader was persisted: it replaces the whole log. */
   applySnapshot(ss: SnapshotMeta): void {
     this.snap = ss;

@@ -384,7 +384,10 @@ export class Replica {
     try {
       while (this.applyQueue.length > 0 && !this.stopped) {
         const task = this.applyQueue.shift() as Task;
-        if (task.kind === 'entries') await this.applyEntries(task.entries);
+        if (task.kind === 'entries') {
+          await this.applyEntries(task.entries);
+          this.reader.applied(this.rsm.lastApplied);
+        }
         else if (task.kind === 'snapshot') await this.snapshots.save(task.request);
         else if (task.kind === 'stream') await this.snapshots.writeImage(task.m, task.send);
         else await this.recover(task.ss);

@@ -106,6 +106,12 @@ export class TeeLogDB implements LogDB {
   saveUpdates(updates: readonly ReplicaUpdate[]): Promise<void> {
     return this.write(updates.map((u) => replicaKey(u.shardId, u.replicaId)), () => this.a.saveUpdates(updates), () => this.b.saveUpdates(updates));
   }
+  /** {@inheritDoc LogDB.releaseEntries} */
+  releaseEntries(shardId: number, replicaId: number, index: number): void {
+    this.a.releaseEntries?.(shardId, replicaId, index);
+    this.b.releaseEntries?.(shardId, replicaId, index);
+  }
+
   /** {@inheritDoc LogDB.readEntries} */
   readEntries(shardId: number, replicaId: number, low: number, high: number, maxBytes: number): Entry[] {
     return this.same('readEntries', () => this.a.readEntries(shardId, replicaId, low, high, maxBytes),

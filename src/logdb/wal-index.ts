@@ -109,6 +109,12 @@ export class WalIndex {
     r.cacheFirst += n;
   }
 
+  /** Drops cached entries at or below `index` (they stay on disk). */
+  uncacheTo(r: WalReplica, index: number): void {
+    const n = Math.min(r.cache.length, index - r.cacheFirst + 1);
+    if (n > 0) this.evictFront(r, n);
+  }
+
   /** Forgets the replica entirely. */
   removeReplica(shardId: number, replicaId: number): void {
     const r = this.get(shardId, replicaId);

@@ -489,6 +489,17 @@ export class WalLogDB implements LogDB {
     return out;
   }
 
+  /**
+   * {@inheritDoc LogDB.releaseEntries} Applied entries leave the cache at once: holding them
+   * until `cacheBytes` made every small entry survive into V8's old generation, and garbage
+   * collection cost the host a quarter more CPU per proposal (issue 19).
+   */
+  releaseEntries(shardId: number, replicaId: number, index: number): void {
+    if (this.closing) return;
+    const r = this.index.get(shardId, replicaId);
+    if (r !== undefined) this.index.uncacheTo(r, index);
+  }
+
   private decodeAt(reader: Reader, seg: number, off0: number, expected: number): Entry {
     const at = reader.pos;
     try {

@@ -17,7 +17,11 @@ export interface WalLogDBOptions {
    * not an OS crash or power loss; for tests and benchmarks only.
    */
   readonly fsync?: boolean;
-  /** Bytes of recent entries kept in memory for reads. Default 64 MiB. */
+  /**
+   * Most bytes (by `entrySize`) of recent entries kept in memory for reads. Default 64 MiB. The
+   * host releases each replica's applied entries at once (`releaseEntries`), so the budget is
+   * reached only while a replica applies or a follower catches up slowly.
+   */
   readonly cacheBytes?: number;
   /** Most live bytes compaction copies forward in one group commit. Default 4 MiB. */
   readonly compactionCopyBytes?: number;

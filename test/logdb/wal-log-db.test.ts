@@ -117,3 +117,24 @@ test('WalLogDB: reads within the cache touch no file; entries evicted past cache
     removeDir(dir);
   }
 });
+
+test('WalLogDB: releaseEntries drops applied entries from the cache; they stay readable from disk, and newer ones stay cached', async () => {
+  const dir = tempDir('release');
+  const db = await WalLogDB.open({ dir });
+  try {
+    await db.saveUpdates([{ shardId: 1, replicaId: 1, hardState: { term: 1, vote: 1, commit: 0 }, entries: ents(1, 50, 1, 16) }]);
+    db.releaseEntries(1, 1, 40);
+    db.releaseEntries(9, 9, 40); // an unknown replica: ignored
+    assert.deepEqual(db.readEntries(1, 1, 41, 51, Infinity), ents(41, 50, 1, 16));
+    assert.equal(db.stats().entriesReadFromDisk, 0, 'entries above the released index come from the cache');
+    assert.deepEqual(db.readEntries(1, 1, 31, 41, Infinity), ents(31, 40, 1, 16));
+    assert.equal(db.stats().entriesReadFromDisk, 10, 'released entries are read back from disk');
+    // New entries append to the cache after a release.
+    await db.saveUpdates([{ shardId: 1, replicaId: 1, entries: ents(51, 60, 1, 16) }]);
+    assert.deepEqual(db.readEntries(1, 1, 41, 61, Infinity), ents(41, 60, 1, 16));
+    assert.equal(db.stats().entriesReadFromDisk, 10);
+  } finally {
+    await db.close();
+    removeDir(dir);
+  }
+});
