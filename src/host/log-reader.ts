@@ -9,6 +9,9 @@ import { emptySnapshot, type Entry, type SnapshotMeta } from '../core/types.js';
 import { EntriesCompactedError } from '../errors.js';
 import type { LogDB } from '../contracts/log-db.js';
 
+/** Applied entries a replica keeps in the LogDB's memory (see {@link LogReader.applied}). */
+const KEEP_APPLIED = 32;
+
 /** One replica's persisted log, for the core. */
 export class LogReader implements LogStorage {
   private snap: SnapshotMeta;
@@ -66,9 +69,13 @@ export class LogReader implements LogStorage {
     this.last = l.index;
   }
 
-  /** Entries up to `index` are applied: the LogDB may drop them from memory (`LogDB.releaseEntries`). */
+  /**
+   * Entries up to `index` are applied: the LogDB may drop them from memory
+   * (`LogDB.releaseEntries`), all but the last {@link KEEP_APPLIED}, whose terms the protocol
+   * still reads (a Replicate's previous entry, the commit check) at low load.
+   */
   applied(index: number): void {
-    this.db.releaseEntries?.(this.shardId, this.replicaId, index);
+    if (index > KEEP_APPLIED) this.db.releaseEntries?.(this.shardId, this.replicaId, index - KEEP_APPLIED);
   }
 
   /** A snapshot received from the leader was persisted: it replaces the whole log. */
