@@ -61,6 +61,8 @@ export class MembershipNemesis {
   private forget(h: HostSlot, shard: number, rid: number, stop: boolean): void {
     if (h.replicas.get(shard) !== rid) return;
     h.replicas.delete(shard);
+    // A removed replica is left running here (it learns of its removal itself).
+    if (!stop) h.leftShards.add(shard);
     h.joined.delete(shard);
     this.nonVoting.delete(`${shard}/${rid}`);
     const hnh = h.nh;
@@ -75,7 +77,7 @@ export class MembershipNemesis {
   private single(shard: number, members: HostSlot[], via: HostSlot): void {
     const { w, r, trace, count } = this.c;
     const vnh = via.nh!;
-    const free = w.hosts.filter((x) => !x.replicas.has(shard) && !x.retired);
+    const free = w.hosts.filter((x) => !x.replicas.has(shard) && !x.leftShards.has(shard) && !x.retired);
     if (free.length > 0 && (members.length <= 3 || r.chance(0.5))) {
       const h = r.pick(free);
       const rid = this.nextReplicaId++;
@@ -106,7 +108,7 @@ export class MembershipNemesis {
   private joint(shard: number, members: HostSlot[], via: HostSlot): void {
     const { w, r, trace, count } = this.c;
     const vnh = via.nh!;
-    const free = w.hosts.filter((x) => !x.replicas.has(shard) && !x.retired);
+    const free = w.hosts.filter((x) => !x.replicas.has(shard) && !x.leftShards.has(shard) && !x.retired);
     const adds: HostSlot[] = [];
     for (let n = r.int(0, Math.min(2, free.length) + 1); n > 0; n--) adds.push(free.splice(r.int(0, free.length), 1)[0]!);
     const removable = members.filter((x) => x !== via);

@@ -38,6 +38,12 @@ export interface HostSlot {
   readonly replicas: Map<number, number>;
   /** Shards whose replica here joined an existing membership (restarted with join=true). */
   readonly joined: Set<number>;
+  /**
+   * Shards whose removed replica this host still holds (the nemesis does not stop it): a new
+   * replica of such a shard is never placed here, since it could not start beside the old one,
+   * and a voter added where it cannot start can cost the shard its quorum for good.
+   */
+  readonly leftShards: Set<number>;
   /** A byte of its data was flipped while it was down: its next start may refuse. */
   flipped: boolean;
   /** It refused to start on damaged data: it stays down (its disk would be replaced). */
@@ -90,7 +96,7 @@ export class World implements ApplyObserver {
     for (let i = 1; i <= nHosts; i++) {
       const dir = `${SIM_ROOT}/h${i}`;
       this.fs.mkdirDurable(dir);
-      this.hosts.push({ id: i, dir, address: `10.0.0.${i}:26000`, incarnation: 0, tag: `h${i}.0`, nh: undefined, up: false, replicas: new Map(), joined: new Set(), flipped: false, retired: false });
+      this.hosts.push({ id: i, dir, address: `10.0.0.${i}:26000`, incarnation: 0, tag: `h${i}.0`, nh: undefined, up: false, replicas: new Map(), joined: new Set(), leftShards: new Set(), flipped: false, retired: false });
     }
   }
 
