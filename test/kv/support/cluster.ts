@@ -56,8 +56,10 @@ export class Cluster {
   async ready(id: number, ms = 20000): Promise<void> {
     await until(`replica ${id} ready`, ms, async () => {
       const r = await http('GET', `${this.node(id).url}/status`, undefined, 1000);
-      const shards = r.json<{ shards: Array<{ leaderId: number }> }>().shards;
-      return shards.length > 0 && shards.every((s) => s.leaderId > 0) ? true : undefined;
+      const st = r.json<{ replicaId: number; shards: Array<{ leaderId: number }> }>();
+      // Another test file's server on a reused port must not pass for this replica.
+      if (st.replicaId !== id) throw new Error(`replica ${id}'s port answers as replica ${st.replicaId}: another process holds it`);
+      return st.shards.length > 0 && st.shards.every((s) => s.leaderId > 0) ? true : undefined;
     });
   }
 
