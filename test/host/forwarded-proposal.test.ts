@@ -49,17 +49,22 @@ class Gate {
   }
 }
 
-test('a follower forwards a proposal to the leader while its own LogDB write is still pending', { timeout: 20000 }, async () => {
+/** Three hosts on the in-memory network, each LogDB's writes behind its own {@link Gate}; shard 1 elected. */
+async function gatedTrio(): Promise<{ c: HostCluster; gates: Map<number, Gate>; leader: number }> {
   const c = new HostCluster();
   const gates = new Map<number, Gate>();
+  for (const i of [1, 2, 3]) {
+    const g = new Gate();
+    gates.set(i, g);
+    await c.start(i, { logDBFactory: () => Promise.resolve(g.wrap(new MemoryLogDB())) });
+  }
+  await c.startShard(1, [1, 2, 3]);
+  return { c, gates, leader: await c.waitLeader(1, [1, 2, 3]) };
+}
+
+test('a follower forwards a proposal to the leader while its own LogDB write is still pending', { timeout: 20000 }, async () => {
+  const { c, gates, leader } = await gatedTrio();
   try {
-    for (const i of [1, 2, 3]) {
-      const g = new Gate();
-      gates.set(i, g);
-      await c.start(i, { logDBFactory: () => Promise.resolve(g.wrap(new MemoryLogDB())) });
-    }
-    await c.startShard(1, [1, 2, 3]);
-    const leader = await c.waitLeader(1, [1, 2, 3]);
     const f = [1, 2, 3].find((i) => i !== leader) as number;
     await c.get(f).propose(1, setCmd('warm', 'up'));
     const gate = gates.get(f) as Gate;
@@ -83,16 +88,8 @@ test('a follower forwards a proposal to the leader while its own LogDB write is 
 });
 
 test('a membership change forwarded while the leader\'s write of the previous one is held waits for it, then is applied (it was dropped silently and timed out)', { timeout: 20000 }, async () => {
-  const c = new HostCluster();
-  const gates = new Map<number, Gate>();
+  const { c, gates, leader } = await gatedTrio();
   try {
-    for (const i of [1, 2, 3]) {
-      const g = new Gate();
-      gates.set(i, g);
-      await c.start(i, { logDBFactory: () => Promise.resolve(g.wrap(new MemoryLogDB())) });
-    }
-    await c.startShard(1, [1, 2, 3]);
-    const leader = await c.waitLeader(1, [1, 2, 3]);
     await c.get(leader).propose(1, setCmd('warm', 'up'));
     const f = [1, 2, 3].find((i) => i !== leader) as number;
     // The leader's disk is slow: the two followers commit the first change without its copy,
