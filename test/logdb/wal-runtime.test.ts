@@ -68,3 +68,43 @@ test('WalLogDB: the `fs` option overrides the runtime\'s; a failing fdatasync fa
     removeDir(dir);
   }
 });
+
+test('WalLogDB: every commit writes from one reused buffer (a fresh one per commit drove V8 into full GCs); one grown past 16 MiB is let go', async () => {
+  const dir = tempDir('runtime-buffer');
+  const buffers: ArrayBufferLike[] = [];
+  // The commits' writes (a frame starts with the magic "SMPW"), not the preallocation's zeroes.
+  const record = (buf: Uint8Array, off: number): void => { if (buf[off] === 0x53) buffers.push(buf.buffer); };
+  const recording: FileSystem = {
+    ...realFileSystem,
+    writeSync: (fd, buf, off, len, pos) => { record(buf, off); return realFileSystem.writeSync(fd, buf, off, len, pos); },
+    write: (fd, buf, off, len, pos, cb) => { record(buf, off); realFileSystem.write(fd, buf, off, len, pos, cb); },
+  };
+  try {
+    const db = await WalLogDB.open({ dir, fs: recording, segmentBytes: 64 << 20 });
+    for (let i = 1; i <= 50; i++) {
+      // The first commit grows the buffer from its first size once.
+      if (i === 2) buffers.length = 0;
+      await db.saveUpdates([{ shardId: 1, replicaId: 1, hardState: { term: 1, vote: 1, commit: i - 1 }, entries: [entry(i, 100)] }]);
+    }
+    assert.equal(buffers.length, 49);
+    const small = new Set(buffers);
+    assert.equal(small.size, 1, `49 small commits wrote from ${small.size} buffers`);
+    // A 20 MiB entry grows the buffer past the bound; the next commit starts from a small one again.
+    buffers.length = 0;
+    await db.saveUpdates([{ shardId: 1, replicaId: 1, entries: [entry(51, 20 << 20)] }]);
+    await db.saveUpdates([{ shardId: 1, replicaId: 1, entries: [entry(52, 100)] }]);
+    await db.saveUpdates([{ shardId: 1, replicaId: 1, entries: [entry(53, 100)] }]);
+    const [big, after, next] = [buffers[0], buffers.at(-2), buffers.at(-1)];
+    assert.ok(big !== undefined && big.byteLength > 16 << 20);
+    assert.ok(after !== undefined && after !== big && after.byteLength <= 1 << 20, 'the grown buffer is not kept');
+    assert.equal(next, after, 'the new small buffer is reused in turn');
+    await db.close();
+    // What was written from the reused buffer reads back intact.
+    const again = await WalLogDB.open({ dir });
+    assert.deepEqual(again.readEntries(1, 1, 1, 54, Infinity).map((e) => [e.index, e.cmd.length]),
+      [...Array.from({ length: 50 }, (_, k) => [k + 1, 100]), [51, 20 << 20], [52, 100], [53, 100]]);
+    await again.close();
+  } finally {
+    removeDir(dir);
+  }
+});
