@@ -36,14 +36,16 @@ export interface JointChangeOptions extends RequestOptions {
   readonly autoLeave?: boolean;
   /** How often the wait for the final configuration looks at the membership, in ms (default 20). */
   readonly pollMs?: number;
+  /** Skip the leader's live-quorum check for the change (see `MembershipChangeOptions.force`). Default false. */
+  readonly force?: boolean;
 }
 
 /** What the joint calls need of the NodeHost. */
 export interface JointHost extends MoveHost {
   /** The host's runtime: the clock deadlines are counted on and the timer polls wait on. */
   readonly runtime: Runtime;
-  /** Proposes `cc` on the shard's local replica; resolves once its entry is applied there. */
-  proposeMembershipChange(shardId: number, cc: Omit<ConfigChange, 'ordered'>, opts?: RequestOptions): Promise<void>;
+  /** Proposes `cc` on the shard's local replica (`force`: skipping the leader's live-quorum check); resolves once its entry is applied there. */
+  proposeMembershipChange(shardId: number, cc: Omit<ConfigChange, 'ordered'>, opts?: RequestOptions & { readonly force?: boolean }): Promise<void>;
   /** The local replica's applied membership (not linearizable). */
   localMembership(shardId: number): Membership;
   /** Whether the local replica learnt it was removed (it may never apply the leave itself). */
