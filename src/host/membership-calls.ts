@@ -127,10 +127,11 @@ export async function requestLeaveJoint(host: JointHost, shardId: number, opts?:
  * lead), then promotes it: a new voter never holds back the commit quorum while it catches up.
  * @throws as `moveReplica`'s catch-up (NotLeaderError, TimeoutError) and the membership calls.
  */
-export async function addAfterCatchUp(host: JointHost, shardId: number, replicaId: number, address: string, opts?: RequestOptions & { readonly configChangeId?: number; readonly pollMs?: number }): Promise<void> {
+export async function addAfterCatchUp(host: JointHost, shardId: number, replicaId: number, address: string,
+  opts?: RequestOptions & { readonly configChangeId?: number; readonly pollMs?: number; readonly force?: boolean }): Promise<void> {
   const { clock } = host.runtime;
   const deadline = clock.now() + (opts?.timeoutMs ?? 60_000);
-  const step = (): RequestOptions => ({ signal: opts?.signal, timeoutMs: Math.max(1, deadline - clock.now()) });
+  const step = (): RequestOptions & { force?: boolean } => ({ signal: opts?.signal, timeoutMs: Math.max(1, deadline - clock.now()), force: opts?.force });
   const m = host.localMembership(shardId);
   if (!m.voters.has(replicaId) && !m.nonVoting.has(replicaId)) await host.requestAddNonVoting(shardId, replicaId, address, step());
   await waitCaughtUp(host, shardId, replicaId, deadline, opts ?? {}, host.runtime);
