@@ -163,8 +163,33 @@ export class SystemBusyError extends RuntimeConditionError {
 
 /** The request was refused by the state of the shard (nothing to snapshot, a stale membership, …). */
 export class RejectedError extends RuntimeConditionError {
-  /** Creates the error (code `REJECTED`) with a message saying what happened. */
-  constructor(message: string) { super('REJECTED', message); }
+  /** Creates the error (code `REJECTED`, or a subclass's own `code`) with a message saying what happened. */
+  constructor(message: string, code = 'REJECTED') { super(code, message); }
+}
+
+/**
+ * The shard's leader refused a membership change that would leave the new configuration
+ * without a quorum of live voting members (etcd's strict reconfiguration check): adding a
+ * voter that has not caught up or cannot be heard from, or removing a live voter while others
+ * are down. Nothing was appended. The message says what to do: add the replica as non-voting
+ * first and promote it once caught up (`catchUpFirst`), start the stopped voters, or pass
+ * `force`. A RejectedError (code `NOT_ENOUGH_LIVE_VOTERS`).
+ */
+export class NotEnoughLiveVotersError extends RejectedError {
+  /** Creates the error (code `NOT_ENOUGH_LIVE_VOTERS`) for shard `shardId`: `live` of `voters` voting members would be live, below `quorum`. */
+  constructor(
+    /** The shard. */
+    readonly shardId: number,
+    /** Live voting members of the new configuration (of its half that falls short, when joint). */
+    readonly live: number,
+    /** Voting members of that configuration. */
+    readonly voters: number,
+    /** Its quorum. */
+    readonly quorum: number,
+    message: string,
+  ) {
+    super(message, 'NOT_ENOUGH_LIVE_VOTERS');
+  }
 }
 
 /** The request was dropped (no leader, leadership changed, a transfer in progress); retry. */

@@ -72,7 +72,7 @@ export {
   SampanError, CallerError, RuntimeConditionError, InvalidOptionError, InvalidOperationError,
   PayloadTooBigError, CorruptionError, CodecError, ClosedError, EntriesCompactedError, LogUnavailableError, StorageError,
   ShardNotFoundError, ShardAlreadyExistsError, ShardNotReadyError, TimeoutError, SystemBusyError,
-  RejectedError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, ClusterIdentityMismatchError, SnapshotNotFoundError,
+  RejectedError, NotEnoughLiveVotersError, DroppedError, DirNotExistError, ReplicaRemovedError, StateMachineError, ClusterIdentityMismatchError, SnapshotNotFoundError,
   ImportRollbackError, NotLeaderError,
   ReplicaNotFoundError, MissingDependencyError,
 } from './errors.js';

@@ -63,6 +63,14 @@ export interface RaftConfig {
    * still forwarded.
    */
   readonly disableProposalForwarding: boolean;
+  /**
+   * The leader refuses a membership change that adds a voting member, or takes a live one
+   * away, when the configuration it produces would not have a quorum of live voting members
+   * (etcd's `--strict-reconfig-check`; see `live-quorum.ts`). A proposal made with the force
+   * hint ({@link PROPOSE_FORCE}) skips the check. Off by default in the core (as etcd's raft
+   * leaves it to its server); the NodeHost turns it on.
+   */
+  readonly strictMembershipCheck: boolean;
   /** Random source for election timeouts; seeded in tests so runs replay exactly. */
   readonly random: RandomSource;
   /**
@@ -128,6 +136,8 @@ export const RAFT_DEFAULTS = {
   neverCampaign: false,
   /** Default of {@link RaftConfig.disableProposalForwarding}. */
   disableProposalForwarding: false,
+  /** Default of {@link RaftConfig.strictMembershipCheck}. */
+  strictMembershipCheck: false,
   /** Default of {@link RaftConfig.asyncStorageWrites}. */
   asyncStorageWrites: false,
   /** Default of {@link RaftConfig.readMode}. */

@@ -3,7 +3,8 @@
  * message kind (the type system refuses a missing one, and `checkHandlerTables` verifies it
  * again at load), with `ignore` where a role has nothing to do: no long switch, no silent gap.
  */
-import { HINT_TRANSFER, Role, type Raft } from './raft.js';
+import { HINT_TRANSFER, PROPOSE_FORCE, Role, type Raft } from './raft.js';
+import { encodeShortfall, liveQuorumShortfall } from './live-quorum.js';
 import { ProgressState } from './progress.js';
 import {
   deferConfigChanges, isRefusalNotice, onRefusalNotice, refuseProposal, releaseDeferredChanges, shouldDeferConfigChange,
@@ -288,6 +289,15 @@ function acceptProposal(r: Raft, m: Message): void {
         (shouldDeferConfigChange(r) ? deferred : refused).push(e);
         continue;
       }
+      // The live-quorum check (`live-quorum.ts`). A leader that has led for less than an
+      // election timeout may not have heard from every live member yet: it holds the change
+      // and asks again at each tick, refusing only once its view is a full timeout old.
+      const short = m.hint === PROPOSE_FORCE ? null : liveQuorumShortfall(r, e);
+      if (short !== null) {
+        if (r.ticks - r.leaderSinceTick < r.cfg.electionTicks) deferred.push(e);
+        else refused.push({ ...e, cmd: encodeShortfall(short) });
+        continue;
+      }
       r.pendingConfigIndex = r.log.lastIndex() + accepted.length + 1;
     }
     accepted.push(e);
@@ -546,6 +556,8 @@ function tickLeader(r: Raft): void {
     r.quiesced = true;
     return;
   }
+  // Membership changes held for the live-quorum view (`acceptProposal`) are asked again.
+  if (r.deferredChanges.length > 0) releaseDeferredChanges(r, acceptProposal);
   if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
     r.heartbeatElapsed = 0;
     step(r, message({ type: MessageType.LeaderHeartbeat, from: r.id }));

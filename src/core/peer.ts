@@ -20,7 +20,7 @@ import { releaseDeferredProposals, step as stepRaft, tick as tickRaft } from './
 import type { LogStorage } from './log-storage.js';
 import { membershipOf } from './membership.js';
 import { encodeConfigChange } from '../encoding/config-change.js';
-import { Raft, Role, RoleName } from './raft.js';
+import { PROPOSE_FORCE, Raft, Role, RoleName } from './raft.js';
 import { quorumHealth, type QuorumHealth } from './quorum-health.js';
 import {
   ConfigChangeType, EMPTY_HARD_STATE, EntryType, MessageType, emptyMembership, entry, message,
@@ -224,9 +224,10 @@ export class Peer {
    * for that term, and a leader appends a forwarded Propose only in that same term. So an
    * entry proposed here at term T can only ever exist in logs as an entry of term T — the fact
    * the host's safe re-forwarding rests on (see `src/host/pending-proposals.ts`).
+   * With `force`, its membership changes skip the leader's live-quorum check (`live-quorum.ts`).
    */
-  propose(entries: readonly Entry[]): void {
-    this.step(message({ type: MessageType.Propose, from: this.r.id, entries, logTerm: this.r.term }));
+  propose(entries: readonly Entry[], force = false): void {
+    this.step(message({ type: MessageType.Propose, from: this.r.id, entries, logTerm: this.r.term, hint: force ? PROPOSE_FORCE : 0 }));
   }
 
   /** Proposes a membership change with the host's proposal `key`. */

@@ -2,8 +2,9 @@
  * What a leader does with a proposal it will not append now, and how the proposer hears of it.
  *
  * - Refused (a leader transfer under way, rate limited, another membership change not yet
- *   committed): a proposal of the leader's own replica is reported in `droppedEntries`, as
- *   always. A keyed proposal forwarded by another replica is answered with a refusal notice:
+ *   committed, a membership change that fails the live-quorum check — its entry then carries
+ *   the shortfall in `cmd`, here and in the notice, `live-quorum.ts`): a proposal of the
+ *   leader's own replica is reported in `droppedEntries`, as always. A keyed proposal forwarded by another replica is answered with a refusal notice:
  *   a Propose with `reject` set, `logTerm` the leader's term, and the refused entries without
  *   their payload (`term` set to that term, `key` and `type` kept). The leader recorded the
  *   forwarded message's first key before deciding (`forwardedKeys`), so a copy of the same
@@ -25,15 +26,20 @@
  * peer's decoding of the whole batch.
  */
 import type { Raft } from './raft.js';
+import { decodeShortfall } from './live-quorum.js';
 import { EMPTY_BYTES, EntryType, MessageType, message, type Entry, type Message } from './types.js';
 
 function isLocalOrigin(r: Raft, m: Message): boolean {
   return m.from === r.id || m.from === 0;
 }
 
-/** The entry a refusal notice names: position-free, payload-free, stamped with the refusing term. */
+/**
+ * The entry a refusal notice names: position-free, stamped with the refusing term, and without
+ * payload — except the reason of a live-quorum refusal (`live-quorum.ts`), which it keeps.
+ */
 function refusedEntry(e: Entry, term: number): Entry {
-  return { term, index: 0, type: e.type, key: e.key, clientId: 0, seriesId: 0, respondedTo: 0, cmd: EMPTY_BYTES };
+  const cmd = decodeShortfall(e.cmd) === null ? EMPTY_BYTES : e.cmd;
+  return { term, index: 0, type: e.type, key: e.key, clientId: 0, seriesId: 0, respondedTo: 0, cmd };
 }
 
 /**

@@ -51,6 +51,12 @@ export const RoleName: Readonly<Record<Role, string>> = {
 /** `hint` value on a RequestVote sent because of a leader transfer: bypasses the lease. */
 export const HINT_TRANSFER = 1;
 
+/**
+ * `hint` value on a Propose: its membership changes skip the leader's live-quorum check
+ * (`live-quorum.ts`; the operator's override). A leader of an earlier release ignores it.
+ */
+export const PROPOSE_FORCE = 1;
+
 /** One replica's protocol state. Driven only through `Peer`. */
 export class Raft {
   readonly id: number;
@@ -99,6 +105,8 @@ export class Raft {
   idleTicks = 0;
   /** Logical time: ticks taken while not quiesced. Only ever grows; stamps remotes' answers. */
   ticks = 0;
+  /** The tick (`ticks`) at which this replica last became leader. */
+  leaderSinceTick = 0;
   /** Elections this replica started (one per attempt, whether or not it began with a pre-vote round), for metrics. */
   campaigns = 0;
   /** Set when the role or leader changed since the last update was taken. */
@@ -255,6 +263,7 @@ export class Raft {
     this.reset(this.term);
     this.forwardedKeys.clear();
     this.setRole(Role.Leader, this.id);
+    this.leaderSinceTick = this.ticks;
     // Only the leader itself counts as heard from: a leader cut off right after winning steps
     // down at the first check-quorum.
     const self = this.progressOf(this.id);

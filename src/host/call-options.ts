@@ -18,4 +18,11 @@ export interface MembershipChangeOptions extends RequestOptions {
   readonly configChangeId?: number;
   /** requestAddReplica only: add as non-voting, wait until caught up (this host must lead), then promote. */
   readonly catchUpFirst?: boolean;
+  /**
+   * Skip the leader's live-quorum check for this change (etcd's `--strict-reconfig-check=false`
+   * for one call): a voter is added, or a live one removed, even when the new configuration
+   * would not have a quorum of live voters — which can leave the shard unable to commit until
+   * the missing voters start. Default false.
+   */
+  readonly force?: boolean;
 }

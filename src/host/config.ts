@@ -167,6 +167,15 @@ export interface ShardConfig {
    */
   readonly disableProposalForwarding?: boolean;
   /**
+   * While this replica leads, refuse a membership change that adds a voting member, or takes a
+   * live one away, when the configuration it produces would not have a quorum of live voting
+   * members (NotEnoughLiveVotersError; etcd's `--strict-reconfig-check`). A voter counts as
+   * live when the leader heard from it within an election timeout; a replica not yet a member
+   * never does, so a one-voter shard grows only with `catchUpFirst` (or `force`). The per-call
+   * `force` option skips the check for one change. Default true.
+   */
+  readonly strictMembershipCheck?: boolean;
+  /**
    * Leader priority of the shard's replicas by replica id (absent ids: 1), as a Map or a
    * plain object; give every replica of the shard the same list. A leader hands leadership to
    * a caught-up, active voter of higher priority (by transfer); leader balancing moves it only
@@ -317,6 +326,7 @@ export function resolveShardConfig(c: ShardConfig): ResolvedShardConfig {
     readMode: c.readMode ?? 'read-index',
     leaseDriftTicks: int('leaseDriftTicks', c.leaseDriftTicks ?? 1, 0),
     disableProposalForwarding: c.disableProposalForwarding ?? false,
+    strictMembershipCheck: c.strictMembershipCheck ?? true,
     clusterToken: c.clusterToken ?? '',
     clusterId: c.clusterId === undefined ? 0 : parseClusterId(c.clusterId),
     priorities: resolvePriorities(c.priorities),

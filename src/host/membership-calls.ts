@@ -36,14 +36,16 @@ export interface JointChangeOptions extends RequestOptions {
   readonly autoLeave?: boolean;
   /** How often the wait for the final configuration looks at the membership, in ms (default 20). */
   readonly pollMs?: number;
+  /** Skip the leader's live-quorum check for the change (see `MembershipChangeOptions.force`). Default false. */
+  readonly force?: boolean;
 }
 
 /** What the joint calls need of the NodeHost. */
 export interface JointHost extends MoveHost {
   /** The host's runtime: the clock deadlines are counted on and the timer polls wait on. */
   readonly runtime: Runtime;
-  /** Proposes `cc` on the shard's local replica; resolves once its entry is applied there. */
-  proposeMembershipChange(shardId: number, cc: Omit<ConfigChange, 'ordered'>, opts?: RequestOptions): Promise<void>;
+  /** Proposes `cc` on the shard's local replica (`force`: skipping the leader's live-quorum check); resolves once its entry is applied there. */
+  proposeMembershipChange(shardId: number, cc: Omit<ConfigChange, 'ordered'>, opts?: RequestOptions & { readonly force?: boolean }): Promise<void>;
   /** The local replica's applied membership (not linearizable). */
   localMembership(shardId: number): Membership;
   /** Whether the local replica learnt it was removed (it may never apply the leave itself). */
@@ -125,10 +127,11 @@ export async function requestLeaveJoint(host: JointHost, shardId: number, opts?:
  * lead), then promotes it: a new voter never holds back the commit quorum while it catches up.
  * @throws as `moveReplica`'s catch-up (NotLeaderError, TimeoutError) and the membership calls.
  */
-export async function addAfterCatchUp(host: JointHost, shardId: number, replicaId: number, address: string, opts?: RequestOptions & { readonly configChangeId?: number; readonly pollMs?: number }): Promise<void> {
+export async function addAfterCatchUp(host: JointHost, shardId: number, replicaId: number, address: string,
+  opts?: RequestOptions & { readonly configChangeId?: number; readonly pollMs?: number; readonly force?: boolean }): Promise<void> {
   const { clock } = host.runtime;
   const deadline = clock.now() + (opts?.timeoutMs ?? 60_000);
-  const step = (): RequestOptions => ({ signal: opts?.signal, timeoutMs: Math.max(1, deadline - clock.now()) });
+  const step = (): RequestOptions & { force?: boolean } => ({ signal: opts?.signal, timeoutMs: Math.max(1, deadline - clock.now()), force: opts?.force });
   const m = host.localMembership(shardId);
   if (!m.voters.has(replicaId) && !m.nonVoting.has(replicaId)) await host.requestAddNonVoting(shardId, replicaId, address, step());
   await waitCaughtUp(host, shardId, replicaId, deadline, opts ?? {}, host.runtime);

@@ -23,5 +23,5 @@ export async function changeMembership(replica: () => Replica, type: ConfigChang
   const r = replica();
   await r.proposeConfigChange({
     type, replicaId, address, configChangeId: opts?.configChangeId ?? 0, initialize: false, ordered: r.cfg.orderedConfigChange,
-  }, opts, opts?.onCommitted);
+  }, opts, opts?.onCommitted, opts?.force === true);
 }

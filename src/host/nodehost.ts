@@ -320,6 +320,8 @@ export class NodeHost {
    * Adds a voting replica (or promotes a non-voting one). Membership changes wait for a leader.
    * @throws InvalidOptionError for an invalid replica id or address; RejectedError when the
    *   shard refuses the change (e.g. a stale `configChangeId`, a removed id, a clashing address);
+   *   NotEnoughLiveVotersError (a RejectedError) when the leader finds the new configuration
+   *   would lack a quorum of live voters (unless `force`; use `catchUpFirst` to grow a shard);
    *   DroppedError when no leader took it before the deadline; as {@link propose} otherwise.
    */
   async requestAddReplica(shardId: ShardId, replicaId: ReplicaId, address: string, opts?: MembershipChangeOptions): Promise<void> {
@@ -339,7 +341,7 @@ export class NodeHost {
 
   /**
    * Removes a replica; its id can never return.
-   * @throws ReplicaNotFoundError when the id is not a member (checked linearizably; nothing is recorded)
+   * @throws ReplicaNotFoundError when the id is not a member (checked linearizably; nothing is recorded); NotEnoughLiveVotersError as {@link requestAddReplica} (removing a live voter)
    */
   async requestDeleteReplica(shardId: ShardId, replicaId: ReplicaId, opts?: MembershipChangeOptions): Promise<void> {
     if (Number.isSafeInteger(replicaId) && replicaId > 0) assertRemovable(await this.getShardMembership(shardId, opts), shardId, replicaId);
@@ -359,7 +361,7 @@ export class NodeHost {
   private jointHost(): JointHost {
     return jointHostOf(this, async (id, cc, o) => {
       const r = this.replica(id);
-      await r.proposeConfigChange({ ...cc, ordered: r.cfg.orderedConfigChange }, o);
+      await r.proposeConfigChange({ ...cc, ordered: r.cfg.orderedConfigChange }, o, undefined, o?.force === true);
     }, (id) => this.replica(id).rsm.membership, (id) => this.replica(id).removed, this.cfg.runtime);
   }
 

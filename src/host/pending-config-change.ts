@@ -9,10 +9,14 @@
  * refuses a second change up front with ErrSystemBusy; sampan lets the protocol decide) — at
  * once, also when forwarded (the leader's notice). One that arrives while the pending change is
  * committed but not yet handed to the leader's host waits there instead (`core/proposal-refusal.ts`).
+ * A change the leader refuses by its live-quorum check (`core/live-quorum.ts`) fails with
+ * NotEnoughLiveVotersError; one made with `force` is proposed with the hint that skips it.
  */
 import { ConfigChangeType, type Entry } from '../core/types.js';
 import { decodeConfigChange } from '../encoding/config-change.js';
-import { DroppedError, RejectedError } from '../errors.js';
+import { DroppedError, RejectedError, type NotEnoughLiveVotersError } from '../errors.js';
+import { decodeShortfall } from '../core/live-quorum.js';
+import { notEnoughLiveVoters } from './live-quorum-error.js';
 import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
 import { PendingProposals, type ProposalTarget } from './pending-proposals.js';
 import type { Pending } from './request.js';
@@ -20,6 +24,8 @@ import type { Pending } from './request.js';
 /** The waiting membership changes of one replica, by entry key. */
 export class PendingConfigChange {
   private readonly changes = new PendingProposals<void>();
+  /** Keys of the changes made with `force`: proposed with the hint that skips the leader's live-quorum check. */
+  private readonly forced = new Set<number>();
 
   /** Membership changes waiting (held, or in the log and not yet applied). */
   get size(): number { return this.changes.size; }
@@ -33,8 +39,9 @@ export class PendingConfigChange {
    * Adds a change (its ConfigChange entry with a key of the replica's, term 0); it waits for
    * {@link flush}. `req`'s cleanup must call {@link remove}.
    */
-  add(req: Pending<void>, entry: Entry, onCommitted?: (index: number) => void): void {
+  add(req: Pending<void>, entry: Entry, onCommitted?: (index: number) => void, force = false): void {
     this.changes.add({ req, entry, term: 0, onCommitted });
+    if (force) this.forced.add(entry.key);
   }
 
   /** A committed (not yet applied) entry: a change of this replica's waiting on it is told its index. */
@@ -46,6 +53,7 @@ export class PendingConfigChange {
   /** Forgets `key` (its request settled, in any way). */
   remove(key: number): void {
     this.changes.remove(key);
+    this.forced.delete(key);
   }
 
   /**
@@ -63,7 +71,32 @@ export class PendingConfigChange {
    * replica applied an entry of the core's current term).
    */
   flush(p: ProposalTarget, ready: boolean): void {
-    if (ready) this.changes.flush(p);
+    if (!ready) return;
+    if (this.forced.size === 0) {
+      this.changes.flush(p);
+      return;
+    }
+    // Forced changes go in a Propose of their own: the hint is per message.
+    this.changes.flush({
+      leaderId: p.leaderId, term: p.term, role: p.role,
+      propose: (entries) => {
+        const plain = entries.filter((e) => !this.forced.has(e.key));
+        const forced = entries.filter((e) => this.forced.has(e.key));
+        if (plain.length > 0) p.propose(plain);
+        if (forced.length > 0) p.propose(forced, true);
+      },
+    });
+  }
+
+  /**
+   * The error for a change of this replica's that the leader refused with a live-quorum
+   * shortfall (`core/live-quorum.ts`), or undefined when `e` is not such a refusal.
+   */
+  liveQuorumRefusal(e: Entry, shardId: number): NotEnoughLiveVotersError | undefined {
+    const short = decodeShortfall(e.cmd);
+    const w = this.changes.get(e.key);
+    if (short === null || w === undefined) return undefined;
+    return notEnoughLiveVoters(shardId, decodeConfigChange(w.entry.cmd), short);
   }
 
   /**

@@ -37,7 +37,8 @@ export interface ProposalTarget {
   readonly leaderId: number;
   readonly term: number;
   readonly role: Role;
-  propose(entries: readonly Entry[]): void;
+  /** Proposes `entries`; with `force`, membership changes among them skip the leader's live-quorum check. */
+  propose(entries: readonly Entry[], force?: boolean): void;
 }
 
 /**

@@ -115,7 +115,7 @@ export class Replica {
       electionTicks: cfg.electionRTT, heartbeatTicks: cfg.heartbeatRTT,
       checkQuorum: cfg.checkQuorum, preVote: cfg.preVote, maxInMemLogSize: cfg.maxInMemLogSize,
       orderedConfigChange: cfg.orderedConfigChange, isNonVoting: cfg.isNonVoting, isWitness: cfg.isWitness,
-      quiesce: cfg.quiesce, disableProposalForwarding: cfg.disableProposalForwarding, neverCampaign: cfg.priorities.get(cfg.replicaId) === 0,
+      quiesce: cfg.quiesce, disableProposalForwarding: cfg.disableProposalForwarding, strictMembershipCheck: cfg.strictMembershipCheck, neverCampaign: cfg.priorities.get(cfg.replicaId) === 0,
       random: new SeededRandom(random.int(0, 2 ** 31)), asyncStorageWrites: true, readMode: cfg.readMode, leaseDriftTicks: cfg.leaseDriftTicks,
     }, reader, start.initialMembers !== undefined && start.initialMembers.size > 0
       ? { initialMembers: start.initialMembers }
@@ -214,13 +214,14 @@ export class Replica {
   /**
    * Proposes a membership change; resolves once applied. Held until a leader is known and
    * this replica has applied an entry of the leader's term (before that the leader refuses
-   * any change), then handled like a proposal (`pending-config-change.ts`).
+   * any change), then handled like a proposal (`pending-config-change.ts`). With `force` it
+   * skips the leader's live-quorum check.
    */
-  proposeConfigChange(cc: ConfigChange, opts?: RequestOptions, onCommitted?: (index: number) => void): Promise<void> {
+  proposeConfigChange(cc: ConfigChange, opts?: RequestOptions, onCommitted?: (index: number) => void, force = false): Promise<void> {
     this.admit();
     const key = this.nextKey++;
     const req = new Pending<void>(this.host.deadlines, opts, () => this.configChanges.remove(key), (ms) => this.configChanges.expired(key, this.shardId, ms));
-    this.configChanges.add(req, entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) }), onCommitted);
+    this.configChanges.add(req, entry({ term: 0, index: 0, type: EntryType.ConfigChange, key, cmd: encodeConfigChange(cc) }), onCommitted, force);
     this.host.setReady(this);
     return req.promise;
   }
@@ -351,7 +352,7 @@ export class Replica {
       ? new NotLeaderError(this.shardId, this.peer.leaderId, 'a proposal (proposal forwarding is disabled)') : undefined;
     const where = e.term === 0 ? '' : ` by the leader of term ${e.term}`;
     if (e.type === EntryType.ConfigChange) {
-      return this.configChanges.dropped(e, notLeader ?? new DroppedError(`membership change dropped${where}: another change is pending, or a leader transfer; it was not applied`));
+      return this.configChanges.dropped(e, notLeader ?? this.configChanges.liveQuorumRefusal(e, this.shardId) ?? new DroppedError(`membership change dropped${where}: another change is pending, or a leader transfer; it was not applied`));
     }
     const w = this.proposals.refused(e);
     w?.req.reject(notLeader ?? new DroppedError(`proposal dropped${where}: a leader transfer, busy, or a witness; it was not applied`));

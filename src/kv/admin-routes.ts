@@ -79,12 +79,23 @@ export async function postSnapshot(ctx: RouteContext): Promise<Reply> {
 const MEMBER_OPS = ['add', 'remove', 'add-non-voting', 'add-witness'] as const;
 type MemberOp = (typeof MEMBER_OPS)[number];
 
-/** `POST /admin/members?shard=N` body `{"op","replicaId","address"}`: 200 once applied. */
+/**
+ * The optional `"force": true` of a membership body: skip the leader's live-quorum check
+ * (without it a change that would leave too few live voters is answered 409 NOT_ENOUGH_LIVE_VOTERS).
+ */
+function forceOf(body: Record<string, unknown>): boolean {
+  const f = body['force'];
+  if (f !== undefined && typeof f !== 'boolean') throw new HttpError(400, 'INVALID_REQUEST', '"force" must be true or false');
+  return f === true;
+}
+
+/** `POST /admin/members?shard=N` body `{"op","replicaId","address"[,"force"]}`: 200 once applied. */
 export async function postMembers(ctx: RouteContext): Promise<Reply> {
   const shard = shardParam(ctx);
   const raw = await readBody(ctx.req, 64 * 1024);
   const body = parseJsonObject(raw);
-  if (body['ops'] !== undefined) return await postJointMembers(ctx, shard, body['ops']);
+  const force = forceOf(body);
+  if (body['ops'] !== undefined) return await postJointMembers(ctx, shard, body['ops'], force);
   const op = body['op'];
   const replicaId = body['replicaId'];
   const address = body['address'];
@@ -97,14 +108,14 @@ export async function postMembers(ctx: RouteContext): Promise<Reply> {
   if (op !== 'remove' && typeof address !== 'string') throw new HttpError(400, 'INVALID_REQUEST', '"address" must be "host:port"');
   const host = ctx.service.host;
   const addr = typeof address === 'string' ? address : '';
-  const run: Record<MemberOp, (o: RequestOptions) => Promise<void>> = {
+  const run: Record<MemberOp, (o: RequestOptions & { force: boolean }) => Promise<void>> = {
     'add': (o) => host.requestAddReplica(shard, replicaId, addr, o),
     'remove': (o) => host.requestDeleteReplica(shard, replicaId, o),
     'add-non-voting': (o) => host.requestAddNonVoting(shard, replicaId, addr, o),
     'add-witness': (o) => host.requestAddWitness(shard, replicaId, addr, o),
   };
   return await withRetry(ctx, shard, async (o) => {
-    await run[op as MemberOp](o);
+    await run[op as MemberOp]({ ...o, force });
     return json(200, { ok: true });
   });
 }
@@ -113,7 +124,7 @@ export async function postMembers(ctx: RouteContext): Promise<Reply> {
  * `POST /admin/members?shard=N` with `{"ops":[{"op":"add","replicaId":4,"address":"…"},{"op":"remove","replicaId":3}]}`:
  * the list as one joint change; 200 once the final configuration is applied.
  */
-async function postJointMembers(ctx: RouteContext, shard: number, raw: unknown): Promise<Reply> {
+async function postJointMembers(ctx: RouteContext, shard: number, raw: unknown, force: boolean): Promise<Reply> {
   if (!Array.isArray(raw) || raw.length === 0) throw new HttpError(400, 'INVALID_REQUEST', '"ops" must be a non-empty array');
   const ops: MemberOpInput[] = raw.map((o: unknown, i) => {
     if (typeof o !== 'object' || o === null) throw new HttpError(400, 'INVALID_REQUEST', `"ops[${i}]" must be an object`);
@@ -127,7 +138,7 @@ async function postJointMembers(ctx: RouteContext, shard: number, raw: unknown):
   });
   const host = ctx.service.host;
   return await withRetry(ctx, shard, async (o) => {
-    await host.requestJointChange(shard, ops, o);
+    await host.requestJointChange(shard, ops, { ...o, force });
     return json(200, { ok: true });
   });
 }
