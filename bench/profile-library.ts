@@ -33,7 +33,7 @@ try {
   await runLoad(cl, inflight, size, 1, args.has('read'));
   for (let i = 0; i < reps; i++) {
     const r = await runLoad(cl, inflight, size, seconds, args.has('read'), args.has('types'));
-    console.log(`${inflight} in flight, ${shards} shard(s): ${r.ops.toFixed(0)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, CPU ${r.cpuPct.map((c) => c.toFixed(0)).join('/')} % (user ${r.userPct.map((c) => c.toFixed(0)).join('/')}), `
+    console.log(`${inflight} in flight, ${shards} shard(s): ${r.ops.toFixed(0)} ops/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, p99.9 ${r.p999.toFixed(2)} ms, CPU ${r.cpuPct.map((c) => c.toFixed(0)).join('/')} % (user ${r.userPct.map((c) => c.toFixed(0)).join('/')}), `
       + `passes/s ${r.rates.map((x) => x.passes).join('/')}, frames/s ${r.rates.map((x) => x.frames).join('/')}, messages/s ${r.rates.map((x) => x.messages).join('/')}`);
     console.log(`  per process: pass p50 ms ${r.timings.map((x) => x.passMs.toFixed(2)).join('/')}, LogDB batch p50 ms ${r.timings.map((x) => x.batchMs.toFixed(2)).join('/')}, `
       + `fdatasync p50/p90 ms ${r.timings.map((x) => `${x.syncMsP50.toFixed(2)}:${x.syncMsP90.toFixed(2)}`).join('/')}, syncs/s ${r.timings.map((x) => x.syncsPerSec).join('/')}, entries/batch ${r.timings.map((x) => x.entriesPerBatch).join('/')}`);
