@@ -10,7 +10,7 @@ export type { QuorumHealth } from './quorum-health.js';
 export { resolveRaftConfig, RAFT_DEFAULTS, leaseTicks } from './config.js';
 export type { RaftConfig, RaftConfigInput, ReadMode } from './config.js';
 export { Role, RoleName, PROPOSE_FORCE } from './raft.js';
-export { liveQuorumShortfall, decodeShortfall, encodeShortfall } from './live-quorum.js';
+export { decodeShortfall, encodeShortfall } from './live-quorum.js';
 export type { LiveQuorumShortfall } from './live-quorum.js';
 export { MemoryLogStorage, limitSize } from './log-storage.js';
 export type { LogStorage } from './log-storage.js';
