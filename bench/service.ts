@@ -218,6 +218,11 @@ function extraKvArgs(): string[] {
   return (process.env.SAMPAN_BENCH_KV_ARGS ?? '').split(' ').filter((a) => a !== '');
 }
 
+/** Extra node flags for the `sampan kv` processes (V8 flags NODE_OPTIONS refuses), from SAMPAN_BENCH_NODE_ARGS; none by default. */
+function extraNodeArgs(): string[] {
+  return (process.env.SAMPAN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 /**
  * Starts three `sampan kv` processes (data under `base`), waits for a leader, and returns
  * the cluster. `cpuProfDir`: run each with `node --cpu-prof` writing there. The processes run
@@ -233,7 +238,7 @@ export async function startSampan(base: string, scriptsDir: string, cpuProfDir?:
   try {
     for (let i = 0; i < 3; i++) {
       const dataDir = path.join(base, `sampan-${i + 1}`);
-      const execArgv = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=sampan-${i + 1}.cpuprofile`];
+      const execArgv = cpuProfDir === undefined ? extraNodeArgs() : [...extraNodeArgs(), '--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, `--cpu-prof-name=sampan-${i + 1}.cpuprofile`];
       const c = track(spawn(process.execPath, [...execArgv, SAMPAN_BIN, 'kv', '--replica-id', String(i + 1),
         '--raft-address', raft[i] as string, '--http-address', http[i] as string, '--data-dir', dataDir,
         '--initial-members', members, ...extraKvArgs()], { stdio: ['ignore', 'pipe', 'inherit'] }));
