@@ -146,8 +146,8 @@ export class PendingConfigChange {
     }
   }
 
-  /** Fails every waiting change with `err` (the replica stopped or failed). */
-  rejectAll(err: Error): void {
-    this.changes.rejectAll(err);
+  /** Fails every waiting change (the replica stopped or failed): `err`, or `inFlight` for one handed to the core (`PendingProposals.rejectAll`). */
+  rejectAll(err: Error, inFlight: Error = err): void {
+    this.changes.rejectAll(err, inFlight);
   }
 }

@@ -154,9 +154,13 @@ export class PendingProposals<T = SMResult> {
     this.scannedTerm = Math.max(this.scannedTerm, term);
   }
 
-  /** Fails every waiter with `err`. */
-  rejectAll(err: Error): void {
-    for (const w of [...this.waiting.values()]) w.req.reject(err);
+  /**
+   * Fails every waiter: one never handed to the core with `err` (its entry is in no log: it
+   * was not applied), one handed over with `inFlight` — its entry may be in a log and still
+   * commit, so its caller must not be told it failed (see `outcome-unknown.ts`).
+   */
+  rejectAll(err: Error, inFlight: Error = err): void {
+    for (const w of [...this.waiting.values()]) w.req.reject(w.term === 0 ? err : inFlight);
   }
 
   /** Every waiter, in no particular order (a copy: settling one while iterating is safe). */

@@ -26,6 +26,7 @@ import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { ResolvedShardConfig } from './config.js';
 import type { LogReader } from './log-reader.js';
 import { Pending, type RequestOptions } from './request.js';
+import { outcomeUnknown } from './outcome-unknown.js';
 import { PendingConfigChange } from './pending-config-change.js';
 import { PendingProposals } from './pending-proposals.js';
 import { TickClock } from './tick-clock.js';
@@ -455,7 +456,8 @@ export class Replica {
     this.host.logger.warn(`replica ${this.replicaId} was removed from shard ${this.shardId} (${why}); it no longer serves requests: stop it and remove its data`,
       { shardId: this.shardId, replicaId: this.replicaId });
     this.configChanges.removedSelf(this.replicaId);
-    this.rejectAll(new ReplicaRemovedError(this.shardId, this.replicaId));
+    const err = new ReplicaRemovedError(this.shardId, this.replicaId);
+    this.rejectAll(err, outcomeUnknown(err));
   }
 
   private fail(err: Error): void {
@@ -475,10 +477,13 @@ export class Replica {
     this.rejectAll(err);
   }
 
-  /** Fails every waiting request with `err`. */
-  rejectAll(err: Error): void {
-    this.proposals.rejectAll(err);
-    this.configChanges.rejectAll(err);
+  /**
+   * Fails every waiting request with `err`; with `inFlight`, the proposals and membership
+   * changes already handed to the core fail with it instead (their outcome is unknown).
+   */
+  rejectAll(err: Error, inFlight: Error = err): void {
+    this.proposals.rejectAll(err, inFlight);
+    this.configChanges.rejectAll(err, inFlight);
     this.reads.rejectAll(err);
   }
 
@@ -491,7 +496,8 @@ export class Replica {
     this.stopped = true;
     const msg = `replica ${this.replicaId} of shard ${this.shardId} stopped`;
     this.abort.abort(new ClosedError('replica stopping'));
-    this.rejectAll(new ClosedError(msg));
+    const closed = new ClosedError(msg);
+    this.rejectAll(closed, outcomeUnknown(closed));
     await this.snapshots.stop(msg);
     while (this.applying) await sleep(this.host.runtime.timers, 1);
     await this.sm.sm.close();

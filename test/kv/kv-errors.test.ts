@@ -69,7 +69,9 @@ test('every error code of the contract', { timeout: 60000 }, async () => {
     for (const f of followers) c.node(f).child?.proc.kill('SIGSTOP');
     expectError(await http('PUT', `${url(leader)}/kv/stuck`, 'v'), 504, 'TIMEOUT');
 
-    // SIGTERM while a write waits: it fails with 503 CLOSED and the process exits cleanly.
+    // SIGTERM while a write waits: the leader has stepped down (its followers stopped answering),
+    // so the write waits for a leader in no log, fails with 503 CLOSED, and the process exits
+    // cleanly. (A write already in the log would fail with 504 TIMEOUT: test/host/outcome-unknown.)
     const pending = http('PUT', `${url(leader)}/kv/closing`, 'v');
     await new Promise((r) => setTimeout(r, 300));
     const exit = c.stop(leader, 'SIGTERM');
