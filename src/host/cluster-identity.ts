@@ -24,6 +24,7 @@ import type { Logger } from '../logger.js';
 import type { NodeHostEvents } from './events.js';
 import type { LogDB } from '../contracts/log-db.js';
 import { realRuntime } from '../runtime/index.js';
+import { outcomeUnknown } from './outcome-unknown.js';
 
 /** The largest cluster identity (identities are 48-bit, so they stay exact JS integers). */
 export const MAX_CLUSTER_ID = 2 ** 48 - 1;
@@ -68,8 +69,8 @@ export interface IdentityReplica {
   /** Set when the replica stopped serving because another cluster lists it as a member. */
   identityConflict: ClusterIdentityMismatchError | null;
   readonly counters: { identityMismatches: number };
-  /** Fails every request waiting on the replica with `err`. */
-  rejectAll(err: Error): void;
+  /** Fails every request waiting on the replica with `err`; those already handed to the core with `inFlight`. */
+  rejectAll(err: Error, inFlight?: Error): void;
 }
 
 /** The host services the identity check uses. */
@@ -114,10 +115,13 @@ export class ClusterIdentityGuard<R extends IdentityReplica = IdentityReplica> {
     });
   }
 
-  /** Stops the replica serving: pending and later requests fail with `err`. */
+  /**
+   * Stops the replica serving: pending and later requests fail with `err`, except those already
+   * handed to the core, whose entries may still commit: TIMEOUT, outcome unknown (`outcome-unknown.ts`).
+   */
   private fence(r: R, err: ClusterIdentityMismatchError): void {
     r.identityConflict = err;
-    r.rejectAll(err);
+    r.rejectAll(err, outcomeUnknown(err));
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * The error a request gets when its replica stops waiting for it after the request was handed
- * to the core: the replica was removed from the shard, or stopped (its host closing). A
+ * to the core: the replica was removed from the shard, stopped (its host closing), or fenced
+ * off because another cluster lists it (`cluster-identity.ts`). A
  * proposal or membership change handed over may already be in the leader's log and commit
  * after this replica gave up on it — a removed replica's forwarded write is appended after its
  * removal and applied by the others; a stopped leader's appended entry commits under the next

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { HostCluster } from './support/cluster.js';
 import { retryDropped } from './support/assert.js';
 import { setCmd } from './support/kv.js';
-import { ClusterIdentityMismatchError, InvalidOptionError } from '../../src/errors.js';
+import { ClusterIdentityMismatchError, InvalidOptionError, TimeoutError } from '../../src/errors.js';
 import type { NodeHostEvents } from '../../src/host/events.js';
 import type { Logger } from '../../src/logger.js';
 import { ClusterIdentityGuard, deriveClusterId, formatClusterId, parseClusterId, type IdentityReplica } from '../../src/host/cluster-identity.js';
@@ -211,4 +211,20 @@ test('a joining replica learns its identity from a leader\'s message to it, not 
   assert.equal(guard.admit(r, message({ type: MessageType.Heartbeat, shardId: 1, from: 1, to: 4, term: 2 }), real, 'y:1'), true);
   assert.equal(r.clusterId, real, 'the leader\'s heartbeat does');
   assert.equal(guard.admit(r, message({ type: MessageType.RequestPreVote, shardId: 1, from: 9, to: 4, term: 5 }), stray, 'x:1'), false, 'then the stray is refused');
+});
+
+test('fencing a replica fails its waiting requests with the mismatch, and those already handed to the core with TIMEOUT (they may still commit)', () => {
+  const guard = new ClusterIdentityGuard({
+    logger: recorder(), logdb: { getBootstrap: () => null, saveBootstrap: () => Promise.resolve() }, emit: () => {}, notify: () => {},
+  });
+  const calls: Array<[Error, Error | undefined]> = [];
+  const r: IdentityReplica = {
+    shardId: 1, replicaId: 4, clusterId: 0x111111111111, identityConflict: null, counters: { identityMismatches: 0 },
+    rejectAll: (err, inFlight) => { calls.push([err, inFlight]); },
+  };
+  assert.equal(guard.admit(r, message({ type: MessageType.Heartbeat, shardId: 1, from: 1, to: 4, term: 2 }), 0x222222222222, 'y:1'), false);
+  assert.equal(calls.length, 1);
+  const [err, inFlight] = calls[0] as [Error, Error | undefined];
+  assert.ok(err instanceof ClusterIdentityMismatchError);
+  assert.ok(inFlight instanceof TimeoutError && inFlight.cause === err, `in flight: ${String(inFlight)}`);
 });
