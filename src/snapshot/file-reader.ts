@@ -48,7 +48,7 @@ export interface VerifiedSnapshotFile {
 
 function corrupt(file: string, offset: number, what: string): CorruptionError {
   // The message names the file and offset: it is often all an operator sees (one line from `sampan kv`).
-  return new CorruptionError(`snapshot file ${file}: ${what} at offset ${offset}`, { file, offset });
+  return new CorruptionError(`damaged snapshot file ${file}: ${what} at offset ${offset}`, { file, offset });
 }
 
 /** Reads exactly `n` bytes at `pos` into `buf` (from 0). @throws CorruptionError if the file ends. */

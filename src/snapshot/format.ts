@@ -108,7 +108,7 @@ export function encodeHeader(h: Omit<SnapshotFileHeader, 'headerCrc' | 'version'
  * @throws CorruptionError on a wrong magic, CRC, version, or any field out of range.
  */
 export function decodeHeader(b: Buffer, file: string): SnapshotFileHeader {
-  const bad = (what: string, offset: number): CorruptionError => new CorruptionError(`snapshot header of ${file}: ${what} at offset ${offset}`, { file, offset });
+  const bad = (what: string, offset: number): CorruptionError => new CorruptionError(`damaged snapshot header of ${file}: ${what} at offset ${offset}`, { file, offset });
   if (b.length < HEADER_BYTES) throw bad('truncated', b.length);
   if (!b.subarray(0, 8).equals(HEADER_MAGIC)) throw bad('not a snapshot file (bad magic)', 0);
   const headerCrc = b.readUInt32LE(HEADER_BYTES - 4);
@@ -149,7 +149,7 @@ export function encodeFooter(f: Omit<SnapshotFileFooter, 'footerCrc'>): Buffer {
  * @throws CorruptionError on a wrong magic or CRC, or a count that cannot be.
  */
 export function decodeFooter(b: Buffer, file: string, offset: number): SnapshotFileFooter {
-  const bad = (what: string, at: number): CorruptionError => new CorruptionError(`snapshot footer of ${file}: ${what} at offset ${offset + at}`, { file, offset: offset + at });
+  const bad = (what: string, at: number): CorruptionError => new CorruptionError(`damaged snapshot footer of ${file}: ${what} at offset ${offset + at}`, { file, offset: offset + at });
   if (b.length < FOOTER_BYTES) throw bad('truncated', b.length);
   if (!b.subarray(0, 8).equals(FOOTER_MAGIC)) throw bad('bad magic (truncated or damaged file)', 0);
   const footerCrc = b.readUInt32LE(FOOTER_BYTES - 4);
@@ -176,7 +176,7 @@ export function encodeBlockHeader(data: Uint8Array, rawLength: number, flag: Blo
  * @throws CorruptionError when a length or the flag cannot be valid.
  */
 export function decodeBlockHeader(b: Buffer, blockSize: number, file: string, offset: number): BlockHeader {
-  const bad = (what: string, at: number): CorruptionError => new CorruptionError(`snapshot block of ${file}: ${what} at offset ${offset + at}`, { file, offset: offset + at });
+  const bad = (what: string, at: number): CorruptionError => new CorruptionError(`damaged snapshot block of ${file}: ${what} at offset ${offset + at}`, { file, offset: offset + at });
   const storedLength = b.readUInt32LE(0), rawLength = b.readUInt32LE(4), flag = b.readUInt8(8);
   if (rawLength < 1 || rawLength > blockSize) throw bad(`raw length ${rawLength} out of range`, 4);
   // Writers store a block raw unless compression made it smaller, so stored <= raw always.

@@ -75,7 +75,7 @@ export function encodeMetadata(dir: string, meta: SnapshotMeta, fileCrcs: Readon
  */
 export function decodeMetadata(dir: string, b: Buffer, file = path.join(dir, METADATA_FILE)): SnapshotDirMetadata {
   const bad = (what: string, offset: number, cause?: unknown): CorruptionError =>
-    new CorruptionError(`snapshot metadata ${file}: ${what} at offset ${offset}`, { file, offset, cause });
+    new CorruptionError(`damaged snapshot metadata ${file}: ${what} at offset ${offset}`, { file, offset, cause });
   if (b.length < PREFIX + 4) throw bad('truncated', b.length);
   if (!b.subarray(0, 8).equals(MAGIC)) throw bad('bad magic', 0);
   const bodyLen = b.readUInt32LE(12);

@@ -48,7 +48,7 @@ export class SnapshotStreamCheck implements StreamedFileCheck {
   }
 
   private corrupt(offset: number, what: string): CorruptionError {
-    return new CorruptionError(`snapshot file ${this.file} (streamed): ${what} at offset ${offset}`, { file: this.file, offset });
+    return new CorruptionError(`damaged snapshot file ${this.file} (streamed): ${what} at offset ${offset}`, { file: this.file, offset });
   }
 
   /**

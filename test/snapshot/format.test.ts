@@ -151,4 +151,13 @@ void describe('snapshot file format', () => {
     fs.writeFileSync(file, b);
     await assert.rejects(openSnapshotFile(file), (e: unknown) => e instanceof CorruptionError && /version 2/.test(e.message) && e.offset === 8);
   });
+
+  void it('says "damaged" when a flipped byte breaks the magic (the line an operator reads when a host refuses to start)', async () => {
+    const file = fresh();
+    await writeFile(file, Buffer.from('hello'));
+    const b = fs.readFileSync(file);
+    b[2] = (b[2] as number) ^ 0x01;
+    fs.writeFileSync(file, b);
+    await assert.rejects(openSnapshotFile(file), (e: unknown) => e instanceof CorruptionError && /^damaged snapshot header of .*bad magic/.test(e.message) && e.offset === 0);
+  });
 });
