@@ -61,7 +61,7 @@ test('seed 11: a flipped byte in the recorded snapshot\'s metadata is refused wi
   // "SnapshotNotFoundError: no snapshot metadata in …".
   const r = await sim(['--seed', '11', '--steps', '40', '--verbose']);
   assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /refused start \(damaged disk\): CorruptionError: snapshot metadata \/sim\/h\d\/snapshots\/shard-\d-replica-\d\/snapshot-[0-9A-F]+\/snapshot.metadata: /);
+  assert.match(r.out, /refused start \(damaged disk\): CorruptionError: damaged snapshot metadata \/sim\/h\d\/snapshots\/shard-\d-replica-\d\/snapshot-[0-9A-F]+\/snapshot.metadata: /);
 });
 
 /** Regression seeds: each plant, the first seed (from 1) that caught it, and what it reports. */
