@@ -10,6 +10,7 @@
  */
 import { SegmentPreallocator } from './wal-prealloc.js';
 import { LoopSyncGate } from './loop-sync-gate.js';
+import { CommitBuffer } from './wal-commit-buffer.js';
 import type { WalStats } from './wal-stats.js';
 import { EMPTY_HARD_STATE, entrySize, type Entry, type HardState, type SnapshotMeta } from '../core/types.js';
 import { ClosedError, CorruptionError, EntriesCompactedError, type StorageError } from '../errors.js';
@@ -21,7 +22,7 @@ import { writeHardStateFixed } from '../encoding/hard-state.js';
 import { Reader } from '../encoding/reader.js';
 import { FIXED } from '../encoding/layout.js';
 import { writeSnapshotMeta } from '../encoding/snapshot-meta.js';
-import { Writer } from '../encoding/writer.js';
+import type { Writer } from '../encoding/writer.js';
 import { SegmentFiles, syncDir } from './segment-files.js';
 import { chooseVictim, copyLiveEntries, overBound, type CopiedEntry } from './wal-compaction.js';
 import { FRAME_HEADER_BYTES, FrameType, sealFrame } from './wal-format.js';
@@ -53,17 +54,11 @@ const SYNC_FSYNC_BYTES = 4096;
 /** Batches up to this size are written with a synchronous write(2); larger ones on the thread pool. */
 const SYNC_WRITE_BYTES = MiB;
 
-/** The commit buffer's first size. */
-const BATCH_WRITER_INITIAL_BYTES = 64 * 1024;
-
-/** A commit buffer larger than this is not kept for the next commit. */
-const BATCH_WRITER_KEEP_BYTES = 16 * MiB;
-
 /** The write-ahead-log {@link LogDB}. Open with {@link WalLogDB.open}. */
 export class WalLogDB implements LogDB {
   private readonly queue: Op[] = [];
-  /** The commit buffer (see `batchWriter`); null until the first commit. */
-  private writer: Writer | null = null;
+  /** Every commit's buffer (`wal-commit-buffer.ts`). */
+  private readonly commitBuffer = new CommitBuffer();
   private flushing = false;
   private scheduled = false;
   private gcWanted = false;
@@ -189,8 +184,7 @@ export class WalLogDB implements LogDB {
       this.prealloc.reset();
     }
     const ops = this.queue.splice(0);
-    const w = this.batchWriter();
-    w.ensure(estimateBytes(ops) + (this.gcWanted ? this.opts.compactionCopyBytes : 0));
+    const w = this.commitBuffer.take(estimateBytes(ops) + (this.gcWanted ? this.opts.compactionCopyBytes : 0));
     if (this.needRotate) {
       w.pos = FRAME_HEADER_BYTES;
       // The checkpoint restates every hard state, deferred ones included.
@@ -250,19 +244,6 @@ export class WalLogDB implements LogDB {
       if (r !== undefined) this.index.relocate(r, c.index, { seg: c.fromSeg, off: c.fromOff }, this.current, base + c.bufPos);
     }
     for (const op of accepted) op.resolve();
-  }
-
-  /**
-   * The commit buffer, emptied: one per log, reused by every commit (commits run one at a time,
-   * and nothing keeps a view of it once its write returns). A fresh 64 KiB+ buffer per commit
-   * was memory outside V8's heap, whose growth V8 answers with full mark-compacts: 33–65 in 10 s
-   * at one request in flight (`bench/service-tail.ts`). One that grew past
-   * {@link BATCH_WRITER_KEEP_BYTES} (a compaction's copies, a huge batch) is let go.
-   */
-  private batchWriter(): Writer {
-    if (this.writer === null || this.writer.capacity > BATCH_WRITER_KEEP_BYTES) this.writer = new Writer(BATCH_WRITER_INITIAL_BYTES);
-    this.writer.reset();
-    return this.writer;
   }
 
   /** fdatasync of `fd` (when fsync is on), reported to the sync observer. */
