@@ -52,12 +52,12 @@ function votingIds(m: Membership): Set<number> {
   return ids;
 }
 
-/** Whether the leader `r` counts `id` as live (see the module comment). */
-function isLive(r: Raft, id: number, old: Membership): boolean {
+/** Whether the leader `r` counts `id` as live (see the module comment); `voting`: the voting ids before the change. */
+function isLive(r: Raft, id: number, voting: ReadonlySet<number>): boolean {
   if (id === r.id) return true;
   const pr = r.progressOf(id);
   if (pr === undefined || pr.lastActiveTick < 0 || r.ticks - pr.lastActiveTick > r.cfg.electionTicks) return false;
-  if (votingIds(old).has(id)) return true;
+  if (voting.has(id)) return true;
   // A non-voting member being promoted: it must also be streaming and nearly caught up.
   const leaderMatch = r.progressOf(r.id)?.match ?? r.log.lastIndex();
   return pr.state === ProgressState.Replicate && pr.match >= Math.floor(leaderMatch * PROMOTE_READY_SHARE);
@@ -86,11 +86,11 @@ export function liveQuorumShortfall(r: Raft, e: Entry): LiveQuorumShortfall | nu
   const before = votingIds(old);
   const finalVoters = votingHalves(next)[0]!;
   const adds = [...votingIds(next)].some((id) => !before.has(id));
-  const takesLive = [...before].some((id) => !finalVoters.has(id) && isLive(r, id, old));
+  const takesLive = [...before].some((id) => !finalVoters.has(id) && isLive(r, id, before));
   if (!adds && !takesLive) return null;
   for (const half of votingHalves(next)) {
     let live = 0;
-    for (const id of half) if (isLive(r, id, old)) live++;
+    for (const id of half) if (isLive(r, id, before)) live++;
     const quorum = majority(half.size);
     if (live < quorum) return { live, voters: half.size, quorum };
   }
