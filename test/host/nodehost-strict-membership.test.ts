@@ -10,11 +10,20 @@ import { NotEnoughLiveVotersError, RejectedError } from '../../src/errors.js';
 import { rejectsWith } from './support/assert.js';
 import { HostCluster } from './support/cluster.js';
 import { setCmd } from './support/kv.js';
+import type { ShardConfig } from '../../src/host/config.js';
 
 const ids = (m: ReadonlyMap<number, string>): number[] => [...m.keys()].sort((a, b) => a - b);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** More than an election timeout (10 ticks of 20 ms): the leader no longer counts a crashed host live. */
 const PAST_ELECTION_MS = 400;
+
+/** Shard 1 with one voter on host 1 (elected), and replica 2 started on host 2 to join it. */
+async function loneVoterAndJoiner(c: HostCluster, config: Partial<ShardConfig> = {}): Promise<void> {
+  for (const i of [1, 2]) await c.start(i);
+  await c.startShard(1, [1], { config });
+  await c.waitLeader(1, [1]);
+  await c.startShard(1, [2], { join: true, config });
+}
 
 test('3 voters, one host closed: adding a voter that never starts is refused on the leader and on a follower; catchUpFirst still adds one', { timeout: 30000 }, async () => {
   const c = new HostCluster();
@@ -50,10 +59,7 @@ test('3 voters, one host closed: adding a voter that never starts is refused on 
 test('a one-voter shard refuses a plain voter add (even of a running replica) unless forced; the lone voter still leads', { timeout: 30000 }, async () => {
   const c = new HostCluster();
   try {
-    for (const i of [1, 2]) await c.start(i);
-    await c.startShard(1, [1]);
-    await c.waitLeader(1, [1]);
-    await c.startShard(1, [2], { join: true });
+    await loneVoterAndJoiner(c);
     await sleep(PAST_ELECTION_MS);
     await rejectsWith(c.get(1).requestAddReplica(1, 2, c.address(2), { timeoutMs: 5000 }), NotEnoughLiveVotersError, 'NOT_ENOUGH_LIVE_VOTERS');
     assert.equal(c.get(1).getLeaderId(1).leaderId, 1, 'still leads');
@@ -71,10 +77,7 @@ test('a one-voter shard refuses a plain voter add (even of a running replica) un
 test('strictMembershipCheck: false turns the check off for a shard (etcd --strict-reconfig-check=false)', { timeout: 30000 }, async () => {
   const c = new HostCluster();
   try {
-    for (const i of [1, 2]) await c.start(i);
-    await c.startShard(1, [1], { config: { strictMembershipCheck: false } });
-    await c.waitLeader(1, [1]);
-    await c.startShard(1, [2], { join: true, config: { strictMembershipCheck: false } });
+    await loneVoterAndJoiner(c, { strictMembershipCheck: false });
     await c.get(1).requestAddReplica(1, 2, c.address(2), { timeoutMs: 5000 });
     assert.deepEqual(ids((await c.get(1).getShardMembership(1)).voters), [1, 2]);
   } finally {
