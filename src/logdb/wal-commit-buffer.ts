@@ -2,7 +2,7 @@
  * The WAL's commit buffer: one per log, reused by every commit. Commits run one at a time and
  * nothing keeps a view of the buffer once its write returns, so a single buffer serves them
  * all. A fresh buffer of 64 KiB or more per commit was memory outside V8's heap, whose growth
- * V8 answers with full mark-compacts: 33–65 in 10 s at one request in flight
+ * V8 answers with full mark-compacts: 52–54 in 10 s at one request in flight
  * (`bench/service-tail.ts`). One that grew past {@link KEEP_BYTES} (a compaction's copies, a
  * huge batch) is let go at the next commit.
  */
