@@ -21,8 +21,9 @@ test('a follower\'s forwarded write, in flight when its host closes, fails with 
     for (const i of [leader, g]) (gates.get(i) as Gate).hold();
     const p = c.get(f).propose(1, setCmd('k', 'v'), { timeoutMs: 10000 });
     p.catch(() => undefined);
-    // The leader appended the forwarded write and sent it on: its own copy waits for its disk.
-    await c.until(() => (gates.get(g) as Gate).waiting > 0, 3000, 'the leader to replicate the write');
+    // The leader appended the forwarded write and sent it on: the other follower's copy waits for its disk.
+    const cmd = setCmd('k', 'v');
+    await c.until(() => (gates.get(g) as Gate).entries.some((e) => Buffer.from(e.cmd).equals(cmd)), 3000, 'the leader to replicate the write');
     await c.get(f).close({ drainTimeoutMs: 0 });
     const err = await rejectsWith(p, TimeoutError, 'TIMEOUT');
     assert.ok(err.cause instanceof ClosedError, `cause: ${String(err.cause)}`);

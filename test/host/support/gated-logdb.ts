@@ -5,6 +5,7 @@
 import { HostCluster } from './cluster.js';
 import { MemoryLogDB } from '../../../src/logdb/memory-log-db.js';
 import type { LogDB, ReplicaUpdate } from '../../../src/contracts/log-db.js';
+import type { Entry } from '../../../src/core/types.js';
 
 /** Holds every saveUpdates call made while held, in order, until released. */
 export class Gate {
@@ -12,6 +13,8 @@ export class Gate {
   private open: (() => void) | null = null;
   /** saveUpdates calls waiting now. */
   waiting = 0;
+  /** Entries of every saveUpdates call made through the gate, in order (held or not). */
+  readonly entries: Entry[] = [];
 
   hold(): void {
     this.wait = new Promise((r) => { this.open = r; });
@@ -28,6 +31,7 @@ export class Gate {
       get: (t, p) => {
         if (p === 'saveUpdates') {
           return async (u: readonly ReplicaUpdate[]): Promise<void> => {
+            for (const x of u) this.entries.push(...x.entries);
             this.waiting++;
             await this.wait;
             this.waiting--;
