@@ -6,7 +6,7 @@
  * also fills the keyspace the snapshots carry), runs wrk once, and prints per process the
  * deltas over the run of what could make a request wait: GC pauses by kind (count, total,
  * longest), the event loop's delay (p99, longest: the longest turn), WAL fsyncs slower than
- * 5 ms and 10 ms, and automatic snapshots taken. Compare two runs by these counts; the rates
+ * 5, 10, 50 and 250 ms, snapshots taken, streamed and received, and proposals and messages dropped. Compare two runs by these counts; the rates
  * need a quiet machine.
  */
 import * as fs from 'node:fs';
@@ -62,10 +62,12 @@ try {
     }).join(', ');
     const syncs = delta(b, a, 'sampan_wal_fsync_seconds_count');
     const le = (x: string): number => delta(b, a, `sampan_wal_fsync_seconds_bucket{le="${x}"`);
-    const slow5 = syncs - le('0.005'), slow10 = syncs - le('0.01');
+    const slow5 = syncs - le('0.005'), slow10 = syncs - le('0.01'), slow50 = syncs - le('0.05'), slow250 = syncs - le('0.25');
     console.log(`${i === 0 ? 'leader  ' : `member ${i + 1}`}: GC ${gc}; loop delay p99 ${(gauge(a, 'sampan_event_loop_delay_p99_seconds') * 1000).toFixed(1)} ms, `
-      + `max ${(gauge(a, 'sampan_event_loop_delay_max_seconds') * 1000).toFixed(1)} ms; fsyncs ${syncs} (> 5 ms: ${slow5}, > 10 ms: ${slow10}); `
-      + `snapshots ${delta(b, a, 'sampan_shard_snapshots_taken_total')}`);
+      + `max ${(gauge(a, 'sampan_event_loop_delay_max_seconds') * 1000).toFixed(1)} ms; fsyncs ${syncs} (> 5 ms: ${slow5}, > 10 ms: ${slow10}, > 50 ms: ${slow50}, > 250 ms: ${slow250}); `
+      + `snapshots ${delta(b, a, 'sampan_shard_snapshots_taken_total')}, streamed ${delta(b, a, 'sampan_shard_snapshots_sent_total')}, `
+      + `received ${delta(b, a, 'sampan_shard_snapshots_received_total')}; proposals dropped ${delta(b, a, 'sampan_shard_proposals_dropped_total')}, `
+      + `messages dropped ${delta(b, a, 'sampan_transport_messages_dropped_total')}`);
   });
 } finally {
   await cl.stop();

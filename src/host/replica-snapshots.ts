@@ -5,7 +5,7 @@
  * save, recovery and image runs on the engine's snapshot workers (`ReplicaHost.snapshotWork`),
  * which bound them per host and never run two of one shard at once.
  */
-import type { Message, SnapshotMeta } from '../core/types.js';
+import type { Membership, Message, SnapshotMeta } from '../core/types.js';
 import { ClosedError, RejectedError, SnapshotNotFoundError, StateMachineError, StorageError } from '../errors.js';
 import { OutgoingStreams } from './outgoing-streams.js';
 import { PendingSnapshot, type SnapshotRequest } from './pending-snapshot.js';
@@ -13,6 +13,7 @@ import type { Replica } from './replica.js';
 import type { ReplicaHost } from './replica-host.js';
 import { sleep } from '../runtime/index.js';
 import { SnapshotState } from './snapshot-state.js';
+import { snapshotPhase } from './snapshot-stagger.js';
 import type { CapturedState, SaveTarget } from './snapshot-worker.js';
 
 /** Snapshot work for the apply loop, queued in log order with the entries. */
@@ -28,6 +29,9 @@ export class ReplicaSnapshots {
   private readonly streams: OutgoingStreams;
   /** The index of the last snapshot found missing for a stream (logged once). */
   private missingLogged = -1;
+  /** The membership {@link phaseValue} was computed for. */
+  private phaseOf: Membership | null = null;
+  private phaseValue = 0;
 
   /** @param enqueue puts a task in the replica's apply queue (and wakes the apply loop). */
   constructor(private readonly r: Replica, private readonly host: ReplicaHost, private readonly enqueue: (t: SnapshotTask) => void) {
@@ -59,11 +63,26 @@ export class ReplicaSnapshots {
     this.enqueue({ kind: 'snapshot', request });
   }
 
-  /** After entries were applied: queues an automatic snapshot every `snapshotEntries` entries. */
+  /**
+   * After entries were applied: queues an automatic snapshot every `snapshotEntries` entries,
+   * at this replica's points of the log (`snapshot-stagger.ts`).
+   */
   maybeAuto(): void {
     const every = this.r.cfg.snapshotEntries;
     if (every === 0 || this.r.worker === null) return;
-    if (this.state.autoDue(this.r.rsm.lastApplied, this.r.reader.snapshot().index, every)) this.enqueue({ kind: 'snapshot', request: null });
+    if (this.state.autoDue(this.r.rsm.lastApplied, this.r.reader.snapshot().index, every, this.phase(every))) {
+      this.enqueue({ kind: 'snapshot', request: null });
+    }
+  }
+
+  /** The phase of this replica's automatic snapshots, computed again only when the membership changes. */
+  private phase(every: number): number {
+    const m = this.r.rsm.membership;
+    if (m !== this.phaseOf) {
+      this.phaseOf = m;
+      this.phaseValue = snapshotPhase(m, this.r.shardId, this.r.replicaId, every);
+    }
+    return this.phaseValue;
   }
 
   /**

@@ -6,6 +6,7 @@
  * (`snapshot-scheduler.ts`), which keep a shard's pieces of work from overlapping.
  */
 import type { SnapshotWorkKind } from './snapshot-scheduler.js';
+import { nextAutoSnapshot } from './snapshot-stagger.js';
 
 /** Snapshot bookkeeping of one replica. */
 export class SnapshotState {
@@ -38,13 +39,14 @@ export class SnapshotState {
   }
 
   /**
-   * Whether an automatic snapshot is due: `every` (> 0) entries applied since the newer of the
-   * replica's snapshot and its last requested one, with no save running or queued. True marks
-   * it queued until {@link startSave} takes it.
+   * Whether an automatic snapshot is due: the applied index has reached the next point of the
+   * replica's grid (`snapshot-stagger.ts`: every `every` (> 0) entries, shifted by `phase`, at
+   * least `every / 2` past the newer of the replica's snapshot and its last requested one), with
+   * no save running or queued. True marks it queued until {@link startSave} takes it.
    */
-  autoDue(lastApplied: number, snapshotIndex: number, every: number): boolean {
+  autoDue(lastApplied: number, snapshotIndex: number, every: number, phase = 0): boolean {
     if (every === 0 || this.saving || this.autoQueued) return false;
-    if (lastApplied - Math.max(snapshotIndex, this.reqIndex) < every) return false;
+    if (lastApplied < nextAutoSnapshot(Math.max(snapshotIndex, this.reqIndex), every, phase)) return false;
     this.autoQueued = true;
     return true;
   }

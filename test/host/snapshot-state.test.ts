@@ -18,7 +18,7 @@ test('§2 admission: nothing applied, or nothing new since the last local reques
   assert.equal(s.admit(11, false), true);
 });
 
-test('automatic snapshots: due every N applied entries past the newer of the snapshot and the last request, queued once, not while a save runs', () => {
+test('automatic snapshots: due at the grid points N apart, at least N/2 past the newer of the snapshot and the last request, queued once, not while a save runs', () => {
   const s = new SnapshotState();
   assert.equal(s.autoDue(100, 0, 0), false, 'disabled');
   assert.equal(s.autoDue(99, 0, 100), false);
@@ -27,10 +27,28 @@ test('automatic snapshots: due every N applied entries past the newer of the sna
   assert.equal(s.startSave(true), true, 'the automatic save starts; no longer queued');
   assert.equal(s.autoDue(300, 0, 100), false, 'a save runs');
   s.done('save');
-  assert.equal(s.autoDue(300, 250, 100), false, 'counted from the snapshot at 250');
-  s.admit(400, false);
-  assert.equal(s.autoDue(450, 250, 100), false, 'counted from the request at 400');
-  assert.equal(s.autoDue(500, 250, 100), true);
+  assert.equal(s.autoDue(299, 250, 100), false, 'the snapshot at 250 moves the next point to 300');
+  assert.equal(s.autoDue(300, 250, 100), true);
+  s.startSave(true);
+  s.done('save');
+  assert.equal(s.autoDue(349, 320, 100), false, 'a snapshot at 320: 400 is the first point at least 50 past it');
+  assert.equal(s.autoDue(399, 320, 100), false);
+  assert.equal(s.autoDue(400, 320, 100), true);
+  s.startSave(true);
+  s.done('save');
+  s.admit(480, false);
+  assert.equal(s.autoDue(599, 400, 100), false, 'counted from the request at 480: 530 is too close, 600 is next');
+  assert.equal(s.autoDue(600, 400, 100), true);
+});
+
+test('automatic snapshots with a phase: the grid is shifted, the spacing stays N', () => {
+  const t = new SnapshotState();
+  assert.equal(t.autoDue(65, 0, 100, 34), false, 'phase 34: the points are 66, 166, 266…');
+  assert.equal(t.autoDue(66, 0, 100, 34), true);
+  t.startSave(true);
+  t.done('save');
+  assert.equal(t.autoDue(165, 70, 100, 34), false, 'taken at 70 (an apply batch ran past 66): the next point is still 166');
+  assert.equal(t.autoDue(166, 70, 100, 34), true);
 });
 
 test('exclusivity: one save at a time (the second is refused, an automatic one un-queued); busy while anything is requested or running', () => {
