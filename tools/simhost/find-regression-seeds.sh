@@ -31,5 +31,5 @@ while read -r seed line; do
 done < <(N=200 first_fail --read-mode lease --drift 0.6 --lease-drift-ticks 0)
 echo "lease bound (--drift 0.6 --lease-drift-ticks 0): ${found:-none in 1-200}"
 # A seed's verbose output comes before its digest line.
-flip=$(sim --seeds 40 --first 1 --steps 40 --jobs 2 --verbose | awk '/refused start \(damaged disk\): CorruptionError: snapshot metadata/{f=1} f && /^seed [0-9]+: digest/{sub(":", "", $2); print $2; exit}')
+flip=$(sim --seeds 40 --first 1 --steps 40 --jobs 2 --verbose | awk '/refused start \(damaged disk\): CorruptionError: damaged snapshot metadata/{f=1} f && /^seed [0-9]+: digest/{sub(":", "", $2); print $2; exit}')
 echo "flipped snapshot metadata: seed ${flip:-none in 1-40}"
