@@ -5,15 +5,15 @@
  * With the same `snapshotEntries` N, every replica of a shard used to reach "N entries past my
  * last snapshot" at the same log index. All of them then spent the CPU of a full save at the
  * same moment, the followers that make the commit quorum included (issue 19: the KV service at
- * 64 connections had a p99 of 52–81 ms with automatic snapshots, 19–22 ms without them. With
- * the saves staggered it was 24–31 ms). hashicorp/raft staggers its snapshots with a random
+ * 64 connections had a p99 of 54–80 ms with automatic snapshots, 19–22 ms without them; with
+ * the saves staggered it is 25–31 ms). hashicorp/raft staggers its snapshots with a random
  * delay for the same reason.
  *
  * Here each replica takes its snapshots on a grid of the log with spacing N, shifted by a
  * phase. The phase comes from the replica's rank among the shard's members that hold data
  * (voting and non-voting; witnesses take no snapshots), so n members are N / n apart. Each
  * shard also gets its own shift (a golden-ratio step per shard id), so the shards of a host do
- * not all save at once either. Replica of rank 0 in shard 1 keeps the old points: N, 2N, 3N….
+ * not all save at once either. The replica of rank 0 in shard 1 keeps the old points: N, 2N, 3N….
  * After a snapshot at index s, the next automatic one is at the first grid point at least N / 2
  * past s. In steady state the spacing is exactly N. After a start, a user snapshot or a
  * membership change, the next one comes between N / 2 and 3N / 2 entries later.
