@@ -10,8 +10,9 @@
  * microtasks, never giving the event loop a turn — a 100k-key map went out in one 300–500 ms
  * turn, every shard's requests, ticks and heartbeats waiting behind it. So once writes have
  * held the thread for {@link SNAPSHOT_WRITE_SLICE_MS} in one turn, the Promise of `write`
- * resolves only in a later turn (the runtime's `setImmediate`): a save loop that awaits each
- * `write` yields every few milliseconds whatever it writes.
+ * resolves only after the event loop's next poll for I/O (two `setImmediate`s of the runtime,
+ * so that it holds whichever phase the slice ran in): a save loop that awaits each `write`
+ * yields every few milliseconds whatever it writes.
  */
 import { InvalidOperationError, InvalidOptionError, StorageError } from '../errors.js';
 import type { SnapshotWriter } from '../contracts/state-machine.js';
@@ -157,7 +158,10 @@ export class SnapshotFileWriter implements SnapshotWriter {
       return p;
     }
     if (now - this.turnStart < SNAPSHOT_WRITE_SLICE_MS) return p;
-    return p.then(() => new Promise<void>((res) => timers.setImmediate(res)));
+    // Two hand-offs: a slice that ran in the poll phase (resumed by a file write's completion)
+    // would otherwise continue in the same iteration's check phase, two slices back to back
+    // with no I/O between them. The second immediate runs after the next poll whatever the phase.
+    return p.then(() => new Promise<void>((res) => timers.setImmediate(() => timers.setImmediate(res))));
   }
 
   /**

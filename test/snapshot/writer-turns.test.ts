@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, stat } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SNAPSHOT_WRITE_SLICE_MS, SnapshotFileWriter } from '../../src/snapshot/file-writer.js';
@@ -52,6 +52,39 @@ test('a save loop that awaits write yields every few ms: no turn holds a whole 1
     // slice (GC, the OS taking the core away), so the longest turn is only checked loosely.
     assert.ok(turns >= 20, `the timer ran between slices (${turns} times)`);
     assert.ok(longest < 150, `longest turn ${longest.toFixed(1)} ms (slice ${SNAPSHOT_WRITE_SLICE_MS} ms)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a slice that ran in the poll phase hands off past the next poll: I/O that completed meanwhile runs before the next slice', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sampan-writer-poll-'));
+  try {
+    const w = await SnapshotFileWriter.create(join(dir, 'snap'), {}, new Uint8Array(0), new Uint8Array(0));
+    const chunk = Buffer.alloc(1024, 7);
+    // A save that resumes in the poll phase, as one does after a file operation completes.
+    const writesBeforeIo = await new Promise<number>((resolve, reject) => {
+      stat(dir, () => {
+        let writes = 0;
+        let io = -1;
+        // Completes during the first slice: its callback waits for the next poll.
+        stat(dir, () => { io = writes; });
+        void (async () => {
+          while (io < 0 && writes < 200) {
+            work(1);
+            await w.write(chunk);
+            writes++;
+          }
+          resolve(io);
+        })().catch(reject);
+      });
+    });
+    await w.finish();
+    // One slice of 1 ms chunks is about SNAPSHOT_WRITE_SLICE_MS + 1 writes. With one
+    // setImmediate a slice run in the poll phase continued in the same iteration's check
+    // phase, and the I/O waited for a second slice.
+    assert.ok(writesBeforeIo >= 1 && writesBeforeIo <= SNAPSHOT_WRITE_SLICE_MS + 2,
+      `the I/O callback ran after ${writesBeforeIo} writes (one slice is about ${SNAPSHOT_WRITE_SLICE_MS + 1})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
