@@ -129,7 +129,8 @@ export interface ShardConfig {
    * replicas of a shard take theirs at different points of the log, spread over the interval
    * by their rank among the members (and the shards of a host by shard id), so they do not all
    * spend a save's CPU at once; after a start, a requested snapshot or a membership change the
-   * next automatic one comes between half and one and a half intervals later.
+   * next automatic one comes between half and one and a half intervals past the newest
+   * snapshot.
    */
   readonly snapshotEntries?: number;
   /** Entries kept in the log below a snapshot, for slow followers. Default 5000. */

@@ -16,7 +16,8 @@
  * not all save at once either. The replica of rank 0 in shard 1 keeps the old points: N, 2N, 3N….
  * After a snapshot at index s, the next automatic one is at the first grid point at least N / 2
  * past s. In steady state the spacing is exactly N. After a start, a user snapshot or a
- * membership change, the next one comes between N / 2 and 3N / 2 entries later.
+ * membership change, the next one comes between N / 2 and 3N / 2 entries past the newest
+ * snapshot.
  */
 import type { Membership } from '../core/types.js';
 
