@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, stat } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { SNAPSHOT_WRITE_SLICE_MS, SnapshotFileWriter } from '../../src/snapshot/file-writer.js';
 import { openSnapshotFile } from '../../src/snapshot/file-reader.js';
 
@@ -57,8 +58,16 @@ test('a save loop that awaits write yields every few ms: no turn holds a whole 1
   }
 });
 
-test('a slice that ran in the poll phase hands off past the next poll: I/O that completed meanwhile runs before the next slice', async () => {
+test('a slice that ran in the poll phase hands off past the next poll: I/O that arrived meanwhile runs before the next slice', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sampan-writer-poll-'));
+  // A loopback connection: bytes written to it are readable at the next poll, with no thread
+  // pool in between (a file operation's completion could be late on a loaded machine).
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const accepted = new Promise<Socket>((r) => server.once('connection', r));
+  const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  await new Promise<void>((r) => client.once('connect', r));
+  const peer = await accepted;
   try {
     const w = await SnapshotFileWriter.create(join(dir, 'snap'), {}, new Uint8Array(0), new Uint8Array(0));
     const chunk = Buffer.alloc(1024, 7);
@@ -67,8 +76,8 @@ test('a slice that ran in the poll phase hands off past the next poll: I/O that 
       stat(dir, () => {
         let writes = 0;
         let io = -1;
-        // Completes during the first slice: its callback waits for the next poll.
-        stat(dir, () => { io = writes; });
+        peer.once('data', () => { io = writes; });
+        client.write('x');
         void (async () => {
           while (io < 0 && writes < 200) {
             work(1);
@@ -86,6 +95,9 @@ test('a slice that ran in the poll phase hands off past the next poll: I/O that 
     assert.ok(writesBeforeIo >= 1 && writesBeforeIo <= SNAPSHOT_WRITE_SLICE_MS + 2,
       `the I/O callback ran after ${writesBeforeIo} writes (one slice is about ${SNAPSHOT_WRITE_SLICE_MS + 1})`);
   } finally {
+    client.destroy();
+    peer.destroy();
+    server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
