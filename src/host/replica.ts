@@ -25,6 +25,7 @@ import type { AnyStateMachine, SMResult } from '../contracts/state-machine.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { ResolvedShardConfig } from './config.js';
 import type { LogReader } from './log-reader.js';
+import { ProposalWaiter } from './proposal-waiter.js';
 import { Pending, type RequestOptions } from './request.js';
 import { outcomeUnknown } from './outcome-unknown.js';
 import { PendingConfigChange } from './pending-config-change.js';
@@ -194,22 +195,17 @@ export class Replica {
     this.admit();
     const key = this.nextKey++;
     this.counters.proposals++;
-    // At its deadline: DroppedError when certainly in no log that can commit (held for a
-    // leader, or held again after a leader change); otherwise TimeoutError (outcome unknown).
-    const req = new Pending<SMResult>(this.host.deadlines, opts, () => this.proposals.remove(key), (ms) => (this.proposals.get(key)?.term === 0
-      ? new DroppedError(`shard ${this.shardId}: no leader took the request within ${ms} ms; it was not applied`) : undefined));
     // A user command is compressed here, once, if the shard says so (`entry-compression.ts`).
     // No object per proposal when the shard does not compress (the default).
     const stored = type === EntryType.Application && this.cfg.entryCompression !== 'none' ? encodeCommand(cmd, this.cfg.entryCompression) : null;
-    this.proposals.add({
-      req, term: 0, onCommitted,
-      entry: entry({
-        term: 0, index: 0, type: stored?.type ?? type, key, cmd: stored?.cmd ?? cmd,
-        clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
-      }),
+    const e = entry({
+      term: 0, index: 0, type: stored?.type ?? type, key, cmd: stored?.cmd ?? cmd,
+      clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
     });
+    const w = new ProposalWaiter(this.host.deadlines, opts, this.proposals, this.shardId, e, onCommitted);
+    this.proposals.add(w);
     this.host.setReady(this);
-    return req.promise;
+    return w.promise;
   }
 
   /**

@@ -57,71 +57,108 @@ export class StateMachineManager {
    */
   async apply(entries: readonly Entry[]): Promise<ApplyOutcome[]> {
     const out: ApplyOutcome[] = [];
-    let batch: Array<{ e: Entry; session?: Session }> = [];
-    const inBatch = new Set<number>();
-    const flush = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const smEntries: SMEntry[] = batch.map((b) => ({ index: b.e.index, cmd: b.e.cmd }));
-      const results = await updateBatch(this.sm, smEntries, this.pacer);
-      batch.forEach((b, i) => {
-        const result = results[i] ?? EMPTY_RESULT;
-        if (b.session) this.sessions.record(b.session, b.e.seriesId, result);
-        out.push({ index: b.e.index, key: b.e.key, result, rejected: false });
-      });
-      this.lastApplied = (batch[batch.length - 1] as { e: Entry }).e.index;
-      batch = [];
-      inBatch.clear();
-    };
+    // The run of entries for the user's state machine, in parallel arrays (no record per entry).
+    const batch = new UpdateBatch();
     for (const e of entries) {
       if (e.index <= this.lastApplied) continue;
-      if (e.type === EntryType.Application && e.clientId !== NO_SESSION && inBatch.has(e.clientId)) await flush();
-      const immediate = this.applyOne(e, (session) => {
-        batch.push({ e, session });
-        if (e.clientId !== NO_SESSION) inBatch.add(e.clientId);
-      });
-      if (immediate !== null) {
-        await flush();
-        // Everything below the marker is applied and nothing after it: the hash is of exactly this index.
-        if (isHashMarker(e)) out.push({ ...immediate, hash: e.index <= this.onDiskIndex ? null : await stateHash(this.sm) });
-        else out.push(immediate);
-        this.lastApplied = e.index;
+      if (e.type === EntryType.Application && e.clientId !== NO_SESSION && batch.hasClient(e.clientId)) await this.flush(batch, out);
+      const immediate = this.applyOne(e);
+      if (immediate === null) {
+        batch.add(e, this.enqueued);
+        this.enqueued = undefined;
+        continue;
       }
+      await this.flush(batch, out);
+      // Everything below the marker is applied and nothing after it: the hash is of exactly this index.
+      if (isHashMarker(e)) out.push({ ...immediate, hash: e.index <= this.onDiskIndex ? null : await stateHash(this.sm) });
+      else out.push(immediate);
+      this.lastApplied = e.index;
     }
-    await flush();
+    await this.flush(batch, out);
     return out;
   }
 
+  /** Hands the batch to the user's state machine, records its results, and empties it. */
+  private async flush(batch: UpdateBatch, out: ApplyOutcome[]): Promise<void> {
+    const n = batch.entries.length;
+    if (n === 0) return;
+    const results = await updateBatch(this.sm, batch.sm, this.pacer);
+    for (let i = 0; i < n; i++) {
+      const e = batch.entries[i] as Entry;
+      const session = batch.sessions[i];
+      const result = results[i] ?? EMPTY_RESULT;
+      if (session !== undefined) this.sessions.record(session, e.seriesId, result);
+      out.push({ index: e.index, key: e.key, result, rejected: false });
+    }
+    this.lastApplied = (batch.entries[n - 1] as Entry).index;
+    batch.clear();
+  }
+
+  /** The session of the entry {@link applyOne} last sent to the state machine (undefined: none). */
+  private enqueued: Session | undefined = undefined;
+
   /**
-   * Decides one entry: either an outcome now (no user update needed) or a call to `enqueue`
-   * to batch it for the user's state machine (returning null).
+   * Decides one entry: either an outcome now (no user update needed) or null: it goes to the
+   * user's state machine (with the session in {@link enqueued}, when it has one).
    */
-  private applyOne(e: Entry, enqueue: (session?: Session) => void): ApplyOutcome | null {
-    const done = (result: SMResult, rejected = false, reason?: string): ApplyOutcome => ({ index: e.index, key: e.key, result, rejected, reason });
+  private applyOne(e: Entry): ApplyOutcome | null {
     if (e.type === EntryType.ConfigChange) {
       const cc = decodeConfigChange(e.cmd);
       const why = validateConfigChange(this.membership, cc, this.orderedConfigChange);
-      if (why !== null) return done(EMPTY_RESULT, true, why);
+      if (why !== null) return outcome(e, EMPTY_RESULT, true, why);
       this.membership = applyConfigChange(this.membership, cc, e.index);
-      return { ...done(EMPTY_RESULT), configChange: cc };
+      return { ...outcome(e, EMPTY_RESULT), configChange: cc };
     }
-    if (e.type === EntryType.Metadata) return done(EMPTY_RESULT);
+    if (e.type === EntryType.Metadata) return outcome(e, EMPTY_RESULT);
     if (e.clientId === NO_SESSION) {
       // The leader's no-op of each term carries no key and no payload.
-      if (e.key === 0 && e.cmd.length === 0) return done(EMPTY_RESULT);
-      if (e.index <= this.onDiskIndex) return done(EMPTY_RESULT);
-      enqueue();
+      if (e.key === 0 && e.cmd.length === 0) return outcome(e, EMPTY_RESULT);
+      if (e.index <= this.onDiskIndex) return outcome(e, EMPTY_RESULT);
       return null;
     }
-    if (e.seriesId === SeriesId.Register) return done(this.sessions.register(e.clientId));
-    if (e.seriesId === SeriesId.Unregister) return done(this.sessions.unregister(e.clientId));
+    if (e.seriesId === SeriesId.Register) return outcome(e, this.sessions.register(e.clientId));
+    if (e.seriesId === SeriesId.Unregister) return outcome(e, this.sessions.unregister(e.clientId));
     const v = this.sessions.check(e.clientId, e.seriesId, e.respondedTo);
     switch (v.kind) {
-      case 'unknown-session': return done(EMPTY_RESULT, true, `session ${e.clientId} is not registered`);
-      case 'responded': return done(EMPTY_RESULT);
-      case 'duplicate': return done(v.result);
+      case 'unknown-session': return outcome(e, EMPTY_RESULT, true, `session ${e.clientId} is not registered`);
+      case 'responded': return outcome(e, EMPTY_RESULT);
+      case 'duplicate': return outcome(e, v.result);
       default:
-        enqueue(v.session);
+        this.enqueued = v.session;
         return null;
     }
+  }
+}
+
+/** An entry's outcome that needed no call to the user's state machine. */
+function outcome(e: Entry, result: SMResult, rejected = false, reason?: string): ApplyOutcome {
+  return { index: e.index, key: e.key, result, rejected, reason };
+}
+
+/** Entries waiting for one `update` call, with their sessions and the clients among them. */
+class UpdateBatch {
+  entries: Entry[] = [];
+  sessions: Array<Session | undefined> = [];
+  /** What the user's state machine is given: index and command of each entry (a new array per call: it may keep it). */
+  sm: SMEntry[] = [];
+  /** Clients with an entry in the batch: a second entry of one waits for the first's result. */
+  private readonly clients = new Set<number>();
+
+  hasClient(clientId: number): boolean {
+    return this.clients.size > 0 && this.clients.has(clientId);
+  }
+
+  add(e: Entry, session: Session | undefined): void {
+    this.entries.push(e);
+    this.sessions.push(session);
+    this.sm.push({ index: e.index, cmd: e.cmd });
+    if (e.clientId !== NO_SESSION) this.clients.add(e.clientId);
+  }
+
+  clear(): void {
+    this.entries = [];
+    this.sessions = [];
+    this.sm = [];
+    this.clients.clear();
   }
 }
