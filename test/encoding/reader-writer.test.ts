@@ -87,3 +87,29 @@ void it('membership and snapshot records read back in the layout they were writt
     r.done();
   }
 });
+
+void it('writes the same LEB128 bytes as a BigInt reference for values of every width from 2^31 to 2^53 - 1', () => {
+  // The writer's path for values of 2^32 and more splits them into 32-bit halves; its bytes
+  // are the wire and WAL format, so they must not change (a peer of another release reads them).
+  const leb = (v: bigint): string => {
+    const out: number[] = [];
+    do {
+      const low = Number(v & 0x7fn);
+      v >>= 7n;
+      out.push(v > 0n ? low | 0x80 : low);
+    } while (v > 0n);
+    return Buffer.from(out).toString('hex');
+  };
+  let seed = 12345;
+  const rand = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+  const values = [2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 35 - 1, 2 ** 35, 2 ** 49 - 1, 2 ** 49, 2 ** 53 - 1];
+  for (let bits = 31; bits <= 53; bits++) {
+    for (let k = 0; k < 50; k++) values.push(Math.min(2 ** 53 - 1, Math.floor(2 ** (bits - 1) + rand() * 2 ** (bits - 1))));
+  }
+  for (const v of values) {
+    const w = new Writer(64);
+    w.varint(v);
+    assert.equal(Buffer.from(w.buf.subarray(0, w.pos)).toString('hex'), leb(BigInt(v)), `varint(${v})`);
+    assert.equal(new Reader(w.buf.subarray(0, w.pos)).varint(), v);
+  }
+});
