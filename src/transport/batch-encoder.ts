@@ -2,6 +2,7 @@
 import type { Message } from '../core/types.js';
 import { Writer } from '../encoding/writer.js';
 import { writeBatchHeader, writeMessage } from './codec.js';
+import type { EntryRunCache } from './entry-run-cache.js';
 import { FRAME_HEADER_SIZE, FrameKind, writeFrameHeader } from './frame.js';
 
 /**
@@ -21,6 +22,8 @@ export class BatchFrameEncoder {
     private readonly maxPayload: number,
     /** The cluster identity written after each message (0: unknown). */
     private readonly clusterIdOf: (shardId: number) => number = () => 0,
+    /** The transport's last encoded run of entries, shared by its remotes (`entry-run-cache.ts`); optional. */
+    private readonly runs?: EntryRunCache,
   ) {}
 
   /**
@@ -64,7 +67,7 @@ export class BatchFrameEncoder {
   private tryWrite(m: Message, onDrop: (m: Message, reason: unknown) => void): boolean {
     const mark = this.w.pos;
     try {
-      writeMessage(this.w, m);
+      writeMessage(this.w, m, this.runs);
       this.w.varint(this.clusterIdOf(m.shardId));
       return true;
     } catch (err) {

@@ -30,6 +30,7 @@ import { Reader } from '../encoding/reader.js';
 import { VARINT } from '../encoding/layout.js';
 import { readSnapshotMeta, writeSnapshotMeta } from '../encoding/snapshot-meta.js';
 import { Writer } from '../encoding/writer.js';
+import type { EntryRunCache } from './entry-run-cache.js';
 
 /** Version byte at the start of every batch written: 2 adds each message's cluster identity. */
 export const CODEC_VERSION = 2;
@@ -44,10 +45,11 @@ const MIN_MESSAGE_SIZE = 12;
 const messageTypes = new Set<number>(Object.values(MessageType));
 
 /**
- * Appends one message to `w`.
+ * Appends one message to `w`. With `runs`, a run of entries encoded just before (the same
+ * entry objects: another follower's Replicate of the same pass) is copied instead of encoded.
  * @throws CodecError if a numeric field is not a safe non-negative integer.
  */
-export function writeMessage(w: Writer, m: Message): void {
+export function writeMessage(w: Writer, m: Message, runs?: EntryRunCache): void {
   w.u8(m.type);
   w.u8((m.reject ? MSG_REJECT : 0) | (m.snapshot !== null ? MSG_HAS_SNAPSHOT : 0));
   w.varint(m.shardId);
@@ -61,7 +63,13 @@ export function writeMessage(w: Writer, m: Message): void {
   w.varint(m.hintHigh);
   const entries = m.entries;
   w.varint(entries.length);
-  for (let i = 0; i < entries.length; i++) writeEntryVarint(w, entries[i]!);
+  const cached = runs?.lookup(entries) ?? null;
+  if (cached !== null) w.raw(cached);
+  else {
+    const start = w.pos;
+    for (let i = 0; i < entries.length; i++) writeEntryVarint(w, entries[i]!);
+    runs?.store(entries, w.buf.subarray(start, w.pos));
+  }
   if (m.snapshot !== null) writeSnapshotMeta(w, m.snapshot, VARINT);
 }
 

@@ -18,6 +18,7 @@ import type { RandomSource } from '../core/random.js';
 import type { Message } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import { BatchFrameEncoder } from './batch-encoder.js';
+import type { EntryRunCache } from './entry-run-cache.js';
 import { messageSizeBound } from './codec.js';
 import { dial, type TlsMaterial } from './dial.js';
 import { ConnectionLiveness } from './liveness.js';
@@ -41,6 +42,8 @@ export interface RemoteHostContext {
   readonly connectionChanged: (address: string, established: boolean) => void;
   /** The handshake frame to open each connection with (see `handshake.ts`); none: send no handshake. */
   readonly hello?: () => Buffer;
+  /** The transport's last encoded run of entries, shared by every remote (`entry-run-cache.ts`); optional. */
+  readonly runs?: EntryRunCache;
 }
 
 type State = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
@@ -79,7 +82,7 @@ export class RemoteHost {
   constructor(readonly address: string, private readonly ctx: RemoteHostContext) {
     this.timers = ctx.opts.runtime.timers;
     this.clock = ctx.opts.runtime.clock;
-    this.encoder = new BatchFrameEncoder(ctx.opts.deploymentId, ctx.sourceAddress, ctx.opts.batchBytes, ctx.opts.maxFrameSize, ctx.clusterIdOf);
+    this.encoder = new BatchFrameEncoder(ctx.opts.deploymentId, ctx.sourceAddress, ctx.opts.batchBytes, ctx.opts.maxFrameSize, ctx.clusterIdOf, ctx.runs);
   }
 
   /** True while the circuit is open (the last attempt failed and the back-off delay runs). */

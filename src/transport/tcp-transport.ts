@@ -14,6 +14,7 @@ import type { MessageBatch } from '../contracts/message-batch.js';
 import { loadTls, tlsServerOptions, type TlsMaterial } from './dial.js';
 import { InboundConnection, type SnapshotSink } from './inbound-connection.js';
 import { ByteRateLimiter } from './rate-limiter.js';
+import { EntryRunCache } from './entry-run-cache.js';
 import { RemoteHost } from './remote-host.js';
 import type { SnapshotStreamHeader } from './snapshot-protocol.js';
 import { SnapshotReceiveSession } from './snapshot-receive.js';
@@ -129,7 +130,7 @@ export class TcpTransport implements Transport {
       remote = new RemoteHost(address, {
         opts: this.opts, tls: this.tls, stats: this.counters, random: this.opts.random ?? new SeededRandom(this.opts.runtime.random.int(0, 2 ** 32)),
         logger: this.logger, sourceAddress: this.advertised, reportUnreachable: this.reportUnreachable,
-        clusterIdOf: this.clusterIdOf,
+        clusterIdOf: this.clusterIdOf, runs: this.runs,
         connectionChanged: (a, up) => this.opts.handler.handleConnection?.(a, up),
         ...(this.registry === undefined ? {} : { hello: this.hello }),
       });
@@ -253,6 +254,8 @@ export class TcpTransport implements Transport {
     await Promise.allSettled([...this.sends]);
   }
 
+  /** The last run of entries encoded for any remote: a leader's Replicate to its next follower copies it. */
+  private readonly runs = new EntryRunCache();
   private readonly clusterIdOf = (shardId: number): number => this.opts.handler.clusterIdOf?.(shardId) ?? 0;
 
   private readonly reportUnreachable = (shardId: number, replicaId: number): void => {
