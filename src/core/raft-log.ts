@@ -166,13 +166,14 @@ export class RaftLog {
     if (lo >= hi) return [];
     if (lo < this.firstIndex()) throw new CompactedError(lo);
     if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1);
-    const out: Entry[] = [];
     const uOff = this.unstable.offset;
-    if (lo < uOff) {
-      const stored = this.storage.entries(lo, Math.min(hi, uOff), maxBytes);
-      for (const e of stored) out.push(e);
-      if (stored.length < Math.min(hi, uOff) - lo) return out;
-    }
+    // All in the unstable tail (a leader's Replicate of entries just proposed): its slice is
+    // already a new array, so no second copy.
+    if (lo >= uOff) return limitSize(this.unstable.slice(lo, hi), maxBytes);
+    const out: Entry[] = [];
+    const stored = this.storage.entries(lo, Math.min(hi, uOff), maxBytes);
+    for (const e of stored) out.push(e);
+    if (stored.length < Math.min(hi, uOff) - lo) return out;
     if (hi > uOff) {
       for (const e of this.unstable.slice(Math.max(lo, uOff), hi)) out.push(e);
     }

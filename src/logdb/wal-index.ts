@@ -87,13 +87,26 @@ export class WalIndex {
    * cache stays a suffix.
    */
   push(r: WalReplica, index: number, seg: number, off: number, len: number, e?: Entry): void {
+    if (seg !== UNKNOWN_SEGMENT) this.addLive(seg, len);
+    this.pushUncounted(r, index, seg, off, len, e);
+  }
+
+  /**
+   * As {@link push}, without counting the entry's bytes as live in `seg`: the caller adds a
+   * whole run's bytes at once with {@link addLive} (one map update per batch, not per entry).
+   */
+  pushUncounted(r: WalReplica, index: number, seg: number, off: number, len: number, e?: Entry): void {
     r.locs.push(index, seg, off, len);
-    if (seg !== UNKNOWN_SEGMENT) this.live.set(seg, (this.live.get(seg) ?? 0) + len);
     if (e === undefined || (r.cache.length > 0 && r.cacheFirst + r.cache.length !== index)) this.dropCacheFrom(r, 0);
     if (e === undefined) return;
     if (r.cache.length === 0) r.cacheFirst = index;
     r.cache.push(e);
     this.cachedBytes += entrySize(e);
+  }
+
+  /** Counts `bytes` more of live entries in segment `seg`. */
+  addLive(seg: number, bytes: number): void {
+    this.live.set(seg, (this.live.get(seg) ?? 0) + bytes);
   }
 
   /** Removes entries at or below `index`. */

@@ -364,11 +364,14 @@ export class WalLogDB implements LogDB {
     else index.truncateFrom(r, e0);
     const at = beginRecord(w, RecordType.Entries, r.shardId, r.replicaId);
     w.u32le(entries.length);
+    const first = w.pos;
     for (const e of entries) {
       const pos = w.pos;
       writeEntryFixed(w, e);
-      index.push(r, e.index, this.current, base + pos, w.pos - pos, e);
+      index.pushUncounted(r, e.index, this.current, base + pos, w.pos - pos, e);
     }
+    // The run's entries are contiguous: their bytes count as live in one update.
+    index.addLive(this.current, w.pos - first);
     endRecord(w, at);
   }
 
