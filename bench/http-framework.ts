@@ -4,7 +4,8 @@
  * `wrk` (one thread) in another, side by side in one run: requests/s and latency for GET and
  * PUT of 16-byte values at 64 connections. Median of `--reps` runs of `--seconds` each.
  * Needs `wrk` (Debian: `apt-get install wrk`) and fastify (`npm i --no-save fastify`: not a
- * dependency of sampan).
+ * dependency of sampan). `--kinds=node` runs `node:http` alone (no fastify needed): the
+ * ceiling of an HTTP service on `node:http` on this machine, e.g. `--connections=256`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const reps = Number(args.get('reps') ?? 3);
 const seconds = Number(args.get('seconds') ?? 5);
 const connections = Number(args.get('connections') ?? 64);
+const kinds = (args.get('kinds') ?? 'node,fastify').split(',');
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'http-server-child.js');
 
 async function freePort(): Promise<number> {
@@ -57,9 +59,9 @@ async function main(): Promise<void> {
   }
   const fastify = 'fastify';
   try {
-    await import(fastify);
+    if (kinds.includes('fastify')) await import(fastify);
   } catch {
-    console.error('bench:http needs fastify, which sampan does not depend on: run `npm i --no-save fastify` first');
+    console.error('bench:http needs fastify, which sampan does not depend on: run `npm i --no-save fastify` first (or pass --kinds=node)');
     process.exitCode = 2;
     return;
   }
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
     }
   };
   try {
-    for (let rep = 0; rep < reps; rep++) for (const kind of ['node', 'fastify']) await runOne(rep, kind);
+    for (let rep = 0; rep < reps; rep++) for (const kind of kinds) await runOne(rep, kind);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
     const [kind, op] = k.split(' ');
     rows.push(`| ${kind} | ${op} | ${median(r.rps).toFixed(0)} (${Math.min(...r.rps).toFixed(0)}–${Math.max(...r.rps).toFixed(0)}) | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} |`);
   }
-  for (const op of ['GET', 'PUT']) {
+  for (const op of kinds.includes('fastify') && kinds.includes('node') ? ['GET', 'PUT'] : []) {
     const n = median(results.get(`node ${op}`)?.rps ?? []);
     const f = median(results.get(`fastify ${op}`)?.rps ?? []);
     rows.push(`\n${op}: fastify/node:http = ${(f / n).toFixed(2)}`);
