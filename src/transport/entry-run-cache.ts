@@ -25,9 +25,7 @@ export class EntryRunCache {
   lookup(entries: readonly Entry[]): Buffer | null {
     const last = this.entries;
     if (last === null || this.bytes === null || entries.length < MIN_CACHED_RUN || last.length !== entries.length) return null;
-    if (last !== entries) {
-      for (let i = 0; i < entries.length; i++) if (last[i] !== entries[i]) return null;
-    }
+    for (let i = 0; i < entries.length; i++) if (last[i] !== entries[i]) return null;
     this.hits++;
     return this.bytes;
   }
@@ -35,7 +33,8 @@ export class EntryRunCache {
   /** Keeps a copy of `bytes` as the encoding of `entries` (runs of at least {@link MIN_CACHED_RUN}). */
   store(entries: readonly Entry[], bytes: Uint8Array): void {
     if (entries.length < MIN_CACHED_RUN) return;
-    this.entries = entries;
+    // A copy of the references: an array changed in place after it was sent cannot match.
+    this.entries = entries.slice();
     this.bytes = Buffer.from(bytes);
   }
 

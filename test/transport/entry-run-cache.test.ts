@@ -51,6 +51,13 @@ it('a run that differs in one object, in length, or is short is encoded anew', (
   // The cache now holds `other`; a prefix of it is another run.
   encoder(runs).encode([replicate(2, other.slice(0, 39))], drop);
   assert.equal(runs.hits, 0);
+  // The same array changed in place after it was encoded is another run.
+  const reused = run(20, 200);
+  encoder(runs).encode([replicate(2, reused)], drop);
+  reused[5] = { ...reused[5]!, cmd: new Uint8Array([7]) };
+  const again = encoder(runs).encode([replicate(3, reused)], drop);
+  assert.equal(runs.hits, 0);
+  assert.deepEqual([...decodeBatch(again[0]!.subarray(FRAME_HEADER_SIZE)).messages[0]!.entries[5]!.cmd], [7]);
   // Runs below the threshold are never kept.
   const short = run(MIN_CACHED_RUN - 1, 100);
   encoder(runs).encode([replicate(2, short)], drop);
