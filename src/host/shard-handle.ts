@@ -39,9 +39,12 @@ export class ShardHandle<Q = unknown, R = unknown> {
     readonly shardId: ShardId,
   ) {}
 
-  /** Proposes `cmd`; resolves with the state machine's result once applied here. See {@link NodeHost.propose}. */
-  async propose(cmd: Uint8Array, opts?: ProposeOptions): Promise<SMResult> {
-    return await this.nh.propose(this.shardId, cmd, opts);
+  /**
+   * Proposes `cmd`; resolves with the state machine's result once applied here. See
+   * {@link NodeHost.propose}, whose promise this is (refusals are rejections, never throws).
+   */
+  propose(cmd: Uint8Array, opts?: ProposeOptions): Promise<SMResult> {
+    return this.nh.propose(this.shardId, cmd, opts);
   }
 
   /** A linearizable read: ReadIndex, then the state machine's `lookup`. See {@link NodeHost.read}. */
