@@ -17,7 +17,7 @@ import { encodeConfigChange } from '../encoding/config-change.js';
 import {
   ClosedError, DroppedError, NotLeaderError, RejectedError, ReplicaRemovedError, StateMachineError, StorageError, SystemBusyError, type ClusterIdentityMismatchError,
 } from '../errors.js';
-import type { ApplyOutcome } from '../rsm/state-machine-manager.js';
+import type { ApplyOutcome, ApplySink } from '../rsm/state-machine-manager.js';
 import { hashBytes } from './state-hash.js';
 import { decodeEntries, encodeCommand } from './entry-compression.js';
 import { StateMachineManager } from '../rsm/state-machine-manager.js';
@@ -402,8 +402,7 @@ export class Replica {
 
   private async applyEntries(entries: readonly Entry[]): Promise<void> {
     // Compressed commands are decoded here, by the entry's own header (CodecError fails the replica).
-    const outcomes = await this.rsm.apply(decodeEntries(entries));
-    for (const o of outcomes) this.settle(o);
+    await this.rsm.apply(decodeEntries(entries), this.applySink);
     const last = entries[entries.length - 1];
     if (last !== undefined) {
       this.appliedTerm = last.term;
@@ -423,6 +422,15 @@ export class Replica {
     this.host.snapshotRecovered(this, ss.index);
     if (this.rsm.membership.removed.has(this.replicaId)) this.markRemoved('a snapshot says it was removed');
   }
+
+  /** Settles applied entries' requests as the state machine manager reports them (`settle`). */
+  private readonly applySink: ApplySink = {
+    // An entry the user's state machine answered: a proposal of this replica's, if any, resolves.
+    applied: (_index, key, result) => {
+      if (key !== 0) this.proposals.get(key)?.req.resolve(result);
+    },
+    outcome: (o) => this.settle(o),
+  };
 
   private settle(o: ApplyOutcome): void {
     if (o.configChange !== undefined) {

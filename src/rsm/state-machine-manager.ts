@@ -32,6 +32,14 @@ export interface ApplyOutcome {
 
 const EMPTY_RESULT: SMResult = Object.freeze({ value: 0 });
 
+/** Where {@link StateMachineManager.apply} reports the entries it applies, in log order, as it goes. */
+export interface ApplySink {
+  /** Entry `index` (proposal `key`) went through the user's state machine, which answered `result`. */
+  applied(index: number, key: number, result: SMResult): void;
+  /** Any other outcome: decided without the state machine, refused, a membership change, a hash marker. */
+  outcome(o: ApplyOutcome): void;
+}
+
 /** Applies entries for one replica. Not re-entrant: one `apply` at a time. */
 export class StateMachineManager {
   lastApplied = 0;
@@ -51,47 +59,48 @@ export class StateMachineManager {
   }
 
   /**
-   * Applies `entries` (in order; those at or below `lastApplied` are skipped) and returns one
-   * outcome per applied entry that a proposer may wait for.
+   * Applies `entries` (in order; those at or below `lastApplied` are skipped) and tells `sink`
+   * each one's outcome as soon as it is known, in log order: the results of one call to the
+   * user's `update` right after it returns (no object per entry for those).
    * @throws StateMachineError (or the user's error) when the state machine fails.
    */
-  async apply(entries: readonly Entry[]): Promise<ApplyOutcome[]> {
-    const out: ApplyOutcome[] = [];
+  async apply(entries: readonly Entry[], sink: ApplySink): Promise<void> {
     // The run of entries for the user's state machine, in parallel arrays (no record per entry).
     const batch = new UpdateBatch();
     for (const e of entries) {
       if (e.index <= this.lastApplied) continue;
-      if (e.type === EntryType.Application && e.clientId !== NO_SESSION && batch.hasClient(e.clientId)) await this.flush(batch, out);
+      if (e.type === EntryType.Application && e.clientId !== NO_SESSION && batch.hasClient(e.clientId)) await this.flush(batch, sink);
       const immediate = this.applyOne(e);
       if (immediate === null) {
         batch.add(e, this.enqueued);
         this.enqueued = undefined;
         continue;
       }
-      await this.flush(batch, out);
+      await this.flush(batch, sink);
       // Everything below the marker is applied and nothing after it: the hash is of exactly this index.
-      if (isHashMarker(e)) out.push({ ...immediate, hash: e.index <= this.onDiskIndex ? null : await stateHash(this.sm) });
-      else out.push(immediate);
+      const o = isHashMarker(e) ? { ...immediate, hash: e.index <= this.onDiskIndex ? null : await stateHash(this.sm) } : immediate;
       this.lastApplied = e.index;
+      sink.outcome(o);
     }
-    await this.flush(batch, out);
-    return out;
+    await this.flush(batch, sink);
   }
 
-  /** Hands the batch to the user's state machine, records its results, and empties it. */
-  private async flush(batch: UpdateBatch, out: ApplyOutcome[]): Promise<void> {
+  /** Hands the batch to the user's state machine, records its results, tells `sink`, and empties it. */
+  private async flush(batch: UpdateBatch, sink: ApplySink): Promise<void> {
     const n = batch.entries.length;
     if (n === 0) return;
     const results = await updateBatch(this.sm, batch.sm, this.pacer);
+    const applied = batch.entries;
     for (let i = 0; i < n; i++) {
-      const e = batch.entries[i] as Entry;
       const session = batch.sessions[i];
-      const result = results[i] ?? EMPTY_RESULT;
-      if (session !== undefined) this.sessions.record(session, e.seriesId, result);
-      out.push({ index: e.index, key: e.key, result, rejected: false });
+      if (session !== undefined) this.sessions.record(session, (applied[i] as Entry).seriesId, results[i] ?? EMPTY_RESULT);
     }
-    this.lastApplied = (batch.entries[n - 1] as Entry).index;
+    this.lastApplied = (applied[n - 1] as Entry).index;
     batch.clear();
+    for (let i = 0; i < n; i++) {
+      const e = applied[i] as Entry;
+      sink.applied(e.index, e.key, results[i] ?? EMPTY_RESULT);
+    }
   }
 
   /** The session of the entry {@link applyOne} last sent to the state machine (undefined: none). */
