@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { ConfigChangeType, type Membership, type Message } from '../core/types.js';
 import {
-  ClosedError, InvalidOperationError, StateMachineError, StorageError, InvalidOptionError, ShardNotFoundError,
+  ClosedError, InvalidOperationError, StateMachineError, StorageError, ShardNotFoundError,
   ReplicaRemovedError,
 } from '../errors.js';
 import type { LogDB, ReplicaKey } from '../contracts/log-db.js';
@@ -32,7 +32,8 @@ import type { MembershipChangeOptions, ProposeOptions } from './call-options.js'
 import type { SnapshotOptions } from './snapshot-options.js';
 import { requestCompaction, requestSnapshot } from './snapshot-requests.js';
 import type { ClientSession } from './session.js';
-import { registerSession, unregisterSession } from './session-requests.js';
+import { proposalSession, registerSession, unregisterSession } from './session-requests.js';
+import { AddressBook } from './address-book.js';
 import { changeMembership } from './membership-request.js';
 import { FirstStartLock, ReplicaStarts } from './start-cleanup.js';
 import { assertRemovable } from './removal-check.js';
@@ -69,8 +70,8 @@ export class NodeHost {
   private readonly transfers: LeaderTransfers;
   /** Every pending request's timeout, on one timer of the runtime. */
   private readonly deadlines: Deadlines;
-  /** Addresses given to the transport, by `shard:replica`. */
-  private readonly addresses = new Map<string, string>();
+  /** Addresses given to the transport. */
+  private readonly addresses = new AddressBook(() => this.transport);
   /** Observers of measurements (metrics); none by default. */
   private readonly observers = new Set<HostObserver>();
   /** Refuses traffic from other clusters claiming a hosted shard (see cluster-identity.ts). */
@@ -198,7 +199,7 @@ export class NodeHost {
     return {
       hostCfg: this.cfg, logdb: this.logdb, replicas: this.replicas, events: this.events, checkOpen: () => this.checkOpen(),
       snapshotDir: (s, r) => this.snapshotDir(s, r), replicaHost: () => this.replicaHost(),
-      setAddress: (s, r, a) => this.setAddress(s, r, a), setReady: (r) => this.engine.setReady(r), snapshots: this.engine.snapshots,
+      setAddress: (s, r, a) => this.addresses.set(s, r, a), setReady: (r) => this.engine.setReady(r), snapshots: this.engine.snapshots,
       hostId: this.lock.identity?.hostId,
     };
   }
@@ -216,7 +217,7 @@ export class NodeHost {
   private replicaHost(): ReplicaHost {
     return replicaHostOf({
       cfg: this.cfg, events: this.events, transfers: this.transfers, setReady: (r) => this.engine.setReady(r),
-      setAddress: (s, id, a) => this.setAddress(s, id, a), removeAddress: (s, id) => this.removeAddress(s, id),
+      setAddress: (s, id, a) => this.addresses.set(s, id, a), removeAddress: (s, id) => this.addresses.remove(s, id),
       snapshots: this.engine.snapshots, applyBudget: this.engine.applyBudget, deadlines: this.deadlines, storageFailed: (r, e) => this.failStop.replica(r, e),
     });
   }
@@ -253,10 +254,7 @@ export class NodeHost {
     try {
       throwIfAborted(opts?.signal);
       const r = this.replica(shardId);
-      const s = opts?.session;
-      if (s !== undefined && s.shardId !== shardId) throw new InvalidOptionError(`session belongs to shard ${s.shardId}`);
-      if (s !== undefined && r.sm.kind === 'on-disk') throw new InvalidOperationError('on-disk state machines do not support client sessions');
-      return r.propose(cmd, s === undefined ? undefined : { clientId: s.clientId, seriesId: s.seriesId, respondedTo: s.respondedTo }, opts, opts?.onCommitted);
+      return r.propose(cmd, proposalSession(r, shardId, opts?.session), opts, opts?.onCommitted);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -537,22 +535,10 @@ export class NodeHost {
       logger: this.cfg.logger, replicas: this.replicas, identity: this.identity, events: this.events,
       // Lazily: the transport (and so this handler) is made before the engine.
       engine: { setReady: (r) => this.engine.setReady(r) },
-      knowsAddress: (shardId, replicaId) => this.addresses.has(`${shardId}:${replicaId}`),
-      setAddress: (shardId, replicaId, address) => this.setAddress(shardId, replicaId, address),
+      knowsAddress: (shardId, replicaId) => this.addresses.knows(shardId, replicaId),
+      setAddress: (shardId, replicaId, address) => this.addresses.set(shardId, replicaId, address),
       deliver: (m) => this.deliver(m), notify: (m) => { this.transport.send(m); }, now: () => this.cfg.runtime.clock.now(),
     });
-  }
-
-  private setAddress(shardId: number, replicaId: number, address: string): void {
-    const key = `${shardId}:${replicaId}`;
-    if (this.addresses.get(key) === address) return;
-    this.addresses.set(key, address);
-    this.transport.setAddress(shardId, replicaId, address);
-  }
-
-  private removeAddress(shardId: number, replicaId: number): void {
-    this.addresses.delete(`${shardId}:${replicaId}`);
-    this.transport.removeAddress(shardId, replicaId);
   }
 
   /** Streams a snapshot to a follower, holding the snapshot's files until the stream ends. */
