@@ -181,6 +181,11 @@ function sourceOf(url: string, line0: number, col0: number): string {
   return `${path.relative(process.cwd(), file)}:${line0 + 1}`;
 }
 
+/** A profiled frame as `function  file:line` (mapped to the .ts source); CPU and heap profiles share the frame shape. */
+export function frameName(cf: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly columnNumber: number }): string {
+  return `${cf.functionName || '(anonymous)'}  ${sourceOf(cf.url, cf.lineNumber, cf.columnNumber)}`;
+}
+
 /**
  * The functions with the most self time in a .cpuprofile, as printable lines:
  * `self ms  self %  function  file:line` (mapped to the .ts source through source maps).
@@ -195,8 +200,7 @@ export function topSelfTime(file: string, top = 15): string[] {
     const dt = (p.timeDeltas[i] ?? 0) / 1000;
     if (n === undefined) continue;
     total += dt;
-    const cf = n.callFrame;
-    const k = `${cf.functionName || '(anonymous)'}  ${sourceOf(cf.url, cf.lineNumber, cf.columnNumber)}`;
+    const k = frameName(n.callFrame);
     self.set(k, (self.get(k) ?? 0) + dt);
   }
   const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);

@@ -14,12 +14,12 @@
  * included) and prints the bytes allocated per proposal, in all and by allocating function.
  */
 import { Session } from 'node:inspector/promises';
-import { parseArgs } from './host-rpc.js';
+import { frameName, parseArgs } from './host-rpc.js';
 import { startTrio } from './in-process-trio.js';
 
 /** One node of V8's sampling heap profile. */
 interface AllocNode {
-  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly columnNumber: number };
   readonly selfSize: number;
   readonly children: readonly AllocNode[];
 }
@@ -28,8 +28,7 @@ interface AllocNode {
 function bytesByFunction(head: AllocNode): Map<string, number> {
   const out = new Map<string, number>();
   const walk = (n: AllocNode): void => {
-    const f = n.callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|bench|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+    const key = frameName(n.callFrame);
     if (n.selfSize > 0) out.set(key, (out.get(key) ?? 0) + n.selfSize);
     for (const c of n.children) walk(c);
   };

@@ -426,7 +426,7 @@ export class Replica {
   /** Settles applied entries' requests as the state machine manager reports them (`settle`). */
   private readonly applySink: ApplySink = {
     // An entry the user's state machine answered: a proposal of this replica's, if any, resolves.
-    applied: (_index, key, result) => {
+    applied: (key, result) => {
       if (key !== 0) this.proposals.get(key)?.req.resolve(result);
     },
     outcome: (o) => this.settle(o),

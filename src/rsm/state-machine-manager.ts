@@ -34,8 +34,8 @@ const EMPTY_RESULT: SMResult = Object.freeze({ value: 0 });
 
 /** Where {@link StateMachineManager.apply} reports the entries it applies, in log order, as it goes. */
 export interface ApplySink {
-  /** Entry `index` (proposal `key`) went through the user's state machine, which answered `result`. */
-  applied(index: number, key: number, result: SMResult): void;
+  /** The entry of proposal `key` went through the user's state machine, which answered `result`. */
+  applied(key: number, result: SMResult): void;
   /** Any other outcome: decided without the state machine, refused, a membership change, a hash marker. */
   outcome(o: ApplyOutcome): void;
 }
@@ -98,8 +98,7 @@ export class StateMachineManager {
     this.lastApplied = (applied[n - 1] as Entry).index;
     batch.clear();
     for (let i = 0; i < n; i++) {
-      const e = applied[i] as Entry;
-      sink.applied(e.index, e.key, results[i] ?? EMPTY_RESULT);
+      sink.applied((applied[i] as Entry).key, results[i] ?? EMPTY_RESULT);
     }
   }
 

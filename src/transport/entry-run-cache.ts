@@ -18,7 +18,7 @@ export const MIN_CACHED_RUN = 16;
 export class EntryRunCache {
   private entries: readonly Entry[] | null = null;
   private bytes: Buffer | null = null;
-  /** Runs served from the cache, for tests and stats. */
+  /** Runs served from the cache (what the tests check). */
   hits = 0;
 
   /** The bytes of `entries` if they are the run last stored, element for element; else null. */
