@@ -7,14 +7,27 @@
  */
 import { realRuntime, type Clock, type Runtime, type TimerHandle, type Timers } from '../runtime/index.js';
 
-/** Something that can time out. */
+/**
+ * Something that can time out. The two links are the deadlines' own (each tick's requests are
+ * a list threaded through them, so adding and removing one allocates nothing and hashes
+ * nothing: at 150,000 requests a second the per-tick sets cost the collector more than any
+ * other part of a request's deadline, issue 19); start them at null and never touch them.
+ */
 export interface Expirable {
   expire(): void;
+  deadlinePrev: Expirable | null;
+  deadlineNext: Expirable | null;
+}
+
+/** The requests of one tick, in the order they were added. */
+class TickList {
+  first: Expirable | null = null;
+  last: Expirable | null = null;
 }
 
 /** The deadlines of every pending request of a host (one per NodeHost, on its runtime). */
 export class Deadlines {
-  private readonly ticks = new Map<number, Set<Expirable>>();
+  private readonly ticks = new Map<number, TickList>();
   private size = 0;
   private timer: TimerHandle | null = null;
   /** The last tick whose deadlines were expired. */
@@ -41,9 +54,13 @@ export class Deadlines {
     }
     this.size++;
     const tick = Math.max(this.done + 1, Math.ceil((now + Math.max(0, ms)) / this.granularityMs));
-    let set = this.ticks.get(tick);
-    if (set === undefined) this.ticks.set(tick, (set = new Set()));
-    set.add(x);
+    let list = this.ticks.get(tick);
+    if (list === undefined) this.ticks.set(tick, (list = new TickList()));
+    x.deadlinePrev = list.last;
+    x.deadlineNext = null;
+    if (list.last === null) list.first = x;
+    else list.last.deadlineNext = x;
+    list.last = x;
     return tick;
   }
 
@@ -54,9 +71,16 @@ export class Deadlines {
 
   /** Forgets `x` (it settled). */
   remove(x: Expirable, tick: number): void {
-    const set = this.ticks.get(tick);
-    if (set === undefined || !set.delete(x)) return;
-    if (set.size === 0) this.ticks.delete(tick);
+    const list = this.ticks.get(tick);
+    // Not in the list (removed before, or expired): nothing to do.
+    if (list === undefined || (x.deadlinePrev === null && list.first !== x)) return;
+    const { deadlinePrev: prev, deadlineNext: next } = x;
+    if (prev === null) list.first = next;
+    else prev.deadlineNext = next;
+    if (next === null) list.last = prev;
+    else next.deadlinePrev = prev;
+    x.deadlinePrev = x.deadlineNext = null;
+    if (list.first === null) this.ticks.delete(tick);
     this.settled();
   }
 
@@ -77,11 +101,15 @@ export class Deadlines {
     }
     this.done = now;
     for (const t of due) {
-      const set = this.ticks.get(t);
+      const list = this.ticks.get(t);
       this.ticks.delete(t);
-      for (const x of set ?? []) {
+      // Unlinked before it expires: a request that `expire` settles finds itself in no list.
+      for (let x = list?.first ?? null; x !== null;) {
+        const next = x.deadlineNext;
+        x.deadlinePrev = x.deadlineNext = null;
         this.settled();
         x.expire();
+        x = next;
       }
     }
   }

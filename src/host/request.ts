@@ -16,16 +16,32 @@ export interface RequestOptions {
 /** Default time a request may wait. */
 export const DEFAULT_TIMEOUT_MS = 5000;
 
+/**
+ * The resolving functions of the promise being made, handed out by {@link capture}. One
+ * executor for every request: a closure per request (and its context) would be two more
+ * objects per proposal for the collector (issue 19). The executor runs synchronously inside
+ * `new Promise`, so the two slots are read back before anything else can run.
+ */
+let capturedRes: ((v: never) => void) | undefined;
+let capturedRej: ((e: unknown) => void) | undefined;
+function capture(res: (v: never) => void, rej: (e: unknown) => void): void {
+  capturedRes = res;
+  capturedRej = rej;
+}
+
 /** A request waiting for the engine. */
 export class Pending<T> implements Expirable {
   readonly promise: Promise<T>;
-  private res!: (v: T) => void;
-  private rej!: (e: unknown) => void;
+  private readonly res: (v: T) => void;
+  private readonly rej: (e: unknown) => void;
   private readonly tick: number;
   private readonly ms: number;
   private readonly onAbort: (() => void) | undefined;
   private readonly signal: AbortSignal | undefined;
   done = false;
+  /** The deadlines' links (see `Expirable`). */
+  deadlinePrev: Expirable | null = null;
+  deadlineNext: Expirable | null = null;
 
   /**
    * @param deadlines the host's request deadlines (one timer for all its requests).
@@ -38,7 +54,10 @@ export class Pending<T> implements Expirable {
     private readonly expired?: (ms: number) => Error | undefined) {
     // A subclass may override `settled` and `expiredError` instead of passing closures: the
     // host's proposals do (`proposal-waiter.ts`), saving two closures per proposal.
-    this.promise = new Promise<T>((res, rej) => { this.res = res; this.rej = rej; });
+    this.promise = new Promise<T>(capture);
+    this.res = capturedRes as (v: T) => void;
+    this.rej = capturedRej as (e: unknown) => void;
+    capturedRes = capturedRej = undefined;
     this.ms = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.tick = deadlines.add(this, this.ms);
     this.signal = opts?.signal;
