@@ -31,6 +31,7 @@ import { Role } from '../core/raft.js';
 import type { Entry } from '../core/types.js';
 import type { SMResult } from '../contracts/state-machine.js';
 import type { Pending } from './request.js';
+import { SequentialKeyMap } from './sequential-key-map.js';
 
 /** The protocol state the hand-over decisions read. */
 export interface ProposalTarget {
@@ -58,7 +59,8 @@ const NEVER_REFORWARD = -1;
 
 /** The waiting requests of one kind (proposals, or membership changes) of one replica, by entry key. */
 export class PendingProposals<T = SMResult> {
-  private readonly waiting = new Map<number, Waiter<T>>();
+  /** By entry key: a replica numbers its requests one after another (`sequential-key-map.ts`). */
+  private readonly waiting = new SequentialKeyMap<Waiter<T>>();
   /** Requests not yet handed to the core, in order (settled ones are skipped). */
   private held: Array<Waiter<T>> = [];
   /**
@@ -160,11 +162,11 @@ export class PendingProposals<T = SMResult> {
    * commit, so its caller must not be told it failed (see `outcome-unknown.ts`).
    */
   rejectAll(err: Error, inFlight: Error = err): void {
-    for (const w of [...this.waiting.values()]) w.req.reject(w.term === 0 ? err : inFlight);
+    for (const w of this.waiting.values()) w.req.reject(w.term === 0 ? err : inFlight);
   }
 
-  /** Every waiter, in no particular order (a copy: settling one while iterating is safe). */
+  /** Every waiter, by key (a copy: settling one while iterating is safe). */
   all(): Array<Waiter<T>> {
-    return [...this.waiting.values()];
+    return this.waiting.values();
   }
 }
