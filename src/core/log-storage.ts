@@ -19,7 +19,8 @@ export interface LogStorage {
    */
   term(index: number): number;
   /**
-   * Entries in [lo, hi), stopping once their sizes pass `maxBytes` (at least one entry).
+   * Entries in [lo, hi), stopping once their sizes pass `maxBytes` (at least one entry), in
+   * a new array the caller may keep (the log hands it out as it is, never changing it).
    * @throws CompactedError if `lo < firstIndex()`; UnavailableError if `hi > lastIndex() + 1`.
    */
   entries(lo: number, hi: number, maxBytes: number): Entry[];

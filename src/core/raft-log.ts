@@ -170,13 +170,11 @@ export class RaftLog {
     // All in the unstable tail (a leader's Replicate of entries just proposed): its slice is
     // already a new array, so no second copy.
     if (lo >= uOff) return limitSize(this.unstable.slice(lo, hi), maxBytes);
-    const out: Entry[] = [];
     const stored = this.storage.entries(lo, Math.min(hi, uOff), maxBytes);
-    for (const e of stored) out.push(e);
-    if (stored.length < Math.min(hi, uOff) - lo) return out;
-    if (hi > uOff) {
-      for (const e of this.unstable.slice(Math.max(lo, uOff), hi)) out.push(e);
-    }
+    // All stored (what is applied, once persisted): the storage's array is already new.
+    if (hi <= uOff || stored.length < uOff - lo) return stored;
+    const out = stored.slice();
+    for (const e of this.unstable.slice(uOff, hi)) out.push(e);
     return limitSize(out, maxBytes);
   }
 

@@ -198,10 +198,11 @@ export class Replica {
     // A user command is compressed here, once, if the shard says so (`entry-compression.ts`).
     // No object per proposal when the shard does not compress (the default).
     const stored = type === EntryType.Application && this.cfg.entryCompression !== 'none' ? encodeCommand(cmd, this.cfg.entryCompression) : null;
-    const e = entry({
-      term: 0, index: 0, type: stored?.type ?? type, key, cmd: stored?.cmd ?? cmd,
-      clientId: session?.clientId ?? NO_SESSION, seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0,
-    });
+    // Every field, in `entry()`'s order (one shape for all entries), without its argument object.
+    const e: Entry = {
+      term: 0, index: 0, type: stored?.type ?? type, key, clientId: session?.clientId ?? NO_SESSION,
+      seriesId: session?.seriesId ?? 0, respondedTo: session?.respondedTo ?? 0, cmd: stored?.cmd ?? cmd,
+    };
     const w = new ProposalWaiter(this.host.deadlines, opts, this.proposals, this.shardId, e, onCommitted);
     this.proposals.add(w);
     this.host.setReady(this);

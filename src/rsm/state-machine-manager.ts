@@ -65,14 +65,18 @@ export class StateMachineManager {
    * @throws StateMachineError (or the user's error) when the state machine fails.
    */
   async apply(entries: readonly Entry[], sink: ApplySink): Promise<void> {
-    // The run of entries for the user's state machine, in parallel arrays (no record per entry).
-    const batch = new UpdateBatch();
-    for (const e of entries) {
+    // The run of entries for the user's state machine: a range of `entries` (no record, and no
+    // copy of the run, per entry). An indexed loop: an iterator would be an object per entry.
+    const batch = new UpdateBatch(entries);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as Entry;
       if (e.index <= this.lastApplied) continue;
       if (e.type === EntryType.Application && e.clientId !== NO_SESSION && batch.hasClient(e.clientId)) await this.flush(batch, sink);
       const immediate = this.applyOne(e);
       if (immediate === null) {
-        batch.add(e, this.enqueued);
+        // A run is contiguous (entries skipped above only ever precede it); flushed if not.
+        if (!batch.extends(i)) await this.flush(batch, sink);
+        batch.add(i, e, this.enqueued);
         this.enqueued = undefined;
         continue;
       }
@@ -87,18 +91,20 @@ export class StateMachineManager {
 
   /** Hands the batch to the user's state machine, records its results, tells `sink`, and empties it. */
   private async flush(batch: UpdateBatch, sink: ApplySink): Promise<void> {
-    const n = batch.entries.length;
+    const n = batch.size;
     if (n === 0) return;
-    const results = await updateBatch(this.sm, batch.sm, this.pacer);
-    const applied = batch.entries;
-    for (let i = 0; i < n; i++) {
-      const session = batch.sessions[i];
-      if (session !== undefined) this.sessions.record(session, (applied[i] as Entry).seriesId, results[i] ?? EMPTY_RESULT);
+    const { src, from, sessions } = batch;
+    const results = await updateBatch(this.sm, batch.smEntries(), this.pacer);
+    if (sessions !== null) {
+      for (let k = 0; k < n; k++) {
+        const session = sessions[k];
+        if (session !== undefined) this.sessions.record(session, (src[from + k] as Entry).seriesId, results[k] ?? EMPTY_RESULT);
+      }
     }
-    this.lastApplied = (applied[n - 1] as Entry).index;
+    this.lastApplied = (src[from + n - 1] as Entry).index;
     batch.clear();
-    for (let i = 0; i < n; i++) {
-      sink.applied((applied[i] as Entry).key, results[i] ?? EMPTY_RESULT);
+    for (let k = 0; k < n; k++) {
+      sink.applied((src[from + k] as Entry).key, results[k] ?? EMPTY_RESULT);
     }
   }
 
@@ -143,30 +149,50 @@ function outcome(e: Entry, result: SMResult, rejected = false, reason?: string):
   return { index: e.index, key: e.key, result, rejected, reason };
 }
 
-/** Entries waiting for one `update` call, with their sessions and the clients among them. */
+/**
+ * Entries waiting for one `update` call: the range `from .. from + size - 1` of the entries
+ * being applied, with their sessions (none until an entry has one) and the clients among them.
+ */
 class UpdateBatch {
-  entries: Entry[] = [];
-  sessions: Array<Session | undefined> = [];
-  /** What the user's state machine is given: index and command of each entry (a new array per call: it may keep it). */
-  sm: SMEntry[] = [];
+  from = 0;
+  size = 0;
+  /** Sessions of the run's entries by position in the run; null while none has one. */
+  sessions: Array<Session | undefined> | null = null;
   /** Clients with an entry in the batch: a second entry of one waits for the first's result. */
   private readonly clients = new Set<number>();
+
+  constructor(readonly src: readonly Entry[]) {}
 
   hasClient(clientId: number): boolean {
     return this.clients.size > 0 && this.clients.has(clientId);
   }
 
-  add(e: Entry, session: Session | undefined): void {
-    this.entries.push(e);
-    this.sessions.push(session);
-    this.sm.push({ index: e.index, cmd: e.cmd });
+  /** Whether entry `i` of `src` may join the run (the run is empty or ends just before it). */
+  extends(i: number): boolean {
+    return this.size === 0 || this.from + this.size === i;
+  }
+
+  /** Adds entry `i` of `src` (`e`), which {@link extends} the run. */
+  add(i: number, e: Entry, session: Session | undefined): void {
+    if (this.size === 0) this.from = i;
+    if (session !== undefined) (this.sessions ??= [])[this.size] = session;
+    this.size++;
     if (e.clientId !== NO_SESSION) this.clients.add(e.clientId);
   }
 
+  /** What the user's state machine is given: index and command of each entry, in a new array (it may keep it). */
+  smEntries(): SMEntry[] {
+    const out = new Array<SMEntry>(this.size);
+    for (let k = 0; k < this.size; k++) {
+      const e = this.src[this.from + k] as Entry;
+      out[k] = { index: e.index, cmd: e.cmd };
+    }
+    return out;
+  }
+
   clear(): void {
-    this.entries = [];
-    this.sessions = [];
-    this.sm = [];
+    this.size = 0;
+    this.sessions = null;
     this.clients.clear();
   }
 }
