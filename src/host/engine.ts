@@ -111,11 +111,14 @@ export class Engine {
   private schedule(): void {
     if (this.scheduled || this.running || this.closed) return;
     this.scheduled = true;
-    this.timers.setImmediate(() => {
-      this.scheduled = false;
-      void this.pass();
-    });
+    this.timers.setImmediate(this.onImmediate);
   }
+
+  /** The pass hand-off, one closure for the engine's life. */
+  private readonly onImmediate = (): void => {
+    this.scheduled = false;
+    this.pass();
+  };
 
   private send(r: Replica, m: Message): void {
     this.stats.messagesSent++;
@@ -126,7 +129,12 @@ export class Engine {
     this.transport.send(m);
   }
 
-  private async pass(): Promise<void> {
+  /**
+   * One pass. Not an async function: it waits for nothing except a pass that installs a
+   * snapshot, which ends once its write completes (a generator and a promise per pass were a
+   * good part of what a proposal at one in flight allocated, issue 19).
+   */
+  private pass(): void {
     if (this.closed) {
       this.notifyIdle();
       return;
@@ -135,70 +143,87 @@ export class Engine {
     this.stats.passes++;
     const obs = this.observer;
     const start = obs === null ? 0 : this.clock.now();
-    let updates = 0;
+    this.passUpdates = 0;
+    let wait: Promise<void> | null = null;
     try {
-      const work: Work[] = [];
-      for (const r of this.ready) {
-        if (r.stopped || r.failure !== null) continue;
-        r.handleEvents();
-        if (r.peer.hasUpdate()) work.push({ r, u: r.peer.getUpdate() });
-      }
-      this.ready.clear();
-      // Last pass's bare commit indexes: dropped if this pass's Replicate carries them, else sent first.
-      const bareSent = this.bare.size > 0 && this.releaseBare(work);
-      if (work.length === 0) {
-        // They leave now, in the loop iteration they would have left in had they not been held.
-        if (bareSent) this.transport.flushPending?.();
-        return;
-      }
-      this.stats.updates += work.length;
-      updates = work.length;
-      const writes: ReplicaUpdate[] = [];
-      let snapshot = false;
-      let entriesSent = false;
-      for (const { r, u } of work) {
-        let local: boolean | undefined;
-        for (const m of u.messages) {
-          if (!sentBeforeWrite(m)) continue;
-          // A bare commit index of entries whose clients are here waits for the Replicate their
-          // next proposals make; forwarded ones' proposers wait on their own replica: it goes now.
-          if (isBareCommit(m) && (local ??= r.committedLocalProposal(u))) {
-            this.bare.hold(r, m);
-            continue;
-          }
-          this.send(r, m);
-          if (m.type !== MessageType.Replicate || m.entries.length > 0) entriesSent = true;
-        }
-        r.applyBeforePersist(u);
-        if (u.snapshot !== null) snapshot = true;
-        if (u.hardState !== null || u.entriesToSave.length > 0 || u.snapshot !== null) {
-          writes.push({
-            shardId: u.shardId, replicaId: u.replicaId, hardState: u.hardState ?? undefined,
-            entries: u.entriesToSave, snapshot: u.snapshot ?? undefined,
-          });
-        }
-      }
-      // Entries and forwarded requests leave now, before this pass's own write; a bare commit
-      // index (an empty Replicate) may wait for the end of the turn, after the replies to clients.
-      // Held bare commits sent above leave with them, in the same frame per host.
-      if (entriesSent || bareSent) this.transport.flushPending?.();
-      const written = writes.length > 0 ? this.write(writes) : null;
-      // Completions run in the order the passes ran: a pass's messages and acknowledgements
-      // wait for its own write and for every earlier one.
-      const done = this.inFlight.then(() => written).then(() => this.complete(work));
-      this.inFlight = done.catch(() => {});
-      done.catch((e: unknown) => this.fail(e));
-      // An installed snapshot is recovered before anything after it is taken.
-      if (snapshot) await done;
+      wait = this.runPass();
     } catch (e) {
       this.fail(e);
-    } finally {
-      if (obs !== null && updates > 0) obs.enginePass?.((this.clock.now() - start) / 1000, updates);
-      this.running = false;
-      // A held bare commit goes out (or is dropped) at the very next pass.
-      if ((this.ready.size > 0 || this.bare.size > 0) && !this.closed) this.schedule();
-      else this.notifyIdle();
     }
+    if (wait === null) this.endPass(start);
+    else wait.then(() => this.endPass(start), () => this.endPass(start));
+  }
+
+  /** Updates taken by the pass running (for the observer). */
+  private passUpdates = 0;
+
+  /** The end of a pass: observed, and the next one scheduled if there is work. */
+  private endPass(start: number): void {
+    const obs = this.observer;
+    if (obs !== null && this.passUpdates > 0) obs.enginePass?.((this.clock.now() - start) / 1000, this.passUpdates);
+    this.running = false;
+    // A held bare commit goes out (or is dropped) at the very next pass.
+    if ((this.ready.size > 0 || this.bare.size > 0) && !this.closed) this.schedule();
+    else this.notifyIdle();
+  }
+
+  /** The body of a pass; returns the write to wait for before the next pass (a snapshot's), else null. */
+  private runPass(): Promise<void> | null {
+    const work: Work[] = [];
+    for (const r of this.ready) {
+      if (r.stopped || r.failure !== null) continue;
+      r.handleEvents();
+      if (r.peer.hasUpdate()) work.push({ r, u: r.peer.getUpdate() });
+    }
+    this.ready.clear();
+    // Last pass's bare commit indexes: dropped if this pass's Replicate carries them, else sent first.
+    const bareSent = this.bare.size > 0 && this.releaseBare(work);
+    if (work.length === 0) {
+      // They leave now, in the loop iteration they would have left in had they not been held.
+      if (bareSent) this.transport.flushPending?.();
+      return null;
+    }
+    this.stats.updates += work.length;
+    this.passUpdates = work.length;
+    const writes: ReplicaUpdate[] = [];
+    let snapshot = false;
+    let entriesSent = false;
+    for (const { r, u } of work) {
+      let local: boolean | undefined;
+      for (const m of u.messages) {
+        if (!sentBeforeWrite(m)) continue;
+        // A bare commit index of entries whose clients are here waits for the Replicate their
+        // next proposals make; forwarded ones' proposers wait on their own replica: it goes now.
+        if (isBareCommit(m) && (local ??= r.committedLocalProposal(u))) {
+          this.bare.hold(r, m);
+          continue;
+        }
+        this.send(r, m);
+        if (m.type !== MessageType.Replicate || m.entries.length > 0) entriesSent = true;
+      }
+      r.applyBeforePersist(u);
+      if (u.snapshot !== null) snapshot = true;
+      if (u.hardState !== null || u.entriesToSave.length > 0 || u.snapshot !== null) {
+        writes.push({
+          shardId: u.shardId, replicaId: u.replicaId, hardState: u.hardState ?? undefined,
+          entries: u.entriesToSave, snapshot: u.snapshot ?? undefined,
+        });
+      }
+    }
+    // Entries and forwarded requests leave now, before this pass's own write; a bare commit
+    // index (an empty Replicate) may wait for the end of the turn, after the replies to clients.
+    // Held bare commits sent above leave with them, in the same frame per host.
+    if (entriesSent || bareSent) this.transport.flushPending?.();
+    const written = writes.length > 0 ? this.write(writes) : null;
+    // Completions run in the order the passes ran: a pass's messages and acknowledgements
+    // wait for its own write and for every earlier one. A failure fails the host (and the
+    // chain goes on resolved: later completions see the engine closed).
+    const done = written === null
+      ? this.inFlight.then(() => this.complete(work))
+      : this.inFlight.then(() => written).then(() => this.complete(work));
+    this.inFlight = done.catch((e: unknown) => this.fail(e));
+    // An installed snapshot is recovered before anything after it is taken.
+    return snapshot ? this.inFlight : null;
   }
 
   /** Sends or drops the bare commits held from the last pass, against this pass's messages; true if any was sent. */
@@ -217,13 +242,17 @@ export class Engine {
     return sent;
   }
 
-  /** One LogDB batch for the pass, timed for the observer. */
-  private async write(writes: ReplicaUpdate[]): Promise<void> {
+  /** One LogDB batch for the pass, timed for the observer (without one, the LogDB's own promise). */
+  private write(writes: ReplicaUpdate[]): Promise<void> {
     this.stats.logdbBatches++;
     const obs = this.observer;
-    const t0 = obs === null ? 0 : this.clock.now();
+    return obs?.logdbBatch === undefined ? this.logdb.saveUpdates(writes) : this.writeObserved(writes, obs);
+  }
+
+  private async writeObserved(writes: ReplicaUpdate[], obs: HostObserver): Promise<void> {
+    const t0 = this.clock.now();
     await this.logdb.saveUpdates(writes);
-    if (obs?.logdbBatch !== undefined) {
+    if (obs.logdbBatch !== undefined) {
       let entries = 0;
       for (const w of writes) entries += w.entries.length;
       obs.logdbBatch(writes.length, entries, (this.clock.now() - t0) / 1000);
