@@ -16,9 +16,20 @@ export function majority(n: number): number {
 export function quorumIndex(voters: Iterable<number>, matchOf: (id: number) => number): number {
   const matches: number[] = [];
   for (const id of voters) matches.push(matchOf(id));
-  if (matches.length === 0) return 0;
-  matches.sort((a, b) => b - a);
-  return matches[majority(matches.length) - 1] ?? 0;
+  const n = matches.length;
+  if (n === 0) return 0;
+  // Descending. A shard has a handful of voters: an insertion sort allocates nothing, where
+  // Array.prototype.sort makes its own work state on every commit check (issue 19).
+  if (n > 16) matches.sort((a, b) => b - a);
+  else {
+    for (let i = 1; i < n; i++) {
+      const v = matches[i] as number;
+      let j = i - 1;
+      for (; j >= 0 && (matches[j] as number) < v; j--) matches[j + 1] = matches[j] as number;
+      matches[j + 1] = v;
+    }
+  }
+  return matches[majority(n) - 1] ?? 0;
 }
 
 /** The state of an election. */

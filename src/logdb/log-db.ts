@@ -95,6 +95,13 @@ export function planCall(
   updates: readonly ReplicaUpdate[],
   stored: (u: ReplicaUpdate) => { window: LogWindow; termAt: (index: number) => number | undefined },
 ): UpdatePlan[] {
+  // One update (one shard's pass): nothing to track across updates.
+  if (updates.length === 1) {
+    const u = updates[0] as ReplicaUpdate;
+    checkUpdateShape(u);
+    const st = stored(u);
+    return [planUpdate(st.window, u, st.termAt)];
+  }
   const seen = new Map<string, { window: LogWindow; overlays: (readonly Entry[])[]; termAt: (i: number) => number | undefined }>();
   const plans: UpdatePlan[] = [];
   for (const u of updates) {
