@@ -106,7 +106,8 @@ export interface LogDB {
   /**
    * Entries in `[low, high)`, stopping before the first entry that takes the total size
    * (by `entrySize`) past `maxBytes`, but always at least one if any is in range. Entries
-   * past the last stored one are simply not returned.
+   * past the last stored one are simply not returned. The array is new: the caller keeps it
+   * (the host applies from it later) and the LogDB must not change it afterwards.
    * @throws EntriesCompactedError when `low` is below the first stored entry.
    */
   readEntries(shardId: number, replicaId: number, low: number, high: number, maxBytes: number): Entry[];
