@@ -141,8 +141,8 @@ export class Engine {
     }
     this.running = true;
     this.stats.passes++;
-    const obs = this.observer;
-    const start = obs === null ? 0 : this.clock.now();
+    // -1: no observer when the pass began (one set meanwhile is not told of this pass).
+    const start = this.observer === null ? -1 : this.clock.now();
     this.passUpdates = 0;
     let wait: Promise<void> | null = null;
     try {
@@ -160,7 +160,7 @@ export class Engine {
   /** The end of a pass: observed, and the next one scheduled if there is work. */
   private endPass(start: number): void {
     const obs = this.observer;
-    if (obs !== null && this.passUpdates > 0) obs.enginePass?.((this.clock.now() - start) / 1000, this.passUpdates);
+    if (start >= 0 && obs !== null && this.passUpdates > 0) obs.enginePass?.((this.clock.now() - start) / 1000, this.passUpdates);
     this.running = false;
     // A held bare commit goes out (or is dropped) at the very next pass.
     if ((this.ready.size > 0 || this.bare.size > 0) && !this.closed) this.schedule();
