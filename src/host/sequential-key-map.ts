@@ -3,9 +3,10 @@
  * apart, and leave in about the same order: a replica's waiting proposals by entry key (the
  * replica numbers its proposals `k, k + 1, …` from a random 50-bit start). Those keys live in a
  * window, an array indexed by `key - lo`, so adding, finding and removing one hashes nothing
- * and allocates nothing per key; a `Map` keyed by such keys (doubles, not small integers)
- * cost a proposal a boxed key and a share of the table's regrowth, and 4% of the write path's
- * CPU (issue 19). Any other key (another replica's, far ahead, behind the window) goes to a
+ * and allocates nothing per key. A `Map` keyed by such keys (doubles, not small integers) cost
+ * a proposal a boxed key and a share of the table's rebuilds, and the table, kept in the old
+ * generation while it held young waiters, made every scavenge longer: with it the write path
+ * cost 8.0 µs of CPU per proposal, with this window 5.2 (issue 19, BENCHMARKS.md). Any other key (another replica's, far ahead, behind the window) goes to a
  * plain `Map` beside it, as does a value left alone at the window's front for long, so the
  * window stays dense: its length is at most about four times the values it holds.
  */
@@ -48,14 +49,19 @@ export class SequentialKeyMap<V> {
       this.head = 0;
       n = 0;
     }
-    if (n === 0 && Number.isSafeInteger(key) && !this.others.has(key)) this.lo = key;
+    // A key already in the map stays there.
+    if (this.others.size > 0 && this.others.has(key)) {
+      this.others.set(key, value);
+      return;
+    }
+    if (n === 0 && Number.isSafeInteger(key)) this.lo = key;
     const i = key - this.lo;
-    if (i >= 0 && i < n && !this.others.has(key)) {
+    if (i >= 0 && i < n) {
       if (this.slots[this.head + i] === undefined) this.inWindow++;
       this.slots[this.head + i] = value;
       return;
     }
-    if (i >= n && i <= n + MAX_GAP && Number.isSafeInteger(key) && !this.others.has(key)) {
+    if (i >= n && i <= n + MAX_GAP && Number.isSafeInteger(key)) {
       for (let k = n; k < i; k++) this.slots.push(undefined);
       this.slots.push(value);
       this.inWindow++;
