@@ -37,10 +37,4 @@ export class EntryRunCache {
     this.entries = entries.slice();
     this.bytes = Buffer.from(bytes);
   }
-
-  /** Forgets the run (lets its entries and bytes be collected). */
-  clear(): void {
-    this.entries = null;
-    this.bytes = null;
-  }
 }
