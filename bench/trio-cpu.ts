@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/trio-cpu.js [--inflight=1024] [--proposals=200000] [--reps=1] [--memory]`:
+ * `node dist/bench/trio-cpu.js [--inflight=1024] [--proposals=200000] [--reps=1] [--memory] [--alloc] [--cpu] [--gc]`:
  * the CPU one proposal costs the whole write path, leader and followers together. Three
  * NodeHosts in this one process (`in-process-trio.ts`) on TCP over loopback with the WAL and
  * fsync on; 16-byte proposals at `--inflight` from in-process clients; after a warm-up (30
@@ -12,9 +12,18 @@
  * in-memory network instead of TCP (no kernel time in the figure). `--alloc` samples the
  * allocations of the timed proposals (V8's sampling heap profiler, collected objects
  * included) and prints the bytes allocated per proposal, in all and by allocating function.
+ * `--cpu` profiles the timed proposals (V8's CPU profiler) and prints the hottest functions by
+ * self time, garbage collection and idle time included (the profile is kept in the OS temp
+ * dir; `dispatch` in it is the in-process inspector's own work). `--gc` prints the scavenges and full collections of the timed proposals: how many,
+ * their median and longest pause, and their total (a `PerformanceObserver` of `gc` entries;
+ * combine with node flags such as `--max-semi-space-size`).
  */
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { frameName, parseArgs } from './host-rpc.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { frameName, median, parseArgs, topSelfTime } from './host-rpc.js';
 import { startTrio } from './in-process-trio.js';
 
 /** One node of V8's sampling heap profile. */
@@ -52,23 +61,53 @@ async function run(count: number): Promise<void> {
   }));
 }
 
-const session = args.has('alloc') ? new Session() : null;
+/** Pauses of one kind of collection, as `--gc` prints them. */
+function pauses(name: string, ms: readonly number[]): string {
+  if (ms.length === 0) return `${name}: none`;
+  const total = ms.reduce((a, b) => a + b, 0);
+  return `${name}: ${ms.length}, median ${median(ms).toFixed(2)} ms, longest ${Math.max(...ms).toFixed(2)} ms, ${total.toFixed(1)} ms in all`;
+}
+
+const alloc = args.has('alloc');
+const cpuProf = args.has('cpu');
+const session = alloc || cpuProf ? new Session() : null;
 try {
   await run(Math.min(30_000, 30 * inflight));
   if (session !== null) {
     session.connect();
-    await session.post('HeapProfiler.enable');
+    await session.post(alloc ? 'HeapProfiler.enable' : 'Profiler.enable');
   }
   for (let i = 0; i < reps; i++) {
-    await session?.post('HeapProfiler.startSampling', {
-      samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
-    });
+    if (alloc) {
+      await session?.post('HeapProfiler.startSampling', {
+        samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
+      });
+    }
+    if (cpuProf) await session?.post('Profiler.start');
+    const gcs: PerformanceEntry[] = [];
+    const gcObserver = args.has('gc') ? new PerformanceObserver((list) => { gcs.push(...list.getEntries()); }) : null;
+    gcObserver?.observe({ entryTypes: ['gc'] });
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     await run(proposals);
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(c0);
-    if (session !== null) {
+    if (gcObserver !== null) {
+      // Entries still queued are delivered on the next turn.
+      await new Promise((r) => setImmediate(r));
+      gcObserver.disconnect();
+      const kind = (e: PerformanceEntry): number => (e as unknown as { detail?: { kind?: number } }).detail?.kind ?? 0;
+      console.log(pauses('scavenges', gcs.filter((e) => kind(e) === constants.NODE_PERFORMANCE_GC_MINOR).map((e) => e.duration)));
+      console.log(pauses('full collections', gcs.filter((e) => kind(e) === constants.NODE_PERFORMANCE_GC_MAJOR).map((e) => e.duration)));
+    }
+    if (cpuProf && session !== null) {
+      const { profile } = await session.post('Profiler.stop');
+      const file = join(tmpdir(), `sampan-trio-cpu-${process.pid}-${i}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      console.log(`hottest functions of the timed proposals (self time; ${file}):`);
+      for (const line of topSelfTime(file, 25)) console.log(`  ${line}`);
+    }
+    if (alloc && session !== null) {
       const { profile } = await session.post('HeapProfiler.stopSampling');
       const by = bytesByFunction(profile.head as AllocNode);
       let total = 0;
