@@ -1,5 +1,5 @@
 /**
- * Three NodeHosts in this process, one shard of a counting state machine, for the benchmarks
+ * Three NodeHosts in this process, one shard (or `shards`) of a counting state machine, for the benchmarks
  * that measure the whole write path on one thread (`sequential-proposals.ts`,
  * `entry-compression.ts`): on the in-memory network (batches encoded and decoded) or, with
  * `tcp`, on TCP over loopback; the WAL in a temp dir, fsync off unless `fsync`; leader
@@ -29,13 +29,19 @@ export interface Trio {
   readonly hosts: readonly NodeHost[];
   /** The host leading shard 1 when the trio was started. */
   readonly leader: NodeHost;
+  /** The host leading shard `shardId` (1..`shards`) when the trio was started. */
+  leaderOf(shardId: number): NodeHost;
   /** Closes the hosts and removes their directories. */
   close(): Promise<void>;
 }
 
-/** Starts the trio; `shard` adds to shard 1's config (no automatic snapshots by default). */
+/**
+ * Starts the trio with shards 1..`shards` (default 1) on every host; `shard` adds to each
+ * shard's config (no automatic snapshots by default). Resolves once every shard has a leader.
+ */
 export async function startTrio(o: { readonly tcp: boolean; readonly fsync: boolean; readonly prefix: string;
-  readonly shard?: Partial<ShardConfig> }): Promise<Trio> {
+  readonly shard?: Partial<ShardConfig>; readonly shards?: number }): Promise<Trio> {
+  const shards = o.shards ?? 1;
   const dir = mkdtempSync(join(tmpdir(), o.prefix));
   const net = new MemoryNetwork({ seed: 1 });
   const ports = o.tcp ? await freePorts(3) : [1, 1, 1];
@@ -53,11 +59,23 @@ export async function startTrio(o: { readonly tcp: boolean; readonly fsync: bool
         transportFactory: o.tcp ? undefined : (handler) => net.createTransport({ address: addr(i), handler }),
       });
       hosts.push(nh);
-      await nh.startReplica(members, false, () => new Counter(), { snapshotEntries: 0, ...o.shard, shardId: 1, replicaId: i });
+      for (let s = 1; s <= shards; s++) {
+        await nh.startReplica(members, false, () => new Counter(), { snapshotEntries: 0, ...o.shard, shardId: s, replicaId: i });
+      }
     }
-    let leader: NodeHost | undefined;
-    while ((leader = hosts.find((h) => h.getNodeHostInfo().shards[0]?.isLeader)) === undefined) await new Promise((r) => setTimeout(r, 20));
-    return { hosts, leader, close };
+    const leaders: NodeHost[] = [];
+    for (let s = 1; s <= shards; s++) {
+      let l: NodeHost | undefined;
+      const leads = (h: NodeHost): boolean => h.getNodeHostInfo().shards.some((x) => x.shardId === s && x.isLeader);
+      while ((l = hosts.find(leads)) === undefined) await new Promise((r) => setTimeout(r, 20));
+      leaders.push(l);
+    }
+    const leaderOf = (shardId: number): NodeHost => {
+      const l = leaders[shardId - 1];
+      if (l === undefined) throw new RangeError(`no shard ${shardId} in this trio`);
+      return l;
+    };
+    return { hosts, leader: leaderOf(1), leaderOf, close };
   } catch (err) {
     await close();
     throw err;

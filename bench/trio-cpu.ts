@@ -1,8 +1,9 @@
 /**
- * `node dist/bench/trio-cpu.js [--inflight=1024] [--proposals=200000] [--reps=1] [--memory] [--alloc] [--cpu] [--gc]`:
+ * `node dist/bench/trio-cpu.js [--inflight=1024] [--proposals=200000] [--shards=1] [--reps=1] [--memory] [--alloc] [--cpu] [--gc] [--top=N]`:
  * the CPU one proposal costs the whole write path, leader and followers together. Three
  * NodeHosts in this one process (`in-process-trio.ts`) on TCP over loopback with the WAL and
- * fsync on; 16-byte proposals at `--inflight` from in-process clients; after a warm-up (30
+ * fsync on; 16-byte proposals at `--inflight` from in-process clients (with `--shards`, client
+ * k proposes to shard k mod N + 1, at its leader); after a warm-up (30
  * per request in flight, at most 30,000), `--proposals` more, timed. Prints proposals/s and the process's CPU time (user +
  * system) per proposal.
  *
@@ -16,7 +17,8 @@
  * self time, garbage collection and idle time included (the profile is kept in the OS temp
  * dir; `dispatch` in it is the in-process inspector's own work). `--gc` prints the scavenges and full collections of the timed proposals: how many,
  * their median and longest pause, and their total (a `PerformanceObserver` of `gc` entries;
- * combine with node flags such as `--max-semi-space-size`).
+ * combine with node flags such as `--max-semi-space-size`). `--top` sets how many functions
+ * `--cpu` and `--alloc` print (25 and 12 by default).
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -49,15 +51,20 @@ const args = parseArgs(process.argv.slice(2));
 const inflight = Number(args.get('inflight') ?? 1024);
 const proposals = Number(args.get('proposals') ?? 200_000);
 const reps = Number(args.get('reps') ?? 1);
+const allocTop = Number(args.get('top') ?? 12);
 
-const trio = await startTrio({ tcp: !args.has('memory'), fsync: true, prefix: 'sampan-trio-cpu-' });
+const shards = Number(args.get('shards') ?? 1);
+const trio = await startTrio({ tcp: !args.has('memory'), fsync: true, prefix: 'sampan-trio-cpu-', shards });
 const cmd = new Uint8Array(16);
 
 /** `count` proposals, `inflight` at a time. */
 async function run(count: number): Promise<void> {
   let issued = 0;
-  await Promise.all(Array.from({ length: inflight }, async () => {
-    while (issued++ < count) await trio.leader.propose(1, cmd, { timeoutMs: 30_000 });
+  await Promise.all(Array.from({ length: inflight }, async (_, k) => {
+    // Client k proposes to shard (k mod shards) + 1, at that shard's leader.
+    const shardId = (k % shards) + 1;
+    const host = trio.leaderOf(shardId);
+    while (issued++ < count) await host.propose(shardId, cmd, { timeoutMs: 30_000 });
   }));
 }
 
@@ -105,7 +112,7 @@ try {
       const file = join(tmpdir(), `sampan-trio-cpu-${process.pid}-${i}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
       console.log(`hottest functions of the timed proposals (self time; ${file}):`);
-      for (const line of topSelfTime(file, 25)) console.log(`  ${line}`);
+      for (const line of topSelfTime(file, Number(args.get('top') ?? 25))) console.log(`  ${line}`);
     }
     if (alloc && session !== null) {
       const { profile } = await session.post('HeapProfiler.stopSampling');
@@ -113,9 +120,9 @@ try {
       let total = 0;
       for (const b of by.values()) total += b;
       console.log(`allocated ${(total / proposals).toFixed(0)} B per proposal (sampled; the profiler slows the run); the largest sources:`);
-      for (const [k, b] of [...by].sort((x, y) => y[1] - x[1]).slice(0, 12)) console.log(`  ${(b / proposals).toFixed(0).padStart(6)} B  ${k}`);
+      for (const [k, b] of [...by].sort((x, y) => y[1] - x[1]).slice(0, allocTop)) console.log(`  ${(b / proposals).toFixed(0).padStart(6)} B  ${k}`);
     }
-    console.log(`${inflight} in flight, ${proposals} proposals: ${((proposals / ms) * 1000).toFixed(0)} proposals/s, `
+    console.log(`${inflight} in flight, ${shards} shard(s), ${proposals} proposals: ${((proposals / ms) * 1000).toFixed(0)} proposals/s, `
       + `CPU ${((cpu.user + cpu.system) / proposals).toFixed(2)} µs per proposal (user ${(cpu.user / proposals).toFixed(2)}, system ${(cpu.system / proposals).toFixed(2)})`);
   }
 } finally {
