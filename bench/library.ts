@@ -34,7 +34,9 @@ export interface LoadResult {
 }
 
 /**
- * Starts three hosts with shards 1..`shards`, and waits until every shard has a leader.
+ * Starts three hosts with shards 1..`shards`, waits until every shard has a leader and then,
+ * with several shards, until the hosts' leader placement has spread the leaders (see
+ * {@link waitSpread}).
  * `execArgv` are extra node flags for the children (`{i}` becomes the host's number);
  * `readMode` is every shard's `ShardConfig.readMode` (ReadIndex or lease reads).
  */
@@ -51,6 +53,7 @@ export async function startLibrary(base: string, shards: number, execArgv: reado
     if (ls.some((l) => (l.missing as number) > 0)) throw new Error('library: shards without a leader after 60 s');
     const c: LibCluster = { shards, hosts, led: [], stop };
     await refreshLeaders(c);
+    if (shards > 1) await waitSpread(c, 60_000);
     return c;
   } catch (e) {
     for (const h of hosts) h.kill();
@@ -66,6 +69,27 @@ export async function refreshLeaders(c: LibCluster): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('library: not every shard has a leader');
+}
+
+/**
+ * Waits until no host leads two shards more than another, which is where the hosts' leader
+ * placement stops moving leaders (`NodeHostConfig.leaderBalancing`). Elections place leaders
+ * by chance (9/5/2 of 16 is common), and the placement then moves one every few seconds:
+ * measured before it settles, a run has one host doing most of the leaders' work and leader
+ * transfers under load (proposals refused with DroppedError). Logs and gives up after
+ * `timeoutMs`: the run then measures the placement it finds, and the line says so.
+ */
+export async function waitSpread(c: LibCluster, timeoutMs: number): Promise<void> {
+  const spread = (): boolean => {
+    const n = c.led.map((l) => l.length);
+    return Math.max(...n) - Math.min(...n) <= 1;
+  };
+  const until = Date.now() + timeoutMs;
+  while (!spread() && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 250));
+    await refreshLeaders(c);
+  }
+  if (!spread()) console.error(`library: leaders still not spread after ${timeoutMs / 1000} s: ${c.led.map((l) => l.length).join('/')}`);
 }
 
 /**
