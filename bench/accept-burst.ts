@@ -2,8 +2,9 @@
  * `node dist/bench/accept-burst.js [--kind=http|net] [--conns=256] [--seconds=1] [--reps=4]`:
  * how fast a Node server takes a burst of new connections while it is busy with the ones it
  * has (issue 19: the service's p99 over a second of fresh connections was near one second).
- * One server process for all runs (`node:http` with the service bench's two routes and nothing
- * behind them, or a bare `net` server answering each request with a fixed response); each run
+ * One server process for all runs (`node:http` keeping PUT bodies in a `Map` and answering
+ * `{}`, with nothing else behind it, or a bare `net` server answering each request head with a
+ * fixed response); each run
  * is one `wrk` opening `--conns` connections at once for `--seconds`. Per run it prints wrk's
  * p99 and longest latency, when the server accepted the connections (the count in the first
  * 100 ms, the last one's offset from the first), and the largest accept queue `ss -ltn` saw on

@@ -51,7 +51,8 @@ const args = parseArgs(process.argv.slice(2));
 const inflight = Number(args.get('inflight') ?? 1024);
 const proposals = Number(args.get('proposals') ?? 200_000);
 const reps = Number(args.get('reps') ?? 1);
-const allocTop = Number(args.get('top') ?? 12);
+/** `--top`: how many functions `--cpu` and `--alloc` print (each has its own default). */
+const top = args.has('top') ? Number(args.get('top')) : undefined;
 
 const shards = Number(args.get('shards') ?? 1);
 const trio = await startTrio({ tcp: !args.has('memory'), fsync: true, prefix: 'sampan-trio-cpu-', shards });
@@ -112,7 +113,7 @@ try {
       const file = join(tmpdir(), `sampan-trio-cpu-${process.pid}-${i}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
       console.log(`hottest functions of the timed proposals (self time; ${file}):`);
-      for (const line of topSelfTime(file, Number(args.get('top') ?? 25))) console.log(`  ${line}`);
+      for (const line of topSelfTime(file, top ?? 25)) console.log(`  ${line}`);
     }
     if (alloc && session !== null) {
       const { profile } = await session.post('HeapProfiler.stopSampling');
@@ -120,7 +121,7 @@ try {
       let total = 0;
       for (const b of by.values()) total += b;
       console.log(`allocated ${(total / proposals).toFixed(0)} B per proposal (sampled; the profiler slows the run); the largest sources:`);
-      for (const [k, b] of [...by].sort((x, y) => y[1] - x[1]).slice(0, allocTop)) console.log(`  ${(b / proposals).toFixed(0).padStart(6)} B  ${k}`);
+      for (const [k, b] of [...by].sort((x, y) => y[1] - x[1]).slice(0, top ?? 12)) console.log(`  ${(b / proposals).toFixed(0).padStart(6)} B  ${k}`);
     }
     console.log(`${inflight} in flight, ${shards} shard(s), ${proposals} proposals: ${((proposals / ms) * 1000).toFixed(0)} proposals/s, `
       + `CPU ${((cpu.user + cpu.system) / proposals).toFixed(2)} µs per proposal (user ${(cpu.user / proposals).toFixed(2)}, system ${(cpu.system / proposals).toFixed(2)})`);
