@@ -21,8 +21,8 @@
  * (write `bench-rows.jsonl` and throughput-against-latency SVG charts into DIR; `chart.ts`),
  * `--spread` (the service workload's clients spread over the three members of each system,
  * one wrk per member with a third of the connections, instead of all on the leader).
- * Each fresh cluster gets an unrecorded warm-up first, puts then gets (sampan's JIT, page
- * caches, connections).
+ * Each fresh cluster gets an unrecorded warm-up first: puts at 16 connections and at one, then
+ * gets (sampan's JIT, page caches, connections).
  * A progress line goes to stderr. Needs `wrk` and `etcd` for the service workload.
  */
 import * as fs from 'node:fs';
@@ -105,10 +105,14 @@ async function service(dir: string): Promise<void> {
       try {
         cl = system === 'sampan' ? await startSampan(data, data, r === 0 ? profDir : undefined) : await startEtcd(data, data);
         // Not recorded: both systems warm up (sampan's JIT, both page caches and connections),
-        // on both paths the rows measure: gets warmed by puts alone ran their first seconds
-        // cold in every run (sampan's get p99 98.7 ms against 5–10 ms warm, 2026-12-07).
+        // on the paths the rows measure. Gets warmed by puts alone ran their first seconds cold
+        // in every run (sampan's get p99 98.7 ms against 5–10 ms warm), and so did puts at one
+        // connection after puts at 16: sampan's first 4 s at one connection ran 30–50% slower
+        // than the next ones in four runs of five (`service-row.js --conns=1 --seconds=4
+        // --reps=4 --warm=3`, 2026-12-07; etcd's first run was slower in one of two, by 18%).
         progress(`service: ${system} warm-up, run ${r + 1}/${reps}`);
         runWrk(cl.url, cl.putScript, 16, quick ? 2 : 3);
+        runWrk(cl.url, cl.putScript, 1, quick ? 1 : 2);
         runWrk(cl.url, cl.getScript, 16, quick ? 1 : 2);
         for (const p of plan) {
           progress(`service: ${system} ${p.op} at ${p.c} connections, run ${r + 1}/${reps} (${seconds} s)`);

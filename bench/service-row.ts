@@ -1,8 +1,9 @@
 /**
- * `node dist/bench/service-row.js [--system=sampan|etcd] [--op=put|get] [--conns=256] [--seconds=8] [--reps=1] [--spread]`:
+ * `node dist/bench/service-row.js [--system=sampan|etcd] [--op=put|get] [--conns=256] [--seconds=8] [--reps=1] [--spread] [--warm=0]`:
  * one row of the service workload (`service.ts`) on a fresh cluster, for quick A/B runs
  * (e.g. with SAMPAN_BENCH_KV_ARGS="--snapshot-entries 0"); `--spread`: the clients spread over
- * the three members (one wrk each) instead of all on the leader.
+ * the three members (one wrk each) instead of all on the leader; `--warm=N`: N seconds of puts
+ * at 16 connections first, unrecorded (as the full bench's warm-up begins).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,9 +18,11 @@ const conns = Number(args.get('conns') ?? 256);
 const seconds = Number(args.get('seconds') ?? 8);
 const reps = Number(args.get('reps') ?? 1);
 const spread = args.has('spread');
+const warm = Number(args.get('warm') ?? 0);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sampan-row-'));
 const cl = system === 'etcd' ? await startEtcd(dir, dir) : await startSampan(dir, dir);
 try {
+  if (warm > 0) runWrk(cl.url, cl.putScript, 16, warm);
   for (let i = 0; i < reps; i++) {
     const script = op === 'put' ? cl.putScript : cl.getScript;
     const r = spread ? await runWrkSpread(cl.urls, script, conns, seconds) : runWrk(cl.url, script, conns, seconds);
