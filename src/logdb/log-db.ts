@@ -95,13 +95,6 @@ export function planCall(
   updates: readonly ReplicaUpdate[],
   stored: (u: ReplicaUpdate) => { window: LogWindow; termAt: (index: number) => number | undefined },
 ): UpdatePlan[] {
-  // One update (one shard's pass): nothing to track across updates.
-  if (updates.length === 1) {
-    const u = updates[0] as ReplicaUpdate;
-    checkUpdateShape(u);
-    const st = stored(u);
-    return [planUpdate(st.window, u, st.termAt)];
-  }
   const seen = new Map<string, { window: LogWindow; overlays: (readonly Entry[])[]; termAt: (i: number) => number | undefined }>();
   const plans: UpdatePlan[] = [];
   for (const u of updates) {
@@ -114,7 +107,9 @@ export function planCall(
       seen.set(key, s);
     }
     const { overlays, termAt } = s;
-    const plan = planUpdate(s.window, u, (i) => {
+    // Terms come from the call's earlier entries for this replica first; a replica the call
+    // has not touched yet (the usual case: one update per replica) reads its store directly.
+    const plan = planUpdate(s.window, u, overlays.length === 0 ? termAt : (i) => {
       for (let k = overlays.length - 1; k >= 0; k--) {
         const arr = overlays[k] as readonly Entry[];
         const f = arr[0]?.index ?? 0;
