@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fdatasyncFd, realFileSystem, writeFd } from '../src/runtime/index.js';
 import { parseArgs } from './host-rpc.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -30,14 +31,6 @@ const file = path.join(dir, 'wal.dat');
 const fd = fs.openSync(file, 'w+');
 const buf = Buffer.alloc(BYTES, 0x5a);
 
-function write(at: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.write(fd, buf, 0, BYTES, at, (err) => (err ? reject(err) : resolve())));
-}
-
-function fdatasync(): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-}
-
 /** write+fdatasync pairs per second with `depth` loops at once. */
 async function run(depth: number): Promise<number> {
   let next = 0;
@@ -47,8 +40,8 @@ async function run(depth: number): Promise<number> {
     while (performance.now() < end) {
       const at = next;
       next = (next + BYTES) % (FILE_BYTES - BYTES);
-      await write(at);
-      await fdatasync();
+      await writeFd(realFileSystem, fd, buf, 0, BYTES, at);
+      await fdatasyncFd(realFileSystem, fd);
       pairs++;
     }
   };
